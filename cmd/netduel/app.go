@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes (DESIGN §8).
+const (
+	exitOK      = 0
+	exitFailed  = 1 // an assertion or check failed, or a port is taken
+	exitUsage   = 2 // bad usage or input
+	exitRuntime = 3 // runtime failure: server unreachable, emulator unavailable...
+)
+
+// exitErr carries an exit code and a one-line message to the top level.
+type exitErr struct {
+	code int
+	msg  string
+}
+
+func (e *exitErr) Error() string { return e.msg }
+
+// usageErrorf reports bad usage or input (exit 2). The message names the flag or
+// value and says how to fix it.
+func usageErrorf(format string, a ...any) error {
+	return &exitErr{code: exitUsage, msg: fmt.Sprintf(format, a...)}
+}
+
+// runtimeErrorf reports a runtime failure (exit 3) and says why.
+func runtimeErrorf(format string, a ...any) error {
+	return &exitErr{code: exitRuntime, msg: fmt.Sprintf(format, a...)}
+}
+
+// failedError reports that a check or assertion failed (exit 1). The report itself
+// has already been printed, so msg may be empty.
+func failedError(msg string) error { return &exitErr{code: exitFailed, msg: msg} }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:      "netduel",
+		Usage:     "compare TCP and UDP side by side, and diagnose port conflicts",
+		Version:   version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		// Errors are printed once, by run, with the right exit code.
+		ExitErrHandler:         func(*cli.Context, error) {},
+		HideVersion:            true,
+		UseShortOptionHandling: false,
+		Commands: []*cli.Command{
+			runCommand(),
+			serveCommand(),
+			portCommand(),
+			versionCommand(),
+		},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErrorf("%v (see 'netduel %s --help')", err, c.Command.Name)
+		},
+	}
+	// `netduel` with no command runs `run` with its defaults.
+	app.Action = func(c *cli.Context) error {
+		if c.Args().Len() > 0 {
+			return usageErrorf("unknown command %q: use one of run, serve, port, version (see 'netduel --help')", c.Args().First())
+		}
+		return runAction(c)
+	}
+	app.Flags = runFlags()
+	return app
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(c.App.Writer, "netduel %s\n", version)
+			return nil
+		},
+	}
+}
+
+// run executes the CLI and maps errors to exit codes. It never panics on input.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(stderr, "netduel: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	// Errors from urfave/cli itself (unknown flag, missing value) are usage errors.
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(stderr, "netduel: %s (see 'netduel --help')\n", msg)
+	return exitUsage
+}
