@@ -1,9 +1,222 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
-// Placeholder while the core is being written; replaced by the real run command.
-func runCommand() *cli.Command { return &cli.Command{Name: "run", Flags: runFlags(), Action: runAction} }
-func serveCommand() *cli.Command { return &cli.Command{Name: "serve"} }
-func runFlags() []cli.Flag { return nil }
-func runAction(c *cli.Context) error { return runtimeErrorf("not yet implemented") }
+	"github.com/mattn/go-isatty"
+	"github.com/urfave/cli/v2"
+
+	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/report"
+	"github.com/netduel/netduel/stack"
+)
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "server", Usage: "`HOST:PORT` of a running 'netduel serve'; without it an embedded server runs on 127.0.0.1, port 0"},
+		&cli.StringFlag{Name: "proto", Value: "tcp,udp", Usage: "protocols to compare, a comma list of tcp, udp"},
+		&cli.StringFlag{Name: "test", Value: "throughput,latency", Usage: "tests to run, a comma list of throughput, latency"},
+		&cli.DurationFlag{Name: "duration", Value: 3 * time.Second, Usage: "how long each test runs"},
+		&cli.StringFlag{Name: "size", Usage: "`BYTES` of one frame on the wire (header + body); default 1400 for UDP datagrams, 128K for the TCP write unit, 64 for latency requests"},
+		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced"},
+		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table or json"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+	}
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run TCP and UDP tests side by side and compare them (the default command)",
+		UsageText: "netduel run [--server HOST:PORT] [--proto tcp,udp] [--test throughput,latency] [--duration 3s] [--size BYTES] [--bitrate RATE] [-o table|json]",
+		Flags:     runFlags(),
+		Action:    runAction,
+	}
+}
+
+// runOptions is the run command's validated input.
+type runOptions struct {
+	server string
+	plan   []duel.TestSpec
+	settle time.Duration
+	output string
+	color  bool
+	quiet  bool
+}
+
+func parseRunOptions(c *cli.Context) (*runOptions, error) {
+	if c.Args().Len() > 0 {
+		return nil, usageErrorf("unexpected argument %q: run takes only flags (see 'netduel run --help')", c.Args().First())
+	}
+	o := &runOptions{output: c.String("output"), quiet: c.Bool("quiet"), settle: c.Duration("settle")}
+	if err := checkOutput(o.output, "table", "json"); err != nil {
+		return nil, err
+	}
+	if s := c.String("server"); s != "" {
+		if err := hostPort("server", s, false); err != nil {
+			return nil, err
+		}
+		o.server = s
+	}
+	protos, err := parseList("proto", c.String("proto"), duel.ProtoTCP, duel.ProtoUDP)
+	if err != nil {
+		return nil, err
+	}
+	tests, err := parseList("test", c.String("test"), duel.TestThroughput, duel.TestLatency)
+	if err != nil {
+		return nil, err
+	}
+	d := c.Duration("duration")
+	if d < 100*time.Millisecond || d > 24*time.Hour {
+		return nil, usageErrorf("--duration %v: want a duration from 100ms to 24h, e.g. 3s", d)
+	}
+	if o.settle < 0 || o.settle > 5*time.Second {
+		return nil, usageErrorf("--settle %v: want a duration from 0 to 5s", o.settle)
+	}
+	size := 0
+	if s := c.String("size"); s != "" {
+		if size, err = parseSize("size", s); err != nil {
+			return nil, err
+		}
+	}
+	bitrate, err := parseRate("bitrate", c.String("bitrate"))
+	if err != nil {
+		return nil, err
+	}
+	for _, test := range tests {
+		for _, p := range protos {
+			sz := size
+			if sz == 0 {
+				sz = duel.DefaultSize(p, test)
+			}
+			if err := checkSize(sz, p); err != nil {
+				return nil, err
+			}
+			spec := duel.TestSpec{Proto: p, Test: test, Duration: d, Size: sz}
+			if p == duel.ProtoUDP && test == duel.TestThroughput {
+				spec.Bitrate = bitrate
+			}
+			o.plan = append(o.plan, spec)
+		}
+	}
+	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
+	return o, nil
+}
+
+// checkSize validates --size for one protocol.
+func checkSize(size int, proto string) error {
+	maxSize := frame.MaxFrameSize
+	if proto == duel.ProtoUDP {
+		maxSize = udpMaxFrame
+	}
+	if size < frame.HeaderLen || size > maxSize {
+		return usageErrorf("--size %d: a %s frame must be %d to %d bytes (the %d-byte header included)",
+			size, strings.ToUpper(proto), frame.HeaderLen, maxSize, frame.HeaderLen)
+	}
+	return nil
+}
+
+// udpMaxFrame is the largest UDP payload over IPv4.
+const udpMaxFrame = 65507
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func runAction(c *cli.Context) error {
+	o, err := parseRunOptions(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	stderr := c.App.ErrWriter
+	progress := !o.quiet && isTerminal(stderr)
+
+	rep := &duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os"}
+	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle}
+	if o.server == "" {
+		srv, err := duel.NewServer(duel.ServerConfig{Listen: "127.0.0.1:0"})
+		if err != nil {
+			return runtimeErrorf("starting the embedded server on 127.0.0.1: %v", err)
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); _ = srv.Serve(ctx) }()
+		defer func() { srv.Close(); <-done }()
+		rep.Server, rep.Embedded = srv.Addr().String(), true
+		client.SameHost = true
+	} else {
+		rep.Server = o.server
+		client.SameHost = isLoopback(o.server)
+	}
+	client.Server = rep.Server
+	if progress {
+		client.Progress = func(s duel.TestSpec) {
+			fmt.Fprintf(stderr, "\r\033[K%s %s for %v...", s.Proto, s.Test, s.Duration)
+		}
+	}
+	results, err := client.Run(ctx, o.plan)
+	if progress {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	rep.Results = results
+	if err != nil {
+		var ue *duel.UnreachableError
+		switch {
+		case errors.Is(err, context.Canceled):
+			return runtimeErrorf("interrupted")
+		case errors.As(err, &ue):
+			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
+		default:
+			return runtimeErrorf("%v", err)
+		}
+	}
+	if err := render(c.App.Writer, rep, o); err != nil {
+		return runtimeErrorf("writing the report: %v", err)
+	}
+	var failed []string
+	for _, r := range rep.Results {
+		if r.Error != "" {
+			failed = append(failed, fmt.Sprintf("%s %s: %s", r.Proto, r.Test, r.Error))
+		}
+	}
+	if len(failed) > 0 {
+		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+func render(w io.Writer, rep *duel.Report, o *runOptions) error {
+	if o.output == "json" {
+		return report.JSON(w, rep)
+	}
+	return report.RunTable(w, rep, report.Style{Color: o.color})
+}
+
+// isLoopback reports whether a HOST:PORT names this host's loopback, so that the
+// server shares our clock.
+func isLoopback(hp string) bool {
+	host, _, err := net.SplitHostPort(hp)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/stack"
+)
+
+// defaultListen is where 'netduel serve' listens by default: every address, TCP
+// and UDP, port 9400.
+const defaultListen = ":9400"
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "serve tests to 'netduel run --server' clients (TCP and UDP on the same port)",
+		UsageText: "netduel serve [--listen HOST:PORT] [--max-clients N] [--max-duration D] [--max-bitrate RATE] [--idle-timeout D]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: defaultListen, Usage: "`HOST:PORT` for TCP and UDP alike (port 0: the kernel picks)"},
+			&cli.IntFlag{Name: "max-clients", Value: 64, Usage: "sessions served at once; more are refused with 'server busy'"},
+			&cli.DurationFlag{Name: "max-duration", Value: 10 * time.Minute, Usage: "longest test accepted"},
+			&cli.StringFlag{Name: "max-bitrate", Value: "0", Usage: "highest UDP bit rate accepted (k/M/G suffixes); 0 = no limit"},
+			&cli.StringFlag{Name: "max-frame", Value: "4MiB", Usage: "largest frame accepted, `BYTES`"},
+			&cli.DurationFlag{Name: "idle-timeout", Value: 10 * time.Second, Usage: "a connection silent this long is closed, so a vanished client never leaves the server busy"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no session log on stderr"},
+		},
+		Action: serveAction,
+	}
+}
+
+func serveAction(c *cli.Context) error {
+	if c.Args().Len() > 0 {
+		return usageErrorf("unexpected argument %q: serve takes only flags (see 'netduel serve --help')", c.Args().First())
+	}
+	listen := c.String("listen")
+	if err := hostPort("listen", listen, true); err != nil {
+		return err
+	}
+	maxRate, err := parseRate("max-bitrate", c.String("max-bitrate"))
+	if err != nil {
+		return err
+	}
+	maxFrame, err := parseSize("max-frame", c.String("max-frame"))
+	if err != nil {
+		return err
+	}
+	if maxFrame < 1024 {
+		return usageErrorf("--max-frame %d: want at least 1024 bytes", maxFrame)
+	}
+	if n := c.Int("max-clients"); n < 1 {
+		return usageErrorf("--max-clients %d: want at least 1", n)
+	}
+	if d := c.Duration("max-duration"); d <= 0 {
+		return usageErrorf("--max-duration %v: want a positive duration, e.g. 10m", d)
+	}
+	if d := c.Duration("idle-timeout"); d < 100*time.Millisecond {
+		return usageErrorf("--idle-timeout %v: want at least 100ms", d)
+	}
+	stderr := c.App.ErrWriter
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, a...)...)
+	}
+	cfg := duel.ServerConfig{
+		Network:     &stack.OS{},
+		Listen:      listen,
+		MaxClients:  c.Int("max-clients"),
+		MaxDuration: c.Duration("max-duration"),
+		MaxBitrate:  maxRate,
+		MaxFrame:    maxFrame,
+		IdleTimeout: c.Duration("idle-timeout"),
+	}
+	if !c.Bool("quiet") {
+		cfg.Logf = logf
+	}
+	srv, err := duel.NewServer(cfg)
+	if err != nil {
+		return runtimeErrorf("cannot listen on %s: %v", listen, err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logf("netduel %s serving on %s (TCP and UDP, same port); Ctrl-C stops", version, srv.Addr())
+	if err := srv.Serve(ctx); err != nil {
+		return runtimeErrorf("server stopped: %v", err)
+	}
+	logf("stopped")
+	return nil
+}

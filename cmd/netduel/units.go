@@ -1,0 +1,103 @@
+package main
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// parseRate parses a bit rate: a number of bits per second with an optional k, M
+// or G suffix (powers of 1000), and an optional "bit/s", "bps" or "b" after it.
+func parseRate(flag, s string) (float64, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	for _, suf := range []string{"bit/s", "bps", "b"} {
+		s = strings.TrimSuffix(s, suf)
+	}
+	mult := 1.0
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, s = 1e3, s[:n-1]
+		case 'm', 'M':
+			mult, s = 1e6, s[:n-1]
+		case 'g', 'G':
+			mult, s = 1e9, s[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v*mult > 1e13 {
+		return 0, usageErrorf("--%s %q: want a bit rate such as 100M, 1.5G or 500k (bits/s; 0 = unpaced)", flag, orig)
+	}
+	return v * mult, nil
+}
+
+// parseSize parses a byte count with an optional K/KiB or M/MiB suffix (powers of 1024).
+func parseSize(flag, s string) (int, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	mult := 1
+	for _, suf := range []struct {
+		s string
+		m int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"K", 1 << 10}, {"k", 1 << 10}, {"M", 1 << 20}, {"B", 1}} {
+		if strings.HasSuffix(s, suf.s) {
+			s, mult = strings.TrimSuffix(s, suf.s), suf.m
+			break
+		}
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 || v > math.MaxInt32/mult {
+		return 0, usageErrorf("--%s %q: want a size in bytes such as 1400, 64 or 128K", flag, orig)
+	}
+	return v * mult, nil
+}
+
+// parseList splits a comma list and checks each item against the allowed values,
+// keeping the order given and dropping repeats.
+func parseList(flag, s string, allowed ...string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.ToLower(strings.TrimSpace(item))
+		ok := false
+		for _, a := range allowed {
+			ok = ok || item == a
+		}
+		if !ok {
+			return nil, usageErrorf("--%s %q: %q is not one of %s", flag, s, item, strings.Join(allowed, ", "))
+		}
+		if !seen[item] {
+			seen[item] = true
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+func checkOutput(s string, allowed ...string) error {
+	for _, a := range allowed {
+		if s == a {
+			return nil
+		}
+	}
+	return usageErrorf("-o %q: want one of %s", s, strings.Join(allowed, ", "))
+}
+
+// hostPort checks a HOST:PORT flag value.
+func hostPort(flag, s string, allowZero bool) error {
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return usageErrorf("--%s %q: want HOST:PORT, e.g. 127.0.0.1:9400", flag, s)
+	}
+	p, err := strconv.Atoi(s[i+1:])
+	if err != nil || p < 0 || p > 65535 || (p == 0 && !allowZero) {
+		lo := 1
+		if allowZero {
+			lo = 0
+		}
+		return usageErrorf("--%s %q: the port must be a number from %d to 65535", flag, s, lo)
+	}
+	return nil
+}
+

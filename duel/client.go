@@ -1,0 +1,281 @@
+package duel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
+	"github.com/netduel/netduel/stats"
+	"github.com/netduel/netduel/tcp"
+	"github.com/netduel/netduel/udp"
+)
+
+// Client runs tests against a server.
+type Client struct {
+	Network stack.Network // default &stack.OS{}
+	Server  string        // host:port of the server's control port
+	// Settle is how long the server waits for UDP frames still in flight after
+	// the client's fin; 0 means 250 ms.
+	Settle time.Duration
+	// SameHost says the server shares this host's clock, so that times across
+	// the two ends (accept, the peer seeing a close) can be reported.
+	SameHost bool
+	// Progress, if set, is told when each test starts.
+	Progress func(spec TestSpec)
+}
+
+// UnreachableError says the server could not be reached or talked to at all.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("server %s unreachable: %v", e.Addr, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Run runs the plan's tests one after another. A test that fails midway is
+// recorded in its Result's Error and the run goes on; a server that cannot be
+// reached, or that refuses a test, ends the run with an error.
+func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
+	var out []Result
+	for _, spec := range plan {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		if c.Progress != nil {
+			c.Progress(spec)
+		}
+		r, err := c.RunTest(ctx, spec)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *Client) network() stack.Network {
+	if c.Network == nil {
+		return &stack.OS{}
+	}
+	return c.Network
+}
+
+// RunTest runs one test. It returns an error only when the test could not start
+// (server unreachable, test refused); a failure during the test is in Result.Error.
+func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
+	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size}
+	if err := spec.check(frame.MaxFrameSize); err != nil {
+		return res, err
+	}
+	nw := c.network()
+	ctl, err := nw.Dial(ctx, "tcp", c.Server)
+	if err != nil {
+		return res, &UnreachableError{Addr: c.Server, Err: err}
+	}
+	defer ctl.Close()
+	stopCtl := context.AfterFunc(ctx, func() { ctl.SetDeadline(time.Unix(1, 0)) })
+	defer stopCtl()
+	rd := frame.NewReader(ctl, maxControl)
+	ctl.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := writeControl(ctl, 0, hello{Type: msgHello, Version: ProtocolVersion, Test: spec}); err != nil {
+		return res, &UnreachableError{Addr: c.Server, Err: err}
+	}
+	var w welcome
+	if _, err := readControl(rd, msgWelcome, &w); err != nil {
+		if IsRefused(err) {
+			return res, err
+		}
+		return res, &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err)}
+	}
+	ctl.SetDeadline(time.Time{})
+
+	host, _, _ := net.SplitHostPort(c.Server)
+	dataAddr := net.JoinHostPort(host, strconv.Itoa(w.Port))
+	settle := c.Settle
+	if settle <= 0 {
+		settle = 250 * time.Millisecond
+	}
+	d := c.runData(ctx, spec, w, dataAddr)
+	res.Lifecycle = d.life
+
+	// Tell the server we are done and collect its view.
+	ctl.SetDeadline(time.Now().Add(settle + maxSettle + 15*time.Second))
+	var view ServerView
+	err = writeControl(ctl, w.Cookie, fin{Type: msgFin, SentFrames: d.sentFrames, SettleNs: int64(settle)})
+	if err == nil {
+		var r result
+		_, err = readControl(rd, msgResult, &r)
+		view = r.View
+	}
+	if err != nil && d.err == nil {
+		d.err = fmt.Errorf("collecting the server's counters: %w", err)
+	}
+	c.merge(&res, spec, w, d, view)
+	if d.err != nil {
+		res.Error = d.err.Error()
+	}
+	return res, nil
+}
+
+// dataOutcome is what the client measured on its data socket.
+type dataOutcome struct {
+	send       stats.SendReport
+	pp         stats.PingPongReport
+	rtt        *stats.RTT
+	info       tcp.Info
+	hasInfo    bool
+	sentFrames uint64
+	life       Lifecycle
+	connectAt  time.Time
+	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
+	err        error
+}
+
+func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr string) dataOutcome {
+	var d dataOutcome
+	var tr stack.Trace
+	network := "tcp"
+	if spec.Proto == ProtoUDP {
+		network = "udp"
+	}
+	d.connectAt = time.Now()
+	conn, err := c.network().Dial(stack.WithTrace(ctx, &tr), network, addr)
+	if err != nil {
+		d.err = fmt.Errorf("opening the %s data socket to %s: %w", spec.Proto, addr, err)
+		return d
+	}
+	d.life.fromTrace(tr, spec.Proto == ProtoTCP)
+	if spec.Proto == ProtoTCP {
+		// Attach the data connection to the session.
+		if err := writeControl(conn, w.Cookie, struct{}{}); err != nil {
+			conn.Close()
+			d.err = fmt.Errorf("attaching the data connection: %w", err)
+			return d
+		}
+	}
+	warmup := min(spec.Duration/20, 250*time.Millisecond)
+	switch {
+	case spec.Proto == ProtoTCP && spec.Test == TestThroughput:
+		d.send, d.err = tcp.SendThroughput(ctx, conn, tcp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration})
+		d.sentFrames = d.send.Frames
+	case spec.Proto == ProtoTCP:
+		d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup})
+		d.sentFrames = d.pp.Sent
+	case spec.Test == TestThroughput:
+		d.send, d.err = udp.SendThroughput(ctx, conn, udp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Bitrate: spec.Bitrate, Duration: spec.Duration})
+		d.sentFrames = d.send.Frames
+	default:
+		d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup})
+		d.sentFrames = d.pp.Sent
+	}
+	if spec.Proto == ProtoTCP {
+		// FIN, then wait for the server to read everything and close its side, so
+		// that TCP_INFO is final and the server has seen the end of the stream.
+		d.finAt = time.Now()
+		if d.err == nil {
+			d.err = tcp.CloseWrite(conn)
+		}
+		if d.err == nil {
+			d.err = waitPeerClose(conn, 30*time.Second)
+		}
+		d.info, d.hasInfo = tcp.ReadInfo(conn)
+	}
+	t0 := time.Now()
+	_ = conn.Close()
+	d.life.CloseUS = ptr(us(time.Since(t0)))
+	return d
+}
+
+// waitPeerClose waits for the server to close its side after our FIN, so that
+// every byte we wrote has been read and TCP_INFO is final. Leftover bytes are
+// an error: the server should have sent nothing more.
+func waitPeerClose(conn net.Conn, timeout time.Duration) error {
+	conn.SetReadDeadline(time.Now().Add(timeout))
+	var b [1]byte
+	n, err := conn.Read(b[:])
+	switch {
+	case n > 0:
+		return errLeftover
+	case errors.Is(err, io.EOF):
+		return nil
+	default:
+		return fmt.Errorf("waiting for the server to close the data connection: %w", err)
+	}
+}
+
+func (l *Lifecycle) fromTrace(tr stack.Trace, isTCP bool) {
+	if tr.HasSocket {
+		l.SocketUS = ptr(us(tr.Socket))
+	}
+	if tr.HasConnect {
+		l.ConnectUS = ptr(us(tr.Connect))
+	}
+	l.Handshake = isTCP
+}
+
+// merge builds the Result from both ends' views.
+func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v ServerView) {
+	life := &res.Lifecycle
+	if spec.Proto == ProtoTCP {
+		life.BindUS, life.ListenUS = ptr(w.Setup.TCPBindUS), ptr(w.Setup.TCPListenUS)
+		life.PeerSawClose = v.PeerClosed
+		if c.SameHost && v.AcceptUnixNs > 0 {
+			life.AcceptUS = ptr(max(0, us(time.Duration(v.AcceptUnixNs-d.connectAt.UnixNano()))))
+		}
+		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() {
+			life.PeerSawCloseUS = ptr(max(0, us(time.Duration(v.ClosedUnixNs-d.finAt.UnixNano()))))
+		}
+	} else {
+		life.BindUS = ptr(w.Setup.UDPBindUS)
+	}
+	switch spec.Test {
+	case TestThroughput:
+		res.DurationS = d.send.Duration.Seconds()
+		res.SentFrames = d.send.Frames
+		res.ReceivedFrames = v.Received
+		res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
+		res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
+		rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
+		res.GoodputBps = rr.Goodput(d.send.Duration)
+		if c.SameHost && v.FirstUnixNs > 0 {
+			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
+		}
+		if spec.Proto == ProtoUDP {
+			res.OfferedBps = ptr(d.send.OfferedRate())
+			res.RequestedBps = ptr(spec.Bitrate)
+			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}
+		}
+	case TestLatency:
+		res.DurationS = d.pp.Duration.Seconds()
+		res.SentFrames, res.ReceivedFrames = d.pp.Sent, d.pp.Received
+		res.LostFrames, res.ReorderedFrames = d.pp.Lost, d.pp.Late
+		res.DuplicateFrames, res.CorruptFrames = d.pp.Duplicate, d.pp.Corrupt
+		res.GoodputBps = stats.Rate(d.pp.BodyBytes, d.pp.Duration)
+		if d.rtt != nil {
+			s := d.rtt.Summary()
+			res.RTT = &s
+		}
+		if d.pp.Received > 0 {
+			life.FirstByteUS = ptr(us(d.pp.FirstRTT))
+		}
+	}
+	res.LostPct = pct(res.LostFrames, res.SentFrames)
+	if d.hasInfo {
+		res.TCP = &TCPInfo{Retransmits: d.info.Retransmits, RTTUS: us(d.info.RTT), Cwnd: d.info.Cwnd, Congestion: d.info.Congestion}
+	}
+	if v.Error != "" && d.err == nil {
+		res.Error = "server: " + v.Error
+	}
+}
+
+var errLeftover = errors.New("the server sent unexpected data after the test")

@@ -1,0 +1,161 @@
+package duel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+	"github.com/netduel/netduel/udp"
+)
+
+const (
+	minFrame    = frame.HeaderLen
+	maxUDPFrame = udp.MaxDatagram
+	// maxControl bounds one control message.
+	maxControl = 64 << 10
+)
+
+// Control messages travel as JSON bodies of frame.TypeControl frames on the
+// control connection. The "type" field names the message.
+const (
+	msgHello   = "hello"
+	msgWelcome = "welcome"
+	msgFin     = "fin"
+	msgResult  = "result"
+	msgError   = "error"
+)
+
+// hello is the client's first message: protocol version and the test.
+type hello struct {
+	Type    string   `json:"type"`
+	Version int      `json:"version"`
+	Test    TestSpec `json:"test"`
+}
+
+// ServerSetup is how long the server's sockets took to set up, in microseconds:
+// what the lifecycle table shows for bind and listen.
+type ServerSetup struct {
+	TCPSocketUS float64 `json:"tcp_socket_us"`
+	TCPBindUS   float64 `json:"tcp_bind_us"`
+	TCPListenUS float64 `json:"tcp_listen_us"`
+	UDPSocketUS float64 `json:"udp_socket_us"`
+	UDPBindUS   float64 `json:"udp_bind_us"`
+}
+
+// welcome answers a hello: the session cookie and where to send data.
+type welcome struct {
+	Type     string      `json:"type"`
+	Cookie   uint64      `json:"cookie"`
+	Port     int         `json:"port"` // TCP data and UDP data go to this port number
+	MaxFrame int         `json:"max_frame"`
+	Setup    ServerSetup `json:"setup"`
+}
+
+// fin tells the server the client has finished sending.
+type fin struct {
+	Type       string `json:"type"`
+	SentFrames uint64 `json:"sent_frames"`
+	SettleNs   int64  `json:"settle_ns"` // how long to wait for UDP frames still in flight
+}
+
+// ServerView is the server's receiver-side view of one test, returned in the
+// result message.
+type ServerView struct {
+	// Data frames (throughput tests).
+	Received  uint64              `json:"received"`
+	Unique    uint64              `json:"unique"`
+	Lost      uint64              `json:"lost"`
+	Reordered uint64              `json:"reordered"`
+	Duplicate uint64              `json:"duplicate"`
+	Corrupt   uint64              `json:"corrupt"`
+	Late      uint64              `json:"late"`
+	BodyBytes uint64              `json:"body_bytes"`
+	WireBytes uint64              `json:"wire_bytes"`
+	SpanNs    int64               `json:"span_ns"`
+	Jitter    stats.JitterSummary `json:"jitter"`
+	// Echo requests (latency tests).
+	Requests uint64 `json:"requests"`
+	Echoed   uint64 `json:"echoed"`
+	// Socket lifecycle as the server saw it, on its wall clock (Unix ns; 0 = never).
+	AcceptUnixNs int64 `json:"accept_unix_ns"`
+	FirstUnixNs  int64 `json:"first_unix_ns"`
+	// PeerClosed says whether the server learned that the client closed its data
+	// socket (TCP: a FIN; UDP: never), and ClosedUnixNs when.
+	PeerClosed   bool   `json:"peer_closed"`
+	ClosedUnixNs int64  `json:"closed_unix_ns"`
+	Error        string `json:"error,omitempty"`
+}
+
+// result carries the ServerView back to the client.
+type result struct {
+	Type string     `json:"type"`
+	View ServerView `json:"view"`
+}
+
+// errorMsg reports a refusal (bad hello, server busy...) before the connection closes.
+type errorMsg struct {
+	Type  string `json:"type"`
+	Error string `json:"error"`
+}
+
+// writeControl sends v as a control frame.
+func writeControl(conn net.Conn, cookie uint64, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, frame.HeaderLen+len(body))
+	h := frame.Header{Type: frame.TypeControl, Cookie: cookie, Timestamp: time.Now().UnixNano()}
+	if _, err := frame.Encode(buf, h, body); err != nil {
+		return err
+	}
+	_, err = conn.Write(buf)
+	return err
+}
+
+// remoteError is an error message from the peer.
+type remoteError struct{ msg string }
+
+func (e *remoteError) Error() string { return "server refused: " + e.msg }
+
+// readControl reads the next control frame into v, checking its type against want.
+// An error message from the peer becomes a *remoteError.
+func readControl(rd *frame.Reader, want string, v any) (frame.Header, error) {
+	h, body, err := rd.Next()
+	if err != nil {
+		return h, err
+	}
+	if h.Type != frame.TypeControl {
+		return h, fmt.Errorf("expected a control frame, got %s", h.Type)
+	}
+	var probe struct {
+		Type  string `json:"type"`
+		Error string `json:"error"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return h, fmt.Errorf("bad control message: %v", err)
+	}
+	if probe.Type == msgError {
+		return h, &remoteError{msg: probe.Error}
+	}
+	if probe.Type != want {
+		return h, fmt.Errorf("expected a %s message, got %q", want, probe.Type)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return h, fmt.Errorf("bad %s message: %v", want, err)
+	}
+	return h, nil
+}
+
+// IsRefused reports whether err is the server refusing a test (as opposed to the
+// network failing).
+func IsRefused(err error) bool {
+	var re *remoteError
+	return errors.As(err, &re)
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -1,0 +1,95 @@
+package duel
+
+import (
+	"time"
+
+	"github.com/netduel/netduel/stats"
+)
+
+// Schema names the JSON document a run produces.
+const Schema = "netduel.run/v1"
+
+// Report is the outcome of a run: every test's Result, and where they ran.
+type Report struct {
+	Schema   string    `json:"schema"`
+	Version  string    `json:"netduel_version"`
+	Started  time.Time `json:"started"`
+	Server   string    `json:"server"`   // the server's address
+	Embedded bool      `json:"embedded"` // the server ran in-process
+	Network  string    `json:"network"`  // the Network the client used, e.g. "os"
+	Results  []Result  `json:"results"`
+}
+
+// Result is one test's outcome, with both ends' views merged. A failed test is
+// stored as data: Error says what happened, and the counters hold what was
+// measured until then. Counts are never negative and no number is NaN or Inf.
+type Result struct {
+	Proto     string  `json:"proto"` // "tcp" or "udp"
+	Test      string  `json:"test"`  // "throughput" or "latency"
+	DurationS float64 `json:"duration_s"`
+	Size      int     `json:"size"` // frame bytes on the wire (header + body)
+
+	// Frames: for throughput, data frames sent by the client and counted by the
+	// server; for latency, requests sent and replies matched in time, where lost
+	// means timed out and reordered means a reply that came back late.
+	SentFrames      uint64  `json:"sent_frames"`
+	ReceivedFrames  uint64  `json:"received_frames"`
+	LostFrames      uint64  `json:"lost_frames"`
+	ReorderedFrames uint64  `json:"reordered_frames"`
+	DuplicateFrames uint64  `json:"duplicate_frames"`
+	CorruptFrames   uint64  `json:"corrupt_frames"`
+	LostPct         float64 `json:"lost_pct"`
+
+	GoodputBps float64  `json:"goodput_bps"`           // verified body bits delivered per second
+	OfferedBps *float64 `json:"offered_bps,omitempty"` // UDP throughput: bits/s handed to the stack
+	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+
+	RTT    *stats.RTTSummary `json:"rtt_us,omitempty"`    // latency tests
+	Jitter *Jitter           `json:"jitter_ms,omitempty"` // UDP throughput
+	TCP    *TCPInfo          `json:"tcp,omitempty"`       // where the OS gives it
+
+	Lifecycle Lifecycle `json:"lifecycle"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Jitter is RFC 3550 interarrival jitter over the run, in milliseconds.
+type Jitter struct {
+	Mean float64 `json:"mean"`
+	Max  float64 `json:"max"`
+	Last float64 `json:"last"`
+}
+
+// TCPInfo is the kernel's view of the client's data connection.
+type TCPInfo struct {
+	Retransmits uint32  `json:"retransmits"`
+	RTTUS       float64 `json:"rtt_us"` // smoothed RTT
+	Cwnd        uint32  `json:"cwnd"`   // congestion window, segments
+	Congestion  string  `json:"congestion"`
+}
+
+// Lifecycle is the socket lifecycle of a test's data socket, in microseconds.
+// Pointers are nil where a step does not exist for the protocol (UDP has no
+// listen and no accept) or could not be measured.
+type Lifecycle struct {
+	SocketUS    *float64 `json:"socket_us,omitempty"`  // client: socket(2)
+	BindUS      *float64 `json:"bind_us,omitempty"`    // server: bind(2)
+	ListenUS    *float64 `json:"listen_us,omitempty"`  // server: listen(2), TCP only
+	ConnectUS   *float64 `json:"connect_us,omitempty"` // client: connect(2)
+	Handshake   bool     `json:"handshake"`            // connect exchanged packets (TCP: SYN, SYN-ACK, ACK)
+	AcceptUS    *float64 `json:"accept_us,omitempty"`  // connect start to the server's accept, TCP, same-host server
+	FirstByteUS *float64 `json:"first_byte_us,omitempty"`
+	CloseUS     *float64 `json:"close_us,omitempty"` // client: close(2)
+	// PeerSawClose says whether the server learned the client closed (TCP: FIN;
+	// UDP: never), and PeerSawCloseUS how long after the close (same-host server).
+	PeerSawClose   bool     `json:"peer_saw_close"`
+	PeerSawCloseUS *float64 `json:"peer_saw_close_us,omitempty"`
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func pct(part, whole uint64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return float64(part) / float64(whole) * 100
+}

@@ -1,0 +1,322 @@
+package duel
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
+	"github.com/netduel/netduel/udp"
+)
+
+// ServerConfig configures a Server. Zero values take the defaults shown.
+type ServerConfig struct {
+	Network     stack.Network // default &stack.OS{}
+	Listen      string        // host:port for TCP and UDP alike; default "127.0.0.1:0"
+	MaxClients  int           // concurrent sessions; default 64
+	MaxDuration time.Duration // longest test accepted; default 10 minutes
+	MaxBitrate  float64       // highest UDP bit rate accepted, bits/s; 0 = no limit
+	MaxFrame    int           // largest frame accepted; default 4 MiB
+	IdleTimeout time.Duration // a connection silent this long is closed; default 10 s
+	Logf        func(format string, args ...any)
+}
+
+func (c *ServerConfig) setDefaults() {
+	if c.Network == nil {
+		c.Network = &stack.OS{}
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = 64
+	}
+	if c.MaxDuration <= 0 {
+		c.MaxDuration = 10 * time.Minute
+	}
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = 4 << 20
+	}
+	c.MaxFrame = min(c.MaxFrame, frame.MaxFrameSize)
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 10 * time.Second
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+}
+
+// Server serves tests to many clients at once, each in its own session. It listens
+// on one port number for TCP (control and data connections) and UDP (datagrams).
+// Its methods are safe for concurrent use.
+type Server struct {
+	cfg   ServerConfig
+	ln    net.Listener
+	pc    net.PacketConn
+	port  int
+	setup ServerSetup
+
+	mu       sync.Mutex
+	sessions map[uint64]*session
+	conns    map[net.Conn]struct{}
+	closed   bool
+
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// NewServer binds the TCP listener and the UDP socket on the same port number.
+// With port 0 the kernel picks the TCP port, and the UDP socket takes the same
+// number (retrying with a new port if UDP has it taken).
+func NewServer(cfg ServerConfig) (*Server, error) {
+	cfg.setDefaults()
+	host, portStr, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %v", cfg.Listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("listen address %q: port must be 0-65535", cfg.Listen)
+	}
+	s := &Server{cfg: cfg, sessions: map[uint64]*session{}, conns: map[net.Conn]struct{}{}}
+	tries := 1
+	if port == 0 {
+		tries = 20
+	}
+	for i := 0; i < tries; i++ {
+		err = s.bind(host, port)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || port != 0 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+func (s *Server) bind(host string, port int) error {
+	var ttr, utr stack.Trace
+	ctx := stack.WithTrace(context.Background(), &ttr)
+	ln, err := s.cfg.Network.Listen(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	p := ln.Addr().(*net.TCPAddr).Port
+	ctx = stack.WithTrace(context.Background(), &utr)
+	pc, err := s.cfg.Network.ListenPacket(ctx, "udp", net.JoinHostPort(host, strconv.Itoa(p)))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("UDP port %d (same number as TCP): %w", p, err)
+	}
+	s.ln, s.pc, s.port = ln, pc, p
+	s.setup = ServerSetup{
+		TCPSocketUS: us(ttr.Socket), TCPBindUS: us(ttr.Bind), TCPListenUS: us(ttr.Listen),
+		UDPSocketUS: us(utr.Socket), UDPBindUS: us(utr.Bind),
+	}
+	return nil
+}
+
+// Addr returns the address the server listens on (TCP and UDP share the port).
+func (s *Server) Addr() netip.AddrPort { return s.ln.Addr().(*net.TCPAddr).AddrPort() }
+
+// Setup returns how long the server's sockets took to set up.
+func (s *Server) Setup() ServerSetup { return s.setup }
+
+// Sessions returns the number of sessions in progress.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Serve accepts connections and datagrams until ctx is done or Close is called,
+// then closes every connection and waits for its goroutines. It returns nil after
+// a requested shutdown.
+func (s *Server) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, s.Close)
+	defer stop()
+	usrv := &udp.Server{PC: s.pc, Lookup: s.lookupFlow, MaxFrame: s.cfg.MaxFrame}
+	udpErr := make(chan error, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		udpErr <- usrv.Serve()
+	}()
+	var err error
+	for {
+		conn, aerr := s.ln.Accept()
+		if aerr != nil {
+			if s.isClosed() {
+				break
+			}
+			var ne net.Error
+			if errors.As(aerr, &ne) && ne.Timeout() || errors.Is(aerr, syscall.EMFILE) || errors.Is(aerr, syscall.ENFILE) || errors.Is(aerr, syscall.ECONNABORTED) {
+				s.cfg.Logf("accept: %v", aerr)
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			err = aerr
+			s.Close()
+			break
+		}
+		accepted := time.Now()
+		if !s.track(conn) {
+			conn.Close()
+			break
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(conn)
+			s.handleConn(conn, accepted)
+		}()
+	}
+	s.wg.Wait()
+	if uerr := <-udpErr; err == nil && uerr != nil {
+		err = uerr
+	}
+	return err
+}
+
+// Close stops the server: listeners, sessions and connections are closed. Serve
+// returns once everything has stopped.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.ln.Close()
+	s.pc.Close()
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	c.Close()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// handleConn reads a new connection's first frame: a hello (cookie 0) opens a
+// control session; a control frame carrying a live session's cookie, from that
+// session's peer, attaches a TCP data connection. Anything else closes it.
+func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
+	peer := addrOf(conn.RemoteAddr())
+	conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	rd := frame.NewReader(conn, s.cfg.MaxFrame)
+	h, body, err := rd.Next()
+	if err != nil {
+		s.cfg.Logf("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
+		return
+	}
+	if h.Type != frame.TypeControl {
+		s.cfg.Logf("%s: first frame is %s, not control: closed", conn.RemoteAddr(), h.Type)
+		return
+	}
+	if h.Cookie == 0 {
+		s.control(conn, rd, body, peer)
+		return
+	}
+	sess := s.find(h.Cookie, peer)
+	if sess == nil {
+		s.cfg.Logf("%s: unknown session cookie: closed", conn.RemoteAddr())
+		return
+	}
+	sess.serveData(conn, rd, accepted)
+}
+
+// find returns the live session for cookie if peer is its control peer.
+func (s *Server) find(cookie uint64, peer netip.Addr) *session {
+	s.mu.Lock()
+	sess := s.sessions[cookie]
+	s.mu.Unlock()
+	if sess == nil || sess.peer != peer {
+		return nil
+	}
+	return sess
+}
+
+// lookupFlow is the UDP loop's session lookup.
+func (s *Server) lookupFlow(cookie uint64, src netip.Addr) *udp.Flow {
+	if sess := s.find(cookie, src); sess != nil {
+		return sess.flow
+	}
+	return nil
+}
+
+func (s *Server) addSession(sess *session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("server is shutting down")
+	}
+	if len(s.sessions) >= s.cfg.MaxClients {
+		return fmt.Errorf("server busy: %d sessions in progress (its limit); try again later", len(s.sessions))
+	}
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		c := binary.BigEndian.Uint64(b[:])
+		if c != 0 && s.sessions[c] == nil {
+			sess.cookie = c
+			break
+		}
+	}
+	s.sessions[sess.cookie] = sess
+	return nil
+}
+
+func (s *Server) removeSession(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess.cookie)
+	s.mu.Unlock()
+}
+
+func addrOf(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}

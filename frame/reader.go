@@ -1,0 +1,99 @@
+package frame
+
+import (
+	"encoding/binary"
+	"io"
+)
+
+// initialBuffer is a Reader's buffer size before any frame needs more.
+const initialBuffer = 64 << 10
+
+// Reader reassembles frames from a byte stream (a TCP connection). One read from
+// the stream may deliver many small frames; the buffer grows only once a header
+// has been validated, and never beyond the frame limit. A Reader is not safe for
+// concurrent use.
+type Reader struct {
+	r          io.Reader
+	max        int
+	buf        []byte
+	start, end int // unread bytes are buf[start:end]
+	err        error
+}
+
+// NewReader returns a Reader of frames of at most maxFrame bytes (maxFrame <= 0
+// means MaxFrameSize) from r.
+func NewReader(r io.Reader, maxFrame int) *Reader {
+	m := limit(maxFrame)
+	return &Reader{r: r, max: m, buf: make([]byte, min(initialBuffer, max(m, HeaderLen)))}
+}
+
+// Next returns the next frame. The body is valid until the next call. It returns
+// io.EOF at a clean end of stream between frames, io.ErrUnexpectedEOF inside one,
+// and the header with ErrChecksum for a corrupt frame (the stream stays in sync, so
+// Next may be called again). After any other error the Reader returns that error
+// for ever.
+func (r *Reader) Next() (Header, []byte, error) {
+	if r.err != nil {
+		return Header{}, nil, r.err
+	}
+	if err := r.fill(HeaderLen); err != nil {
+		return Header{}, nil, r.fail(err)
+	}
+	h, err := ParseHeader(r.buf[r.start:r.end], r.max)
+	if err != nil {
+		return Header{}, nil, r.fail(err)
+	}
+	n := HeaderLen + int(h.BodyLen)
+	if err := r.fill(n); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return Header{}, nil, r.fail(err)
+	}
+	f := r.buf[r.start : r.start+n]
+	r.start += n
+	body := f[HeaderLen:]
+	if checksum(f, body) != binary.BigEndian.Uint32(f[offCRC:]) {
+		return h, body, ErrChecksum
+	}
+	return h, body, nil
+}
+
+func (r *Reader) fail(err error) error {
+	r.err = err
+	return err
+}
+
+// fill makes at least n bytes available at buf[start:]. It returns io.EOF when
+// the stream ends cleanly before any of them, io.ErrUnexpectedEOF when it ends
+// partway.
+func (r *Reader) fill(n int) error {
+	if r.end-r.start >= n {
+		return nil
+	}
+	if len(r.buf)-r.start < n {
+		if n > len(r.buf) {
+			// Grow: n has been validated against the limit by ParseHeader.
+			nb := make([]byte, min(max(2*n, initialBuffer), max(r.max, n)))
+			r.end = copy(nb, r.buf[r.start:r.end])
+			r.buf = nb
+		} else {
+			r.end = copy(r.buf, r.buf[r.start:r.end])
+		}
+		r.start = 0
+	}
+	for r.end-r.start < n {
+		m, err := r.r.Read(r.buf[r.end:])
+		r.end += m
+		if err != nil {
+			if r.end-r.start >= n {
+				return nil
+			}
+			if err == io.EOF && r.end > r.start {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,10 @@
+//go:build unix && !linux
+
+package stack
+
+import "syscall"
+
+func setBuffersFD(fd uintptr, n int) {
+	_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+	_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, n)
+}

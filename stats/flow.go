@@ -1,0 +1,96 @@
+package stats
+
+import "time"
+
+// SendReport is a sender's view of one flow.
+type SendReport struct {
+	Frames    uint64        // frames handed to the stack
+	Bytes     uint64        // frame bytes (headers and bodies) handed to the stack
+	BodyBytes uint64        // body bytes among them
+	Duration  time.Duration // first send to the end of the last send
+	Refused   uint64        // sends the local stack refused (for example ENOBUFS), not retried
+}
+
+// OfferedRate returns the rate, in bits per second, at which frames were handed
+// to the stack: what a UDP sender offered to the network.
+func (s SendReport) OfferedRate() float64 { return Rate(s.Bytes, s.Duration) }
+
+// Receiver accounts for the data frames of one flow at its receiver: sequence
+// accounting, RFC 3550 jitter, verified body bytes and the arrival span.
+// It is not safe for concurrent use.
+type Receiver struct {
+	seq         *SeqTracker
+	jitter      Jitter
+	bodyBytes   uint64
+	wireBytes   uint64
+	first, last time.Time
+	arrivals    uint64
+}
+
+// NewReceiver returns an empty Receiver.
+func NewReceiver() *Receiver { return &Receiver{seq: NewSeqTracker(0)} }
+
+// Frame records a frame whose CRC was valid. bodyOK says whether its body matched
+// the expected pattern; one that did not counts as corrupt. sentNs is the sender's
+// timestamp and now the arrival time.
+func (r *Receiver) Frame(seq uint64, sentNs int64, now time.Time, wireLen, bodyLen int, bodyOK bool) {
+	r.wireBytes += uint64(wireLen)
+	if !bodyOK {
+		r.seq.AddCorrupt()
+		return
+	}
+	if r.arrivals == 0 {
+		r.first = now
+	}
+	r.last = now
+	r.arrivals++
+	o := r.seq.Add(seq)
+	if o != OutcomeDuplicate {
+		r.bodyBytes += uint64(bodyLen)
+		r.jitter.Add(sentNs, now.UnixNano())
+	}
+}
+
+// First returns the first intact arrival's time, zero if none.
+func (r *Receiver) First() time.Time { return r.first }
+
+// Corrupt records a frame that failed its CRC.
+func (r *Receiver) Corrupt(wireLen int) {
+	r.wireBytes += uint64(wireLen)
+	r.seq.AddCorrupt()
+}
+
+// RecvReport is a receiver's view of one flow.
+type RecvReport struct {
+	Counts
+	BodyBytes uint64        // verified body bytes of distinct frames
+	WireBytes uint64        // every byte received, duplicates and corrupt frames included
+	Span      time.Duration // first to last intact arrival
+	Jitter    JitterSummary
+}
+
+// Report returns the receiver's view, given the number of frames the sender says
+// it sent.
+func (r *Receiver) Report(sent uint64) RecvReport {
+	rep := RecvReport{
+		Counts:    r.seq.Counts(sent),
+		BodyBytes: r.bodyBytes,
+		WireBytes: r.wireBytes,
+		Jitter:    r.jitter.Summary(),
+	}
+	if r.arrivals > 1 {
+		rep.Span = r.last.Sub(r.first)
+	}
+	return rep
+}
+
+// Goodput returns verified body bits per second over the receiver's arrival span,
+// or over fallback (the sender's duration) when the span is too short to use (fewer
+// than two frames arrived).
+func (r RecvReport) Goodput(fallback time.Duration) float64 {
+	d := r.Span
+	if d <= 0 {
+		d = fallback
+	}
+	return Rate(r.BodyBytes, d)
+}

@@ -1,0 +1,72 @@
+package stats
+
+import (
+	"context"
+	"time"
+)
+
+// RoundTrip sends request seq and waits for its reply. It returns the round trip
+// and ok=true when the reply came back in time, ok=false when the request timed
+// out (a lost round trip, never a latency), or an error that ends the test.
+type RoundTrip func(seq uint64) (rtt time.Duration, ok bool, err error)
+
+// PingPongReport is the client's view of a request/response test.
+type PingPongReport struct {
+	Sent      uint64 // requests sent
+	Received  uint64 // replies matched to their request in time (warm-up included)
+	Lost      uint64 // requests whose reply did not come back in time
+	Late      uint64 // replies that came back after their request had timed out
+	Duplicate uint64 // replies seen twice
+	Corrupt   uint64 // replies that failed their CRC or body check
+	BodyBytes uint64 // verified reply body bytes
+	Duration  time.Duration
+	FirstRTT  time.Duration // the first round trip, before any warm-up trimming
+	Warmup    uint64        // round trips left out of the histogram as warm-up
+}
+
+// PingPong drives back-to-back round trips for Duration and records them in RTT,
+// leaving out those that complete within Warmup of the start. Transports count
+// Late, Duplicate, Corrupt and BodyBytes in Report themselves.
+type PingPong struct {
+	Duration time.Duration
+	Warmup   time.Duration
+	RTT      *RTT
+	Report   PingPongReport
+}
+
+// Run performs round trips until Duration has passed or ctx is done. It returns
+// the first error rt returned; the report holds what was measured until then.
+func (p *PingPong) Run(ctx context.Context, rt RoundTrip) error {
+	if p.RTT == nil {
+		p.RTT = NewRTT()
+	}
+	start := time.Now()
+	end := start.Add(p.Duration)
+	warmEnd := start.Add(p.Warmup)
+	defer func() { p.Report.Duration = time.Since(start) }()
+	for seq := uint64(0); ; seq++ {
+		now := time.Now()
+		if !now.Before(end) || ctx.Err() != nil {
+			return nil
+		}
+		p.Report.Sent++
+		d, ok, err := rt(seq)
+		if err != nil {
+			p.Report.Sent-- // the request may not have gone out; count only completed tries
+			return err
+		}
+		if !ok {
+			p.Report.Lost++
+			continue
+		}
+		p.Report.Received++
+		if p.Report.Received == 1 {
+			p.Report.FirstRTT = d
+		}
+		if time.Now().Before(warmEnd) {
+			p.Report.Warmup++
+			continue
+		}
+		p.RTT.Record(d)
+	}
+}

@@ -1,0 +1,72 @@
+package stats
+
+import (
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// RTT histogram bounds: 1 µs to 60 s at 3 significant digits.
+const (
+	rttMinUS = 1
+	rttMaxUS = 60_000_000
+)
+
+// RTT records round trips in an HDR histogram (microseconds).
+type RTT struct{ h *hdrhistogram.Histogram }
+
+// NewRTT returns an empty histogram covering 1 µs to 60 s with 3 significant digits.
+func NewRTT() *RTT { return &RTT{h: hdrhistogram.New(rttMinUS, rttMaxUS, 3)} }
+
+// Record adds one round trip; values below 1 µs count as 1 µs and above 60 s as
+// 60 s. It does not allocate.
+func (r *RTT) Record(d time.Duration) {
+	v := min(max(d.Microseconds(), rttMinUS), rttMaxUS)
+	_ = r.h.RecordValue(v)
+}
+
+// Merge adds o's round trips.
+func (r *RTT) Merge(o *RTT) { r.h.Merge(o.h) }
+
+// Count returns the number of round trips recorded.
+func (r *RTT) Count() uint64 { return uint64(r.h.TotalCount()) }
+
+// RTTSummary summarises round trips in microseconds. Every field is 0 when
+// nothing was recorded: never NaN.
+type RTTSummary struct {
+	Count uint64  `json:"-"`
+	Min   float64 `json:"min"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+// Summary returns min, mean, percentiles and max.
+func (r *RTT) Summary() RTTSummary {
+	n := r.Count()
+	if n == 0 {
+		return RTTSummary{}
+	}
+	q := func(p float64) float64 { return float64(r.h.ValueAtQuantile(p)) }
+	return RTTSummary{
+		Count: n,
+		Min:   float64(r.h.Min()),
+		Mean:  r.h.Mean(),
+		P50:   q(50),
+		P90:   q(90),
+		P99:   q(99),
+		P999:  q(99.9),
+		Max:   float64(r.h.Max()),
+	}
+}
+
+// Rate returns bytes over d as bits per second; 0 when d <= 0 (never Inf or NaN).
+func Rate(bytes uint64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(bytes) * 8 / d.Seconds()
+}

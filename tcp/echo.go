@@ -1,0 +1,117 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+)
+
+// EchoCounts is the server's view of a latency test.
+type EchoCounts struct {
+	Requests uint64 // intact echo requests received
+	Echoed   uint64 // replies written
+}
+
+// Echo answers echo requests from rd on conn until the client's FIN (io.EOF). Each
+// reply has the request's sequence number, body and size: never more bytes than
+// were received. A frame of another cookie or type ends the connection.
+func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (EchoCounts, error) {
+	var c EchoCounts
+	stop := unblockOnCancel(ctx, conn)
+	defer stop()
+	out := make([]byte, 0, 64<<10)
+	for {
+		h, body, err := rd.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return c, nil
+			}
+			if ctx.Err() != nil {
+				return c, ctx.Err()
+			}
+			return c, err
+		}
+		if h.Type != frame.TypeEchoRequest || h.Cookie != cookie {
+			return c, fmt.Errorf("unexpected %s frame on a latency connection", h.Type)
+		}
+		c.Requests++
+		n := frame.HeaderLen + len(body)
+		if cap(out) < n {
+			out = make([]byte, n)
+		}
+		out = out[:n]
+		h.Type = frame.TypeEchoReply
+		if _, err := frame.Encode(out, h, body); err != nil {
+			return c, err
+		}
+		if _, err := conn.Write(out); err != nil {
+			return c, err
+		}
+		c.Echoed++
+	}
+}
+
+// LatencyConfig configures a TCP request/response test.
+type LatencyConfig struct {
+	Cookie   uint64
+	Size     int           // frame bytes of one request (and of its reply)
+	Duration time.Duration // how long to run
+	Warmup   time.Duration // round trips completing this soon after the start are not recorded
+	Timeout  time.Duration // a reply that takes longer ends the test with an error; 0 means 10 s
+}
+
+// PingPong runs back-to-back echo round trips on conn. TCP does not lose replies: one that does not come back within cfg.Timeout is an error.
+func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.PingPongReport, *stats.RTT, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	stop := unblockOnCancel(ctx, conn)
+	defer stop()
+	req := make([]byte, cfg.Size)
+	body := req[frame.HeaderLen:]
+	h := frame.Header{Type: frame.TypeEchoRequest, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
+	rd := frame.NewReader(conn, cfg.Size)
+	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup}
+	rt := func(seq uint64) (time.Duration, bool, error) {
+		frame.FillBody(body, seq)
+		sent := time.Now()
+		h.Seq, h.Timestamp = seq, sent.UnixNano()
+		if _, err := frame.Seal(req, h); err != nil {
+			return 0, false, err
+		}
+		if err := conn.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
+			return 0, false, err
+		}
+		if _, err := conn.Write(req); err != nil {
+			return 0, false, err
+		}
+		rh, rb, err := rd.Next()
+		now := time.Now()
+		if err != nil {
+			if errors.Is(err, frame.ErrChecksum) {
+				pp.Report.Corrupt++
+			}
+			return 0, false, fmt.Errorf("reading echo reply %d: %w", seq, err)
+		}
+		if rh.Type != frame.TypeEchoReply || rh.Cookie != cfg.Cookie || rh.Seq != seq {
+			return 0, false, fmt.Errorf("unexpected %s frame (seq %d) while waiting for echo reply %d", rh.Type, rh.Seq, seq)
+		}
+		if !frame.CheckBody(rb, seq) {
+			pp.Report.Corrupt++
+			return 0, false, fmt.Errorf("echo reply %d: body does not match the request", seq)
+		}
+		pp.Report.BodyBytes += uint64(len(rb))
+		return now.Sub(sent), true, nil
+	}
+	err := pp.Run(ctx, rt)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return pp.Report, pp.RTT, err
+}

@@ -1,0 +1,88 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+)
+
+// ThroughputConfig configures a TCP throughput sender.
+type ThroughputConfig struct {
+	Cookie   uint64
+	Size     int           // frame bytes per write (header + body): the write unit
+	Duration time.Duration // how long to send
+}
+
+// SendThroughput writes data frames on conn for cfg.Duration. A write in progress
+// when the time is up completes, so the receiver never sees a partial frame. The
+// caller ends the stream with CloseWrite.
+func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (stats.SendReport, error) {
+	var rep stats.SendReport
+	stop := unblockOnCancel(ctx, conn)
+	defer stop()
+	buf := make([]byte, cfg.Size)
+	body := buf[frame.HeaderLen:]
+	h := frame.Header{Type: frame.TypeData, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
+	start := time.Now()
+	end := start.Add(cfg.Duration)
+	for seq := uint64(0); ; seq++ {
+		now := time.Now()
+		if !now.Before(end) {
+			break
+		}
+		h.Seq, h.Timestamp = seq, now.UnixNano()
+		frame.FillBody(body, seq)
+		if _, err := frame.Seal(buf, h); err != nil {
+			return rep, err
+		}
+		if _, err := conn.Write(buf); err != nil {
+			rep.Duration = time.Since(start)
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			return rep, err
+		}
+		rep.Frames++
+		rep.Bytes += uint64(len(buf))
+		rep.BodyBytes += uint64(len(body))
+	}
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// Receive reads data frames from rd until the sender's FIN (io.EOF) and accounts
+// for them in recv. Frames of another cookie or type count as corrupt. It returns
+// nil at a clean end of stream, or the error that cut the stream short; recv holds
+// what arrived until then. Receive is the only writer of recv while it runs.
+func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, recv *stats.Receiver) error {
+	stop := unblockOnCancel(ctx, conn)
+	defer stop()
+	for {
+		h, body, err := rd.Next()
+		now := time.Now()
+		switch {
+		case err == nil:
+		case errors.Is(err, frame.ErrChecksum):
+			recv.Corrupt(frame.HeaderLen + int(h.BodyLen))
+			continue
+		case errors.Is(err, io.EOF):
+			return nil
+		default:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		wire := frame.HeaderLen + len(body)
+		if h.Type != frame.TypeData || h.Cookie != cookie {
+			recv.Corrupt(wire)
+			continue
+		}
+		recv.Frame(h.Seq, h.Timestamp, now, wire, len(body), frame.CheckBody(body, h.Seq))
+	}
+}

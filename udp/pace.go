@@ -1,0 +1,53 @@
+package udp
+
+import (
+	"time"
+)
+
+// pacer spreads sends evenly at a bit rate: a token bucket refilled continuously
+// from the clock, with a burst of at most maxBurst (about 100 µs of traffic, at
+// least one datagram), so there is no once-per-second or once-per-millisecond burst.
+type pacer struct {
+	rate     float64 // bytes per second; 0 = unpaced
+	start    time.Time
+	sent     float64 // bytes released so far
+	maxBurst float64 // bytes the bucket may hold
+}
+
+// burstWindow is how much traffic the bucket may release at once.
+const burstWindow = 100 * time.Microsecond
+
+func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
+	p := &pacer{rate: bitsPerSec / 8, start: start}
+	p.maxBurst = max(p.rate*burstWindow.Seconds(), float64(frameLen))
+	return p
+}
+
+// wait blocks until n more bytes may be sent, or until end. It reports whether
+// sending may go on.
+func (p *pacer) wait(n int, end time.Time) bool {
+	if p.rate <= 0 {
+		return true
+	}
+	for {
+		now := time.Now()
+		if !now.Before(end) {
+			return false
+		}
+		allowed := now.Sub(p.start).Seconds() * p.rate
+		if p.sent+float64(n) <= allowed {
+			// Never let an idle spell bank more than one burst.
+			if allowed-p.sent > p.maxBurst {
+				p.sent = allowed - p.maxBurst
+			}
+			p.sent += float64(n)
+			return true
+		}
+		due := time.Duration((p.sent + float64(n) - allowed) / p.rate * float64(time.Second))
+		if due > 200*time.Microsecond {
+			// Sleep most of the way; the runtime's timer wakes us a little late.
+			time.Sleep(due - 100*time.Microsecond)
+		}
+		// Otherwise spin briefly: sub-sleep-granularity waits stay accurate.
+	}
+}

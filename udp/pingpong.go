@@ -1,0 +1,130 @@
+package udp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+)
+
+// LatencyConfig configures a UDP request/response test.
+type LatencyConfig struct {
+	Cookie   uint64
+	Size     int           // frame bytes of one request (and of its reply)
+	Duration time.Duration // how long to run
+	Warmup   time.Duration // round trips completing this soon after the start are not recorded
+	// MinTimeout and MaxTimeout bound the adaptive reply timeout (RTO-like:
+	// 4 × smoothed RTT + 8 × its variation). Zero values mean 10 ms and 1 s.
+	MinTimeout, MaxTimeout time.Duration
+}
+
+// rto is an adaptive retransmission-style timeout (RFC 6298's estimator).
+type rto struct {
+	srtt, rttvar time.Duration
+	min, max     time.Duration
+}
+
+func (r *rto) update(d time.Duration) {
+	if r.srtt == 0 {
+		r.srtt, r.rttvar = d, d/2
+		return
+	}
+	diff := r.srtt - d
+	if diff < 0 {
+		diff = -diff
+	}
+	r.rttvar = (3*r.rttvar + diff) / 4
+	r.srtt = (7*r.srtt + d) / 8
+}
+
+func (r *rto) timeout() time.Duration {
+	if r.srtt == 0 {
+		return r.max
+	}
+	return min(max(4*r.srtt+8*r.rttvar, r.min), r.max)
+}
+
+// PingPong runs back-to-back echo round trips on conn (a connected UDP socket).
+// A request whose reply does not come back within the adaptive timeout counts as
+// lost, never as a latency; a reply that comes back later counts as late.
+func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.PingPongReport, *stats.RTT, error) {
+	t := rto{min: cfg.MinTimeout, max: cfg.MaxTimeout}
+	if t.min <= 0 {
+		t.min = 10 * time.Millisecond
+	}
+	if t.max <= 0 {
+		t.max = time.Second
+	}
+	req := make([]byte, cfg.Size)
+	resp := make([]byte, MaxDatagram+1)
+	body := req[frame.HeaderLen:]
+	h := frame.Header{Type: frame.TypeEchoRequest, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
+	seen := stats.NewSeqTracker(0)
+	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup}
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	rt := func(seq uint64) (time.Duration, bool, error) {
+		frame.FillBody(body, seq)
+		sent := time.Now()
+		h.Seq, h.Timestamp = seq, sent.UnixNano()
+		if _, err := frame.Seal(req, h); err != nil {
+			return 0, false, err
+		}
+		if _, err := conn.Write(req); err != nil {
+			if transient(err) {
+				return 0, false, nil
+			}
+			return 0, false, err
+		}
+		deadline := sent.Add(t.timeout())
+		if err := conn.SetReadDeadline(deadline); err != nil {
+			return 0, false, err
+		}
+		for {
+			n, err := conn.Read(resp)
+			now := time.Now()
+			if err != nil {
+				if isTimeout(err) {
+					if ctx.Err() != nil {
+						return 0, false, ctx.Err()
+					}
+					return 0, false, nil
+				}
+				if transient(err) {
+					continue // an ICMP error for an earlier datagram
+				}
+				return 0, false, err
+			}
+			rh, rb, derr := frame.Decode(resp[:n], len(resp))
+			if derr != nil || rh.Type != frame.TypeEchoReply || rh.Cookie != cfg.Cookie {
+				if errors.Is(derr, frame.ErrChecksum) {
+					pp.Report.Corrupt++
+				}
+				continue // not ours or damaged: keep waiting for the real reply
+			}
+			if !frame.CheckBody(rb, rh.Seq) {
+				pp.Report.Corrupt++
+				continue
+			}
+			switch seen.Add(rh.Seq) {
+			case stats.OutcomeDuplicate:
+				pp.Report.Duplicate++
+				continue
+			}
+			if rh.Seq != seq {
+				pp.Report.Late++ // the reply to an earlier, timed-out request
+				continue
+			}
+			d := now.Sub(sent)
+			t.update(d)
+			pp.Report.BodyBytes += uint64(len(rb))
+			return d, true, nil
+		}
+	}
+	err := pp.Run(ctx, rt)
+	return pp.Report, pp.RTT, err
+}

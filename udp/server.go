@@ -1,0 +1,167 @@
+package udp
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+)
+
+// Mode says what a Flow does with the frames that reach it.
+type Mode uint8
+
+const (
+	// ModeReceive accounts for data frames (a throughput test).
+	ModeReceive Mode = iota + 1
+	// ModeEcho answers echo requests with a reply of the same size (a latency test).
+	ModeEcho
+)
+
+// Flow is the server's state for one session's datagrams. Its methods are safe
+// for concurrent use: the datagram loop writes, the session's control handler reads.
+type Flow struct {
+	mode Mode
+
+	mu       sync.Mutex
+	recv     *stats.Receiver
+	echoed   uint64 // echo replies sent
+	requests uint64 // echo requests received intact
+	first    time.Time
+	last     time.Time
+	peerPort netip.AddrPort // the last source the session's datagrams came from
+}
+
+// NewFlow returns a Flow in the given mode.
+func NewFlow(mode Mode) *Flow {
+	f := &Flow{mode: mode}
+	if mode == ModeReceive {
+		f.recv = stats.NewReceiver()
+	}
+	return f
+}
+
+// FlowReport is the server's view of a Flow.
+type FlowReport struct {
+	Recv     stats.RecvReport // ModeReceive
+	Requests uint64           // ModeEcho: intact echo requests received
+	Echoed   uint64           // ModeEcho: replies sent
+	First    time.Time        // first datagram accepted for the flow (zero if none)
+	Last     time.Time        // last datagram accepted for the flow
+}
+
+// Report returns the Flow's counters, given the number of frames the client
+// says it sent.
+func (f *Flow) Report(sent uint64) FlowReport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := FlowReport{Requests: f.requests, Echoed: f.echoed, First: f.first, Last: f.last}
+	if f.recv != nil {
+		r.Recv = f.recv.Report(sent)
+	}
+	return r
+}
+
+// Lookup finds the flow for a cookie, given the datagram's source address. It
+// returns nil when the cookie is unknown or the source is not the session's
+// control peer: such datagrams are dropped without an answer.
+type Lookup func(cookie uint64, src netip.Addr) *Flow
+
+// Server is the server's datagram loop on one UDP socket shared by every session.
+type Server struct {
+	PC       net.PacketConn
+	Lookup   Lookup
+	MaxFrame int // largest frame accepted; 0 means MaxDatagram
+}
+
+// Serve reads datagrams until PC is closed. A datagram that is not a valid frame,
+// or whose cookie does not belong to a session of its source address, is dropped
+// without an answer. An echo reply is never larger than its request.
+// Serve returns nil once PC has been closed.
+func (s *Server) Serve() error {
+	uc, _ := s.PC.(*net.UDPConn)
+	maxFrame := s.MaxFrame
+	if maxFrame <= 0 || maxFrame > MaxDatagram {
+		maxFrame = MaxDatagram
+	}
+	buf := make([]byte, MaxDatagram+1)
+	for {
+		var (
+			n   int
+			src netip.AddrPort
+			err error
+		)
+		if uc != nil {
+			n, src, err = uc.ReadFromUDPAddrPort(buf)
+		} else {
+			var a net.Addr
+			n, a, err = s.PC.ReadFrom(buf)
+			if ua, ok := a.(*net.UDPAddr); ok {
+				src = ua.AddrPort()
+			}
+		}
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if transient(err) || isTimeout(err) {
+				continue
+			}
+			return err
+		}
+		s.handle(buf[:n], src, maxFrame, uc)
+	}
+}
+
+func (s *Server) handle(b []byte, src netip.AddrPort, maxFrame int, uc *net.UDPConn) {
+	now := time.Now()
+	h, body, err := frame.Decode(b, maxFrame)
+	corrupt := errors.Is(err, frame.ErrChecksum)
+	if err != nil && !corrupt {
+		return
+	}
+	f := s.Lookup(h.Cookie, src.Addr().Unmap())
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first.IsZero() {
+		f.first = now
+	}
+	f.last = now
+	f.peerPort = src
+	switch f.mode {
+	case ModeReceive:
+		if corrupt {
+			f.recv.Corrupt(len(b))
+			return
+		}
+		if h.Type != frame.TypeData {
+			return
+		}
+		f.recv.Frame(h.Seq, h.Timestamp, now, len(b), len(body), frame.CheckBody(body, h.Seq))
+	case ModeEcho:
+		if corrupt || h.Type != frame.TypeEchoRequest {
+			return
+		}
+		f.requests++
+		// Reply in place: same sequence, same body, same size as the request.
+		h.Type = frame.TypeEchoReply
+		if _, err := frame.Seal(b, h); err != nil {
+			return
+		}
+		var werr error
+		if uc != nil {
+			_, werr = uc.WriteToUDPAddrPort(b, src)
+		} else {
+			_, werr = s.PC.WriteTo(b, net.UDPAddrFromAddrPort(src))
+		}
+		if werr == nil {
+			f.echoed++
+		}
+	}
+}
