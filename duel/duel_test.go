@@ -3,8 +3,8 @@ package duel
 import (
 	"context"
 	"crypto/rand"
-	"io"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"

@@ -40,8 +40,8 @@ type Result struct {
 	CorruptFrames   uint64  `json:"corrupt_frames"`
 	LostPct         float64 `json:"lost_pct"`
 
-	GoodputBps float64  `json:"goodput_bps"`           // verified body bits delivered per second
-	OfferedBps *float64 `json:"offered_bps,omitempty"` // UDP throughput: bits/s handed to the stack
+	GoodputBps   float64  `json:"goodput_bps"`             // verified body bits delivered per second
+	OfferedBps   *float64 `json:"offered_bps,omitempty"`   // UDP throughput: bits/s handed to the stack
 	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
 
 	RTT    *stats.RTTSummary `json:"rtt_us,omitempty"`    // latency tests

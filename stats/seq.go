@@ -44,11 +44,11 @@ type Counts struct {
 // most recent Window sequence numbers below the highest seen. Add is O(1)
 // amortised and does not allocate.
 type SeqTracker struct {
-	bits    []uint64 // ring: bit s%window says whether s arrived, for s in (high-window, high]
-	window  uint64
-	high    uint64 // highest sequence number seen
-	any     bool   // at least one arrival
-	c       Counts
+	bits   []uint64 // ring: bit s%window says whether s arrived, for s in (high-window, high]
+	window uint64
+	high   uint64 // highest sequence number seen
+	any    bool   // at least one arrival
+	c      Counts
 }
 
 // NewSeqTracker returns a tracker with a window of the given size in sequence

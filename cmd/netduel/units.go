@@ -100,4 +100,3 @@ func hostPort(flag, s string, allowZero bool) error {
 	}
 	return nil
 }
-
