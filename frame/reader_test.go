@@ -1,0 +1,125 @@
+package frame
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand"
+	"runtime"
+	"testing"
+	"testing/iotest"
+)
+
+func stream(t testing.TB, sizes ...int) ([]byte, []Header) {
+	var b []byte
+	var hs []Header
+	for i, size := range sizes {
+		h := Header{Type: TypeData, Cookie: 5, Seq: uint64(i), Timestamp: int64(i), BodyLen: uint32(size)}
+		b = append(b, mkFrame(t, h, size)...)
+		hs = append(hs, h)
+	}
+	return b, hs
+}
+
+func readAll(t *testing.T, rd *Reader, want []Header) error {
+	t.Helper()
+	for i, wh := range want {
+		h, body, err := rd.Next()
+		if err != nil {
+			return err
+		}
+		if h != wh || !CheckBody(body, wh.Seq) {
+			t.Fatalf("frame %d: %+v, want %+v", i, h, wh)
+		}
+	}
+	_, _, err := rd.Next()
+	return err
+}
+
+func TestReaderSplits(t *testing.T) {
+	b, hs := stream(t, 24, 0, 1000, 131072, 24, 1<<20, 5)
+	wraps := map[string]func(io.Reader) io.Reader{
+		"whole":    func(r io.Reader) io.Reader { return r },
+		"one byte": iotest.OneByteReader,
+		"half":     iotest.HalfReader,
+		"data+EOF": iotest.DataErrReader,
+	}
+	for name, wrap := range wraps {
+		t.Run(name, func(t *testing.T) {
+			rd := NewReader(wrap(bytes.NewReader(b)), 2<<20)
+			if err := readAll(t, rd, hs); err != io.EOF {
+				t.Fatalf("end: %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+func TestReaderCorruptInTheMiddle(t *testing.T) {
+	b, hs := stream(t, 100, 100, 100)
+	b[HeaderLen+100+HeaderLen+50] ^= 0xFF // the second frame's body
+	rd := NewReader(bytes.NewReader(b), 0)
+	for i := range hs {
+		h, _, err := rd.Next()
+		if i == 1 {
+			if !errors.Is(err, ErrChecksum) || h.Seq != 1 {
+				t.Fatalf("frame 1: %v %+v, want ErrChecksum with its header", err, h)
+			}
+			continue
+		}
+		if err != nil || h.Seq != uint64(i) {
+			t.Fatalf("frame %d: %v %+v", i, err, h)
+		}
+	}
+	if _, _, err := rd.Next(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+}
+
+func TestReaderErrors(t *testing.T) {
+	b, _ := stream(t, 100)
+	cases := []struct {
+		name string
+		in   []byte
+		max  int
+		want error
+	}{
+		{"empty", nil, 0, io.EOF},
+		{"partial header", b[:10], 0, io.ErrUnexpectedEOF},
+		{"partial body", b[:70], 0, io.ErrUnexpectedEOF},
+		{"garbage", bytes.Repeat([]byte{0xAB}, 100), 0, ErrMagic},
+		{"over limit", b, 139, ErrTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rd := NewReader(bytes.NewReader(tc.in), tc.max)
+			_, _, err := rd.Next()
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if _, _, err2 := rd.Next(); !errors.Is(err2, tc.want) {
+				t.Fatalf("second call: %v, want the same error", err2)
+			}
+		})
+	}
+}
+
+func TestReaderNeverAllocatesFromGarbage(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	junk := make([]byte, 1<<16)
+	rng.Read(junk)
+	// A valid-looking header announcing a huge body must not make the Reader
+	// allocate it: the limit stops it first.
+	h := mkFrame(t, Header{Type: TypeData}, 0)
+	h[32], h[33], h[34], h[35] = 0x00, 0xFF, 0xFF, 0xFF
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rd := NewReader(io.MultiReader(bytes.NewReader(h), bytes.NewReader(junk)), 64<<10)
+	_, _, err := rd.Next()
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<10 {
+		t.Fatalf("allocated %d bytes for a frame announcing 16 MiB", grew)
+	}
+}

@@ -1,0 +1,81 @@
+package stats
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+func TestJitter(t *testing.T) {
+	ms := int64(time.Millisecond)
+	cases := []struct {
+		name           string
+		delays         []int64 // one-way delays, ns; frames sent every 10 ms
+		mean, max, end float64 // ms
+	}{
+		{"no samples", nil, 0, 0, 0},
+		{"one sample", []int64{5 * ms}, 0, 0, 0},
+		{"constant delay", []int64{5 * ms, 5 * ms, 5 * ms, 5 * ms}, 0, 0, 0},
+		// |D| = 16 ms once: J = 1 ms, then D = 0: J = 15/16 ms.
+		{"one step", []int64{0, 16 * ms, 16 * ms}, (1 + 15.0/16) / 2, 1, 15.0 / 16},
+		// Alternating 0/16 ms: |D| = 16 each time: J = 1, 1+15/16, ...
+		{"alternating", []int64{0, 16 * ms, 0}, (1 + 1.9375) / 2, 1.9375, 1.9375},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var j Jitter
+			clockOffset := int64(123456789) // cancels out
+			for i, d := range tc.delays {
+				sent := int64(i) * 10 * ms
+				j.Add(sent, sent+d+clockOffset)
+			}
+			s := j.Summary()
+			if !near(s.MeanMs, tc.mean) || !near(s.MaxMs, tc.max) || !near(s.LastMs, tc.end) {
+				t.Fatalf("summary %+v, want mean %v max %v last %v", s, tc.mean, tc.max, tc.end)
+			}
+		})
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestRTT(t *testing.T) {
+	r := NewRTT()
+	if s := r.Summary(); s != (RTTSummary{}) {
+		t.Fatalf("empty summary %+v", s)
+	}
+	for i := 1; i <= 1000; i++ {
+		r.Record(time.Duration(i) * time.Microsecond)
+	}
+	r.Record(0)         // clamped to 1 µs
+	r.Record(time.Hour) // clamped to 60 s
+	s := r.Summary()
+	if s.Count != 1002 || s.Min != 1 || s.P50 < 499 || s.P50 > 502 || s.P99 < 989 || s.P99 > 992 || s.Max < 59.9e6 || s.Max > 60.1e6 {
+		t.Fatalf("summary %+v", s)
+	}
+	o := NewRTT()
+	o.Record(5 * time.Millisecond)
+	r.Merge(o)
+	if r.Count() != 1003 {
+		t.Fatalf("count after merge %d", r.Count())
+	}
+	if Rate(1000, 0) != 0 || Rate(125, time.Second) != 1000 {
+		t.Fatal("Rate")
+	}
+}
+
+func BenchmarkJitterAdd(b *testing.B) {
+	var j Jitter
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		j.Add(int64(i)*1000, int64(i)*1000+int64(i%7))
+	}
+}
+
+func BenchmarkRTTRecord(b *testing.B) {
+	r := NewRTT()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.Record(time.Duration(i%5000) * time.Microsecond)
+	}
+}
