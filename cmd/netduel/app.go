@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,10 +61,19 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			portCommand(),
 			versionCommand(),
 		},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageErrorf("%v (see 'netduel %s --help')", err, c.Command.Name)
-		},
+		OnUsageError: onUsageError,
 	}
+	// Flag errors in any command: one line on stderr, exit 2, no usage dump.
+	var setUsage func(cmds []*cli.Command)
+	setUsage = func(cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			if cmd.OnUsageError == nil {
+				cmd.OnUsageError = onUsageError
+			}
+			setUsage(cmd.Subcommands)
+		}
+	}
+	setUsage(app.Commands)
 	// `netduel` with no command runs `run` with its defaults.
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Len() > 0 {
@@ -73,6 +83,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 	app.Flags = runFlags()
 	return app
+}
+
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	name := "netduel"
+	if c.Command != nil && c.Command.Name != "" {
+		name = c.Command.FullName()
+		if !strings.HasPrefix(name, "netduel") {
+			name = "netduel " + name
+		}
+	}
+	return usageErrorf("%v (see '%s --help')", err, name)
 }
 
 func versionCommand() *cli.Command {
@@ -88,8 +109,14 @@ func versionCommand() *cli.Command {
 
 // run executes the CLI and maps errors to exit codes. It never panics on input.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is run with a context whose cancellation stops long-running commands
+// (as Ctrl-C does).
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.Run(args)
+	err := app.RunContext(ctx, args)
 	if err == nil {
 		return exitOK
 	}

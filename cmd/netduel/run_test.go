@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append([]string{"netduel"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadInputExits2(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string // the message names this
+	}{
+		{[]string{"run", "--proto", "sctp"}, "--proto"},
+		{[]string{"run", "--test", "speed"}, "--test"},
+		{[]string{"run", "--duration", "1ms"}, "--duration"},
+		{[]string{"run", "--duration", "banana"}, "duration"},
+		{[]string{"run", "--size", "10"}, "--size"},
+		{[]string{"run", "--size", "70000", "--proto", "udp"}, "--size"},
+		{[]string{"run", "--size", "-5"}, "--size"},
+		{[]string{"run", "--bitrate", "fast"}, "--bitrate"},
+		{[]string{"run", "--bitrate", "-1M"}, "--bitrate"},
+		{[]string{"run", "-o", "xml"}, "-o"},
+		{[]string{"run", "--server", "nohost"}, "--server"},
+		{[]string{"run", "--server", "127.0.0.1:0"}, "--server"},
+		{[]string{"run", "--server", "127.0.0.1:99999"}, "--server"},
+		{[]string{"run", "--nope"}, "nope"},
+		{[]string{"run", "extra"}, "extra"},
+		{[]string{"bogus"}, "bogus"},
+		{[]string{"serve", "--listen", "x"}, "--listen"},
+		{[]string{"serve", "--max-clients", "0"}, "--max-clients"},
+		{[]string{"serve", "--max-bitrate", "lots"}, "--max-bitrate"},
+		{[]string{"serve", "--idle-timeout", "1ms"}, "--idle-timeout"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errs := runCLI(t, tc.args...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
+			}
+			if out != "" {
+				t.Errorf("stdout should be empty, got %q", out)
+			}
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if len(lines) != 1 || !strings.Contains(errs, tc.want) {
+				t.Errorf("stderr %q: want one line naming %q", errs, tc.want)
+			}
+			if strings.Contains(errs, "goroutine") || strings.Contains(errs, "panic") {
+				t.Errorf("stack trace on stderr: %q", errs)
+			}
+		})
+	}
+}
+
+func TestRunJSON(t *testing.T) {
+	code, out, errs := runCLI(t, "run", "--duration", "300ms", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Schema  string `json:"schema"`
+		Results []struct {
+			Proto      string   `json:"proto"`
+			Test       string   `json:"test"`
+			GoodputBps float64  `json:"goodput_bps"`
+			OfferedBps *float64 `json:"offered_bps"`
+			RTT        *struct {
+				P50 float64 `json:"p50"`
+			} `json:"rtt_us"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if doc.Schema != "netduel.run/v1" || len(doc.Results) != 4 {
+		t.Fatalf("schema %q with %d results", doc.Schema, len(doc.Results))
+	}
+	for _, r := range doc.Results {
+		if r.GoodputBps <= 0 {
+			t.Errorf("%s %s: goodput %v", r.Proto, r.Test, r.GoodputBps)
+		}
+		if r.Test == "latency" && (r.RTT == nil || r.RTT.P50 <= 0) {
+			t.Errorf("%s latency: no p50", r.Proto)
+		}
+		if (r.Proto == "udp" && r.Test == "throughput") != (r.OfferedBps != nil) {
+			t.Errorf("%s %s: offered_bps presence wrong", r.Proto, r.Test)
+		}
+	}
+	if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+		t.Error("NaN or Inf in JSON")
+	}
+}
+
+func TestRunTable(t *testing.T) {
+	code, out, errs := runCLI(t, "run", "--duration", "200ms", "--test", "latency")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Latency", "RTT p50", "Socket lifecycle", "3-way handshake", "no packet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour codes in output that is not a terminal")
+	}
+}
+
+func TestRunUnreachableExits3(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	code, out, errs := runCLI(t, "run", "--server", addr, "--duration", "200ms")
+	if code != exitRuntime {
+		t.Fatalf("exit %d, want 3", code)
+	}
+	if out != "" || !strings.Contains(errs, addr) || !strings.Contains(errs, "refused") {
+		t.Errorf("stdout %q stderr %q: want the address and the reason", out, errs)
+	}
+}
+
+// TestServeTwoClients runs 'netduel serve' and two 'netduel run --server' at once.
+func TestServeTwoClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan int, 1)
+	var serr bytes.Buffer
+	go func() {
+		served <- runContext(ctx, []string{"netduel", "serve", "--listen", addr}, &bytes.Buffer{}, &serr)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out, errb bytes.Buffer
+			code := run([]string{"netduel", "run", "--server", addr, "--duration", "300ms", "-o", "json"}, &out, &errb)
+			if code != 0 {
+				t.Errorf("client %d: exit %d: %s", i, code, errb.String())
+				return
+			}
+			var doc struct {
+				Results []struct {
+					ReceivedFrames uint64 `json:"received_frames"`
+					SentFrames     uint64 `json:"sent_frames"`
+					Proto, Test    string
+				} `json:"results"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(doc.Results) != 4 {
+				t.Errorf("client %d: bad JSON (%v): %s", i, err, out.String())
+				return
+			}
+			for _, r := range doc.Results {
+				if r.ReceivedFrames == 0 || r.ReceivedFrames > r.SentFrames {
+					t.Errorf("client %d %s %s: received %d of %d", i, r.Proto, r.Test, r.ReceivedFrames, r.SentFrames)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	cancel()
+	if code := <-served; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, serr.String())
+	}
+	if !strings.Contains(serr.String(), "serving on") {
+		t.Errorf("serve log: %s", serr.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "netduel ") {
+		t.Fatalf("exit %d, %q", code, out)
+	}
+}
