@@ -28,6 +28,8 @@ type Client struct {
 	SameHost bool
 	// Progress, if set, is told when each test starts.
 	Progress func(spec TestSpec)
+	// OnResult, if set, is given each test's result as soon as it is known.
+	OnResult func(r Result)
 }
 
 // UnreachableError says the server could not be reached or talked to at all.
@@ -57,6 +59,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		r, err := c.RunTest(ctx, spec)
 		if err != nil {
 			return out, err
+		}
+		if c.OnResult != nil {
+			c.OnResult(r)
 		}
 		out = append(out, r)
 	}

@@ -28,8 +28,11 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	if pair[0] == nil && pair[1] == nil {
 		return nil
 	}
-	fmt.Fprintln(w, st.title("Socket lifecycle"))
-	t := newTable(w, "step", "TCP", "UDP")
+	fmt.Fprintln(w, st.heading("Socket lifecycle"))
+	if st.Markdown {
+		fmt.Fprintln(w)
+	}
+	t := st.newTable(w, "step", "TCP", "UDP")
 	rows := [][3]string{
 		{"socket() (client)", "", ""},
 		{"bind() (server)", "", ""},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 )
 
@@ -21,23 +22,30 @@ type Style struct {
 	// Color turns on ANSI colour (better values in green, worse in yellow). Callers
 	// decide: on for a terminal, off when piped or when NO_COLOR is set.
 	Color bool
+	// Markdown renders GitHub-flavoured Markdown tables and headings instead of
+	// box-drawn tables (for CI comments and job summaries). It implies no colour.
+	Markdown bool
 }
 
 // newTable returns a table with netduel's look: a header row kept as written.
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
+func (s Style) newTable(w io.Writer, header ...any) *tablewriter.Table {
+	opts := []tablewriter.Option{
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithTrimSpace(tw.Off),
-	)
+	}
+	if s.Markdown {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	}
+	t := tablewriter.NewTable(w, opts...)
 	t.Header(header...)
 	return t
 }
 
 // paint colours s when the style allows it.
 func (s Style) paint(attr color.Attribute, str string) string {
-	if !s.Color {
+	if !s.Color || s.Markdown {
 		return str
 	}
 	c := color.New(attr)
@@ -47,7 +55,21 @@ func (s Style) paint(attr color.Attribute, str string) string {
 
 func (s Style) good(str string) string  { return s.paint(color.FgGreen, str) }
 func (s Style) bad(str string) string   { return s.paint(color.FgYellow, str) }
-func (s Style) title(str string) string { return s.paint(color.Bold, str) }
+// heading formats a section title: bold on a terminal, a Markdown heading in Markdown.
+func (s Style) heading(str string) string {
+	if s.Markdown {
+		return "### " + str
+	}
+	return s.paint(color.Bold, str)
+}
+
+// better marks the better of two values in Markdown, where there is no colour.
+func (s Style) better(str string) string {
+	if s.Markdown {
+		return "**" + str + "**"
+	}
+	return s.good(str)
+}
 
 // WriteJSON writes v as indented JSON with a trailing newline. Floats that are
 // NaN or Inf (which encoding/json refuses) must never reach it: results are

@@ -48,9 +48,9 @@ func (r row) render(st Style) []any {
 	}
 	first := (r.dir == higher) == (a.val > b.val)
 	if first {
-		out[1], out[2] = st.good(a.text), st.bad(b.text)
+		out[1], out[2] = st.better(a.text), st.bad(b.text)
 	} else {
-		out[1], out[2] = st.bad(a.text), st.good(b.text)
+		out[1], out[2] = st.bad(a.text), st.better(b.text)
 	}
 	return out
 }
@@ -62,7 +62,7 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 	if !rep.Embedded {
 		where = "server " + rep.Server
 	}
-	fmt.Fprintf(w, "%s  (%s, %s network stack)\n\n", st.title("netduel: TCP vs UDP"), where, rep.Network)
+	fmt.Fprintf(w, "%s  (%s, %s network stack)\n\n", st.heading("netduel: TCP vs UDP"), where, rep.Network)
 	for _, test := range []string{duel.TestThroughput, duel.TestLatency} {
 		var pair [2]*duel.Result
 		found := false
@@ -86,8 +86,11 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 		} else {
 			rows = latencyRows(pair)
 		}
-		fmt.Fprintln(w, st.title(strings.ToUpper(test[:1])+test[1:])+sizeNote(pair))
-		t := newTable(w, "metric", "TCP", "UDP")
+		fmt.Fprintln(w, st.heading(strings.ToUpper(test[:1])+test[1:]+sizeNote(pair)))
+		if st.Markdown {
+			fmt.Fprintln(w)
+		}
+		t := st.newTable(w, "metric", "TCP", "UDP")
 		for _, r := range rows {
 			if err := t.Append(r.render(st)...); err != nil {
 				return err

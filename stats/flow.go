@@ -84,13 +84,10 @@ func (r *Receiver) Report(sent uint64) RecvReport {
 	return rep
 }
 
-// Goodput returns verified body bits per second over the receiver's arrival span,
-// or over fallback (the sender's duration) when the span is too short to use (fewer
-// than two frames arrived).
-func (r RecvReport) Goodput(fallback time.Duration) float64 {
-	d := r.Span
-	if d <= 0 {
-		d = fallback
-	}
-	return Rate(r.BodyBytes, d)
+// Goodput returns verified body bits per second over the longer of the
+// receiver's arrival span and the sender's sending time: data still queued when the
+// sender stops (a slow link, a full socket buffer) stretches the span, and a
+// receiver that saw only part of the run cannot claim a shorter one.
+func (r RecvReport) Goodput(sending time.Duration) float64 {
+	return Rate(r.BodyBytes, max(r.Span, sending))
 }

@@ -31,7 +31,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "size", Usage: "`BYTES` of one frame on the wire (header + body); default 1400 for UDP datagrams, 128K for the TCP write unit, 64 for latency requests"},
 		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table or json"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 	}
@@ -62,7 +62,7 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 		return nil, usageErrorf("unexpected argument %q: run takes only flags (see 'netduel run --help')", c.Args().First())
 	}
 	o := &runOptions{output: c.String("output"), quiet: c.Bool("quiet"), settle: c.Duration("settle")}
-	if err := checkOutput(o.output, "table", "json"); err != nil {
+	if err := checkOutput(o.output, report.Formats...); err != nil {
 		return nil, err
 	}
 	if s := c.String("server"); s != "" {
@@ -169,11 +169,24 @@ func runAction(c *cli.Context) error {
 			fmt.Fprintf(stderr, "\r\033[K%s %s for %v...", s.Proto, s.Test, s.Duration)
 		}
 	}
+	var nd *report.NDJSON
+	if o.output == "ndjson" {
+		nd = report.NewNDJSON(c.App.Writer)
+		_ = nd.Start(rep, len(o.plan))
+		client.OnResult = func(r duel.Result) { _ = nd.Result(r) }
+	}
 	results, err := client.Run(ctx, o.plan)
 	if progress {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	rep.Results = results
+	if nd != nil {
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		_ = nd.End(len(results), ctx.Err() != nil, msg)
+	}
 	if err != nil {
 		var ue *duel.UnreachableError
 		switch {
@@ -201,8 +214,15 @@ func runAction(c *cli.Context) error {
 }
 
 func render(w io.Writer, rep *duel.Report, o *runOptions) error {
-	if o.output == "json" {
+	switch o.output {
+	case "json":
 		return report.JSON(w, rep)
+	case "ndjson":
+		return nil // streamed as the run went
+	case "csv":
+		return report.RunCSV(w, rep)
+	case "markdown":
+		return report.RunTable(w, rep, report.Style{Markdown: true})
 	}
 	return report.RunTable(w, rep, report.Style{Color: o.color})
 }

@@ -1,0 +1,126 @@
+package tcp
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+)
+
+// pair returns the two ends of a loopback TCP connection.
+func pair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		acc <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-acc
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+func TestThroughputExactCounts(t *testing.T) {
+	for _, size := range []int{frame.HeaderLen, 64, 1400, 128 << 10} {
+		c, s := pair(t)
+		recv := stats.NewReceiver()
+		done := make(chan error, 1)
+		go func() { done <- Receive(context.Background(), s, frame.NewReader(s, 0), 42, recv) }()
+		rep, err := SendThroughput(context.Background(), c, ThroughputConfig{Cookie: 42, Size: size, Duration: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		CloseWrite(c)
+		if err := <-done; err != nil {
+			t.Fatalf("size %d: Receive: %v", size, err)
+		}
+		got := recv.Report(rep.Frames)
+		if got.Received != rep.Frames || got.Lost != 0 || got.Corrupt != 0 || got.Reordered != 0 {
+			t.Fatalf("size %d: sent %d, receiver %+v", size, rep.Frames, got.Counts)
+		}
+		if got.BodyBytes != rep.BodyBytes {
+			t.Fatalf("size %d: body bytes %d received, %d sent", size, got.BodyBytes, rep.BodyBytes)
+		}
+	}
+}
+
+func TestReceiveCountsForeignFramesCorrupt(t *testing.T) {
+	c, s := pair(t)
+	recv := stats.NewReceiver()
+	done := make(chan error, 1)
+	go func() { done <- Receive(context.Background(), s, frame.NewReader(s, 0), 1, recv) }()
+	buf := make([]byte, 100)
+	for i, cookie := range []uint64{1, 2, 1} {
+		frame.FillBody(buf[frame.HeaderLen:], uint64(i))
+		frame.Seal(buf, frame.Header{Type: frame.TypeData, Cookie: cookie, Seq: uint64(i), BodyLen: 60})
+		c.Write(buf)
+	}
+	CloseWrite(c)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := recv.Report(3); got.Received != 2 || got.Corrupt != 1 || got.Lost != 1 {
+		t.Fatalf("%+v", got.Counts)
+	}
+}
+
+func TestEchoAndPingPong(t *testing.T) {
+	c, s := pair(t)
+	done := make(chan EchoCounts, 1)
+	go func() {
+		n, err := Echo(context.Background(), s, frame.NewReader(s, 0), 7)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- n
+	}()
+	rep, rtt, err := PingPong(context.Background(), c, LatencyConfig{Cookie: 7, Size: 64, Duration: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	CloseWrite(c)
+	n := <-done
+	if rep.Received != rep.Sent || rep.Lost != 0 || n.Requests != rep.Sent || n.Echoed != rep.Sent {
+		t.Fatalf("client %+v, server %+v", rep, n)
+	}
+	if rtt.Count()+rep.Warmup != rep.Received || rtt.Summary().P50 <= 0 {
+		t.Fatalf("histogram %d + warm-up %d for %d round trips", rtt.Count(), rep.Warmup, rep.Received)
+	}
+}
+
+func TestEchoRejectsForeignFrames(t *testing.T) {
+	c, s := pair(t)
+	buf := make([]byte, 64)
+	frame.Seal(buf, frame.Header{Type: frame.TypeData, Cookie: 7, BodyLen: 24})
+	c.Write(buf)
+	if _, err := Echo(context.Background(), s, frame.NewReader(s, 0), 7); err == nil {
+		t.Fatal("a data frame on a latency connection must end it")
+	}
+}
+
+func TestReadInfo(t *testing.T) {
+	c, _ := pair(t)
+	info, ok := ReadInfo(c)
+	if runtime.GOOS != "linux" {
+		if ok {
+			t.Fatal("TCP_INFO off Linux")
+		}
+		t.Skip("TCP_INFO is read on Linux only")
+	}
+	if !ok || info.Congestion == "" || info.MSS == 0 || info.Cwnd == 0 {
+		t.Fatalf("info %+v ok %v", info, ok)
+	}
+}

@@ -1,0 +1,185 @@
+package udp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+)
+
+func TestPacerIsSmooth(t *testing.T) {
+	const (
+		size = 1250
+		rate = 100e6 // 10,000 frames per second: one every 100 µs
+	)
+	start := time.Now()
+	p := newPacer(rate, size, start)
+	end := start.Add(200 * time.Millisecond)
+	var times []time.Duration
+	for p.wait(size, end) {
+		times = append(times, time.Since(start))
+	}
+	want := 2000.0
+	if n := float64(len(times)); n < want*0.9 || n > want*1.02 {
+		t.Fatalf("%d frames in 200 ms, want about %v", len(times), want)
+	}
+	// No millisecond may hold much more than its share (10 frames): the bucket
+	// holds at most 100 µs of traffic, so a late wake-up releases a small burst only.
+	perMs := map[int]int{}
+	for _, d := range times {
+		perMs[int(d/time.Millisecond)]++
+	}
+	for ms, n := range perMs {
+		if n > 25 {
+			t.Errorf("millisecond %d carried %d frames, want about 10", ms, n)
+		}
+	}
+}
+
+func TestPacerUnpaced(t *testing.T) {
+	p := newPacer(0, 1400, time.Now())
+	for i := 0; i < 1000; i++ {
+		if !p.wait(1400, time.Now().Add(time.Hour)) {
+			t.Fatal("unpaced pacer refused")
+		}
+	}
+}
+
+func TestRTO(t *testing.T) {
+	r := rto{min: 10 * time.Millisecond, max: time.Second}
+	if r.timeout() != time.Second {
+		t.Fatalf("no sample: %v, want the maximum", r.timeout())
+	}
+	for i := 0; i < 50; i++ {
+		r.update(time.Millisecond)
+	}
+	if r.timeout() != 10*time.Millisecond {
+		t.Fatalf("steady 1 ms: %v, want the 10 ms floor", r.timeout())
+	}
+	for i := 0; i < 50; i++ {
+		r.update(100 * time.Millisecond)
+	}
+	if got := r.timeout(); got < 400*time.Millisecond || got > time.Second {
+		t.Fatalf("steady 100 ms: %v", got)
+	}
+}
+
+// lossyEcho answers echo requests on pc, dropping every request whose sequence
+// number is odd, and accounts data frames through a Server otherwise unused.
+func lossyEcho(t *testing.T, pc net.PacketConn) {
+	buf := make([]byte, 65536)
+	for {
+		n, a, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		h, _, err := frame.Decode(buf[:n], 0)
+		if err != nil || h.Seq%2 == 1 {
+			continue
+		}
+		h.Type = frame.TypeEchoReply
+		frame.Seal(buf, h)
+		pc.WriteTo(buf[:n], a)
+	}
+}
+
+func TestPingPongCountsTimeoutsAsLost(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go lossyEcho(t, pc)
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep, rtt, err := PingPong(context.Background(), c, LatencyConfig{Cookie: 1, Size: 64, Duration: 300 * time.Millisecond, MinTimeout: 2 * time.Millisecond, MaxTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent < 10 || rep.Received+rep.Lost != rep.Sent {
+		t.Fatalf("sent %d = received %d + lost %d?", rep.Sent, rep.Received, rep.Lost)
+	}
+	// Every odd request is lost; the even ones come back.
+	if d := int64(rep.Lost) - int64(rep.Sent/2); d < -1 || d > 1 {
+		t.Fatalf("lost %d of %d, want half", rep.Lost, rep.Sent)
+	}
+	if rtt.Count()+rep.Warmup != rep.Received {
+		t.Fatalf("histogram has %d + %d warm-up, want %d round trips: a timeout must never be a latency", rtt.Count(), rep.Warmup, rep.Received)
+	}
+	if s := rtt.Summary(); s.Max > 20000 {
+		t.Fatalf("max RTT %v µs: a timed-out request leaked into the histogram", s.Max)
+	}
+}
+
+func TestServerAccountsAndEchoes(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv, echo := NewFlow(ModeReceive), NewFlow(ModeEcho)
+	lookup := func(cookie uint64, src netip.Addr) *Flow {
+		if !src.IsLoopback() {
+			return nil
+		}
+		switch cookie {
+		case 1:
+			return recv
+		case 2:
+			return echo
+		}
+		return nil
+	}
+	srv := &Server{PC: pc, Lookup: lookup}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	defer func() {
+		pc.Close()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	send := func(typ frame.Type, cookie, seq uint64, size int, corrupt bool) {
+		b := make([]byte, size)
+		frame.FillBody(b[frame.HeaderLen:], seq)
+		frame.Seal(b, frame.Header{Type: typ, Cookie: cookie, Seq: seq, BodyLen: uint32(size - frame.HeaderLen)})
+		if corrupt {
+			b[size-1] ^= 1
+		}
+		c.Write(b)
+	}
+	for _, seq := range []uint64{0, 1, 3, 2, 2} {
+		send(frame.TypeData, 1, seq, 200, false)
+	}
+	send(frame.TypeData, 1, 4, 200, true)  // corrupt
+	send(frame.TypeData, 9, 5, 200, false) // unknown cookie: ignored
+	send(frame.TypeEchoRequest, 2, 7, 100, false)
+	reply := make([]byte, 2000)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := c.Read(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := frame.Decode(reply[:n], 0)
+	if err != nil || h.Type != frame.TypeEchoReply || h.Seq != 7 || n != 100 {
+		t.Fatalf("reply %+v (%d bytes), %v", h, n, err)
+	}
+	r := recv.Report(6)
+	c2 := r.Recv.Counts
+	if c2.Received != 5 || c2.Unique != 4 || c2.Reordered != 1 || c2.Duplicate != 1 || c2.Corrupt != 1 || c2.Lost != 2 {
+		t.Fatalf("counts %+v", c2)
+	}
+	if e := echo.Report(0); e.Requests != 1 || e.Echoed != 1 {
+		t.Fatalf("echo %+v", e)
+	}
+}
