@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// compileSchema loads a schema from docs/schema.
+func compileSchema(t *testing.T, name string) *jsonschema.Schema {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "schema", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	s, err := c.Compile(path)
+	if err != nil {
+		t.Fatalf("schema %s: %v", name, err)
+	}
+	return s
+}
+
+func validate(t *testing.T, s *jsonschema.Schema, doc string) error {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(doc))
+	if err != nil {
+		t.Fatalf("not JSON: %v", err)
+	}
+	return s.Validate(v)
+}
+
+func TestRunOutputMatchesSchema(t *testing.T) {
+	s := compileSchema(t, "netduel.run.v1.schema.json")
+	var out, errb bytes.Buffer
+	if code := run([]string{"netduel", "run", "--duration", "200ms", "-o", "json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if err := validate(t, s, out.String()); err != nil {
+		t.Fatalf("real output does not match the schema: %v\n%s", err, out.String())
+	}
+	// The schema must reject malformed documents, or it proves nothing.
+	bad := map[string]func(string) string{
+		"negative count":   func(d string) string { return strings.Replace(d, `"lost_frames": 0`, `"lost_frames": -1`, 1) },
+		"number as string": func(d string) string { return strings.Replace(d, `"size": 64`, `"size": "64"`, 1) },
+		"wrong schema":     func(d string) string { return strings.Replace(d, "netduel.run/v1", "netduel.run/v2", 1) },
+		"unknown proto":    func(d string) string { return strings.Replace(d, `"proto": "udp"`, `"proto": "sctp"`, 1) },
+		"extra field":      func(d string) string { return strings.Replace(d, `"embedded": true`, `"embedded": true, "surprise": 1`, 1) },
+	}
+	for name, mutate := range bad {
+		doc := mutate(out.String())
+		if doc == out.String() {
+			t.Fatalf("%s: mutation did not apply", name)
+		}
+		if err := validate(t, s, doc); err == nil {
+			t.Errorf("%s: the schema accepted a malformed document", name)
+		}
+	}
+}
+
+func TestSchemaFilesAreValidJSON(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("..", "..", "docs", "schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		compileSchema(t, e.Name())
+	}
+}
