@@ -50,7 +50,9 @@ func TestRunOutputMatchesSchema(t *testing.T) {
 		"number as string": func(d string) string { return strings.Replace(d, `"size": 64`, `"size": "64"`, 1) },
 		"wrong schema":     func(d string) string { return strings.Replace(d, "netduel.run/v1", "netduel.run/v2", 1) },
 		"unknown proto":    func(d string) string { return strings.Replace(d, `"proto": "udp"`, `"proto": "sctp"`, 1) },
-		"extra field":      func(d string) string { return strings.Replace(d, `"embedded": true`, `"embedded": true, "surprise": 1`, 1) },
+		"extra field": func(d string) string {
+			return strings.Replace(d, `"embedded": true`, `"embedded": true, "surprise": 1`, 1)
+		},
 	}
 	for name, mutate := range bad {
 		doc := mutate(out.String())
