@@ -5,11 +5,29 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
+
+// TestMain lets a test run the real CLI in a child process: the test binary
+// re-executed with NETDUEL_TEST_MAIN=1 is netduel itself.
+func TestMain(m *testing.M) {
+	if os.Getenv("NETDUEL_TEST_MAIN") == "1" {
+		os.Exit(run(append([]string{"netduel"}, os.Args[1:]...), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// netduelCmd returns the netduel CLI as a child process.
+func netduelCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "NETDUEL_TEST_MAIN=1")
+	return cmd
+}
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -134,7 +152,8 @@ func TestRunUnreachableExits3(t *testing.T) {
 	}
 }
 
-// TestServeTwoClients runs 'netduel serve' and two 'netduel run --server' at once.
+// TestServeTwoClients runs 'netduel serve' and two 'netduel run --server' at once,
+// each client a process of its own, as from two shells.
 func TestServeTwoClients(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -166,9 +185,10 @@ func TestServeTwoClients(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var out, errb bytes.Buffer
-			code := run([]string{"netduel", "run", "--server", addr, "--duration", "300ms", "-o", "json"}, &out, &errb)
-			if code != 0 {
-				t.Errorf("client %d: exit %d: %s", i, code, errb.String())
+			cmd := netduelCmd("run", "--server", addr, "--duration", "300ms", "-o", "json")
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			if err := cmd.Run(); err != nil {
+				t.Errorf("client %d: %v: %s", i, err, errb.String())
 				return
 			}
 			var doc struct {
