@@ -110,6 +110,19 @@ func (n *NDJSON) Result(r duel.Result) error {
 	}{"result", r})
 }
 
+// Checks writes one assertion event per check.
+func (n *NDJSON) Checks(cs []Check) error {
+	for _, c := range cs {
+		if err := n.emit(struct {
+			Event string `json:"event"`
+			Check
+		}{"assertion", c}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // End writes the end event; errMsg is empty for a complete run.
 func (n *NDJSON) End(results int, interrupted bool, errMsg string) error {
 	return n.emit(struct {

@@ -54,7 +54,10 @@ func (s Style) paint(attr color.Attribute, str string) string {
 }
 
 func (s Style) good(str string) string { return s.paint(color.FgGreen, str) }
-func (s Style) bad(str string) string  { return s.paint(color.FgYellow, str) }
+
+const colorRed = color.FgRed
+
+func (s Style) bad(str string) string { return s.paint(color.FgYellow, str) }
 
 // heading formats a section title: bold on a terminal, a Markdown heading in Markdown.
 func (s Style) heading(str string) string {

@@ -55,6 +55,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:         func(*cli.Context, error) {},
 		HideVersion:            true,
 		UseShortOptionHandling: false,
+		// --assert 'a < 1,5' must stay one value.
+		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			runCommand(),
 			serveCommand(),

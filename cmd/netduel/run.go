@@ -32,6 +32,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
+		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 	}
@@ -49,12 +50,13 @@ func runCommand() *cli.Command {
 
 // runOptions is the run command's validated input.
 type runOptions struct {
-	server string
-	plan   []duel.TestSpec
-	settle time.Duration
-	output string
-	color  bool
-	quiet  bool
+	server  string
+	plan    []duel.TestSpec
+	settle  time.Duration
+	output  string
+	color   bool
+	quiet   bool
+	asserts []report.Assertion
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -112,8 +114,27 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			o.plan = append(o.plan, spec)
 		}
 	}
+	for _, expr := range c.StringSlice("assert") {
+		a, err := report.ParseAssertion(expr)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		if !planHas(o.plan, a.Proto, a.Test) {
+			return nil, usageErrorf("--assert %q: the run does not include %s %s (see --proto and --test)", expr, a.Proto, a.Test)
+		}
+		o.asserts = append(o.asserts, a)
+	}
 	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
 	return o, nil
+}
+
+func planHas(plan []duel.TestSpec, proto, test string) bool {
+	for _, s := range plan {
+		if s.Proto == proto && s.Test == test {
+			return true
+		}
+	}
+	return false
 }
 
 // checkSize validates --size for one protocol.
@@ -185,6 +206,7 @@ func runAction(c *cli.Context) error {
 		if err != nil {
 			msg = err.Error()
 		}
+		_ = nd.Checks(report.Evaluate(o.asserts, results))
 		_ = nd.End(len(results), ctx.Err() != nil, msg)
 	}
 	if err != nil {
@@ -198,7 +220,8 @@ func runAction(c *cli.Context) error {
 			return runtimeErrorf("%v", err)
 		}
 	}
-	if err := render(c.App.Writer, rep, o); err != nil {
+	checks := report.Evaluate(o.asserts, rep.Results)
+	if err := render(c.App.Writer, stderr, rep, checks, o); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	var failed []string
@@ -210,21 +233,32 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
+	if n := report.Failed(checks); n > 0 {
+		return failedError(fmt.Sprintf("%d of %d assertion checks failed", n, len(checks)))
+	}
 	return nil
 }
 
-func render(w io.Writer, rep *duel.Report, o *runOptions) error {
+// render writes the report in the chosen format. Assertion outcomes go into JSON
+// documents and NDJSON streams, after the tables, or (CSV) to stderr so stdout
+// stays one CSV table.
+func render(w, stderr io.Writer, rep *duel.Report, checks []report.Check, o *runOptions) error {
 	switch o.output {
 	case "json":
-		return report.JSON(w, rep)
+		return report.JSON(w, rep, checks)
 	case "ndjson":
 		return nil // streamed as the run went
 	case "csv":
-		return report.RunCSV(w, rep)
-	case "markdown":
-		return report.RunTable(w, rep, report.Style{Markdown: true})
+		if err := report.RunCSV(w, rep); err != nil {
+			return err
+		}
+		return report.AssertTable(stderr, checks, report.Style{})
 	}
-	return report.RunTable(w, rep, report.Style{Color: o.color})
+	st := report.Style{Color: o.color, Markdown: o.output == "markdown"}
+	if err := report.RunTable(w, rep, st); err != nil {
+		return err
+	}
+	return report.AssertTable(w, checks, st)
 }
 
 // isLoopback reports whether a HOST:PORT names this host's loopback, so that the

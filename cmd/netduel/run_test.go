@@ -225,3 +225,35 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d, %q", code, out)
 	}
 }
+
+func TestAssertExitCodes(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"all pass", []string{"--assert", "tcp.latency.lost_frames == 0", "--assert", "tcp.latency.rtt_us.p50 > 0"}, 0},
+		{"one fails", []string{"--assert", "tcp.latency.rtt_us.p50 > 60s"}, 1},
+		{"unknown field", []string{"--assert", "tcp.latency.rtt_us.p98 < 1"}, 2},
+		{"bad unit", []string{"--assert", "tcp.latency.rtt_us.p50 < 1G"}, 2},
+		{"bad op", []string{"--assert", "tcp.latency.rtt_us.p50 ~ 1"}, 2},
+		{"test not in the run", []string{"--assert", "udp.latency.lost_pct < 1"}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run", "--proto", "tcp", "--test", "latency", "--duration", "200ms", "-o", "json"}, tc.args...)
+			code, out, errs := runCLI(t, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errs)
+			}
+			if tc.code <= 1 {
+				var doc struct {
+					Assertions []struct{ Pass bool } `json:"assertions"`
+				}
+				if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Assertions) == 0 {
+					t.Fatalf("JSON with assertions expected (%v): %s", err, out)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package report
+
+import (
+	"sort"
+
+	"github.com/netduel/netduel/duel"
+)
+
+// unit is what a field measures, which decides the units an assertion may use.
+type unit int
+
+const (
+	unitCount unit = iota // a plain number
+	unitPct               // percent
+	unitUS                // microseconds
+	unitMS                // milliseconds
+	unitS                 // seconds
+	unitBps               // bits per second
+)
+
+// field is a numeric field of a result that assertions and baselines can name,
+// by its JSON path ("rtt_us.p99").
+type field struct {
+	name  string
+	unit  unit
+	dir   better // which way is better, for baselines
+	get   func(r *duel.Result) (float64, bool)
+	valid func(proto, test string) bool // where the field exists
+}
+
+func always(string, string) bool { return true }
+func onlyTest(t string) func(string, string) bool {
+	return func(_, test string) bool { return test == t }
+}
+func onlyTCP(proto, _ string) bool { return proto == duel.ProtoTCP }
+func udpThroughput(proto, test string) bool {
+	return proto == duel.ProtoUDP && test == duel.TestThroughput
+}
+
+func u64(f func(r *duel.Result) uint64) func(r *duel.Result) (float64, bool) {
+	return func(r *duel.Result) (float64, bool) { return float64(f(r)), true }
+}
+
+func f64(f func(r *duel.Result) float64) func(r *duel.Result) (float64, bool) {
+	return func(r *duel.Result) (float64, bool) { return finite(f(r)), true }
+}
+
+func rttField(name string, pick func(*duel.Result) float64) field {
+	return field{"rtt_us." + name, unitUS, lower, func(r *duel.Result) (float64, bool) {
+		if r.RTT == nil {
+			return 0, false
+		}
+		return finite(pick(r)), true
+	}, onlyTest(duel.TestLatency)}
+}
+
+func lifeField(name string, pick func(l *duel.Lifecycle) *float64) field {
+	return field{"lifecycle." + name, unitUS, lower, func(r *duel.Result) (float64, bool) {
+		if v := pick(&r.Lifecycle); v != nil {
+			return finite(*v), true
+		}
+		return 0, false
+	}, always}
+}
+
+// fields lists every numeric result field by JSON path.
+var fields = []field{
+	{"duration_s", unitS, noCompare, f64(func(r *duel.Result) float64 { return r.DurationS }), always},
+	{"sent_frames", unitCount, noCompare, u64(func(r *duel.Result) uint64 { return r.SentFrames }), always},
+	{"received_frames", unitCount, higher, u64(func(r *duel.Result) uint64 { return r.ReceivedFrames }), always},
+	{"lost_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.LostFrames }), always},
+	{"reordered_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.ReorderedFrames }), always},
+	{"duplicate_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.DuplicateFrames }), always},
+	{"corrupt_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.CorruptFrames }), always},
+	{"lost_pct", unitPct, lower, f64(func(r *duel.Result) float64 { return r.LostPct }), always},
+	{"goodput_bps", unitBps, higher, f64(func(r *duel.Result) float64 { return r.GoodputBps }), always},
+	{"offered_bps", unitBps, noCompare, func(r *duel.Result) (float64, bool) {
+		if r.OfferedBps == nil {
+			return 0, false
+		}
+		return finite(*r.OfferedBps), true
+	}, udpThroughput},
+	rttField("min", func(r *duel.Result) float64 { return r.RTT.Min }),
+	rttField("mean", func(r *duel.Result) float64 { return r.RTT.Mean }),
+	rttField("p50", func(r *duel.Result) float64 { return r.RTT.P50 }),
+	rttField("p90", func(r *duel.Result) float64 { return r.RTT.P90 }),
+	rttField("p99", func(r *duel.Result) float64 { return r.RTT.P99 }),
+	rttField("p999", func(r *duel.Result) float64 { return r.RTT.P999 }),
+	rttField("max", func(r *duel.Result) float64 { return r.RTT.Max }),
+	{"jitter_ms.mean", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Mean }), udpThroughput},
+	{"jitter_ms.max", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Max }), udpThroughput},
+	{"tcp.retransmits", unitCount, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Retransmits) }), onlyTCP},
+	{"tcp.rtt_us", unitUS, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return t.RTTUS }), onlyTCP},
+	{"tcp.cwnd", unitCount, noCompare, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Cwnd) }), onlyTCP},
+	lifeField("connect_us", func(l *duel.Lifecycle) *float64 { return l.ConnectUS }),
+	lifeField("first_byte_us", func(l *duel.Lifecycle) *float64 { return l.FirstByteUS }),
+	lifeField("close_us", func(l *duel.Lifecycle) *float64 { return l.CloseUS }),
+}
+
+func jitter(pick func(*duel.Jitter) float64) func(r *duel.Result) (float64, bool) {
+	return func(r *duel.Result) (float64, bool) {
+		if r.Jitter == nil {
+			return 0, false
+		}
+		return finite(pick(r.Jitter)), true
+	}
+}
+
+func tcpInfo(pick func(*duel.TCPInfo) float64) func(r *duel.Result) (float64, bool) {
+	return func(r *duel.Result) (float64, bool) {
+		if r.TCP == nil {
+			return 0, false
+		}
+		return finite(pick(r.TCP)), true
+	}
+}
+
+func lookupField(name string) (field, bool) {
+	for _, f := range fields {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+// FieldNames lists the fields valid for a protocol and test, sorted.
+func FieldNames(proto, test string) []string {
+	var out []string
+	for _, f := range fields {
+		if f.valid(proto, test) {
+			out = append(out, f.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
