@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -30,6 +31,10 @@ type Client struct {
 	Progress func(spec TestSpec)
 	// OnResult, if set, is given each test's result as soon as it is known.
 	OnResult func(r Result)
+	// Live, if set, counts progress while a test runs, for a live display: frame
+	// bytes sent (throughput) or round trips completed (latency). Reset it when
+	// Progress is called.
+	Live *atomic.Uint64
 }
 
 // UnreachableError says the server could not be reached or talked to at all.
@@ -171,16 +176,16 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
 	switch {
 	case spec.Proto == ProtoTCP && spec.Test == TestThroughput:
-		d.send, d.err = tcp.SendThroughput(ctx, conn, tcp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration})
+		d.send, d.err = tcp.SendThroughput(ctx, conn, tcp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Sent: c.Live})
 		d.sentFrames = d.send.Frames
 	case spec.Proto == ProtoTCP:
-		d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup})
+		d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup, Interval: spec.Interval, Done: c.Live})
 		d.sentFrames = d.pp.Sent
 	case spec.Test == TestThroughput:
-		d.send, d.err = udp.SendThroughput(ctx, conn, udp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Bitrate: spec.Bitrate, Duration: spec.Duration})
+		d.send, d.err = udp.SendThroughput(ctx, conn, udp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Bitrate: spec.Bitrate, Duration: spec.Duration, Sent: c.Live})
 		d.sentFrames = d.send.Frames
 	default:
-		d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup})
+		d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup, Interval: spec.Interval, Done: c.Live})
 		d.sentFrames = d.pp.Sent
 	}
 	if spec.Proto == ProtoTCP {
@@ -255,6 +260,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if c.SameHost && v.FirstUnixNs > 0 {
 			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 		}
+		res.Intervals = v.Intervals
 		if spec.Proto == ProtoUDP {
 			res.OfferedBps = ptr(d.send.OfferedRate())
 			res.RequestedBps = ptr(spec.Bitrate)
@@ -273,6 +279,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if d.pp.Received > 0 {
 			life.FirstByteUS = ptr(us(d.pp.FirstRTT))
 		}
+		res.Intervals = d.pp.Intervals
 	}
 	res.LostPct = pct(res.LostFrames, res.SentFrames)
 	if d.hasInfo {

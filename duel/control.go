@@ -77,6 +77,7 @@ type ServerView struct {
 	WireBytes uint64              `json:"wire_bytes"`
 	SpanNs    int64               `json:"span_ns"`
 	Jitter    stats.JitterSummary `json:"jitter"`
+	Intervals []stats.Interval    `json:"intervals,omitempty"`
 	// Echo requests (latency tests).
 	Requests uint64 `json:"requests"`
 	Echoed   uint64 `json:"echoed"`

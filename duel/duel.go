@@ -13,6 +13,8 @@ package duel
 import (
 	"fmt"
 	"time"
+
+	"github.com/netduel/netduel/stats"
 )
 
 // ProtocolVersion is the control protocol's version, checked in the hello.
@@ -39,8 +41,9 @@ type TestSpec struct {
 	Proto    string        `json:"proto"`
 	Test     string        `json:"test"`
 	Duration time.Duration `json:"duration_ns"`
-	Size     int           `json:"size"`    // frame bytes on the wire (header + body)
-	Bitrate  float64       `json:"bitrate"` // UDP throughput pacing, bits/s; 0 = unpaced
+	Size     int           `json:"size"`                  // frame bytes on the wire (header + body)
+	Bitrate  float64       `json:"bitrate"`               // UDP throughput pacing, bits/s; 0 = unpaced
+	Interval time.Duration `json:"interval_ns,omitempty"` // > 0: per-interval figures
 }
 
 // DefaultSize returns the default frame size for a protocol and test.
@@ -78,6 +81,9 @@ func (s TestSpec) check(maxFrame int) error {
 	}
 	if s.Proto == ProtoUDP && s.Size > maxUDPFrame {
 		return fmt.Errorf("size %d does not fit one UDP datagram (at most %d bytes)", s.Size, maxUDPFrame)
+	}
+	if s.Interval < 0 || (s.Interval > 0 && s.Duration/s.Interval > stats.MaxIntervals) {
+		return fmt.Errorf("interval %v: want a positive interval giving at most %d intervals", s.Interval, stats.MaxIntervals)
 	}
 	if s.Bitrate < 0 {
 		return fmt.Errorf("bitrate %v must not be negative", s.Bitrate)

@@ -48,8 +48,9 @@ type Result struct {
 	Jitter *Jitter           `json:"jitter_ms,omitempty"` // UDP throughput
 	TCP    *TCPInfo          `json:"tcp,omitempty"`       // where the OS gives it
 
-	Lifecycle Lifecycle `json:"lifecycle"`
-	Error     string    `json:"error,omitempty"`
+	Lifecycle Lifecycle        `json:"lifecycle"`
+	Intervals []stats.Interval `json:"intervals,omitempty"` // with --interval
+	Error     string           `json:"error,omitempty"`
 }
 
 // Jitter is RFC 3550 interarrival jitter over the run, in milliseconds.

@@ -67,6 +67,7 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 			mode = udp.ModeEcho
 		}
 		sess.flow = udp.NewFlow(mode)
+		sess.flow.SetInterval(hl.Test.Interval, hl.Test.Duration)
 	}
 	if err := s.addSession(sess); err != nil {
 		refuse("%v", err)
@@ -134,6 +135,7 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 	switch sess.spec.Test {
 	case TestThroughput:
 		recv := stats.NewReceiver()
+		recv.SetInterval(sess.spec.Interval, sess.spec.Duration)
 		err = tcp.Receive(sess.ctx, conn, rd, sess.cookie, recv)
 		if first := recv.First(); !first.IsZero() {
 			view.FirstUnixNs = first.UnixNano()
@@ -162,6 +164,7 @@ func (v *ServerView) fill(r stats.RecvReport) {
 	v.Reordered, v.Duplicate, v.Corrupt, v.Late = r.Reordered, r.Duplicate, r.Corrupt, r.Late
 	v.BodyBytes, v.WireBytes, v.SpanNs = r.BodyBytes, r.WireBytes, int64(r.Span)
 	v.Jitter = r.Jitter
+	v.Intervals = r.Intervals
 }
 
 // finish waits for the data to end and returns the server's view of the test.

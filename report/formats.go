@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/stats"
 )
 
 // Formats every reporting command accepts with -o.
@@ -102,8 +103,19 @@ func (n *NDJSON) Start(rep *duel.Report, tests int) error {
 	}{"start", rep.Schema, rep.Version, rep.Started, rep.Server, rep.Embedded, rep.Network, tests})
 }
 
-// Result writes one test's result event.
+// Result writes one test's interval events (the receiver's view arrives with the
+// result, so they are written when the test ends), then its result event.
 func (n *NDJSON) Result(r duel.Result) error {
+	for _, iv := range r.Intervals {
+		if err := n.emit(struct {
+			Event string `json:"event"`
+			Proto string `json:"proto"`
+			Test  string `json:"test"`
+			stats.Interval
+		}{"interval", r.Proto, r.Test, iv}); err != nil {
+			return err
+		}
+	}
 	return n.emit(struct {
 		Event string `json:"event"`
 		duel.Result

@@ -25,10 +25,16 @@ type Receiver struct {
 	wireBytes   uint64
 	first, last time.Time
 	arrivals    uint64
+	iv          intervals
 }
 
 // NewReceiver returns an empty Receiver.
 func NewReceiver() *Receiver { return &Receiver{seq: NewSeqTracker(0)} }
+
+// SetInterval makes the Receiver record per-interval figures, every d from the
+// first arrival (d <= 0: none), for a run of total (arrivals after it join the
+// last interval).
+func (r *Receiver) SetInterval(d, total time.Duration) { r.iv = newIntervals(d, total, time.Time{}) }
 
 // Frame records a frame whose CRC was valid. bodyOK says whether its body matched
 // the expected pattern; one that did not counts as corrupt. sentNs is the sender's
@@ -49,6 +55,20 @@ func (r *Receiver) Frame(seq uint64, sentNs int64, now time.Time, wireLen, bodyL
 		r.bodyBytes += uint64(bodyLen)
 		r.jitter.Add(sentNs, now.UnixNano())
 	}
+	if r.iv.enabled() {
+		{
+			b := r.iv.at(now)
+			b.frames++
+			if o != OutcomeDuplicate {
+				b.unique++
+				b.body += uint64(bodyLen)
+			}
+			if !b.hasSeq || seq > b.maxSeq {
+				b.maxSeq, b.hasSeq = seq, true
+			}
+			b.jitter = r.jitter.j
+		}
+	}
 }
 
 // First returns the first intact arrival's time, zero if none.
@@ -67,6 +87,7 @@ type RecvReport struct {
 	WireBytes uint64        // every byte received, duplicates and corrupt frames included
 	Span      time.Duration // first to last intact arrival
 	Jitter    JitterSummary
+	Intervals []Interval // with SetInterval
 }
 
 // Report returns the receiver's view, given the number of frames the sender says
@@ -77,6 +98,9 @@ func (r *Receiver) Report(sent uint64) RecvReport {
 		BodyBytes: r.bodyBytes,
 		WireBytes: r.wireBytes,
 		Jitter:    r.jitter.Summary(),
+	}
+	if r.iv.enabled() {
+		rep.Intervals = r.iv.list()
 	}
 	if r.arrivals > 1 {
 		rep.Span = r.last.Sub(r.first)

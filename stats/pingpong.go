@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type PingPongReport struct {
 	Duration  time.Duration
 	FirstRTT  time.Duration // the first round trip, before any warm-up trimming
 	Warmup    uint64        // round trips left out of the histogram as warm-up
+	Intervals []Interval    // with PingPong.Interval set
 }
 
 // PingPong drives back-to-back round trips for Duration and records them in RTT,
@@ -30,8 +32,12 @@ type PingPongReport struct {
 type PingPong struct {
 	Duration time.Duration
 	Warmup   time.Duration
+	Interval time.Duration // > 0: record per-interval figures
 	RTT      *RTT
 	Report   PingPongReport
+	// Done, if set, counts completed round trips as they happen (for live progress).
+	Done *atomic.Uint64
+	iv   intervals
 }
 
 // Run performs round trips until Duration has passed or ctx is done. It returns
@@ -43,23 +49,48 @@ func (p *PingPong) Run(ctx context.Context, rt RoundTrip) error {
 	start := time.Now()
 	end := start.Add(p.Duration)
 	warmEnd := start.Add(p.Warmup)
-	defer func() { p.Report.Duration = time.Since(start) }()
+	p.iv = newIntervals(p.Interval, p.Duration, start)
+	defer func() {
+		p.Report.Duration = time.Since(start)
+		if p.iv.enabled() {
+			p.Report.Intervals = p.iv.list()
+		}
+	}()
 	for seq := uint64(0); ; seq++ {
 		now := time.Now()
 		if !now.Before(end) || ctx.Err() != nil {
 			return nil
 		}
 		p.Report.Sent++
+		bodyBefore := p.Report.BodyBytes
 		d, ok, err := rt(seq)
 		if err != nil {
 			p.Report.Sent-- // the request may not have gone out; count only completed tries
 			return err
 		}
+		var b *bucket
+		if p.iv.enabled() {
+			b = p.iv.at(time.Now())
+		}
 		if !ok {
 			p.Report.Lost++
+			if b != nil {
+				b.lost++
+			}
 			continue
 		}
 		p.Report.Received++
+		if p.Done != nil {
+			p.Done.Add(1)
+		}
+		if b != nil {
+			b.frames++
+			b.body += p.Report.BodyBytes - bodyBefore
+			if b.rtt == nil {
+				b.rtt = newIntervalRTT()
+			}
+			b.rtt.Record(d)
+		}
 		if p.Report.Received == 1 {
 			p.Report.FirstRTT = d
 		}

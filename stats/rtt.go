@@ -18,6 +18,10 @@ type RTT struct{ h *hdrhistogram.Histogram }
 // NewRTT returns an empty histogram covering 1 µs to 60 s with 3 significant digits.
 func NewRTT() *RTT { return &RTT{h: hdrhistogram.New(rttMinUS, rttMaxUS, 3)} }
 
+// newIntervalRTT returns a smaller histogram (2 significant digits) for one
+// interval's percentiles.
+func newIntervalRTT() *RTT { return &RTT{h: hdrhistogram.New(rttMinUS, rttMaxUS, 2)} }
+
 // Record adds one round trip; values below 1 µs count as 1 µs and above 60 s as
 // 60 s. It does not allocate.
 func (r *RTT) Record(d time.Duration) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+	"time"
 )
 
 func TestSeqTracker(t *testing.T) {
@@ -148,5 +149,42 @@ func BenchmarkSeqTrackerReordered(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		tr.Add(uint64(i ^ 1))
+	}
+}
+
+func TestReceiverIntervals(t *testing.T) {
+	r := NewReceiver()
+	r.SetInterval(time.Second, 3*time.Second)
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	// Interval 0: seqs 0..9 with 3 and 4 missing; interval 1: 10..19 plus a late 3;
+	// interval 2: nothing but 25 (20..24 lost); a straggler after 3 s joins interval 2.
+	ms := 0
+	for s := uint64(0); s < 10; s++ {
+		if s == 3 || s == 4 {
+			continue
+		}
+		r.Frame(s, 0, at(ms), 140, 100, true)
+		ms += 100
+	}
+	for s := uint64(10); s < 20; s++ {
+		r.Frame(s, 0, at(1000+int(s-10)*50), 140, 100, true)
+	}
+	r.Frame(3, 0, at(1600), 140, 100, true)
+	r.Frame(25, 0, at(2500), 140, 100, true)
+	r.Frame(26, 0, at(3200), 140, 100, true)
+	rep := r.Report(27)
+	if len(rep.Intervals) != 3 {
+		t.Fatalf("%d intervals: %+v", len(rep.Intervals), rep.Intervals)
+	}
+	want := []struct{ frames, lost uint64 }{{8, 2}, {11, 0}, {2, 5}}
+	for i, w := range want {
+		iv := rep.Intervals[i]
+		if iv.Frames != w.frames || iv.Lost != w.lost {
+			t.Errorf("interval %d: frames %d lost %d, want %d and %d", i, iv.Frames, iv.Lost, w.frames, w.lost)
+		}
+		if iv.GoodputBps != float64(iv.Frames)*100*8 {
+			t.Errorf("interval %d: goodput %v", i, iv.GoodputBps)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -60,10 +61,12 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 // LatencyConfig configures a TCP request/response test.
 type LatencyConfig struct {
 	Cookie   uint64
-	Size     int           // frame bytes of one request (and of its reply)
-	Duration time.Duration // how long to run
-	Warmup   time.Duration // round trips completing this soon after the start are not recorded
-	Timeout  time.Duration // a reply that takes longer ends the test with an error; 0 means 10 s
+	Size     int            // frame bytes of one request (and of its reply)
+	Duration time.Duration  // how long to run
+	Warmup   time.Duration  // round trips completing this soon after the start are not recorded
+	Timeout  time.Duration  // a reply that takes longer ends the test with an error; 0 means 10 s
+	Interval time.Duration  // > 0: per-interval figures
+	Done     *atomic.Uint64 // if set, counts round trips as they complete
 }
 
 // PingPong runs back-to-back echo round trips on conn. TCP does not lose replies: one that does not come back within cfg.Timeout is an error.
@@ -77,7 +80,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	body := req[frame.HeaderLen:]
 	h := frame.Header{Type: frame.TypeEchoRequest, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
 	rd := frame.NewReader(conn, cfg.Size)
-	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup}
+	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		frame.FillBody(body, seq)
 		sent := time.Now()

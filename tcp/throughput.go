@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -14,8 +15,9 @@ import (
 // ThroughputConfig configures a TCP throughput sender.
 type ThroughputConfig struct {
 	Cookie   uint64
-	Size     int           // frame bytes per write (header + body): the write unit
-	Duration time.Duration // how long to send
+	Size     int            // frame bytes per write (header + body): the write unit
+	Duration time.Duration  // how long to send
+	Sent     *atomic.Uint64 // if set, counts frame bytes as they are written
 }
 
 // SendThroughput writes data frames on conn for cfg.Duration. A write in progress
@@ -48,6 +50,9 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 			return rep, err
 		}
 		rep.Frames++
+		if cfg.Sent != nil {
+			cfg.Sent.Add(uint64(len(buf)))
+		}
 		rep.Bytes += uint64(len(buf))
 		rep.BodyBytes += uint64(len(body))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -13,9 +14,11 @@ import (
 // LatencyConfig configures a UDP request/response test.
 type LatencyConfig struct {
 	Cookie   uint64
-	Size     int           // frame bytes of one request (and of its reply)
-	Duration time.Duration // how long to run
-	Warmup   time.Duration // round trips completing this soon after the start are not recorded
+	Size     int            // frame bytes of one request (and of its reply)
+	Duration time.Duration  // how long to run
+	Warmup   time.Duration  // round trips completing this soon after the start are not recorded
+	Interval time.Duration  // > 0: per-interval figures
+	Done     *atomic.Uint64 // if set, counts round trips as they complete
 	// MinTimeout and MaxTimeout bound the adaptive reply timeout (RTO-like:
 	// 4 × smoothed RTT + 8 × its variation). Zero values mean 10 ms and 1 s.
 	MinTimeout, MaxTimeout time.Duration
@@ -63,7 +66,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	body := req[frame.HeaderLen:]
 	h := frame.Header{Type: frame.TypeEchoRequest, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
 	seen := stats.NewSeqTracker(0)
-	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup}
+	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 

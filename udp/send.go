@@ -3,6 +3,7 @@ package udp
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -12,9 +13,10 @@ import (
 // ThroughputConfig configures a UDP throughput sender.
 type ThroughputConfig struct {
 	Cookie   uint64
-	Size     int           // frame bytes per datagram (header + body), HeaderLen..MaxDatagram
-	Bitrate  float64       // offered bits per second of UDP payload; 0 = as fast as the stack takes them
-	Duration time.Duration // how long to send
+	Size     int            // frame bytes per datagram (header + body), HeaderLen..MaxDatagram
+	Bitrate  float64        // offered bits per second of UDP payload; 0 = as fast as the stack takes them
+	Duration time.Duration  // how long to send
+	Sent     *atomic.Uint64 // if set, counts frame bytes as they are sent
 }
 
 // SendThroughput sends data frames on conn (a connected UDP socket) for
@@ -54,6 +56,9 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (r
 			return rep, err
 		}
 		rep.Frames++
+		if cfg.Sent != nil {
+			cfg.Sent.Add(uint64(len(buf)))
+		}
 		rep.Bytes += uint64(len(buf))
 		rep.BodyBytes += uint64(len(body))
 	}

@@ -44,6 +44,16 @@ func NewFlow(mode Mode) *Flow {
 	return f
 }
 
+// SetInterval makes a receiving Flow record per-interval figures (see
+// stats.Receiver.SetInterval). Call it before datagrams arrive.
+func (f *Flow) SetInterval(d, total time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recv != nil {
+		f.recv.SetInterval(d, total)
+	}
+}
+
 // FlowReport is the server's view of a Flow.
 type FlowReport struct {
 	Recv     stats.RecvReport // ModeReceive

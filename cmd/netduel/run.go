@@ -30,6 +30,8 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "duration", Value: 3 * time.Second, Usage: "how long each test runs"},
 		&cli.StringFlag{Name: "size", Usage: "`BYTES` of one frame on the wire (header + body); default 1400 for UDP datagrams, 128K for the TCP write unit, 64 for latency requests"},
 		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced"},
+		&cli.DurationFlag{Name: "interval", Usage: "record goodput, loss and jitter (or round trips) every `D` into each result's intervals (e.g. 1s); 0 = none"},
+		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
@@ -50,13 +52,14 @@ func runCommand() *cli.Command {
 
 // runOptions is the run command's validated input.
 type runOptions struct {
-	server  string
-	plan    []duel.TestSpec
-	settle  time.Duration
-	output  string
-	color   bool
-	quiet   bool
-	asserts []report.Assertion
+	server        string
+	plan          []duel.TestSpec
+	settle        time.Duration
+	output        string
+	color         bool
+	quiet         bool
+	asserts       []report.Assertion
+	showIntervals bool
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -88,6 +91,14 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	if o.settle < 0 || o.settle > 5*time.Second {
 		return nil, usageErrorf("--settle %v: want a duration from 0 to 5s", o.settle)
 	}
+	interval := c.Duration("interval")
+	o.showIntervals = c.Bool("intervals")
+	if o.showIntervals && interval == 0 {
+		interval = min(time.Second, d)
+	}
+	if interval < 0 || (interval > 0 && (interval < 10*time.Millisecond || d/interval > 3600)) {
+		return nil, usageErrorf("--interval %v: want at least 10ms and at most 3600 intervals per test (--duration %v)", interval, d)
+	}
 	size := 0
 	if s := c.String("size"); s != "" {
 		if size, err = parseSize("size", s); err != nil {
@@ -107,7 +118,7 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			if err := checkSize(sz, p); err != nil {
 				return nil, err
 			}
-			spec := duel.TestSpec{Proto: p, Test: test, Duration: d, Size: sz}
+			spec := duel.TestSpec{Proto: p, Test: test, Duration: d, Size: sz, Interval: interval}
 			if p == duel.ProtoUDP && test == duel.TestThroughput {
 				spec.Bitrate = bitrate
 			}
@@ -186,9 +197,8 @@ func runAction(c *cli.Context) error {
 	}
 	client.Server = rep.Server
 	if progress {
-		client.Progress = func(s duel.TestSpec) {
-			fmt.Fprintf(stderr, "\r\033[K%s %s for %v...", s.Proto, s.Test, s.Duration)
-		}
+		stopProgress := startProgress(stderr, client, len(o.plan), "os loopback")
+		defer stopProgress()
 	}
 	var nd *report.NDJSON
 	if o.output == "ndjson" {
@@ -197,9 +207,6 @@ func runAction(c *cli.Context) error {
 		client.OnResult = func(r duel.Result) { _ = nd.Result(r) }
 	}
 	results, err := client.Run(ctx, o.plan)
-	if progress {
-		fmt.Fprint(stderr, "\r\033[K")
-	}
 	rep.Results = results
 	if nd != nil {
 		msg := ""
@@ -257,6 +264,11 @@ func render(w, stderr io.Writer, rep *duel.Report, checks []report.Check, o *run
 	st := report.Style{Color: o.color, Markdown: o.output == "markdown"}
 	if err := report.RunTable(w, rep, st); err != nil {
 		return err
+	}
+	if o.showIntervals {
+		if err := report.IntervalTables(w, rep, st); err != nil {
+			return err
+		}
 	}
 	return report.AssertTable(w, checks, st)
 }

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/report"
+)
+
+// startProgress shows, on a terminal's stderr, the current test and link, its
+// elapsed and total time and a live rate, redrawn in place four times a second.
+// The returned func stops it and clears the line.
+func startProgress(w io.Writer, c *duel.Client, tests int, link string) func() {
+	var (
+		mu      sync.Mutex
+		spec    duel.TestSpec
+		started time.Time
+		index   int
+		live    atomic.Uint64
+	)
+	c.Live = &live
+	c.Progress = func(s duel.TestSpec) {
+		mu.Lock()
+		spec, started = s, time.Now()
+		index++
+		mu.Unlock()
+		live.Store(0)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			s, st, i := spec, started, index
+			mu.Unlock()
+			if i == 0 {
+				continue
+			}
+			el := time.Since(st)
+			rate := ""
+			if s.Test == duel.TestThroughput {
+				rate = report.Rate(float64(live.Load())*8/el.Seconds()) + " sent"
+			} else {
+				rate = fmt.Sprintf("%.0f round trips/s", float64(live.Load())/el.Seconds())
+			}
+			fmt.Fprintf(w, "\r\033[K[%d/%d] %s %s over %s  %.1fs / %.1fs  %s",
+				i, tests, strings.ToUpper(s.Proto), s.Test, link, min(el, s.Duration).Seconds(), s.Duration.Seconds(), rate)
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

@@ -1,0 +1,106 @@
+package stats
+
+import (
+	"time"
+)
+
+// MaxIntervals bounds how many intervals one flow records.
+const MaxIntervals = 3600
+
+// Interval is one slice of a run, as the receiver (throughput) or the client
+// (latency) saw it. Times are seconds from the flow's start.
+type Interval struct {
+	StartS     float64 `json:"start_s"`
+	EndS       float64 `json:"end_s"`
+	Frames     uint64  `json:"frames"`      // intact frames (throughput) or round trips (latency)
+	Lost       uint64  `json:"lost_frames"` // throughput: sequence gap not filled in the interval; latency: timeouts
+	GoodputBps float64 `json:"goodput_bps"`
+	JitterMs   float64 `json:"jitter_ms,omitempty"`  // throughput: RFC 3550 jitter at the interval's end
+	RTTP50US   float64 `json:"rtt_p50_us,omitempty"` // latency
+	RTTP99US   float64 `json:"rtt_p99_us,omitempty"` // latency
+}
+
+// bucket accumulates one interval.
+type bucket struct {
+	frames, unique, lost, body uint64
+	maxSeq                     uint64
+	hasSeq                     bool
+	jitter                     float64
+	rtt                        *RTT
+}
+
+// intervals slices a flow into fixed-length buckets by time from its start.
+// The zero value records nothing.
+type intervals struct {
+	every   time.Duration
+	n       int // intervals in the run: later arrivals (stragglers) join the last
+	start   time.Time
+	buckets []bucket
+}
+
+func newIntervals(every, total time.Duration, start time.Time) intervals {
+	iv := intervals{every: every, start: start, n: MaxIntervals}
+	if every > 0 && total > 0 {
+		iv.n = min(int((total+every-1)/every), MaxIntervals)
+	}
+	return iv
+}
+
+func (iv *intervals) enabled() bool { return iv.every > 0 }
+
+// at returns the bucket for time now.
+func (iv *intervals) at(now time.Time) *bucket {
+	if iv.start.IsZero() {
+		iv.start = now
+	}
+	i := int(now.Sub(iv.start) / iv.every)
+	if i < 0 {
+		i = 0
+	}
+	if i >= iv.n {
+		i = iv.n - 1
+	}
+	for len(iv.buckets) <= i {
+		iv.buckets = append(iv.buckets, bucket{})
+	}
+	return &iv.buckets[i]
+}
+
+// list turns the buckets into Intervals. Lost frames in an interval are the
+// sequence numbers its highest arrival passed over that no arrival in it filled
+// (as iperf3 counts them), never negative.
+func (iv *intervals) list() []Interval {
+	out := make([]Interval, 0, len(iv.buckets))
+	var prevMax uint64
+	var prevSeen bool
+	for i, b := range iv.buckets {
+		it := Interval{
+			StartS: (time.Duration(i) * iv.every).Seconds(),
+			EndS:   (time.Duration(i+1) * iv.every).Seconds(),
+			Frames: b.frames,
+			Lost:   b.lost,
+		}
+		it.GoodputBps = Rate(b.body, iv.every)
+		if b.hasSeq {
+			var span uint64
+			if prevSeen && b.maxSeq > prevMax {
+				span = b.maxSeq - prevMax
+			} else if !prevSeen {
+				span = b.maxSeq + 1
+			}
+			if span > b.unique {
+				it.Lost = span - b.unique
+			}
+			if !prevSeen || b.maxSeq > prevMax {
+				prevMax, prevSeen = b.maxSeq, true
+			}
+			it.JitterMs = b.jitter / float64(time.Millisecond)
+		}
+		if b.rtt != nil && b.rtt.Count() > 0 {
+			s := b.rtt.Summary()
+			it.RTTP50US, it.RTTP99US = s.P50, s.P99
+		}
+		out = append(out, it)
+	}
+	return out
+}
