@@ -135,6 +135,22 @@ func (n *NDJSON) Checks(cs []Check) error {
 	return nil
 }
 
+// Finish writes the assertion events, the baseline event (if any) and the end event.
+func (n *NDJSON) Finish(results int, x Extras, interrupted bool, errMsg string) error {
+	if err := n.Checks(x.Checks); err != nil {
+		return err
+	}
+	if x.Baseline != nil {
+		if err := n.emit(struct {
+			Event string `json:"event"`
+			*Baseline
+		}{"baseline", x.Baseline}); err != nil {
+			return err
+		}
+	}
+	return n.End(results, interrupted, errMsg)
+}
+
 // End writes the end event; errMsg is empty for a complete run.
 func (n *NDJSON) End(results int, interrupted bool, errMsg string) error {
 	return n.emit(struct {

@@ -206,11 +206,5 @@ func latencyRows(p [2]*duel.Result) []row {
 
 type rttSummary struct{ min, mean, p50, p90, p99, p999, max float64 }
 
-// JSON writes the report as a netduel.run/v1 document, with the assertions'
-// outcomes when there are any.
-func JSON(w io.Writer, rep *duel.Report, checks []Check) error {
-	return WriteJSON(w, struct {
-		*duel.Report
-		Assertions []Check `json:"assertions,omitempty"`
-	}{rep, checks})
-}
+// JSON writes the report as a netduel.run/v1 document.
+func JSON(w io.Writer, rep *duel.Report) error { return WriteJSON(w, document{Report: rep}) }

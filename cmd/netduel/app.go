@@ -61,6 +61,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			runCommand(),
 			serveCommand(),
 			portCommand(),
+			reportCommand(),
 			versionCommand(),
 		},
 		OnUsageError: onUsageError,
@@ -79,7 +80,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	// `netduel` with no command runs `run` with its defaults.
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Len() > 0 {
-			return usageErrorf("unknown command %q: use one of run, serve, port, version (see 'netduel --help')", c.Args().First())
+			return usageErrorf("unknown command %q: use one of run, serve, port, report, version (see 'netduel --help')", c.Args().First())
 		}
 		return runAction(c)
 	}
@@ -118,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // (as Ctrl-C does).
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(args))
 	if err == nil {
 		return exitOK
 	}
@@ -133,4 +134,56 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(stderr, "netduel: %s (see 'netduel --help')\n", msg)
 	return exitUsage
+}
+
+// valueFlags are the flags, of commands that take positional arguments, that
+// consume the next argument as their value.
+var valueFlags = map[string]bool{
+	"-o": true, "--output": true, "--tolerance": true, "--assert": true,
+	"--proto": true, "--addr": true, "--range": true, "--count": true, "--port": true,
+}
+
+// flagsFirst lets flags follow positional arguments ('netduel report a.json -o
+// markdown'), which urfave/cli would otherwise take as more arguments: for the
+// commands that take arguments (report, port ...), it moves flags (with their
+// values) before the positional arguments, keeping the order of each. "--" ends
+// the rearranging.
+func flagsFirst(args []string) []string {
+	cmdAt := -1
+	for i := 1; i < len(args); i++ {
+		if args[i] == "report" || args[i] == "port" {
+			cmdAt = i
+			break
+		}
+		if !strings.HasPrefix(args[i], "-") {
+			return args
+		}
+	}
+	if cmdAt < 0 {
+		return args
+	}
+	start := cmdAt + 1
+	if args[cmdAt] == "port" && start < len(args) && !strings.HasPrefix(args[start], "-") {
+		start++ // the port subcommand's name
+	}
+	var flags, pos []string
+	for i := start; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			flags = append(flags, a)
+			if valueFlags[a] && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	out := append([]string{}, args[:start]...)
+	out = append(out, flags...)
+	return append(out, pos...)
 }

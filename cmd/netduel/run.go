@@ -35,6 +35,8 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
+		&cli.StringFlag{Name: "baseline", Usage: "compare with a saved 'netduel run -o json' `FILE`: old, new and change per metric; exit 1 when one got worse by more than --tolerance"},
+		&cli.StringFlag{Name: "tolerance", Value: "10%", Usage: "relative change a metric may get worse by before --baseline fails, in `PERCENT`"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 	}
@@ -60,6 +62,9 @@ type runOptions struct {
 	quiet         bool
 	asserts       []report.Assertion
 	showIntervals bool
+	baseline      *duel.Report
+	baselineFile  string
+	tolerance     float64
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -135,6 +140,15 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 		}
 		o.asserts = append(o.asserts, a)
 	}
+	if o.tolerance, err = parseTolerance(c.String("tolerance")); err != nil {
+		return nil, err
+	}
+	if f := c.String("baseline"); f != "" {
+		if o.baseline, err = report.ReadReport(f); err != nil {
+			return nil, usageErrorf("--baseline %s: %v", f, err)
+		}
+		o.baselineFile = f
+	}
 	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
 	return o, nil
 }
@@ -208,13 +222,8 @@ func runAction(c *cli.Context) error {
 	}
 	results, err := client.Run(ctx, o.plan)
 	rep.Results = results
-	if nd != nil {
-		msg := ""
-		if err != nil {
-			msg = err.Error()
-		}
-		_ = nd.Checks(report.Evaluate(o.asserts, results))
-		_ = nd.End(len(results), ctx.Err() != nil, msg)
+	if nd != nil && err != nil {
+		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
 	}
 	if err != nil {
 		var ue *duel.UnreachableError
@@ -227,8 +236,13 @@ func runAction(c *cli.Context) error {
 			return runtimeErrorf("%v", err)
 		}
 	}
-	checks := report.Evaluate(o.asserts, rep.Results)
-	if err := render(c.App.Writer, stderr, rep, checks, o); err != nil {
+	x := report.Extras{Checks: report.Evaluate(o.asserts, rep.Results), ShowIntervals: o.showIntervals}
+	if o.baseline != nil {
+		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
+	}
+	if nd != nil {
+		_ = nd.Finish(len(results), x, false, "")
+	} else if err := report.Render(c.App.Writer, stderr, o.output, rep, x, report.Style{Color: o.color}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	var failed []string
@@ -240,37 +254,22 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
-	if n := report.Failed(checks); n > 0 {
-		return failedError(fmt.Sprintf("%d of %d assertion checks failed", n, len(checks)))
-	}
-	return nil
+	return verdict(x)
 }
 
-// render writes the report in the chosen format. Assertion outcomes go into JSON
-// documents and NDJSON streams, after the tables, or (CSV) to stderr so stdout
-// stays one CSV table.
-func render(w, stderr io.Writer, rep *duel.Report, checks []report.Check, o *runOptions) error {
-	switch o.output {
-	case "json":
-		return report.JSON(w, rep, checks)
-	case "ndjson":
-		return nil // streamed as the run went
-	case "csv":
-		if err := report.RunCSV(w, rep); err != nil {
-			return err
-		}
-		return report.AssertTable(stderr, checks, report.Style{})
+// verdict turns failed assertions and baseline regressions into exit 1.
+func verdict(x report.Extras) error {
+	var why []string
+	if n := report.Failed(x.Checks); n > 0 {
+		why = append(why, fmt.Sprintf("%d of %d assertion checks failed", n, len(x.Checks)))
 	}
-	st := report.Style{Color: o.color, Markdown: o.output == "markdown"}
-	if err := report.RunTable(w, rep, st); err != nil {
-		return err
+	if n := x.Baseline.Regressions(); n > 0 {
+		why = append(why, fmt.Sprintf("%d metrics worse than baseline %s by more than %g%%", n, x.Baseline.File, x.Baseline.TolerancePct))
 	}
-	if o.showIntervals {
-		if err := report.IntervalTables(w, rep, st); err != nil {
-			return err
-		}
+	if len(why) > 0 {
+		return failedError(strings.Join(why, "; "))
 	}
-	return report.AssertTable(w, checks, st)
+	return nil
 }
 
 // isLoopback reports whether a HOST:PORT names this host's loopback, so that the

@@ -37,9 +37,27 @@ func validate(t *testing.T, s *jsonschema.Schema, doc string) error {
 
 func TestRunOutputMatchesSchema(t *testing.T) {
 	s := compileSchema(t, "netduel.run.v1.schema.json")
-	var out, errb bytes.Buffer
-	if code := run([]string{"netduel", "run", "--duration", "200ms", "-o", "json"}, &out, &errb); code != 0 {
+	var first, out, errb bytes.Buffer
+	if code := run([]string{"netduel", "run", "--duration", "200ms", "-o", "json"}, &first, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if err := validate(t, s, first.String()); err != nil {
+		t.Fatalf("plain output does not match the schema: %v\n%s", err, first.String())
+	}
+	// With every extra: intervals, assertions and a baseline.
+	base := filepath.Join(t.TempDir(), "base.json")
+	if err := os.WriteFile(base, first.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"netduel", "run", "--duration", "200ms", "-o", "json", "--interval", "100ms",
+		"--assert", "tcp.latency.lost_frames == 0", "--baseline", base, "--tolerance", "1000"}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, key := range []string{`"intervals"`, `"assertions"`, `"baseline"`} {
+		if !strings.Contains(out.String(), key) {
+			t.Fatalf("output lacks %s", key)
+		}
 	}
 	if err := validate(t, s, out.String()); err != nil {
 		t.Fatalf("real output does not match the schema: %v\n%s", err, out.String())

@@ -100,3 +100,12 @@ func hostPort(flag, s string, allowZero bool) error {
 	}
 	return nil
 }
+
+// parseTolerance reads --tolerance: a percentage, "10%" or "10".
+func parseTolerance(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v > 1000 {
+		return 0, usageErrorf("--tolerance %q: want a percentage from 0 to 1000, e.g. 10%%", s)
+	}
+	return v, nil
+}

@@ -1,0 +1,168 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+
+	"github.com/netduel/netduel/duel"
+)
+
+// baselineMetrics are the fields a baseline compares, each with the smallest
+// absolute difference that counts (so that 0.00% → 0.01% loss, or 11 µs → 12 µs,
+// is not a regression by itself).
+var baselineMetrics = []struct {
+	field string
+	floor float64
+}{
+	{"goodput_bps", 0},
+	{"lost_pct", 0.1},
+	{"rtt_us.p50", 2},
+	{"rtt_us.p99", 5},
+	{"jitter_ms.mean", 0.01},
+}
+
+// Comparison is one metric of one result, old against new.
+type Comparison struct {
+	Result    string  `json:"result"` // "udp throughput"
+	Metric    string  `json:"metric"` // a field path, e.g. "rtt_us.p99"
+	Old       float64 `json:"old"`
+	New       float64 `json:"new"`
+	ChangePct float64 `json:"change_pct"` // (new-old)/old × 100; 0 when old is 0
+	Worse     bool    `json:"worse"`      // worse by more than the tolerance
+	Better    bool    `json:"better"`     // better by more than the tolerance
+}
+
+// Baseline is the outcome of comparing a run with a saved one.
+type Baseline struct {
+	File         string       `json:"file"`
+	TolerancePct float64      `json:"tolerance_pct"`
+	Comparisons  []Comparison `json:"comparisons"`
+}
+
+// Regressions counts the metrics that got worse by more than the tolerance.
+func (b *Baseline) Regressions() int {
+	if b == nil {
+		return 0
+	}
+	n := 0
+	for _, c := range b.Comparisons {
+		if c.Worse {
+			n++
+		}
+	}
+	return n
+}
+
+// Compare compares every result of cur with the result of the same protocol and
+// test in old. tolerancePct is the relative change allowed, in percent.
+func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline {
+	b := &Baseline{File: file, TolerancePct: tolerancePct, Comparisons: []Comparison{}}
+	for i := range cur.Results {
+		nr := &cur.Results[i]
+		or := findResult(old, nr.Proto, nr.Test)
+		if or == nil {
+			continue
+		}
+		for _, m := range baselineMetrics {
+			f, _ := lookupField(m.field)
+			if !f.valid(nr.Proto, nr.Test) {
+				continue
+			}
+			ov, ok1 := f.get(or)
+			nv, ok2 := f.get(nr)
+			if !ok1 || !ok2 {
+				continue
+			}
+			c := Comparison{Result: nr.Proto + " " + nr.Test, Metric: m.field, Old: ov, New: nv}
+			if ov != 0 {
+				c.ChangePct = finite((nv - ov) / math.Abs(ov) * 100)
+			}
+			beyond := math.Abs(nv-ov) > m.floor && (ov == 0 || math.Abs(c.ChangePct) > tolerancePct)
+			if beyond && nv != ov {
+				up := nv > ov
+				c.Worse = (f.dir == higher) != up
+				c.Better = !c.Worse
+			}
+			b.Comparisons = append(b.Comparisons, c)
+		}
+	}
+	return b
+}
+
+func findResult(rep *duel.Report, proto, test string) *duel.Result {
+	for i := range rep.Results {
+		if rep.Results[i].Proto == proto && rep.Results[i].Test == test {
+			return &rep.Results[i]
+		}
+	}
+	return nil
+}
+
+// BaselineTable writes old, new and change per metric, better in green and worse
+// (beyond the tolerance) in red.
+func BaselineTable(w io.Writer, b *Baseline, st Style) error {
+	if b == nil {
+		return nil
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, st.heading(fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64))))
+	if st.Markdown {
+		fmt.Fprintln(w)
+	}
+	if len(b.Comparisons) == 0 {
+		fmt.Fprintln(w, "no result in common with the baseline")
+		return nil
+	}
+	t := st.newTable(w, "result", "metric", "old", "new", "change")
+	for _, c := range b.Comparisons {
+		change := fmt.Sprintf("%+.1f%%", c.ChangePct)
+		if c.Old == 0 && c.New != 0 {
+			change = "was 0"
+		}
+		switch {
+		case c.Worse:
+			change = st.paint(colorRed, change+" worse")
+		case c.Better:
+			change = st.better(change + " better")
+		}
+		if err := t.Append(c.Result, c.Metric, metricText(c.Metric, c.Old), metricText(c.Metric, c.New), change); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func metricText(metric string, v float64) string {
+	f, _ := lookupField(metric)
+	switch f.unit {
+	case unitBps:
+		return Rate(v)
+	case unitUS:
+		return Micros(v)
+	case unitMS:
+		return Micros(v * 1000)
+	case unitPct:
+		return fmt.Sprintf("%.3f%%", finite(v))
+	}
+	return strconv.FormatFloat(finite(v), 'g', 6, 64)
+}
+
+// ReadReport reads a saved netduel.run/v1 JSON document.
+func ReadReport(path string) (*duel.Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep duel.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return nil, fmt.Errorf("%s is not a netduel JSON report: %v", path, err)
+	}
+	if rep.Schema != duel.Schema {
+		return nil, fmt.Errorf("%s has schema %q, want %q (save one with 'netduel run -o json > FILE')", path, rep.Schema, duel.Schema)
+	}
+	return &rep, nil
+}

@@ -1,0 +1,140 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/stats"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func f(v float64) *float64 { return &v }
+
+// fixture is a fixed report with every kind of result.
+func fixture() *duel.Report {
+	life := func(tcp bool) duel.Lifecycle {
+		l := duel.Lifecycle{SocketUS: f(11.5), BindUS: f(40.2), ConnectUS: f(48.7), CloseUS: f(9.1), FirstByteUS: f(62.5), Handshake: tcp, PeerSawClose: tcp}
+		if tcp {
+			l.ListenUS, l.AcceptUS, l.PeerSawCloseUS = f(2.8), f(79.1), f(22.4)
+		}
+		return l
+	}
+	return &duel.Report{
+		Schema: duel.Schema, Version: "test", Started: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		Server: "127.0.0.1:40000", Embedded: true, Network: "os",
+		Results: []duel.Result{
+			{Proto: "tcp", Test: "throughput", DurationS: 3, Size: 131072, SentFrames: 60000, ReceivedFrames: 60000,
+				GoodputBps: 20.9e9, TCP: &duel.TCPInfo{Retransmits: 3, RTTUS: 95, Cwnd: 22, Congestion: "cubic"}, Lifecycle: life(true),
+				Intervals: []stats.Interval{{StartS: 0, EndS: 1, Frames: 20000, GoodputBps: 20.8e9}, {StartS: 1, EndS: 2, Frames: 20000, GoodputBps: 21e9}}},
+			{Proto: "udp", Test: "throughput", DurationS: 3, Size: 1400, SentFrames: 800000, ReceivedFrames: 798000,
+				LostFrames: 2000, ReorderedFrames: 12, DuplicateFrames: 1, CorruptFrames: 2, LostPct: 0.25, GoodputBps: 2.89e9,
+				OfferedBps: f(2.99e9), RequestedBps: f(0), Jitter: &duel.Jitter{Mean: 0.0021, Max: 0.41, Last: 0.001}, Lifecycle: life(false)},
+			{Proto: "tcp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 210000, ReceivedFrames: 210000, GoodputBps: 13.4e6,
+				RTT: &stats.RTTSummary{Count: 200000, Min: 12, Mean: 13.6, P50: 13, P90: 14, P99: 30, P999: 81, Max: 174},
+				TCP: &duel.TCPInfo{RTTUS: 12, Cwnd: 10, Congestion: "cubic"}, Lifecycle: life(true)},
+			{Proto: "udp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 240000, ReceivedFrames: 239990, LostFrames: 10,
+				ReorderedFrames: 3, LostPct: 0.0041, GoodputBps: 14.6e6,
+				RTT: &stats.RTTSummary{Count: 230000, Min: 11, Mean: 12.3, P50: 11, P90: 15, P99: 21, P999: 68, Max: 1140}, Lifecycle: life(false),
+				Error: "example: the server went away"},
+		},
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run 'go test ./report -update' to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s (run 'go test ./report -update' if the change is intended):\n%s", name, path, got)
+	}
+}
+
+func TestGoldenRun(t *testing.T) {
+	rep := fixture()
+	old := fixture()
+	old.Results[0].GoodputBps = 25e9 // a regression
+	old.Results[2].RTT.P99 = 40      // an improvement
+	a, err := ParseAssertion("udp.throughput.lost_pct < 0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := Extras{Checks: Evaluate([]Assertion{a}, rep.Results), Baseline: Compare(old, rep, "old.json", 10), ShowIntervals: true}
+	for _, format := range []string{"table", "markdown", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			var out, side bytes.Buffer
+			if err := Render(&out, &side, format, rep, x, Style{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "run."+format, out.Bytes())
+			if format == "csv" {
+				golden(t, "run.csv-side", side.Bytes())
+			}
+			for _, bad := range []string{"NaN", "Inf", "\x1b["} {
+				if strings.Contains(out.String(), bad) {
+					t.Errorf("output contains %q", bad)
+				}
+			}
+		})
+	}
+}
+
+// TestNothingDelivered renders a run in which everything was lost: no NaN, no
+// Inf, no negative numbers anywhere.
+func TestNothingDelivered(t *testing.T) {
+	rep := &duel.Report{Schema: duel.Schema, Results: []duel.Result{
+		{Proto: "udp", Test: "throughput", SentFrames: 1000, LostFrames: 1000, LostPct: 100, OfferedBps: f(1e6), Jitter: &duel.Jitter{}},
+		{Proto: "udp", Test: "latency", SentFrames: 50, LostFrames: 50, LostPct: 100, RTT: &stats.RTTSummary{}},
+		{Proto: "tcp", Test: "throughput"},
+	}}
+	for _, format := range Formats {
+		var out, side bytes.Buffer
+		if err := Render(&out, &side, format, rep, Extras{}, Style{}); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		for _, bad := range []string{"NaN", "Inf", "-1"} {
+			if strings.Contains(out.String(), bad) {
+				t.Errorf("%s output contains %q:\n%s", format, bad, out.String())
+			}
+		}
+	}
+}
+
+func TestBaselineVerdicts(t *testing.T) {
+	old, cur := fixture(), fixture()
+	cur.Results[1].LostPct = 0.26    // +4%: within tolerance
+	cur.Results[3].RTT.P50 = 12      // +9%, 1 µs: under the absolute floor
+	cur.Results[2].RTT.P99 = 60      // +100%: worse
+	cur.Results[0].GoodputBps = 30e9 // better
+	b := Compare(old, cur, "old.json", 10)
+	worse, better := 0, 0
+	for _, c := range b.Comparisons {
+		if c.Worse {
+			worse++
+			if c.Metric != "rtt_us.p99" || c.Result != "tcp latency" {
+				t.Errorf("unexpected regression %+v", c)
+			}
+		}
+		if c.Better {
+			better++
+		}
+	}
+	if worse != 1 || better != 1 || b.Regressions() != 1 {
+		t.Fatalf("worse %d better %d: %+v", worse, better, b.Comparisons)
+	}
+}
