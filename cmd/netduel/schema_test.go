@@ -51,7 +51,8 @@ func TestRunOutputMatchesSchema(t *testing.T) {
 	}
 	args := []string{"netduel", "run", "--duration", "200ms", "-o", "json", "--interval", "100ms",
 		"--assert", "tcp.latency.lost_frames == 0", "--baseline", base, "--tolerance", "1000"}
-	if code := run(args, &out, &errb); code != 0 {
+	// Exit 1 is a possible verdict (loopback figures vary): the JSON is what counts.
+	if code := run(args, &out, &errb); code != 0 && code != 1 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, key := range []string{`"intervals"`, `"assertions"`, `"baseline"`} {
