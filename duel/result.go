@@ -45,6 +45,9 @@ type Result struct {
 	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
 
 	RTT    *stats.RTTSummary `json:"rtt_us,omitempty"`    // latency tests
+	// RTTCDF is the round-trip distribution behind RTT, for plots; it is not
+	// part of the JSON document.
+	RTTCDF []stats.CDFPoint `json:"-"`
 	Jitter *Jitter           `json:"jitter_ms,omitempty"` // UDP throughput
 	TCP    *TCPInfo          `json:"tcp,omitempty"`       // where the OS gives it
 

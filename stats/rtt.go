@@ -74,3 +74,23 @@ func Rate(bytes uint64, d time.Duration) float64 {
 	}
 	return float64(bytes) * 8 / d.Seconds()
 }
+
+// CDFPoint is one point of a round-trip distribution: Fraction of the round
+// trips took at most US microseconds.
+type CDFPoint struct {
+	US       float64 `json:"us"`
+	Fraction float64 `json:"fraction"`
+}
+
+// CDF returns the cumulative distribution of the round trips (HDR percentile
+// iteration, denser towards the tail), empty when nothing was recorded.
+func (r *RTT) CDF() []CDFPoint {
+	if r.Count() == 0 {
+		return nil
+	}
+	var out []CDFPoint
+	for _, b := range r.h.CumulativeDistributionWithTicks(5) {
+		out = append(out, CDFPoint{US: float64(b.ValueAt), Fraction: min(b.Quantile/100, 1)})
+	}
+	return out
+}

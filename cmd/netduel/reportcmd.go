@@ -22,6 +22,7 @@ func reportCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` checked against the (newer) file, as in 'netduel run --assert'"},
 			&cli.BoolFlag{Name: "intervals", Usage: "show the recorded intervals in table and markdown output"},
 			&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables"},
+			&cli.StringFlag{Name: "plot", Usage: "draw the (newer) file's charts into `FILE` (.svg, .png or .html)"},
 		},
 		Action: reportAction,
 	}
@@ -61,6 +62,14 @@ func reportAction(c *cli.Context) error {
 			return usageErrorf("%v", err)
 		}
 		x.Checks = append(x.Checks, report.Evaluate([]report.Assertion{a}, rep.Results)...)
+	}
+	if p := c.String("plot"); p != "" {
+		if err := checkPlotFile(p); err != nil {
+			return err
+		}
+		if err := report.Plot(p, rep); err != nil {
+			return runtimeErrorf("--plot %s: %v", p, err)
+		}
 	}
 	st := report.Style{Color: format == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)}
 	if err := report.Render(c.App.Writer, c.App.ErrWriter, format, rep, x, st); err != nil {

@@ -35,6 +35,7 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
+		&cli.StringFlag{Name: "plot", Usage: "draw goodput over time and the round-trip CDF per protocol into `FILE` (.svg, .png or .html); records intervals if --interval is unset"},
 		&cli.StringFlag{Name: "baseline", Usage: "compare with a saved 'netduel run -o json' `FILE`: old, new and change per metric; exit 1 when one got worse by more than --tolerance"},
 		&cli.StringFlag{Name: "tolerance", Value: "10%", Usage: "relative change a metric may get worse by before --baseline fails, in `PERCENT`"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
@@ -65,6 +66,7 @@ type runOptions struct {
 	baseline      *duel.Report
 	baselineFile  string
 	tolerance     float64
+	plot          string
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -100,6 +102,14 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	o.showIntervals = c.Bool("intervals")
 	if o.showIntervals && interval == 0 {
 		interval = min(time.Second, d)
+	}
+	if o.plot = c.String("plot"); o.plot != "" {
+		if err := checkPlotFile(o.plot); err != nil {
+			return nil, err
+		}
+		if interval == 0 {
+			interval = max(d/30, 10*time.Millisecond)
+		}
 	}
 	if interval < 0 || (interval > 0 && (interval < 10*time.Millisecond || d/interval > 3600)) {
 		return nil, usageErrorf("--interval %v: want at least 10ms and at most 3600 intervals per test (--duration %v)", interval, d)
@@ -239,6 +249,11 @@ func runAction(c *cli.Context) error {
 	x := report.Extras{Checks: report.Evaluate(o.asserts, rep.Results), ShowIntervals: o.showIntervals}
 	if o.baseline != nil {
 		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
+	}
+	if o.plot != "" {
+		if err := report.Plot(o.plot, rep); err != nil {
+			return runtimeErrorf("--plot %s: %v", o.plot, err)
+		}
 	}
 	if nd != nil {
 		_ = nd.Finish(len(results), x, false, "")

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"path/filepath"
+
+	"github.com/netduel/netduel/report"
 	"math"
 	"strconv"
 	"strings"
@@ -99,6 +102,17 @@ func hostPort(flag, s string, allowZero bool) error {
 		return usageErrorf("--%s %q: the port must be a number from %d to 65535", flag, s, lo)
 	}
 	return nil
+}
+
+// checkPlotFile checks a --plot file name's extension.
+func checkPlotFile(name string) error {
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, e := range report.PlotFormats {
+		if ext == e {
+			return nil
+		}
+	}
+	return usageErrorf("--plot %q: the file name must end in %s", name, strings.Join(report.PlotFormats, ", "))
 }
 
 // parseTolerance reads --tolerance: a percentage, "10%" or "10".
