@@ -44,12 +44,12 @@ type Result struct {
 	OfferedBps   *float64 `json:"offered_bps,omitempty"`   // UDP throughput: bits/s handed to the stack
 	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
 
-	RTT    *stats.RTTSummary `json:"rtt_us,omitempty"`    // latency tests
+	RTT *stats.RTTSummary `json:"rtt_us,omitempty"` // latency tests
 	// RTTCDF is the round-trip distribution behind RTT, for plots; it is not
 	// part of the JSON document.
 	RTTCDF []stats.CDFPoint `json:"-"`
-	Jitter *Jitter           `json:"jitter_ms,omitempty"` // UDP throughput
-	TCP    *TCPInfo          `json:"tcp,omitempty"`       // where the OS gives it
+	Jitter *Jitter          `json:"jitter_ms,omitempty"` // UDP throughput
+	TCP    *TCPInfo         `json:"tcp,omitempty"`       // where the OS gives it
 
 	Lifecycle Lifecycle        `json:"lifecycle"`
 	Intervals []stats.Interval `json:"intervals,omitempty"` // with --interval
