@@ -61,7 +61,16 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		if c.Progress != nil {
 			c.Progress(spec)
 		}
-		r, err := c.RunTest(ctx, spec)
+		var r Result
+		var err error
+		if spec.Bitrate == SearchRate && spec.Proto == ProtoUDP && spec.Test == TestThroughput {
+			r, err = c.FindMaxRate(ctx, spec, spec.MaxLossPct)
+		} else {
+			if spec.Bitrate == SearchRate {
+				spec.Bitrate = 0
+			}
+			r, err = c.RunTest(ctx, spec)
+		}
 		if err != nil {
 			return out, err
 		}

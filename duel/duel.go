@@ -44,7 +44,13 @@ type TestSpec struct {
 	Size     int           `json:"size"`                  // frame bytes on the wire (header + body)
 	Bitrate  float64       `json:"bitrate"`               // UDP throughput pacing, bits/s; 0 = unpaced
 	Interval time.Duration `json:"interval_ns,omitempty"` // > 0: per-interval figures
+	// MaxLossPct >= 0 with Bitrate < 0 asks Client.Run to search for the highest
+	// bit rate whose loss stays at or below it (--bitrate max). Not sent to the server.
+	MaxLossPct float64 `json:"-"`
 }
+
+// SearchRate is the Bitrate value that asks for a bit rate search.
+const SearchRate = -1
 
 // DefaultSize returns the default frame size for a protocol and test.
 func DefaultSize(proto, test string) int {
@@ -85,7 +91,7 @@ func (s TestSpec) check(maxFrame int) error {
 	if s.Interval < 0 || (s.Interval > 0 && s.Duration/s.Interval > stats.MaxIntervals) {
 		return fmt.Errorf("interval %v: want a positive interval giving at most %d intervals", s.Interval, stats.MaxIntervals)
 	}
-	if s.Bitrate < 0 {
+	if s.Bitrate < 0 && s.Bitrate != SearchRate {
 		return fmt.Errorf("bitrate %v must not be negative", s.Bitrate)
 	}
 	return nil

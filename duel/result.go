@@ -43,6 +43,8 @@ type Result struct {
 	GoodputBps   float64  `json:"goodput_bps"`             // verified body bits delivered per second
 	OfferedBps   *float64 `json:"offered_bps,omitempty"`   // UDP throughput: bits/s handed to the stack
 	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+	// Search is how --bitrate max found RequestedBps.
+	Search *RateSearch `json:"bitrate_search,omitempty"`
 
 	RTT *stats.RTTSummary `json:"rtt_us,omitempty"` // latency tests
 	// RTTCDF is the round-trip distribution behind RTT, for plots; it is not

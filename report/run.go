@@ -100,6 +100,10 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 			return err
 		}
 		for _, r := range pair {
+			if r != nil && r.Search != nil {
+				fmt.Fprintf(w, "%s --bitrate max: %s, the highest rate with loss <= %g%% in %d trials\n",
+					strings.ToUpper(r.Proto), searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
+			}
 			if r != nil && r.Error != "" {
 				fmt.Fprintf(w, "%s %s: %s\n", strings.ToUpper(r.Proto), r.Test, st.bad("error: "+r.Error))
 			}
@@ -208,3 +212,10 @@ type rttSummary struct{ min, mean, p50, p90, p99, p999, max float64 }
 
 // JSON writes the report as a netduel.run/v1 document.
 func JSON(w io.Writer, rep *duel.Report) error { return WriteJSON(w, document{Report: rep}) }
+
+func searchFound(r *duel.Result) string {
+	if r.RequestedBps == nil || *r.RequestedBps == 0 {
+		return "unpaced"
+	}
+	return Rate(*r.RequestedBps)
+}

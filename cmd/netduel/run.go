@@ -29,7 +29,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "test", Value: "throughput,latency", Usage: "tests to run, a comma list of throughput, latency"},
 		&cli.DurationFlag{Name: "duration", Value: 3 * time.Second, Usage: "how long each test runs"},
 		&cli.StringFlag{Name: "size", Usage: "`BYTES` of one frame on the wire (header + body); default 1400 for UDP datagrams, 128K for the TCP write unit, 64 for latency requests"},
-		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced"},
+		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced; max = search for the highest rate whose loss stays within --max-loss"},
+		&cli.StringFlag{Name: "max-loss", Value: "0.1%", Usage: "with --bitrate max: the loss `PERCENT` the rate found may have"},
 		&cli.DurationFlag{Name: "interval", Usage: "record goodput, loss and jitter (or round trips) every `D` into each result's intervals (e.g. 1s); 0 = none"},
 		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
@@ -120,8 +121,13 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			return nil, err
 		}
 	}
-	bitrate, err := parseRate("bitrate", c.String("bitrate"))
-	if err != nil {
+	var bitrate, maxLoss float64
+	if strings.EqualFold(strings.TrimSpace(c.String("bitrate")), "max") {
+		bitrate = duel.SearchRate
+	} else if bitrate, err = parseRate("bitrate", c.String("bitrate")); err != nil {
+		return nil, err
+	}
+	if maxLoss, err = parsePercent("max-loss", c.String("max-loss")); err != nil {
 		return nil, err
 	}
 	for _, test := range tests {
@@ -135,7 +141,7 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			}
 			spec := duel.TestSpec{Proto: p, Test: test, Duration: d, Size: sz, Interval: interval}
 			if p == duel.ProtoUDP && test == duel.TestThroughput {
-				spec.Bitrate = bitrate
+				spec.Bitrate, spec.MaxLossPct = bitrate, maxLoss
 			}
 			o.plan = append(o.plan, spec)
 		}

@@ -115,6 +115,15 @@ func checkPlotFile(name string) error {
 	return usageErrorf("--plot %q: the file name must end in %s", name, strings.Join(report.PlotFormats, ", "))
 }
 
+// parsePercent reads a percentage from 0 to 100: "0.1%" or "0.1".
+func parsePercent(flag, s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v > 100 {
+		return 0, usageErrorf("--%s %q: want a percentage from 0 to 100, e.g. 0.1%%", flag, s)
+	}
+	return v, nil
+}
+
 // parseTolerance reads --tolerance: a percentage, "10%" or "10".
 func parseTolerance(s string) (float64, error) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
