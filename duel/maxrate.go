@@ -45,33 +45,14 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		search.Trials = append(search.Trials, t)
 		return r, nil
 	}
-	first, err := trial(0)
+	best, err := bisectRate(ctx, func(rate float64) (SearchTrial, error) {
+		if _, err := trial(rate); err != nil {
+			return SearchTrial{}, err
+		}
+		return search.Trials[len(search.Trials)-1], nil
+	})
 	if err != nil {
-		return first, err
-	}
-	best := 0.0
-	if search.Trials[0].Pass {
-		best = 0 // unpaced already passes: run the final test unpaced
-	} else {
-		lo, hi := 0.0, search.Trials[0].OfferedBps
-		for i := 0; i < searchSteps && hi > 0 && (hi-lo)/hi > 0.03; i++ {
-			if ctx.Err() != nil {
-				return first, ctx.Err()
-			}
-			mid := (lo + hi) / 2
-			if _, err := trial(mid); err != nil {
-				return first, err
-			}
-			if search.Trials[len(search.Trials)-1].Pass {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
-		best = lo
-		if best == 0 {
-			best = hi / 100 // nothing passed: report the slowest rate tried's tenth, honestly lossy or not
-		}
+		return Result{}, err
 	}
 	final := spec
 	final.Bitrate = best
@@ -81,4 +62,35 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 	}
 	r.Search = search
 	return r, nil
+}
+
+// bisectRate finds the highest passing rate: an unpaced trial (rate 0) first,
+// whose achieved rate is the ceiling; if it passes, 0 (unpaced) is the answer.
+// Otherwise it bisects between 0 and the ceiling until the bracket is within 3%.
+// If nothing passes, it returns the lowest rate tried, the honest best effort.
+func bisectRate(ctx context.Context, trial func(rate float64) (SearchTrial, error)) (float64, error) {
+	first, err := trial(0)
+	if err != nil || first.Pass {
+		return 0, err
+	}
+	lo, hi := 0.0, first.OfferedBps
+	for i := 0; i < searchSteps && hi > 0 && (hi-lo)/hi > 0.03; i++ {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		mid := (lo + hi) / 2
+		t, err := trial(mid)
+		if err != nil {
+			return 0, err
+		}
+		if t.Pass {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 {
+		return hi, nil
+	}
+	return lo, nil
 }
