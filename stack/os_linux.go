@@ -74,6 +74,11 @@ func (o *OS) bound(ctx context.Context, network, address string, typ int) (int, 
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return fail("setsockopt", err)
 		}
+		if cc := o.congestion(); cc != "" {
+			if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc); err != nil {
+				return fail("setsockopt TCP_CONGESTION "+cc, err)
+			}
+		}
 	} else if n := o.bufSize(); n > 0 {
 		setBuffersFD(fd, n)
 	}
@@ -142,6 +147,23 @@ func resolve(network, address string) (unix.Sockaddr, int, error) {
 		}
 	}
 	return sa, unix.AF_INET6, nil
+}
+
+// setCongestion sets TCP_CONGESTION on a socket about to connect.
+func setCongestion(c syscall.RawConn, cc string) error {
+	if cc == "" {
+		return nil
+	}
+	var serr error
+	if err := c.Control(func(fd uintptr) {
+		serr = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("congestion control %q: %w (is its module loaded? see /proc/sys/net/ipv4/tcp_available_congestion_control)", cc, serr)
+	}
+	return nil
 }
 
 func setBuffers(c syscall.RawConn, n int) error {

@@ -55,6 +55,9 @@ func (o *OS) listenCfg(ctx context.Context, network, address string, do func(*ne
 	return v, nil
 }
 
+// setCongestion: off Linux the congestion control is the system's.
+func setCongestion(syscall.RawConn, string) error { return nil }
+
 func setBuffers(c syscall.RawConn, n int) error {
 	if n <= 0 {
 		return nil
