@@ -1,0 +1,21 @@
+//go:build !linux
+
+package stack
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+)
+
+// TUN is a Linux TUN device; elsewhere none can be opened.
+type TUN struct {
+	*os.File
+	Name        string
+	Local, Peer netip.Addr
+}
+
+// OpenTUN fails off Linux.
+func OpenTUN(*Namespace, string, netip.Addr, netip.Addr, int) (*TUN, error) {
+	return nil, errors.New("TUN devices in network namespaces are Linux-only")
+}
