@@ -184,7 +184,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		}()
 	}
 	s.wg.Wait()
-	if uerr := <-udpErr; err == nil && uerr != nil {
+	// After Close, the socket's closing error (net.ErrClosed, or EOF from a
+	// user-space stack) is the requested end, not a failure.
+	if uerr := <-udpErr; err == nil && uerr != nil && !s.isClosed() {
 		err = uerr
 	}
 	return err

@@ -2,6 +2,7 @@ package udp
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -114,7 +115,7 @@ func (s *Server) Serve() error {
 			}
 		}
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
 				return nil
 			}
 			if transient(err) || isTimeout(err) {
