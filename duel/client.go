@@ -35,6 +35,9 @@ type Client struct {
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
 	Live *atomic.Uint64
+
+	onStart  func()        // before each test (RunOnLink: link counters)
+	decorate func(*Result) // after each test (RunOnLink: link info)
 }
 
 // UnreachableError says the server could not be reached or talked to at all.
@@ -61,6 +64,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		if c.Progress != nil {
 			c.Progress(spec)
 		}
+		if c.onStart != nil {
+			c.onStart()
+		}
 		var r Result
 		var err error
 		if spec.Bitrate == SearchRate && spec.Proto == ProtoUDP && spec.Test == TestThroughput {
@@ -73,6 +79,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		}
 		if err != nil {
 			return out, err
+		}
+		if c.decorate != nil {
+			c.decorate(&r)
 		}
 		if c.OnResult != nil {
 			c.OnResult(r)

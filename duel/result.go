@@ -14,9 +14,10 @@ type Report struct {
 	Schema   string    `json:"schema"`
 	Version  string    `json:"netduel_version"`
 	Started  time.Time `json:"started"`
-	Server   string    `json:"server"`   // the server's address
-	Embedded bool      `json:"embedded"` // the server ran in-process
-	Network  string    `json:"network"`  // the Network the client used, e.g. "os"
+	Server   string    `json:"server"`          // the server's address
+	Embedded bool      `json:"embedded"`        // the server ran in-process
+	Network  string    `json:"network"`         // the Network the client used, e.g. "os"
+	Sweep    bool      `json:"sweep,omitempty"` // results form a loss × delay grid of cells
 	Results  []Result  `json:"results"`
 }
 
@@ -24,6 +25,9 @@ type Report struct {
 // stored as data: Error says what happened, and the counters hold what was
 // measured until then. Counts are never negative and no number is NaN or Inf.
 type Result struct {
+	// Cell names the link configuration in a sweep, e.g. "loss 1%, delay 20ms"
+	// (empty for a single link).
+	Cell      string  `json:"cell,omitempty"`
 	Proto     string  `json:"proto"` // "tcp" or "udp"
 	Test      string  `json:"test"`  // "throughput" or "latency"
 	DurationS float64 `json:"duration_s"`
@@ -53,6 +57,7 @@ type Result struct {
 	Jitter *Jitter          `json:"jitter_ms,omitempty"` // UDP throughput
 	TCP    *TCPInfo         `json:"tcp,omitempty"`       // where the OS gives it
 
+	Link      *LinkInfo        `json:"link,omitempty"` // the emulated link, when there is one
 	Lifecycle Lifecycle        `json:"lifecycle"`
 	Intervals []stats.Interval `json:"intervals,omitempty"` // with --interval
 	Error     string           `json:"error,omitempty"`

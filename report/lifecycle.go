@@ -12,10 +12,14 @@ import (
 // from the throughput test.
 func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	var pair [2]*duel.Result
+	first := ""
+	if cells := cellOrder(rep); len(cells) > 0 {
+		first = cells[0]
+	}
 	for _, test := range []string{duel.TestThroughput, duel.TestLatency} {
 		for i := range rep.Results {
 			r := &rep.Results[i]
-			if r.Test != test {
+			if r.Test != test || r.Cell != first {
 				continue
 			}
 			for j, p := range protos {

@@ -56,61 +56,155 @@ func (r row) render(st Style) []any {
 }
 
 // RunTable writes the comparison tables: one per test (one row per metric, one
-// column per protocol, the better value highlighted), then the socket lifecycle.
+// column per protocol, the better value highlighted; with several links, a pair of
+// columns per link), the links' descriptions, then the socket lifecycle. A sweep
+// (loss × delay) gets grid tables instead (see SweepTables).
 func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 	where := "embedded server on " + rep.Server
 	if !rep.Embedded {
 		where = "server " + rep.Server
 	}
 	fmt.Fprintf(w, "%s  (%s, %s network stack)\n\n", st.heading("netduel: TCP vs UDP"), where, rep.Network)
-	for _, test := range []string{duel.TestThroughput, duel.TestLatency} {
-		var pair [2]*duel.Result
-		found := false
-		for i := range rep.Results {
-			r := &rep.Results[i]
-			if r.Test != test {
-				continue
-			}
-			for j, p := range protos {
-				if r.Proto == p {
-					pair[j], found = r, true
-				}
-			}
+	cells := cellOrder(rep)
+	if rep.Sweep {
+		if err := SweepTables(w, rep, st); err != nil {
+			return err
 		}
-		if !found {
-			continue
-		}
-		var rows []row
-		if test == duel.TestThroughput {
-			rows = throughputRows(pair)
-		} else {
-			rows = latencyRows(pair)
-		}
-		fmt.Fprintln(w, st.heading(strings.ToUpper(test[:1])+test[1:]+sizeNote(pair)))
-		if st.Markdown {
-			fmt.Fprintln(w)
-		}
-		t := st.newTable(w, "metric", "TCP", "UDP")
-		for _, r := range rows {
-			if err := t.Append(r.render(st)...); err != nil {
+	} else {
+		for _, test := range []string{duel.TestThroughput, duel.TestLatency} {
+			if err := testTable(w, rep, cells, test, st); err != nil {
 				return err
 			}
 		}
-		if err := t.Render(); err != nil {
+	}
+	linkLines(w, rep, cells, st)
+	return lifecycleTable(w, rep, st)
+}
+
+// cellOrder lists the results' cells in order of first appearance.
+func cellOrder(rep *duel.Report) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		if !seen[r.Cell] {
+			seen[r.Cell] = true
+			out = append(out, r.Cell)
+		}
+	}
+	return out
+}
+
+// pairFor returns the TCP and UDP results of one test in one cell.
+func pairFor(rep *duel.Report, cell, test string) (pair [2]*duel.Result, found bool) {
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Test != test || r.Cell != cell {
+			continue
+		}
+		for j, p := range protos {
+			if r.Proto == p {
+				pair[j], found = r, true
+			}
+		}
+	}
+	return pair, found
+}
+
+func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st Style) error {
+	var pairs [][2]*duel.Result
+	var labels []string
+	for _, c := range cells {
+		if pair, ok := pairFor(rep, c, test); ok {
+			pairs, labels = append(pairs, pair), append(labels, c)
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	rowsFor := throughputRows
+	if test == duel.TestLatency {
+		rowsFor = latencyRows
+	}
+	fmt.Fprintln(w, st.heading(strings.ToUpper(test[:1])+test[1:]+sizeNote(pairs[0])))
+	if st.Markdown {
+		fmt.Fprintln(w)
+	}
+	header := []any{"metric"}
+	var perCell [][]row
+	for i, pair := range pairs {
+		suffix := ""
+		if len(pairs) > 1 && labels[i] != "" {
+			suffix = " · " + labels[i]
+		}
+		header = append(header, "TCP"+suffix, "UDP"+suffix)
+		perCell = append(perCell, rowsFor(pair))
+	}
+	t := st.newTable(w, header...)
+	for i := range perCell[0] {
+		line := []any{perCell[0][i].label}
+		for _, rows := range perCell {
+			r := rows[i].render(st)
+			line = append(line, r[1], r[2])
+		}
+		if err := t.Append(line...); err != nil {
 			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for i, pair := range pairs {
+		where := ""
+		if labels[i] != "" {
+			where = " (" + labels[i] + ")"
 		}
 		for _, r := range pair {
 			if r != nil && r.Search != nil {
-				fmt.Fprintf(w, "%s --bitrate max: %s, the highest rate with loss <= %g%% in %d trials\n",
-					strings.ToUpper(r.Proto), searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
+				fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% in %d trials\n",
+					strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
 			}
 			if r != nil && r.Error != "" {
-				fmt.Fprintf(w, "%s %s: %s\n", strings.ToUpper(r.Proto), r.Test, st.bad("error: "+r.Error))
+				fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("error: "+r.Error))
 			}
 		}
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+// linkLines says what each link was: its emulator, TCP implementation,
+// congestion control and netem equivalent.
+func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
+	printed := false
+	for _, c := range cells {
+		for i := range rep.Results {
+			r := &rep.Results[i]
+			if r.Cell != c || r.Link == nil {
+				continue
+			}
+			l := r.Link
+			name := c
+			if name == "" {
+				name = "link"
+			}
+			netem := l.Netem
+			if netem == "" {
+				netem = "no impairment"
+			} else {
+				netem = "netem " + netem + " (each direction)"
+			}
+			tcp := map[string]string{"gvisor": "gVisor's TCP (user space)", "linux": "Linux kernel TCP"}[l.TCPStack]
+			if tcp == "" {
+				tcp = l.TCPStack + " TCP"
+			}
+			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, l.Congestion, netem)
+			printed = true
+			break
+		}
+	}
+	if printed {
 		fmt.Fprintln(w)
 	}
-	return lifecycleTable(w, rep, st)
 }
 
 func sizeNote(pair [2]*duel.Result) string {

@@ -1,0 +1,38 @@
+package duel
+
+// LinkInfo describes the link a result was measured across: its emulator, its
+// configuration (netem's terms, one direction; netduel applies it in both), and
+// what it did to this test's packets in each direction.
+type LinkInfo struct {
+	Emulator     string  `json:"emulator"`  // tun, netstack or none
+	TCPStack     string  `json:"tcp_stack"` // linux or gvisor
+	Congestion   string  `json:"congestion"`
+	Loss         float64 `json:"loss"` // percent: the loss model's long-run rate
+	LossModel    string  `json:"loss_model,omitempty"`
+	DelayMs      float64 `json:"delay_ms"`
+	JitterMs     float64 `json:"jitter_ms"`
+	Distribution string  `json:"distribution,omitempty"`
+	Reorder      float64 `json:"reorder"` // percent
+	ReorderGap   int     `json:"reorder_gap,omitempty"`
+	Duplicate    float64 `json:"duplicate"` // percent
+	Corrupt      float64 `json:"corrupt"`   // percent
+	RateBps      float64 `json:"rate_bps"`  // 0 = unlimited
+	Queue        int     `json:"queue"`     // packets
+	Seed         uint64  `json:"seed"`
+	Netem        string  `json:"netem"` // the equivalent tc netem arguments
+	// Counters for this test's packets, per direction.
+	Up   LinkCounters `json:"client_to_server"`
+	Down LinkCounters `json:"server_to_client"`
+}
+
+// LinkCounters are what the link did to packets in one direction.
+type LinkCounters struct {
+	Packets    uint64 `json:"packets"`
+	Forwarded  uint64 `json:"forwarded"`
+	Dropped    uint64 `json:"dropped"`
+	Duplicated uint64 `json:"duplicated"`
+	Corrupted  uint64 `json:"corrupted"`
+	Reordered  uint64 `json:"reordered"`
+	QueueDrops uint64 `json:"queue_drops"`
+}
+
