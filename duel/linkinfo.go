@@ -35,4 +35,3 @@ type LinkCounters struct {
 	Reordered  uint64 `json:"reordered"`
 	QueueDrops uint64 `json:"queue_drops"`
 }
-
