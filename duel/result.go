@@ -6,6 +6,9 @@ import (
 	"github.com/netduel/netduel/stats"
 )
 
+// NetworkLinks is Report.Network when each result names the link it crossed.
+const NetworkLinks = "emulated link"
+
 // Schema names the JSON document a run produces.
 const Schema = "netduel.run/v1"
 

@@ -23,6 +23,8 @@ var csvHeader = []string{
 	"rtt_min_us", "rtt_mean_us", "rtt_p50_us", "rtt_p90_us", "rtt_p99_us", "rtt_p999_us", "rtt_max_us",
 	"jitter_mean_ms", "jitter_max_ms",
 	"tcp_retransmits", "tcp_rtt_us", "tcp_cwnd", "tcp_congestion", "error",
+	"cell", "link_emulator", "link_tcp_stack", "link_loss_pct", "link_delay_ms", "link_jitter_ms", "link_rate_bps",
+	"link_dropped", "link_forwarded",
 }
 
 // RunCSV writes one row per result after a header row. Fields a result does not
@@ -56,7 +58,13 @@ func RunCSV(w io.Writer, rep *duel.Report) error {
 		} else {
 			row = append(row, "", "", "", "")
 		}
-		row = append(row, r.Error)
+		row = append(row, r.Error, r.Cell)
+		if l := r.Link; l != nil {
+			row = append(row, l.Emulator, l.TCPStack, f(l.Loss), f(l.DelayMs), f(l.JitterMs), f(l.RateBps),
+				u(l.Up.Dropped+l.Down.Dropped+l.Up.QueueDrops+l.Down.QueueDrops), u(l.Up.Forwarded+l.Down.Forwarded))
+		} else {
+			row = append(row, "", "", "", "", "", "", "", "", "")
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,37 @@ func TestBaselineVerdicts(t *testing.T) {
 	}
 	if worse != 1 || better != 1 || b.Regressions() != 1 {
 		t.Fatalf("worse %d better %d: %+v", worse, better, b.Comparisons)
+	}
+}
+
+// sweepFixture is a loss × delay sweep of throughput and latency results.
+func sweepFixture() *duel.Report {
+	rep := &duel.Report{Schema: duel.Schema, Version: "test", Server: "198.18.0.2:40000", Embedded: true, Network: duel.NetworkLinks, Sweep: true,
+		Started: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	for _, loss := range []float64{0, 1, 5} {
+		for _, delay := range []float64{0, 20} {
+			li := &duel.LinkInfo{Emulator: "netstack", TCPStack: "gvisor", Congestion: "cubic", Loss: loss, DelayMs: delay, Queue: 1000, Netem: fmt.Sprintf("delay %gms loss random %g%%", delay, loss)}
+			cell := fmt.Sprintf("loss %g%%, delay %gms", loss, delay)
+			slow := 1 + loss*(1+delay/10)
+			rep.Results = append(rep.Results,
+				duel.Result{Cell: cell, Link: li, Proto: "tcp", Test: "throughput", SentFrames: 1000, ReceivedFrames: 1000, GoodputBps: 900e6 / slow},
+				duel.Result{Cell: cell, Link: li, Proto: "udp", Test: "throughput", SentFrames: 1000, ReceivedFrames: uint64(1000 - 10*loss), LostFrames: uint64(10 * loss), LostPct: loss, GoodputBps: 500e6 * (1 - loss/100)},
+				duel.Result{Cell: cell, Link: li, Proto: "tcp", Test: "latency", SentFrames: 100, ReceivedFrames: 100, RTT: &stats.RTTSummary{P99: 30 + 2000*delay + 200000*loss}},
+				duel.Result{Cell: cell, Link: li, Proto: "udp", Test: "latency", SentFrames: 100, ReceivedFrames: uint64(100 - loss), LostFrames: uint64(loss), LostPct: loss, RTT: &stats.RTTSummary{P99: 25 + 2000*delay}},
+			)
+		}
+	}
+	return rep
+}
+
+func TestGoldenSweep(t *testing.T) {
+	for _, format := range []string{"table", "markdown", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			var out, side bytes.Buffer
+			if err := Render(&out, &side, format, sweepFixture(), Extras{}, Style{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "sweep."+format, out.Bytes())
+		})
 	}
 }

@@ -60,11 +60,14 @@ func (r row) render(st Style) []any {
 // columns per link), the links' descriptions, then the socket lifecycle. A sweep
 // (loss × delay) gets grid tables instead (see SweepTables).
 func RunTable(w io.Writer, rep *duel.Report, st Style) error {
-	where := "embedded server on " + rep.Server
-	if !rep.Embedded {
-		where = "server " + rep.Server
+	where := fmt.Sprintf("embedded server on %s, %s network stack", rep.Server, rep.Network)
+	switch {
+	case !rep.Embedded:
+		where = fmt.Sprintf("server %s, %s network stack", rep.Server, rep.Network)
+	case rep.Network == duel.NetworkLinks:
+		where = "embedded server across an emulated link; see the link lines below"
 	}
-	fmt.Fprintf(w, "%s  (%s, %s network stack)\n\n", st.heading("netduel: TCP vs UDP"), where, rep.Network)
+	fmt.Fprintf(w, "%s  (%s)\n\n", st.heading("netduel: TCP vs UDP"), where)
 	cells := cellOrder(rep)
 	if rep.Sweep {
 		if err := SweepTables(w, rep, st); err != nil {
