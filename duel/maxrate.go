@@ -26,8 +26,9 @@ const searchSteps = 8
 // FindMaxRate runs a UDP throughput test at the highest offered rate whose loss
 // stays at or below maxLossPct, RFC 2544 style: a trial unpaced gives the
 // ceiling; a bisection of short trials between 0 and that ceiling finds the
-// highest passing rate; a final test of spec.Duration runs at it. The Result is
-// the final test's, with the search in Result.Search.
+// highest passing rate; a final test of spec.Duration runs at it (stepping down
+// 15% and again, at most twice, while the full-length test loses more than
+// allowed). The Result is the final test's, with the search in Result.Search.
 func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct float64) (Result, error) {
 	trialDur := max(spec.Duration/5, 500*time.Millisecond)
 	search := &RateSearch{MaxLossPct: maxLossPct}
@@ -45,6 +46,7 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		search.Trials = append(search.Trials, t)
 		return r, nil
 	}
+	var err error
 	best, err := bisectRate(ctx, func(rate float64) (SearchTrial, error) {
 		if _, err := trial(rate); err != nil {
 			return SearchTrial{}, err
@@ -54,11 +56,25 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 	if err != nil {
 		return Result{}, err
 	}
+	// The final, full-length test: a short trial can pass by luck, so while the
+	// full test loses too much, step down and run it again (a few times at most).
 	final := spec
 	final.Bitrate = best
-	r, err := c.RunTest(ctx, final)
-	if err != nil {
-		return r, err
+	var r Result
+	for attempt := 0; ; attempt++ {
+		r, err = c.RunTest(ctx, final)
+		if err != nil {
+			return r, err
+		}
+		if r.Error != "" || r.LostPct <= maxLossPct || attempt == 2 || final.Bitrate == 0 {
+			break
+		}
+		t := SearchTrial{BitrateBps: final.Bitrate, LostPct: r.LostPct}
+		if r.OfferedBps != nil {
+			t.OfferedBps = *r.OfferedBps
+		}
+		search.Trials = append(search.Trials, t)
+		final.Bitrate *= 0.85
 	}
 	r.Search = search
 	return r, nil

@@ -98,16 +98,23 @@ func (s *Server) Serve() error {
 	if maxFrame <= 0 || maxFrame > MaxDatagram {
 		maxFrame = MaxDatagram
 	}
-	buf := make([]byte, MaxDatagram+1)
+	// With UDP GRO the kernel hands over runs of same-sized datagrams from one
+	// sender as one read; the control message says where to cut.
+	gro := uc != nil && setGRO(uc)
+	buf := make([]byte, 65535+1)
+	oob := make([]byte, groOOBLen)
 	for {
 		var (
-			n   int
-			src netip.AddrPort
-			err error
+			n, oobn int
+			src     netip.AddrPort
+			err     error
 		)
-		if uc != nil {
+		switch {
+		case gro:
+			n, oobn, _, src, err = uc.ReadMsgUDPAddrPort(buf, oob)
+		case uc != nil:
 			n, src, err = uc.ReadFromUDPAddrPort(buf)
-		} else {
+		default:
 			var a net.Addr
 			n, a, err = s.PC.ReadFrom(buf)
 			if ua, ok := a.(*net.UDPAddr); ok {
@@ -123,7 +130,15 @@ func (s *Server) Serve() error {
 			}
 			return err
 		}
-		s.handle(buf[:n], src, maxFrame, uc)
+		seg := n
+		if gro {
+			if g := groSegment(oob[:oobn]); g > 0 {
+				seg = g
+			}
+		}
+		for off := 0; off < n; off += seg {
+			s.handle(buf[off:min(off+seg, n)], src, maxFrame, uc)
+		}
 	}
 }
 
