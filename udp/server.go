@@ -136,30 +136,52 @@ func (s *Server) Serve() error {
 				seg = g
 			}
 		}
-		for off := 0; off < n; off += seg {
-			s.handle(buf[off:min(off+seg, n)], src, maxFrame, uc)
-		}
+		s.handleRead(buf[:n], seg, src, maxFrame, uc)
 	}
 }
 
-func (s *Server) handle(b []byte, src netip.AddrPort, maxFrame int, uc *net.UDPConn) {
+// handleRead handles one read: a datagram, or with GRO a run of datagrams of
+// seg bytes from one source. The session lookup and its lock are taken once per
+// read, not once per datagram.
+func (s *Server) handleRead(b []byte, seg int, src netip.AddrPort, maxFrame int, uc *net.UDPConn) {
 	now := time.Now()
-	h, body, err := frame.Decode(b, maxFrame)
-	corrupt := errors.Is(err, frame.ErrChecksum)
-	if err != nil && !corrupt {
-		return
+	var (
+		f      *Flow
+		cookie uint64
+	)
+	defer func() {
+		if f != nil {
+			f.mu.Unlock()
+		}
+	}()
+	for off := 0; off < len(b); off += seg {
+		d := b[off:min(off+seg, len(b))]
+		h, body, err := frame.Decode(d, maxFrame)
+		corrupt := errors.Is(err, frame.ErrChecksum)
+		if err != nil && !corrupt {
+			continue
+		}
+		if f == nil || h.Cookie != cookie {
+			if f != nil {
+				f.mu.Unlock()
+			}
+			cookie = h.Cookie
+			if f = s.Lookup(h.Cookie, src.Addr().Unmap()); f == nil {
+				continue
+			}
+			f.mu.Lock()
+			if f.first.IsZero() {
+				f.first = now
+			}
+			f.last = now
+			f.peerPort = src
+		}
+		s.handle(f, d, h, body, corrupt, src, uc, now)
 	}
-	f := s.Lookup(h.Cookie, src.Addr().Unmap())
-	if f == nil {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.first.IsZero() {
-		f.first = now
-	}
-	f.last = now
-	f.peerPort = src
+}
+
+// handle handles one datagram for its flow, whose lock the caller holds.
+func (s *Server) handle(f *Flow, b []byte, h frame.Header, body []byte, corrupt bool, src netip.AddrPort, uc *net.UDPConn, now time.Time) {
 	switch f.mode {
 	case ModeReceive:
 		if corrupt {
