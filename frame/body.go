@@ -1,6 +1,9 @@
 package frame
 
-import "bytes"
+import (
+	"bytes"
+	"sync"
+)
 
 // The body pattern is a pseudo-random table of patternLen bytes, read
 // cyclically from an offset that depends on the sequence number. Filling and
@@ -25,6 +28,51 @@ var pattern = func() []byte {
 }()
 
 func patternStart(seq uint64) int { return int(seq%patternOffsets) * 257 }
+
+// patternCRCs caches PatternCRC's values per body length.
+var patternCRCs sync.Map // int -> *[patternOffsets]uint32
+
+// PatternCRC returns BodyCRC of the pattern body of n bytes for sequence number
+// seq. Values are computed once per body length (for all 251 offsets) and
+// cached, so a receiver can check a body by the CRC it already computed and a
+// sender can seal a frame without touching its body.
+func PatternCRC(n int, seq uint64) uint32 {
+	v, ok := patternCRCs.Load(n)
+	if !ok {
+		var crcs [patternOffsets]uint32
+		body := make([]byte, n)
+		for i := range crcs {
+			FillBody(body, uint64(i))
+			crcs[i] = BodyCRC(body)
+		}
+		v, _ = patternCRCs.LoadOrStore(n, &crcs)
+	}
+	return v.(*[patternOffsets]uint32)[seq%patternOffsets]
+}
+
+// PatternStrip holds the pattern laid out flat, so that the pattern body of any
+// sequence number, up to a fixed length, is a slice of it: senders can write
+// bodies straight from it (writev) without filling a buffer per frame.
+type PatternStrip struct {
+	strip []byte
+	n     int
+}
+
+// NewPatternStrip returns a strip for bodies of n bytes.
+func NewPatternStrip(n int) *PatternStrip {
+	maxStart := patternStart(patternOffsets - 1)
+	strip := make([]byte, maxStart+n)
+	for off := 0; off < len(strip); off += patternLen {
+		copy(strip[off:], pattern)
+	}
+	return &PatternStrip{strip: strip, n: n}
+}
+
+// Body returns the pattern body of sequence number seq (read-only).
+func (p *PatternStrip) Body(seq uint64) []byte {
+	j := patternStart(seq)
+	return p.strip[j : j+p.n : j+p.n]
+}
 
 // FillBody writes the body pattern for sequence number seq into body.
 func FillBody(body []byte, seq uint64) {

@@ -76,10 +76,19 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// checksum is the CRC32C of the header's first 36 bytes followed by the body.
-func checksum(hdr, body []byte) uint32 {
-	return crc32.Update(crc32.Checksum(hdr[:offCRC], castagnoli), castagnoli, body)
+// The frame CRC is the CRC32C of the body followed by the header's first 36
+// bytes. Body first lets a sender reuse a body's CRC (the pattern repeats) and a
+// receiver verify the pattern from the same pass (see BodyCRC, PatternCRC).
+
+// BodyCRC returns the CRC32C of a body: the first stage of a frame's CRC.
+func BodyCRC(body []byte) uint32 { return crc32.Checksum(body, castagnoli) }
+
+// frameCRC completes a frame's CRC from its body's CRC and its header.
+func frameCRC(bodyCRC uint32, hdr []byte) uint32 {
+	return crc32.Update(bodyCRC, castagnoli, hdr[:offCRC])
 }
+
+func checksum(hdr, body []byte) uint32 { return frameCRC(BodyCRC(body), hdr) }
 
 // Seal writes h and the CRC in place in buf, whose body bytes are already at
 // buf[HeaderLen:HeaderLen+h.BodyLen]. It returns the frame's length. It does not
@@ -92,7 +101,27 @@ func Seal(buf []byte, h Header) (int, error) {
 	if len(buf) < n {
 		return 0, ErrShortBuffer
 	}
-	b := buf[:HeaderLen]
+	putHeader(buf[:HeaderLen], h)
+	binary.BigEndian.PutUint32(buf[offCRC:], checksum(buf, buf[HeaderLen:n]))
+	return n, nil
+}
+
+// SealHeader writes the header of a frame whose body is elsewhere (sent with
+// writev, say) into hdr (HeaderLen bytes), given the body's CRC from BodyCRC or
+// PatternCRC. It does not allocate.
+func SealHeader(hdr []byte, h Header, bodyCRC uint32) error {
+	if HeaderLen+int(h.BodyLen) > MaxFrameSize {
+		return ErrTooLarge
+	}
+	if len(hdr) < HeaderLen {
+		return ErrShortBuffer
+	}
+	putHeader(hdr[:HeaderLen], h)
+	binary.BigEndian.PutUint32(hdr[offCRC:], frameCRC(bodyCRC, hdr))
+	return nil
+}
+
+func putHeader(b []byte, h Header) {
 	binary.BigEndian.PutUint16(b[offMagic:], Magic)
 	b[offVersion] = Version
 	b[offType] = byte(h.Type)
@@ -102,8 +131,6 @@ func Seal(buf []byte, h Header) (int, error) {
 	binary.BigEndian.PutUint64(b[offSeq:], h.Seq)
 	binary.BigEndian.PutUint64(b[offTime:], uint64(h.Timestamp))
 	binary.BigEndian.PutUint32(b[offBodyLen:], h.BodyLen)
-	binary.BigEndian.PutUint32(b[offCRC:], checksum(b, buf[HeaderLen:n]))
-	return n, nil
 }
 
 // Encode writes a frame with h's fields and body into dst (BodyLen is set from
@@ -166,19 +193,27 @@ func ParseHeader(b []byte, maxFrame int) (Header, error) {
 // parsed header with ErrChecksum, so that callers can count corrupt frames. It
 // never allocates.
 func Decode(b []byte, maxFrame int) (Header, []byte, error) {
+	h, body, _, err := DecodeCRC(b, maxFrame)
+	return h, body, err
+}
+
+// DecodeCRC is Decode that also returns the body's CRC (see BodyCRC), computed
+// while checking the frame, for a one-pass pattern check against PatternCRC.
+func DecodeCRC(b []byte, maxFrame int) (Header, []byte, uint32, error) {
 	h, err := ParseHeader(b, maxFrame)
 	if err != nil {
-		return h, nil, err
+		return h, nil, 0, err
 	}
 	n := HeaderLen + int(h.BodyLen)
 	if len(b) != n {
-		return Header{}, nil, ErrLength
+		return Header{}, nil, 0, ErrLength
 	}
 	body := b[HeaderLen:n]
-	if checksum(b, body) != binary.BigEndian.Uint32(b[offCRC:]) {
-		return h, body, ErrChecksum
+	bc := BodyCRC(body)
+	if frameCRC(bc, b) != binary.BigEndian.Uint32(b[offCRC:]) {
+		return h, body, bc, ErrChecksum
 	}
-	return h, body, nil
+	return h, body, bc, nil
 }
 
 func itoa(v uint64) string {

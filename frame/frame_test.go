@@ -141,3 +141,32 @@ func TestTypeString(t *testing.T) {
 		t.Fatal(TypeEchoReply.String(), Type(77).String())
 	}
 }
+
+func TestPatternCRCAndStrip(t *testing.T) {
+	for _, n := range []int{0, 1, 24, 1360, 65536, 131032} {
+		strip := NewPatternStrip(n)
+		body := make([]byte, n)
+		for _, seq := range []uint64{0, 1, 250, 251, 1 << 40} {
+			FillBody(body, seq)
+			if !bytes.Equal(strip.Body(seq), body) {
+				t.Fatalf("n %d seq %d: strip body differs from FillBody", n, seq)
+			}
+			if PatternCRC(n, seq) != BodyCRC(body) {
+				t.Fatalf("n %d seq %d: PatternCRC differs from BodyCRC", n, seq)
+			}
+			// A frame sealed from the header alone decodes with the body appended.
+			hdr := make([]byte, HeaderLen)
+			h := Header{Type: TypeData, Cookie: 3, Seq: seq, BodyLen: uint32(n)}
+			if err := SealHeader(hdr, h, PatternCRC(n, seq)); err != nil {
+				t.Fatal(err)
+			}
+			got, gb, err := Decode(append(hdr, strip.Body(seq)...), 0)
+			if err != nil || got != h || !CheckBody(gb, seq) {
+				t.Fatalf("n %d seq %d: %v %+v", n, seq, err, got)
+			}
+		}
+	}
+	if err := SealHeader(make([]byte, 10), Header{}, 0); !errors.Is(err, ErrShortBuffer) {
+		t.Fatalf("short header buffer: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ type Reader struct {
 	buf        []byte
 	start, end int // unread bytes are buf[start:end]
 	err        error
+	bodyCRC    uint32
 }
 
 // NewReader returns a Reader of frames of at most maxFrame bytes (maxFrame <= 0
@@ -53,11 +54,17 @@ func (r *Reader) Next() (Header, []byte, error) {
 	f := r.buf[r.start : r.start+n]
 	r.start += n
 	body := f[HeaderLen:]
-	if checksum(f, body) != binary.BigEndian.Uint32(f[offCRC:]) {
+	r.bodyCRC = BodyCRC(body)
+	if frameCRC(r.bodyCRC, f) != binary.BigEndian.Uint32(f[offCRC:]) {
 		return h, body, ErrChecksum
 	}
 	return h, body, nil
 }
+
+// BodyCRC returns the CRC32C of the body Next last returned, computed while
+// checking the frame: compare it with PatternCRC to verify a pattern body
+// without another pass over it.
+func (r *Reader) BodyCRC() uint32 { return r.bodyCRC }
 
 func (r *Reader) fail(err error) error {
 	r.err = err
