@@ -12,13 +12,16 @@ type pacer struct {
 	start    time.Time
 	sent     float64 // bytes released so far
 	maxBurst float64 // bytes the bucket may hold
+
+	now   func() time.Time    // the clock; tests replace it
+	sleep func(time.Duration) // and the sleep
 }
 
 // burstWindow is how much traffic the bucket may release at once.
 const burstWindow = 100 * time.Microsecond
 
 func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
-	p := &pacer{rate: bitsPerSec / 8, start: start}
+	p := &pacer{rate: bitsPerSec / 8, start: start, now: time.Now, sleep: time.Sleep}
 	p.maxBurst = max(p.rate*burstWindow.Seconds(), float64(frameLen))
 	return p
 }
@@ -30,7 +33,7 @@ func (p *pacer) wait(n int, end time.Time) bool {
 		return true
 	}
 	for {
-		now := time.Now()
+		now := p.now()
 		if !now.Before(end) {
 			return false
 		}
@@ -46,7 +49,7 @@ func (p *pacer) wait(n int, end time.Time) bool {
 		due := time.Duration((p.sent + float64(n) - allowed) / p.rate * float64(time.Second))
 		if due > 200*time.Microsecond {
 			// Sleep most of the way; the runtime's timer wakes us a little late.
-			time.Sleep(due - 100*time.Microsecond)
+			p.sleep(due - 100*time.Microsecond)
 		}
 		// Otherwise spin briefly: sub-sleep-granularity waits stay accurate.
 	}

@@ -10,32 +10,80 @@ import (
 	"github.com/netduel/netduel/frame"
 )
 
+// fakeClock is a clock that only moves when the pacer looks at it (a spin
+// costs spin) or sleeps (the sleep wakes late by late), so pacing is tested
+// without depending on how busy the machine is.
+type fakeClock struct {
+	t          time.Time
+	spin, late time.Duration
+}
+
+func (c *fakeClock) now() time.Time                   { c.t = c.t.Add(c.spin); return c.t }
+func (c *fakeClock) sleep(d time.Duration)            { c.t = c.t.Add(d + c.late) }
+func (c *fakeClock) since(t0 time.Time) time.Duration { return c.t.Sub(t0) }
+
 func TestPacerIsSmooth(t *testing.T) {
 	const (
 		size = 1250
-		rate = 100e6 // 10,000 frames per second: one every 100 µs
+		span = 200 * time.Millisecond
 	)
-	start := time.Now()
-	p := newPacer(rate, size, start)
-	end := start.Add(200 * time.Millisecond)
-	var times []time.Duration
-	for p.wait(size, end) {
-		times = append(times, time.Since(start))
+	for _, tc := range []struct {
+		name       string
+		rate       float64
+		spin, late time.Duration
+		maxPerMs   int
+	}{
+		// 10,000 frames per second: one every 100 µs, reached by spinning.
+		{"100M spin", 100e6, time.Microsecond, 0, 11},
+		// 1,000 frames per second: reached by sleeping, waking 60 µs late.
+		{"10M sleep", 10e6, time.Microsecond, 60 * time.Microsecond, 2},
+		// 100,000 frames per second: ten per millisecond bucket refill.
+		{"1G spin", 1e9, 200 * time.Nanosecond, 0, 102},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Unix(1000, 0)
+			c := &fakeClock{t: start, spin: tc.spin, late: tc.late}
+			p := newPacer(tc.rate, size, start)
+			p.now, p.sleep = c.now, c.sleep
+			end := start.Add(span)
+			perMs := map[int]int{}
+			n := 0
+			for p.wait(size, end) {
+				perMs[int(c.since(start)/time.Millisecond)]++
+				n++
+			}
+			want := tc.rate / 8 / size * span.Seconds()
+			if f := float64(n); f < want*0.98 || f > want*1.02 {
+				t.Fatalf("%d frames in %v, want %v", n, span, want)
+			}
+			// No millisecond may hold much more than its share: the bucket
+			// holds at most 100 µs of traffic.
+			for ms, k := range perMs {
+				if k > tc.maxPerMs {
+					t.Errorf("millisecond %d carried %d frames, want at most %d", ms, k, tc.maxPerMs)
+				}
+			}
+		})
 	}
-	want := 2000.0
-	if n := float64(len(times)); n < want*0.9 || n > want*1.02 {
-		t.Fatalf("%d frames in 200 ms, want about %v", len(times), want)
+}
+
+// TestPacerLateWakeupDoesNotBurst: a sender descheduled for 5 ms gets at most
+// one burst window of traffic on waking, not the 5 ms it missed.
+func TestPacerLateWakeupDoesNotBurst(t *testing.T) {
+	start := time.Unix(1000, 0)
+	c := &fakeClock{t: start, spin: time.Microsecond}
+	p := newPacer(100e6, 1250, start)
+	p.now, p.sleep = c.now, c.sleep
+	end := start.Add(time.Second)
+	p.wait(1250, end)
+	c.t = c.t.Add(5 * time.Millisecond)
+	t0 := c.t
+	n := 0
+	for p.wait(1250, end) && c.t.Sub(t0) < 50*time.Microsecond {
+		n++
 	}
-	// No millisecond may hold much more than its share (10 frames): the bucket
-	// holds at most 100 µs of traffic, so a late wake-up releases a small burst only.
-	perMs := map[int]int{}
-	for _, d := range times {
-		perMs[int(d/time.Millisecond)]++
-	}
-	for ms, n := range perMs {
-		if n > 25 {
-			t.Errorf("millisecond %d carried %d frames, want about 10", ms, n)
-		}
+	if n > 2 {
+		t.Fatalf("%d frames released at once after a 5 ms stall, want at most 2 (100 µs of traffic)", n)
 	}
 }
 

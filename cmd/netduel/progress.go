@@ -15,7 +15,7 @@ import (
 // startProgress shows, on a terminal's stderr, the current test and link, its
 // elapsed and total time and a live rate, redrawn in place four times a second.
 // The returned func stops it and clears the line.
-func startProgress(w io.Writer, c *duel.Client, tests int, link string) func() {
+func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer[string]) func() {
 	var (
 		mu      sync.Mutex
 		spec    duel.TestSpec
@@ -59,7 +59,7 @@ func startProgress(w io.Writer, c *duel.Client, tests int, link string) func() {
 				rate = fmt.Sprintf("%.0f round trips/s", float64(live.Load())/el.Seconds())
 			}
 			fmt.Fprintf(w, "\r\033[K[%d/%d] %s %s over %s  %.1fs / %.1fs  %s",
-				i, tests, strings.ToUpper(s.Proto), s.Test, link, min(el, s.Duration).Seconds(), s.Duration.Seconds(), rate)
+				i, tests, strings.ToUpper(s.Proto), s.Test, *where.Load(), min(el, s.Duration).Seconds(), s.Duration.Seconds(), rate)
 		}
 	}()
 	return func() { close(done); wg.Wait() }

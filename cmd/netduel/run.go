@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,12 +19,14 @@ import (
 
 	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
 	"github.com/netduel/netduel/report"
 	"github.com/netduel/netduel/stack"
 )
 
 func runFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "server", Usage: "`HOST:PORT` of a running 'netduel serve'; without it an embedded server runs on 127.0.0.1, port 0"},
 		&cli.StringFlag{Name: "proto", Value: "tcp,udp", Usage: "protocols to compare, a comma list of tcp, udp"},
 		&cli.StringFlag{Name: "test", Value: "throughput,latency", Usage: "tests to run, a comma list of throughput, latency"},
@@ -41,7 +44,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tolerance", Value: "10%", Usage: "relative change a metric may get worse by before --baseline fails, in `PERCENT`"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
-	}
+	}, linkFlags()...)
 }
 
 func runCommand() *cli.Command {
@@ -68,6 +71,8 @@ type runOptions struct {
 	baselineFile  string
 	tolerance     float64
 	plot          string
+	link          *linkSetup // nil with --server
+	bitrateSet    bool
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -165,8 +170,68 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 		}
 		o.baselineFile = f
 	}
+	o.bitrateSet = c.IsSet("bitrate")
+	if o.link, err = parseLink(c, o.server != ""); err != nil {
+		return nil, err
+	}
+	if o.link != nil && len(o.link.cells) == 2 && o.link.cells[0].none && !c.IsSet("duration") {
+		// The default run, a clean and a lossy link: shorter tests keep it under 30 s.
+		for i := range o.plan {
+			o.plan[i].Duration = defaultPairDuration
+		}
+	}
 	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
 	return o, nil
+}
+
+// defaultPairDuration is each test's duration in the default run, which runs the
+// plan twice (a clean link and a lossy one).
+const defaultPairDuration = 2500 * time.Millisecond
+
+// runCells runs the plan across each link of the run, one after the other, with
+// an embedded server inside each link.
+func runCells(ctx context.Context, rep *duel.Report, client *duel.Client, o *runOptions, setWhere func(string)) ([]duel.Result, error) {
+	rep.Embedded, rep.Sweep = true, o.link.grid
+	var out []duel.Result
+	for _, cl := range o.link.cells {
+		backend, cfg := o.link.emulator, cl.cfg
+		if cl.none {
+			backend, cfg = link.None, impair.Config{}
+		}
+		l, err := link.Open(backend, cfg, o.link.cc)
+		if err != nil {
+			return out, err
+		}
+		desc := l.Backend
+		if cl.label != "" {
+			desc += ": " + cl.label
+		} else if n := cfg.Netem(); n != "" {
+			desc += ": " + n
+		}
+		setWhere(desc)
+		if rep.Server == "" {
+			rep.Server = l.ServerHost
+		}
+		if l.Backend != link.None {
+			rep.Network = duel.NetworkLinks
+		}
+		plan := o.plan
+		if cl.udpRate > 0 && !o.bitrateSet {
+			plan = append([]duel.TestSpec(nil), o.plan...)
+			for i := range plan {
+				if plan[i].Proto == duel.ProtoUDP && plan[i].Test == duel.TestThroughput {
+					plan[i].Bitrate = cl.udpRate
+				}
+			}
+		}
+		rs, err := duel.RunOnLink(ctx, l, *client, plan, cl.label)
+		l.Close()
+		out = append(out, rs...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func planHas(plan []duel.TestSpec, proto, test string) bool {
@@ -211,32 +276,32 @@ func runAction(c *cli.Context) error {
 
 	rep := &duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os"}
 	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle}
-	if o.server == "" {
-		srv, err := duel.NewServer(duel.ServerConfig{Listen: "127.0.0.1:0"})
-		if err != nil {
-			return runtimeErrorf("starting the embedded server on 127.0.0.1: %v", err)
-		}
-		done := make(chan struct{})
-		go func() { defer close(done); _ = srv.Serve(ctx) }()
-		defer func() { srv.Close(); <-done }()
-		rep.Server, rep.Embedded = srv.Addr().String(), true
-		client.SameHost = true
-	} else {
-		rep.Server = o.server
-		client.SameHost = isLoopback(o.server)
+	cells := 1
+	if o.link != nil {
+		cells = len(o.link.cells)
 	}
-	client.Server = rep.Server
+	var where atomic.Pointer[string]
+	setWhere := func(s string) { where.Store(&s) }
+	setWhere("os loopback")
 	if progress {
-		stopProgress := startProgress(stderr, client, len(o.plan), "os loopback")
+		stopProgress := startProgress(stderr, client, len(o.plan)*cells, &where)
 		defer stopProgress()
 	}
 	var nd *report.NDJSON
 	if o.output == "ndjson" {
 		nd = report.NewNDJSON(c.App.Writer)
-		_ = nd.Start(rep, len(o.plan))
+		_ = nd.Start(rep, len(o.plan)*cells)
 		client.OnResult = func(r duel.Result) { _ = nd.Result(r) }
 	}
-	results, err := client.Run(ctx, o.plan)
+	var results []duel.Result
+	if o.server != "" {
+		rep.Server, client.Server = o.server, o.server
+		client.SameHost = isLoopback(o.server)
+		setWhere("the network to " + o.server)
+		results, err = client.Run(ctx, o.plan)
+	} else {
+		results, err = runCells(ctx, rep, client, o, setWhere)
+	}
 	rep.Results = results
 	if nd != nil && err != nil {
 		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
@@ -248,6 +313,8 @@ func runAction(c *cli.Context) error {
 			return runtimeErrorf("interrupted")
 		case errors.As(err, &ue):
 			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
+		case errors.As(err, new(*link.UnavailableError)):
+			return runtimeErrorf("%v", err)
 		default:
 			return runtimeErrorf("%v", err)
 		}

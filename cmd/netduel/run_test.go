@@ -92,6 +92,7 @@ func TestRunJSON(t *testing.T) {
 		Results []struct {
 			Proto      string   `json:"proto"`
 			Test       string   `json:"test"`
+			Cell       string   `json:"cell"`
 			GoodputBps float64  `json:"goodput_bps"`
 			OfferedBps *float64 `json:"offered_bps"`
 			RTT        *struct {
@@ -102,8 +103,20 @@ func TestRunJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
 	}
-	if doc.Schema != "netduel.run/v1" || len(doc.Results) != 4 {
-		t.Fatalf("schema %q with %d results", doc.Schema, len(doc.Results))
+	// The default run is two links (clean loopback and an emulated lossy
+	// one), each with the four tests.
+	if doc.Schema != "netduel.run/v1" || len(doc.Results) != 8 {
+		t.Fatalf("schema %q with %d results, want 8", doc.Schema, len(doc.Results))
+	}
+	cells := map[string]int{}
+	for _, r := range doc.Results {
+		if r.Cell == "" {
+			t.Fatalf("%s %s: no cell", r.Proto, r.Test)
+		}
+		cells[r.Cell]++
+	}
+	if len(cells) != 2 {
+		t.Errorf("cells %v, want two with four results each", cells)
 	}
 	for _, r := range doc.Results {
 		if r.GoodputBps <= 0 {

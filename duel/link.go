@@ -1,0 +1,74 @@
+package duel
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
+)
+
+func counters(after, before impair.Counters) LinkCounters {
+	d := func(a, b uint64) uint64 {
+		if a < b {
+			return 0
+		}
+		return a - b
+	}
+	return LinkCounters{
+		Packets:    d(after.Packets, before.Packets),
+		Forwarded:  d(after.Forwarded, before.Forwarded),
+		Dropped:    d(after.Dropped, before.Dropped),
+		Duplicated: d(after.Duplicated, before.Duplicated),
+		Corrupted:  d(after.Corrupted, before.Corrupted),
+		Reordered:  d(after.Reordered, before.Reordered),
+		QueueDrops: d(after.QueueDrops, before.QueueDrops),
+	}
+}
+
+func linkInfo(l *link.Link) LinkInfo {
+	c := l.Config
+	li := LinkInfo{
+		Emulator: l.Backend, TCPStack: l.TCPStack, Congestion: l.Congestion,
+		DelayMs: float64(c.Delay.Microseconds()) / 1000, JitterMs: float64(c.Jitter.Microseconds()) / 1000,
+		Reorder: c.Reorder * 100, ReorderGap: c.ReorderGap, Duplicate: c.Duplicate * 100, Corrupt: c.Corrupt * 100,
+		RateBps: c.Rate, Queue: c.QueueLimit, Seed: c.Seed, Netem: c.Netem(),
+	}
+	if c.Loss != nil {
+		li.Loss = c.Loss.Mean() * 100
+		li.LossModel = c.Loss.String()
+	}
+	if c.Jitter > 0 {
+		li.Distribution = c.Distribution.String()
+	}
+	return li
+}
+
+// RunOnLink starts a server inside the link, runs the plan from the client side
+// of it, and returns the results, each with the link's description and what it
+// did to that test's packets. The client's settle time grows with the link's
+// delay so that frames still in flight are not counted lost.
+func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cell string) ([]Result, error) {
+	srv, err := NewServer(ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0"})
+	if err != nil {
+		return nil, fmt.Errorf("starting the server inside the %s link: %w", l.Backend, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { srv.Close(); <-done }()
+	c.Network = l.Client
+	c.Server = srv.Addr().String()
+	c.SameHost = true
+	c.Settle = max(c.Settle, 2*(l.Config.Delay+l.Config.Jitter)+c.Settle)
+	base := linkInfo(l)
+	var up0, down0 impair.Counters
+	c.onStart = func() { up0, down0 = l.Counters() }
+	c.decorate = func(r *Result) {
+		up1, down1 := l.Counters()
+		li := base
+		li.Up, li.Down = counters(up1, up0), counters(down1, down0)
+		r.Link = &li
+		r.Cell = cell
+	}
+	return c.Run(ctx, plan)
+}

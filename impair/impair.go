@@ -1,0 +1,204 @@
+// Package impair owns the emulated link's impairment models, which follow tc
+// netem's semantics (man tc-netem, the kernel's sch_netem.c): loss (random,
+// 4-state Markov, Gilbert-Elliott), delay with jitter and a distribution,
+// reordering with a gap, duplication, corruption (one bit flipped), and a rate
+// limit with a drop-tail queue. A Link applies them to one direction's packets
+// with an injectable random source and explicit times, so tests are exact and
+// repeatable; a Pipe carries real packets through a Link in real time. The
+// backends that feed Pipes with IP packets (TUN devices, gVisor stacks) are in
+// the sub-package link.
+//
+// Concurrency: a Link is not safe for concurrent use; a Pipe is (Send may be
+// called from any goroutine).
+package impair
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Distribution is the shape of the delay's variation.
+type Distribution uint8
+
+// Distributions, as netem names them.
+const (
+	DistUniform      Distribution = iota // netem's default without a table
+	DistNormal                           // Gaussian, standard deviation = jitter
+	DistPareto                           // Pareto (α = 3), standardised: mean 0, sd = jitter
+	DistParetoNormal                     // 3/4 Pareto + 1/4 normal, standardised: sd = jitter
+)
+
+// String names the distribution as netem does.
+func (d Distribution) String() string {
+	switch d {
+	case DistNormal:
+		return "normal"
+	case DistPareto:
+		return "pareto"
+	case DistParetoNormal:
+		return "paretonormal"
+	}
+	return "uniform"
+}
+
+// ParseDistribution reads a distribution's netem name.
+func ParseDistribution(s string) (Distribution, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "uniform", "":
+		return DistUniform, nil
+	case "normal":
+		return DistNormal, nil
+	case "pareto":
+		return DistPareto, nil
+	case "paretonormal":
+		return DistParetoNormal, nil
+	}
+	return 0, fmt.Errorf("unknown distribution %q: want uniform, normal, pareto or paretonormal", s)
+}
+
+// DefaultQueueLimit is netem's default limit, in packets.
+const DefaultQueueLimit = 1000
+
+// Config is one direction's impairment, in netem's terms.
+type Config struct {
+	Loss         LossModel     // nil = no loss
+	Delay        time.Duration // added to every packet (but reordered ones)
+	Jitter       time.Duration // delay variation, shaped by Distribution
+	Distribution Distribution
+	Reorder      float64 // probability 0..1 that a packet is sent at once, ahead of delayed ones (needs Delay)
+	ReorderGap   int     // netem's gap: 0 or 1 = any packet may be reordered; N = after a reorder, N-1 packets are delayed first
+	Duplicate    float64 // probability 0..1 of a second copy
+	Corrupt      float64 // probability 0..1 of one flipped bit
+	Rate         float64 // bits per second, 0 = unlimited
+	QueueLimit   int     // packets queued at most (drop-tail); 0 = DefaultQueueLimit
+	Seed         uint64  // random seed; 0 = pick one at random
+}
+
+// Enabled reports whether the configuration changes anything at all.
+func (c Config) Enabled() bool {
+	return (c.Loss != nil && c.Loss.Mean() > 0) || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
+		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0
+}
+
+func (c Config) queueLimit() int {
+	if c.QueueLimit <= 0 {
+		return DefaultQueueLimit
+	}
+	return c.QueueLimit
+}
+
+// Validate checks the configuration; errors name the setting and the fix.
+func (c Config) Validate() error {
+	prob := func(name string, p float64) error {
+		if math.IsNaN(p) || p < 0 || p > 1 {
+			return fmt.Errorf("%s %v: want a probability from 0 to 1 (0%% to 100%%)", name, p)
+		}
+		return nil
+	}
+	for _, x := range []struct {
+		n string
+		p float64
+	}{{"reorder", c.Reorder}, {"duplicate", c.Duplicate}, {"corrupt", c.Corrupt}} {
+		if err := prob(x.n, x.p); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.Delay < 0 || c.Jitter < 0:
+		return errors.New("delay and jitter must not be negative")
+	case c.Reorder > 0 && c.Delay == 0:
+		return errors.New("reorder needs a delay (as in netem: packets are reordered by sending some at once, ahead of delayed ones); add --delay")
+	case c.ReorderGap < 0:
+		return errors.New("reorder gap must not be negative")
+	case math.IsNaN(c.Rate) || c.Rate < 0:
+		return errors.New("rate must not be negative")
+	case c.QueueLimit < 0:
+		return errors.New("queue limit must not be negative")
+	}
+	return nil
+}
+
+// Netem returns the equivalent netem arguments (after "tc qdisc add dev DEV root
+// netem"), e.g. "delay 20ms 5ms distribution normal loss random 1% rate 100mbit".
+// It is empty for a link that does nothing.
+func (c Config) Netem() string {
+	var parts []string
+	if c.Delay > 0 || c.Jitter > 0 {
+		d := "delay " + netemTime(c.Delay)
+		if c.Jitter > 0 {
+			d += " " + netemTime(c.Jitter)
+			if c.Distribution != DistUniform {
+				d += " distribution " + c.Distribution.String()
+			}
+		}
+		parts = append(parts, d)
+	}
+	if c.Loss != nil && c.Loss.Mean() > 0 {
+		parts = append(parts, "loss "+c.Loss.String())
+	}
+	if c.Duplicate > 0 {
+		parts = append(parts, "duplicate "+pct(c.Duplicate))
+	}
+	if c.Corrupt > 0 {
+		parts = append(parts, "corrupt "+pct(c.Corrupt))
+	}
+	if c.Reorder > 0 {
+		r := "reorder " + pct(c.Reorder)
+		if c.ReorderGap > 1 {
+			r += " gap " + strconv.Itoa(c.ReorderGap)
+		}
+		parts = append(parts, r)
+	}
+	if c.Rate > 0 {
+		parts = append(parts, "rate "+netemRate(c.Rate))
+	}
+	if len(parts) > 0 && c.QueueLimit > 0 {
+		parts = append(parts, "limit "+strconv.Itoa(c.QueueLimit))
+	}
+	return strings.Join(parts, " ")
+}
+
+func pct(p float64) string { return strconv.FormatFloat(p*100, 'g', 6, 64) + "%" }
+
+func netemTime(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0ms"
+	case d%time.Millisecond == 0:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d%time.Microsecond == 0:
+		return strconv.FormatInt(d.Microseconds(), 10) + "us"
+	}
+	return strconv.FormatInt(d.Nanoseconds(), 10) + "ns"
+}
+
+func netemRate(bps float64) string {
+	switch {
+	case bps >= 1e9 && math.Mod(bps, 1e9) == 0:
+		return strconv.FormatFloat(bps/1e9, 'g', -1, 64) + "gbit"
+	case bps >= 1e6 && math.Mod(bps, 1e6) == 0:
+		return strconv.FormatFloat(bps/1e6, 'g', -1, 64) + "mbit"
+	case bps >= 1e3 && math.Mod(bps, 1e3) == 0:
+		return strconv.FormatFloat(bps/1e3, 'g', -1, 64) + "kbit"
+	}
+	return strconv.FormatFloat(bps, 'f', 0, 64) + "bit"
+}
+
+// ParsePercent reads a percentage as netem's tools and netduel's flags accept it:
+// "5%" and "5" are both five percent. It returns a probability from 0 to 1;
+// anything outside 0-100% is an error.
+func ParsePercent(s string) (float64, error) {
+	t := strings.TrimSuffix(strings.TrimSpace(s), "%")
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a percentage: write 5%% or 5 for five percent", s)
+	}
+	if v < 0 || v > 100 {
+		return 0, fmt.Errorf("%q is outside 0-100%%", s)
+	}
+	return v / 100, nil
+}

@@ -1,0 +1,166 @@
+// Package link builds the emulated link that netduel's tests run across: a client
+// Network and a server Network joined by a forwarder that carries every IP
+// packet, in each direction, through the impairment models of package impair.
+//
+// Backends:
+//   - tun (Linux, root, /dev/net/tun): two network namespaces created by this
+//     process, a TUN device in each, kernel TCP on both ends. The namespaces have
+//     no names and vanish with the process, even when it is killed.
+//   - netstack (any OS, no privileges): two gVisor tcpip stacks; the TCP measured
+//     is gVisor's.
+//   - none: the OS loopback, no impairment.
+//
+// Addresses inside the link come from 198.18.0.0/15 (RFC 2544's benchmarking
+// range): the client is 198.18.0.1 and the server 198.18.0.2, and sockets for
+// them exist only inside the link (a namespace, or a user-space stack), so no
+// packet for them can leave the machine.
+package link
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/stack"
+)
+
+// Backend names.
+const (
+	Auto     = "auto"
+	Tun      = "tun"
+	Netstack = "netstack"
+	None     = "none"
+)
+
+// Addresses inside the link.
+var (
+	ClientAddr = netip.MustParseAddr("198.18.0.1")
+	ServerAddr = netip.MustParseAddr("198.18.0.2")
+)
+
+// MTU of the link's devices.
+const MTU = 1500
+
+// Link is an open emulated link. Close it to remove everything it created.
+type Link struct {
+	Backend    string        // "tun", "netstack" or "none"
+	TCPStack   string        // "linux" (kernel TCP) or "gvisor"
+	Congestion string        // congestion control pinned on both ends ("" = the OS default)
+	Client     stack.Network // where the client's sockets come from
+	Server     stack.Network // where the server's sockets come from
+	ServerHost string        // the host the server listens on inside the link
+	Config     impair.Config // the impairment applied in each direction
+
+	up, down *impair.Pipe // client→server, server→client (nil for none)
+	closers  []func()
+	once     sync.Once
+}
+
+// Counters returns what the link did in each direction.
+func (l *Link) Counters() (up, down impair.Counters) {
+	if l.up != nil {
+		up = l.up.Counters()
+	}
+	if l.down != nil {
+		down = l.down.Counters()
+	}
+	return up, down
+}
+
+// Close stops the forwarder and removes the devices, stacks and namespaces.
+func (l *Link) Close() error {
+	l.once.Do(func() {
+		for i := len(l.closers) - 1; i >= 0; i-- {
+			l.closers[i]()
+		}
+	})
+	return nil
+}
+
+// UnavailableError says a forced backend cannot work here, why, and what to
+// use instead.
+type UnavailableError struct {
+	Backend string
+	Reason  error
+	Instead string
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("emulator %s unavailable: %v; use --emulator %s", e.Backend, e.Reason, e.Instead)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Reason }
+
+// TunAvailable says whether the tun backend can work here, and if not why.
+func TunAvailable() error {
+	if runtime.GOOS != "linux" {
+		return errors.New("TUN devices in network namespaces are Linux-only")
+	}
+	if err := stack.CanCreateNamespaces(); err != nil {
+		return err
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		return errors.New("/dev/net/tun is missing (load the tun module, or give the container the device)")
+	}
+	return nil
+}
+
+// Open builds a link with the given backend (auto: tun where it can, else
+// netstack), impairment and congestion control.
+func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch backend {
+	case Auto, "":
+		if TunAvailable() == nil {
+			l, err := openTun(cfg, congestion)
+			if err == nil {
+				return l, nil
+			}
+		}
+		return openNetstack(cfg, congestion)
+	case Tun:
+		if err := TunAvailable(); err != nil {
+			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)"}
+		}
+		l, err := openTun(cfg, congestion)
+		if err != nil {
+			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)"}
+		}
+		return l, nil
+	case Netstack:
+		return openNetstack(cfg, congestion)
+	case None:
+		if cfg.Enabled() {
+			return nil, errors.New("emulator none cannot impair the link: drop the link flags or use --emulator auto")
+		}
+		return &Link{Backend: None, TCPStack: osTCP(), Congestion: congestion, Config: cfg,
+			Client: &stack.OS{Congestion: congestion}, Server: &stack.OS{Congestion: congestion}, ServerHost: "127.0.0.1"}, nil
+	}
+	return nil, fmt.Errorf("unknown emulator %q: want auto, tun, netstack or none", backend)
+}
+
+func osTCP() string {
+	if runtime.GOOS == "linux" {
+		return "linux"
+	}
+	return runtime.GOOS
+}
+
+// pipes returns the two directions' pipes, seeded for reproducibility, each
+// handing packets to deliver functions.
+func (l *Link) pipes(toServer, toClient func([]byte)) {
+	seed := l.Config.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	l.up = impair.NewPipe(l.Config, rand.New(rand.NewPCG(seed, 1)), toServer)
+	l.down = impair.NewPipe(l.Config, rand.New(rand.NewPCG(seed, 2)), toClient)
+	l.closers = append(l.closers, l.up.Close, l.down.Close)
+}
