@@ -106,13 +106,20 @@ func (p *Pipe) Close() {
 	p.wg.Wait()
 }
 
-// spinBelow is how close to a departure the goroutine stops sleeping and yields
-// instead: the runtime's timers wake a little late, so the last stretch is
-// waited out by polling.
-const spinBelow = 100 * time.Microsecond
+// The delivering goroutine waits for a departure in three ways, because Go's
+// timers wake up to a millisecond late on Linux: a timer for waits longer than
+// coarseAbove (set to wake coarseAbove early), short precise sleeps (nanosleep,
+// at most sleepChunk each, so an earlier packet arriving meanwhile is seen soon)
+// down to spinBelow, and yielding in a loop for the last stretch.
+const (
+	coarseAbove = 2 * time.Millisecond
+	sleepChunk  = 100 * time.Microsecond
+	spinBelow   = 60 * time.Microsecond
+)
 
 func (p *Pipe) run() {
 	defer p.wg.Done()
+	preciseTimers()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -138,17 +145,20 @@ func (p *Pipe) run() {
 			continue
 		}
 		p.mu.Unlock()
-		if wait <= spinBelow {
+		switch {
+		case wait <= spinBelow:
 			runtime.Gosched()
-			continue
-		}
-		timer.Reset(wait - spinBelow/2)
-		select {
-		case <-timer.C:
-		case <-p.wake:
-			timer.Stop() // Go 1.23+ timers: no stale value to drain after Stop
-		case <-p.done:
-			return
+		case wait <= coarseAbove:
+			preciseSleep(min(wait-spinBelow, sleepChunk))
+		default:
+			timer.Reset(wait - coarseAbove + spinBelow)
+			select {
+			case <-timer.C:
+			case <-p.wake:
+				timer.Stop() // Go 1.23+ timers: no stale value to drain after Stop
+			case <-p.done:
+				return
+			}
 		}
 	}
 }

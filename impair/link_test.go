@@ -1,0 +1,330 @@
+package impair
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func seeded(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 7)) }
+
+// TestLinkExact checks single decisions whose outcome does not depend on the
+// random draws, on an injected clock.
+func TestLinkExact(t *testing.T) {
+	ms := time.Millisecond
+	type pkt struct {
+		at   time.Duration
+		size int
+	}
+	for _, tc := range []struct {
+		name    string
+		cfg     Config
+		pkts    []pkt
+		departs [][]time.Duration // per packet, its copies' departures
+		want    Counters
+	}{
+		{"nothing", Config{}, []pkt{{0, 100}, {ms, 100}},
+			[][]time.Duration{{0}, {ms}}, Counters{Packets: 2, Forwarded: 2}},
+		{"delay", Config{Delay: 10 * ms}, []pkt{{0, 100}, {ms, 100}},
+			[][]time.Duration{{10 * ms}, {11 * ms}}, Counters{Packets: 2, Forwarded: 2}},
+		{"lose everything", Config{Loss: RandomLoss(1)}, []pkt{{0, 100}, {ms, 100}},
+			[][]time.Duration{nil, nil}, Counters{Packets: 2, Dropped: 2}},
+		{"duplicate everything", Config{Duplicate: 1, Delay: ms}, []pkt{{0, 100}},
+			[][]time.Duration{{ms, ms}}, Counters{Packets: 1, Forwarded: 2, Duplicated: 1}},
+		// 8 Mbit/s: 1000 bytes take 1 ms to serialise; back-to-back packets
+		// queue behind each other, as in netem's rate.
+		{"rate serialises", Config{Rate: 8e6}, []pkt{{0, 1000}, {0, 1000}, {0, 1000}, {10 * ms, 500}},
+			[][]time.Duration{{ms}, {2 * ms}, {3 * ms}, {10*ms + ms/2}}, Counters{Packets: 4, Forwarded: 4}},
+		{"rate plus delay", Config{Rate: 8e6, Delay: 5 * ms}, []pkt{{0, 1000}, {0, 1000}},
+			[][]time.Duration{{6 * ms}, {7 * ms}}, Counters{Packets: 2, Forwarded: 2}},
+		// A queue of two: the third packet arriving while two wait is dropped.
+		{"queue limit", Config{Rate: 8e6, QueueLimit: 2}, []pkt{{0, 1000}, {0, 1000}, {0, 1000}, {ms, 1000}},
+			[][]time.Duration{{ms}, {2 * ms}, nil, {3 * ms}}, Counters{Packets: 4, Forwarded: 3, QueueDrops: 1}},
+		// reorder 100% gap 3: after a reordered packet, two are delayed, then the
+		// next goes at once; the first packet too goes at once (netem's counter
+		// starts at 0, so its gap-1 condition waits: it is delayed).
+		{"reorder gap", Config{Delay: 10 * ms, Reorder: 1, ReorderGap: 3},
+			[]pkt{{0, 100}, {ms, 100}, {2 * ms, 100}, {3 * ms, 100}, {4 * ms, 100}, {5 * ms, 100}},
+			[][]time.Duration{{10 * ms}, {11 * ms}, {2 * ms}, {13 * ms}, {14 * ms}, {5 * ms}},
+			Counters{Packets: 6, Forwarded: 6, Reordered: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := NewLink(tc.cfg, seeded(1))
+			for i, p := range tc.pkts {
+				n, v := l.Process(p.at, p.size)
+				var got []time.Duration
+				for _, x := range v[:n] {
+					got = append(got, x.Depart)
+					if x.CorruptBit != -1 {
+						t.Errorf("packet %d corrupted without corrupt", i)
+					}
+				}
+				if !slices.Equal(got, tc.departs[i]) {
+					t.Errorf("packet %d: departs %v, want %v", i, got, tc.departs[i])
+				}
+			}
+			if c := l.Counters(); c != tc.want {
+				t.Errorf("counters %+v, want %+v", c, tc.want)
+			}
+		})
+	}
+}
+
+func TestLinkCorruptBitInRange(t *testing.T) {
+	l := NewLink(Config{Corrupt: 1}, seeded(3))
+	seen := map[int]bool{}
+	for i := 0; i < 2000; i++ {
+		n, v := l.Process(time.Duration(i), 10)
+		if n != 1 || v[0].CorruptBit < 0 || v[0].CorruptBit >= 80 {
+			t.Fatalf("packet %d: %d copies, bit %d; want one copy with a bit in 0..79", i, n, v[0].CorruptBit)
+		}
+		seen[v[0].CorruptBit] = true
+	}
+	if len(seen) != 80 {
+		t.Errorf("only %d of 80 bit positions were ever flipped", len(seen))
+	}
+	if c := l.Counters(); c.Corrupted != 2000 {
+		t.Errorf("corrupted %d, want 2000", c.Corrupted)
+	}
+}
+
+// TestLinkReplays: the same seed gives the same decisions, another seed others.
+func TestLinkReplays(t *testing.T) {
+	lm, _ := ParseLossModel("gemodel 2% 30% 80% 0.5%")
+	cfg := Config{Loss: lm, Delay: 5 * time.Millisecond, Jitter: 2 * time.Millisecond, Distribution: DistNormal,
+		Duplicate: 0.05, Corrupt: 0.05, Reorder: 0.1}
+	trace := func(seed uint64) []Verdict {
+		l := NewLink(cfg, seeded(seed))
+		var out []Verdict
+		for i := 0; i < 5000; i++ {
+			n, v := l.Process(time.Duration(i)*100*time.Microsecond, 1200)
+			out = append(out, v[:n]...)
+			out = append(out, Verdict{Depart: -1}) // packet separator
+		}
+		return out
+	}
+	a, b, c := trace(42), trace(42), trace(43)
+	if !slices.Equal(a, b) {
+		t.Fatal("same seed, different decisions")
+	}
+	if slices.Equal(a, c) {
+		t.Fatal("different seeds, same decisions")
+	}
+}
+
+// binomialOK reports whether k successes of n lie within the 99.9% interval of
+// a binomial with probability p (normal approximation, z = 3.29), with the
+// variance multiplied by inflate for correlated (bursty) sequences.
+func binomialOK(k, n int, p, inflate float64) (bool, float64, float64) {
+	mean := float64(n) * p
+	half := 3.2905 * math.Sqrt(float64(n)*p*(1-p)*inflate)
+	return math.Abs(float64(k)-mean) <= half, mean - half, mean + half
+}
+
+// TestLossFidelity: measured loss over many packets lies within the 99.9%
+// interval of the configured rate. Each model runs under five seeds.
+func TestLossFidelity(t *testing.T) {
+	const n = 100_000
+	for _, tc := range []struct {
+		model string
+		// inflate is the variance inflation of a Markov loss sequence
+		// (1 + 2 Σ autocorrelations); 1 for independent losses.
+		inflate float64
+		burst   float64 // expected mean burst length, 0 = not checked
+	}{
+		{"random 1%", 1, 0},
+		{"random 5%", 1, 0},
+		{"random 0.1%", 1, 0},
+		// Gilbert (1-h = 100%, 1-k = 0): loss = p/(p+r), bursts geometric with
+		// mean 1/r; autocorrelation at lag j is (1-p-r)^j.
+		{"gemodel 1% 25%", 1 + 2*(0.74/0.26), 1 / 0.25},
+		{"gemodel 0.5% 50%", 1 + 2*(0.495/0.505), 1 / 0.5},
+		// Gilbert-Elliott with losses in both states (no burst check).
+		{"gemodel 2% 20% 50% 0.1%", 1 + 2*(0.78/0.22), 0},
+		// 4-state: bursts entered with 1%, left with 30% (to gap) or 10% (to
+		// good-in-burst, which loses again with 50%); isolated losses 0.5%.
+		{"state 1% 30% 10% 50% 0.5%", 12, 0},
+	} {
+		m, err := ParseLossModel(tc.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seed := uint64(1); seed <= 5; seed++ {
+			l := NewLink(Config{Loss: m}, seeded(seed))
+			lost, bursts, run := 0, 0, 0
+			for i := 0; i < n; i++ {
+				if k, _ := l.Process(time.Duration(i), 100); k == 0 {
+					lost++
+					run++
+				} else if run > 0 {
+					bursts++
+					run = 0
+				}
+			}
+			if ok, lo, hi := binomialOK(lost, n, m.Mean(), tc.inflate); !ok {
+				t.Errorf("%s seed %d: %d lost of %d, want %.0f..%.0f (mean %.4f%%)", tc.model, seed, lost, n, lo, hi, 100*m.Mean())
+			}
+			if c := l.Counters(); int(c.Dropped) != lost || int(c.Forwarded) != n-lost {
+				t.Errorf("%s: counters %+v disagree with %d lost", tc.model, c, lost)
+			}
+			if tc.burst > 0 && bursts > 0 {
+				got := float64(lost) / float64(bursts)
+				if math.Abs(got-tc.burst)/tc.burst > 0.10 {
+					t.Errorf("%s seed %d: mean burst %.2f packets, want %.2f ± 10%%", tc.model, seed, got, tc.burst)
+				}
+			}
+		}
+	}
+}
+
+// TestDelayFidelity: the delay's median and its variation's standard deviation
+// match the configuration for every distribution.
+func TestDelayFidelity(t *testing.T) {
+	const n = 50_000
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		dist         Distribution
+		delay, jit   time.Duration
+		wantSD       float64 // standard deviation of the delay, in ns
+		medianOffset float64 // the distribution's median minus its mean, in units of jitter
+	}{
+		{DistUniform, 20 * ms, 6 * ms, float64(6*ms) / math.Sqrt(3), 0},
+		{DistNormal, 50 * ms, 5 * ms, float64(5 * ms), 0},
+		// Pareto α = 3: median 2^(1/3), mean 3/2, sd √3/2: standardised median
+		// (1.26 - 1.5)/0.866 = -0.2774.
+		{DistPareto, 50 * ms, 5 * ms, float64(5 * ms), (math.Cbrt(2) - 1.5) / (math.Sqrt(3) / 2)},
+		{DistParetoNormal, 50 * ms, 5 * ms, float64(5 * ms), math.NaN()},
+		{DistUniform, 10 * ms, 0, 0, 0},
+	} {
+		t.Run(tc.dist.String()+"/"+tc.jit.String(), func(t *testing.T) {
+			l := NewLink(Config{Delay: tc.delay, Jitter: tc.jit, Distribution: tc.dist}, seeded(11))
+			d := make([]float64, 0, n)
+			var sum, sq float64
+			for i := 0; i < n; i++ {
+				now := time.Duration(i) * time.Millisecond
+				k, v := l.Process(now, 100)
+				if k != 1 {
+					t.Fatal("packet lost without loss")
+				}
+				x := float64(v[0].Depart - now)
+				d = append(d, x)
+				sum += x
+				sq += x * x
+			}
+			slices.Sort(d)
+			median := d[n/2]
+			mean := sum / n
+			sd := math.Sqrt(max(0, sq/n-mean*mean))
+			wantMedian := float64(tc.delay)
+			if !math.IsNaN(tc.medianOffset) {
+				wantMedian += tc.medianOffset * float64(tc.jit)
+			} else {
+				wantMedian = median // mixture: its median has no closed form; the mean is checked instead
+			}
+			tol := max(float64(200*time.Microsecond), 0.02*wantMedian)
+			if math.Abs(median-wantMedian) > tol {
+				t.Errorf("median %v, want %v ± %v", time.Duration(median), time.Duration(wantMedian), time.Duration(tol))
+			}
+			if math.Abs(mean-float64(tc.delay)) > max(float64(200*time.Microsecond), 0.02*float64(tc.delay)) {
+				t.Errorf("mean %v, want %v", time.Duration(mean), tc.delay)
+			}
+			if tc.wantSD == 0 {
+				if sd != 0 {
+					t.Errorf("sd %v without jitter", time.Duration(sd))
+				}
+				return
+			}
+			if math.Abs(sd-tc.wantSD)/tc.wantSD > 0.10 {
+				t.Errorf("sd %v, want %v ± 10%%", time.Duration(sd), time.Duration(tc.wantSD))
+			}
+		})
+	}
+}
+
+// TestRateFidelity: a link limited to R delivers R while overloaded, and drops
+// what its queue cannot hold.
+func TestRateFidelity(t *testing.T) {
+	for _, rate := range []float64{1e6, 10e6, 100e6} {
+		const size = 1250
+		l := NewLink(Config{Rate: rate, QueueLimit: 100}, seeded(5))
+		// Offer twice the rate for 20,000 packets.
+		gap := time.Duration(float64(size*8) / (2 * rate) * float64(time.Second))
+		var first, last time.Duration = -1, 0
+		sent := 0
+		for i := 0; i < 20_000; i++ {
+			now := time.Duration(i) * gap
+			n, v := l.Process(now, size)
+			for _, x := range v[:n] {
+				if first < 0 {
+					first = now
+				}
+				last = max(last, x.Depart)
+				sent++
+			}
+		}
+		got := float64(sent*size*8) / (last - first).Seconds()
+		if math.Abs(got-rate)/rate > 0.05 {
+			t.Errorf("rate %v: achieved %.4g bit/s", rate, got)
+		}
+		if c := l.Counters(); c.QueueDrops == 0 || int(c.Forwarded) != sent {
+			t.Errorf("rate %v: counters %+v: want queue drops at 2x overload", rate, c)
+		}
+	}
+}
+
+// TestEventRates: duplicate, corrupt and reorder happen at their configured
+// rates (reorder with a gap: one in (gap-1) + 1/P packets).
+func TestEventRates(t *testing.T) {
+	const n = 100_000
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		get  func(Counters) uint64
+		p    float64
+	}{
+		{"duplicate 1%", Config{Duplicate: 0.01}, func(c Counters) uint64 { return c.Duplicated }, 0.01},
+		{"duplicate 20%", Config{Duplicate: 0.2}, func(c Counters) uint64 { return c.Duplicated }, 0.2},
+		{"corrupt 0.5%", Config{Corrupt: 0.005}, func(c Counters) uint64 { return c.Corrupted }, 0.005},
+		{"reorder 10%", Config{Delay: time.Millisecond, Reorder: 0.1}, func(c Counters) uint64 { return c.Reordered }, 0.1},
+		{"reorder 25% gap 5", Config{Delay: time.Millisecond, Reorder: 0.25, ReorderGap: 5},
+			func(c Counters) uint64 { return c.Reordered }, 1 / (4 + 1/0.25)},
+	} {
+		l := NewLink(tc.cfg, seeded(9))
+		for i := 0; i < n; i++ {
+			l.Process(time.Duration(i)*10*time.Microsecond, 200)
+		}
+		k := int(tc.get(l.Counters()))
+		// A gap makes reorders more regular than binomial, never less: the
+		// binomial band is conservative.
+		if ok, lo, hi := binomialOK(k, n, tc.p, 1); !ok {
+			t.Errorf("%s: %d of %d, want %.0f..%.0f", tc.name, k, n, lo, hi)
+		}
+	}
+}
+
+func TestLinkProcessDoesNotAllocate(t *testing.T) {
+	lm, _ := ParseLossModel("gemodel 1% 30%")
+	l := NewLink(Config{Loss: lm, Delay: time.Millisecond, Jitter: 100 * time.Microsecond, Distribution: DistNormal,
+		Duplicate: 0.01, Corrupt: 0.01, Rate: 1e9}, seeded(1))
+	now := time.Duration(0)
+	for i := 0; i < 10000; i++ { // grow the queue to its working size
+		now += 10 * time.Microsecond
+		l.Process(now, 1000)
+	}
+	if a := testing.AllocsPerRun(1000, func() { now += 10 * time.Microsecond; l.Process(now, 1000) }); a != 0 {
+		t.Fatalf("Process allocates %v per packet", a)
+	}
+}
+
+func BenchmarkLinkProcess(b *testing.B) {
+	lm, _ := ParseLossModel("random 1%")
+	l := NewLink(Config{Loss: lm, Delay: time.Millisecond, Jitter: 100 * time.Microsecond, Distribution: DistNormal}, seeded(1))
+	b.ReportAllocs()
+	now := time.Duration(0)
+	for b.Loop() {
+		now += time.Microsecond
+		l.Process(now, 1400)
+	}
+}
