@@ -9,12 +9,7 @@ import (
 )
 
 func counters(after, before impair.Counters) LinkCounters {
-	d := func(a, b uint64) uint64 {
-		if a < b {
-			return 0
-		}
-		return a - b
-	}
+	d := sub
 	return LinkCounters{
 		Packets:    d(after.Packets, before.Packets),
 		Forwarded:  d(after.Forwarded, before.Forwarded),
@@ -23,7 +18,25 @@ func counters(after, before impair.Counters) LinkCounters {
 		Corrupted:  d(after.Corrupted, before.Corrupted),
 		Reordered:  d(after.Reordered, before.Reordered),
 		QueueDrops: d(after.QueueDrops, before.QueueDrops),
+		DroppedUDP: d(after.DroppedUDP, before.DroppedUDP),
 	}
+}
+
+func stackCounters(after, before link.EndStats) *StackCounters {
+	if !after.Known || !before.Known {
+		return nil
+	}
+	return &StackCounters{
+		UDPChecksumErrors: sub(after.UDPChecksumErrors, before.UDPChecksumErrors),
+		TCPRetransmits:    sub(after.TCPRetransmits, before.TCPRetransmits),
+	}
+}
+
+func sub(a, b uint64) uint64 {
+	if a < b {
+		return 0
+	}
+	return a - b
 }
 
 func linkInfo(l *link.Link) LinkInfo {
@@ -62,11 +75,17 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	c.Settle = max(c.Settle, 2*(l.Config.Delay+l.Config.Jitter)+c.Settle)
 	base := linkInfo(l)
 	var up0, down0 impair.Counters
-	c.onStart = func() { up0, down0 = l.Counters() }
+	var cs0, ss0 link.EndStats
+	c.onStart = func() {
+		up0, down0 = l.Counters()
+		cs0, ss0 = l.Stats()
+	}
 	c.decorate = func(r *Result) {
 		up1, down1 := l.Counters()
+		cs1, ss1 := l.Stats()
 		li := base
 		li.Up, li.Down = counters(up1, up0), counters(down1, down0)
+		li.ClientStack, li.ServerStack = stackCounters(cs1, cs0), stackCounters(ss1, ss0)
 		r.Link = &li
 		r.Cell = cell
 	}

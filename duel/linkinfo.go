@@ -23,6 +23,21 @@ type LinkInfo struct {
 	// Counters for this test's packets, per direction.
 	Up   LinkCounters `json:"client_to_server"`
 	Down LinkCounters `json:"server_to_client"`
+	// What each end's own stack counted during the test (tun: the namespace's
+	// /proc/net/snmp; netstack: gVisor's statistics); absent for emulator none,
+	// whose host counters other traffic shares.
+	ClientStack *StackCounters `json:"client_stack,omitempty"`
+	ServerStack *StackCounters `json:"server_stack,omitempty"`
+}
+
+// StackCounters are one end's stack counters over a test.
+type StackCounters struct {
+	// UDPChecksumErrors: datagrams the stack discarded for a bad checksum
+	// (Linux: Udp InCsumErrors): corrupted packets that never reached netduel.
+	UDPChecksumErrors uint64 `json:"udp_checksum_errors"`
+	// TCPRetransmits: TCP segments the stack resent, all its connections
+	// (the control connection included).
+	TCPRetransmits uint64 `json:"tcp_retransmits"`
 }
 
 // LinkCounters are what the link did to packets in one direction.
@@ -34,4 +49,5 @@ type LinkCounters struct {
 	Corrupted  uint64 `json:"corrupted"`
 	Reordered  uint64 `json:"reordered"`
 	QueueDrops uint64 `json:"queue_drops"`
+	DroppedUDP uint64 `json:"dropped_udp"` // UDP datagrams among dropped and queue_drops
 }

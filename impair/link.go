@@ -21,6 +21,10 @@ type Counters struct {
 	Duplicated uint64 `json:"duplicated"`  // extra copies made
 	Corrupted  uint64 `json:"corrupted"`   // copies with a bit flipped
 	Reordered  uint64 `json:"reordered"`   // packets sent at once, ahead of delayed ones
+	// DroppedUDP counts the UDP datagrams among Dropped and QueueDrops (set by
+	// Pipe, which sees the IP header), so a UDP receiver's loss can be checked
+	// against the link's.
+	DroppedUDP uint64 `json:"dropped_udp"`
 }
 
 // Link applies a Config to one direction's packets. Times are offsets on the

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netduel/netduel/internal/clock"
 )
 
 // Pipe carries packets through a Link in real time: Send applies the link's
@@ -55,7 +57,11 @@ func (p *Pipe) Send(pkt []byte) {
 		p.mu.Unlock()
 		return
 	}
+	before := p.link.c.Dropped + p.link.c.QueueDrops
 	n, v := p.link.Process(time.Since(p.start), len(pkt))
+	if d := p.link.c.Dropped + p.link.c.QueueDrops - before; d > 0 && isUDP(pkt) {
+		p.link.c.DroppedUDP += d
+	}
 	earliest := len(p.pending) == 0
 	for i := 0; i < n; i++ {
 		b := pkt
@@ -119,7 +125,7 @@ const (
 
 func (p *Pipe) run() {
 	defer p.wg.Done()
-	preciseTimers()
+	clock.Precise()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -149,7 +155,7 @@ func (p *Pipe) run() {
 		case wait <= spinBelow:
 			runtime.Gosched()
 		case wait <= coarseAbove:
-			preciseSleep(min(wait-spinBelow, sleepChunk))
+			clock.Sleep(min(wait-spinBelow, sleepChunk))
 		default:
 			timer.Reset(wait - coarseAbove + spinBelow)
 			select {
@@ -161,6 +167,21 @@ func (p *Pipe) run() {
 			}
 		}
 	}
+}
+
+// isUDP reports whether an IP packet carries UDP (IPv4 protocol or IPv6 next
+// header 17, without extension headers).
+func isUDP(pkt []byte) bool {
+	if len(pkt) < 1 {
+		return false
+	}
+	switch pkt[0] >> 4 {
+	case 4:
+		return len(pkt) > 9 && pkt[9] == 17
+	case 6:
+		return len(pkt) > 6 && pkt[6] == 17
+	}
+	return false
 }
 
 type pending struct {

@@ -56,6 +56,14 @@ func OpenTUN(ns *Namespace, name string, local, peer netip.Addr, mtu int) (*TUN,
 // configure sets the device's address, peer route and MTU, and brings it up, via
 // netlink in the calling thread's namespace.
 func configure(name string, local, peer netip.Addr, mtu int) error {
+	if local.Is4() {
+		// An IPv4 link carries IPv4 only: no router solicitations or MLD
+		// reports crossing the emulated link and skewing its counters.
+		f := "/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6"
+		if err := os.WriteFile(f, []byte("1"), 0); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("disabling IPv6 on %s: %w", name, err)
+		}
+	}
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink: %w", err)

@@ -2,6 +2,8 @@ package udp
 
 import (
 	"time"
+
+	"github.com/netduel/netduel/internal/clock"
 )
 
 // pacer spreads sends evenly at a bit rate: a token bucket refilled continuously
@@ -21,7 +23,7 @@ type pacer struct {
 const burstWindow = 100 * time.Microsecond
 
 func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
-	p := &pacer{rate: bitsPerSec / 8, start: start, now: time.Now, sleep: time.Sleep}
+	p := &pacer{rate: bitsPerSec / 8, start: start, now: time.Now, sleep: clock.Sleep}
 	p.maxBurst = max(p.rate*burstWindow.Seconds(), float64(frameLen))
 	return p
 }
@@ -48,8 +50,9 @@ func (p *pacer) wait(n int, end time.Time) bool {
 		}
 		due := time.Duration((p.sent + float64(n) - allowed) / p.rate * float64(time.Second))
 		if due > 200*time.Microsecond {
-			// Sleep most of the way; the runtime's timer wakes us a little late.
-			p.sleep(due - 100*time.Microsecond)
+			// Sleep most of the way (a high-resolution sleep: Go's timers
+			// wake up to a millisecond late), and spin the rest.
+			p.sleep(due - 150*time.Microsecond)
 		}
 		// Otherwise spin briefly: sub-sleep-granularity waits stay accurate.
 	}

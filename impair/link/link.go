@@ -57,6 +57,7 @@ type Link struct {
 	Config     impair.Config // the impairment applied in each direction
 
 	up, down *impair.Pipe // client→server, server→client (nil for none)
+	stats    func(stack.Network) EndStats
 	closers  []func()
 	once     sync.Once
 }

@@ -14,7 +14,8 @@ func openNetstack(cfg impair.Config, congestion string) (l *Link, err error) {
 	if congestion == "" {
 		congestion = "cubic"
 	}
-	l = &Link{Backend: Netstack, TCPStack: "gvisor", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String()}
+	l = &Link{Backend: Netstack, TCPStack: "gvisor", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
+		stats: netstackStats}
 	defer func() {
 		if err != nil {
 			l.Close()

@@ -14,7 +14,8 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 	if congestion == "" {
 		congestion = "cubic"
 	}
-	l = &Link{Backend: Tun, TCPStack: "linux", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String()}
+	l = &Link{Backend: Tun, TCPStack: "linux", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
+		stats: namespaceStats}
 	defer func() {
 		if err != nil {
 			l.Close()

@@ -1,0 +1,73 @@
+package duel
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
+)
+
+// TestRunOnLossyLink runs TCP and UDP throughput across each emulated backend
+// with 1% loss each way and 5 ms delay: TCP delivers every frame and
+// retransmits; UDP loses exactly the datagrams the link dropped.
+func TestRunOnLossyLink(t *testing.T) {
+	backends := []string{link.Netstack}
+	if err := link.TunAvailable(); err != nil {
+		t.Logf("tun backend skipped: %v", err)
+	} else {
+		backends = append(backends, link.Tun)
+	}
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			l, err := link.Open(backend, impair.Config{Loss: impair.RandomLoss(0.01), Delay: 5 * time.Millisecond, Seed: 1}, "cubic")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			plan := []TestSpec{
+				{Proto: ProtoTCP, Test: TestThroughput, Duration: 1500 * time.Millisecond, Size: 64 << 10},
+				{Proto: ProtoUDP, Test: TestThroughput, Duration: time.Second, Size: 1200, Bitrate: 20e6},
+			}
+			res, err := RunOnLink(context.Background(), l, Client{Settle: 100 * time.Millisecond}, plan, "lossy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) != 2 {
+				t.Fatalf("%d results", len(res))
+			}
+			for _, r := range res {
+				if r.Error != "" {
+					t.Fatalf("%s %s: %s", r.Proto, r.Test, r.Error)
+				}
+				if r.Link == nil || r.Cell != "lossy" || r.Link.Emulator != backend || r.Link.Loss != 1 || r.Link.DelayMs != 5 {
+					t.Fatalf("%s: link %+v cell %q", r.Proto, r.Link, r.Cell)
+				}
+				up := r.Link.Up
+				if up.Dropped == 0 || r.Link.ServerStack == nil || r.Link.ClientStack == nil {
+					t.Fatalf("%s: link did nothing: %+v", r.Proto, r.Link)
+				}
+				switch r.Proto {
+				case ProtoTCP:
+					retrans := r.Link.ClientStack.TCPRetransmits
+					if r.TCP != nil {
+						retrans = max(retrans, uint64(r.TCP.Retransmits))
+					}
+					if r.LostFrames != 0 || r.CorruptFrames != 0 || r.ReceivedFrames == 0 || retrans == 0 {
+						t.Errorf("tcp: received %d lost %d corrupt %d retransmits %d; want all delivered, some retransmitted",
+							r.ReceivedFrames, r.LostFrames, r.CorruptFrames, retrans)
+					}
+				case ProtoUDP:
+					if r.LostFrames != up.DroppedUDP || r.LostFrames == 0 {
+						t.Errorf("udp: lost %d frames, link dropped %d datagrams (%+v)", r.LostFrames, up.DroppedUDP, up)
+					}
+					if r.Link.ServerStack.UDPChecksumErrors != 0 {
+						t.Errorf("udp: %d checksum errors without corruption", r.Link.ServerStack.UDPChecksumErrors)
+					}
+				}
+				t.Logf("%s over %s: goodput %.1f Mbit/s offered %v sent %d in %v, lost %d, link up %+v", r.Proto, backend, r.GoodputBps/1e6, r.OfferedBps, r.SentFrames, r.DurationS, r.LostFrames, up)
+			}
+		})
+	}
+}

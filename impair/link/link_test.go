@@ -1,0 +1,233 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/netduel/netduel/impair"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// backends returns the backends that can run here; tun needs root and
+// /dev/net/tun (CI has both) and is skipped with the reason elsewhere.
+func backends(t *testing.T) []string {
+	b := []string{Netstack}
+	if err := TunAvailable(); err != nil {
+		t.Logf("tun backend skipped: %v", err)
+	} else {
+		b = append(b, Tun)
+	}
+	return b
+}
+
+func openFDs(t *testing.T) int {
+	if runtime.GOOS != "linux" {
+		return 0
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// echo serves UDP echo on the link's server side until the conn closes.
+func echo(t *testing.T, l *Link) (addr string, stop func()) {
+	t.Helper()
+	pc, err := l.Server.ListenPacket(context.Background(), "udp4", net.JoinHostPort(l.ServerHost, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(buf[:n], from)
+		}
+	}()
+	return pc.LocalAddr().String(), func() { pc.Close(); <-done }
+}
+
+// TestLinkCarriesAndCounts sends UDP datagrams across each backend with 10%
+// loss and checks that what arrives is what the link's counters say, and that
+// Close leaves no descriptor (namespace, TUN device) and no goroutine behind.
+func TestLinkCarriesAndCounts(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			fds := openFDs(t)
+			l, err := Open(backend, impair.Config{Loss: impair.RandomLoss(0.1), Seed: 7}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Backend != backend || l.Congestion != "cubic" {
+				t.Errorf("backend %q congestion %q", l.Backend, l.Congestion)
+			}
+			addr, stop := echo(t, l)
+			c, err := l.Client.Dial(context.Background(), "udp4", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 2000
+			got := 0
+			buf := make([]byte, 2048)
+			rd := make(chan struct{})
+			go func() {
+				defer close(rd)
+				for {
+					c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+					got++
+				}
+			}()
+			msg := make([]byte, 200)
+			for i := 0; i < n; i++ {
+				if _, err := c.Write(msg); err != nil {
+					t.Fatal(err)
+				}
+				if i%10 == 0 {
+					time.Sleep(time.Millisecond) // stay well inside socket buffers
+				}
+			}
+			<-rd
+			c.Close()
+			stop()
+			up, down := l.Counters()
+			cs, ss := l.Stats()
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			l.Close() // twice is fine
+			// Datagrams only: no TCP on this link.
+			if up.Dropped != up.DroppedUDP || down.Dropped != down.DroppedUDP {
+				t.Errorf("UDP drops: up %+v down %+v", up, down)
+			}
+			if want := int(up.Forwarded) - int(down.Dropped); up.Packets < n || got != want {
+				t.Errorf("echoed %d, link forwarded %d up and dropped %d down (up %+v)", got, up.Forwarded, down.Dropped, up)
+			}
+			if loss := float64(up.Dropped) / float64(up.Packets); loss < 0.07 || loss > 0.13 {
+				t.Errorf("up loss %.3f for 10%%", loss)
+			}
+			if !cs.Known || !ss.Known || cs.UDPChecksumErrors != 0 {
+				t.Errorf("stack stats client %+v server %+v", cs, ss)
+			}
+			if after := openFDs(t); after > fds {
+				t.Errorf("%d descriptors open after Close, %d before", after, fds)
+			}
+		})
+	}
+}
+
+// TestCorruptCountedByStack: bit flips land in IP, UDP headers or payload; the
+// ones in UDP's checksummed bytes are discarded by the receiving stack and
+// counted there (Linux: Udp InCsumErrors in the namespace).
+func TestCorruptCountedByStack(t *testing.T) {
+	for _, backend := range backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			l, err := Open(backend, impair.Config{Corrupt: 0.5, Seed: 3}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			pc, err := l.Server.ListenPacket(context.Background(), "udp4", net.JoinHostPort(l.ServerHost, "0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Linux checks a UDP checksum when the datagram is read: read them all.
+			readDone := make(chan struct{})
+			go func() {
+				defer close(readDone)
+				buf := make([]byte, 2048)
+				for {
+					if _, _, err := pc.ReadFrom(buf); err != nil {
+						return
+					}
+				}
+			}()
+			defer func() { pc.Close(); <-readDone }()
+			c, err := l.Client.Dial(context.Background(), "udp4", pc.LocalAddr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_, before := l.Stats()
+			for i := 0; i < 400; i++ {
+				c.Write(make([]byte, 1000))
+				if i%20 == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+			_, after := l.Stats()
+			up, _ := l.Counters()
+			csum := after.UDPChecksumErrors - before.UDPChecksumErrors
+			// About half the packets are corrupted, nearly all of their bits
+			// are in the UDP datagram (1000 of 1028 bytes).
+			if up.Corrupted < 150 || csum < up.Corrupted/2 || csum > up.Corrupted {
+				t.Errorf("link corrupted %d, stack counted %d checksum errors", up.Corrupted, csum)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	fds := openFDs(t)
+	for _, tc := range []struct {
+		backend string
+		cfg     impair.Config
+		want    string
+	}{
+		{"bogus", impair.Config{}, "unknown emulator"},
+		{None, impair.Config{Loss: impair.RandomLoss(0.01)}, "cannot impair"},
+		{Netstack, impair.Config{Reorder: 0.5}, "reorder needs a delay"},
+		{Tun, impair.Config{Duplicate: 2}, "want a probability"},
+	} {
+		l, err := Open(tc.backend, tc.cfg, "")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%s): %v, %v; want %q", tc.backend, l, err, tc.want)
+		}
+	}
+	if TunAvailable() != nil {
+		_, err := Open(Tun, impair.Config{}, "")
+		var ue *UnavailableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "use --emulator netstack") {
+			t.Errorf("forced tun where it cannot work: %v", err)
+		}
+	}
+	if after := openFDs(t); after > fds {
+		t.Errorf("%d descriptors open after failed opens, %d before", after, fds)
+	}
+}
+
+func TestParseSNMP(t *testing.T) {
+	in := "Ip: Forwarding DefaultTTL\nIp: 2 64\nTcp: RtoMin MaxConn RetransSegs\nTcp: 200 -1 17\n" +
+		"Udp: InDatagrams InCsumErrors\nUdp: 10 3\n"
+	v, err := parseSNMP([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v["Udp.InCsumErrors"] != 3 || v["Tcp.RetransSegs"] != 17 || v["Ip.DefaultTTL"] != 64 {
+		t.Errorf("%v", v)
+	}
+	if _, ok := v["Tcp.MaxConn"]; ok {
+		t.Error("negative counter kept")
+	}
+	if _, err := parseSNMP([]byte("Udp: A B\nUdp: 1\n")); err == nil {
+		t.Error("short value line accepted")
+	}
+}
