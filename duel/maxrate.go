@@ -17,7 +17,15 @@ type SearchTrial struct {
 type RateSearch struct {
 	MaxLossPct float64       `json:"max_loss_pct"`
 	Trials     []SearchTrial `json:"trials"`
+	// Found says whether the final, full-length test kept within the limit.
+	// When it is false, the result is the last attempt's (the lowest rate
+	// tried), whose loss is above max_loss_pct: no rate met the limit for the
+	// whole duration.
+	Found bool `json:"found"`
 }
+
+// finalAttempts bounds the full-length tests at the end of a search.
+const finalAttempts = 4
 
 // searchSteps bounds the bisection: it stops when the bracket is within 3% or
 // after this many trials.
@@ -28,7 +36,9 @@ const searchSteps = 8
 // ceiling; a bisection of short trials between 0 and that ceiling finds the
 // highest passing rate; a final test of spec.Duration runs at it (stepping down
 // 15% and again, at most twice, while the full-length test loses more than
-// allowed). The Result is the final test's, with the search in Result.Search.
+// allowed, up to finalAttempts tests). The Result is the final test's, with the
+// search in Result.Search; Search.Found is false when even the last attempt lost
+// more than allowed.
 func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct float64) (Result, error) {
 	trialDur := max(spec.Duration/5, 500*time.Millisecond)
 	search := &RateSearch{MaxLossPct: maxLossPct}
@@ -66,14 +76,15 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		if err != nil {
 			return r, err
 		}
-		if r.Error != "" || r.LostPct <= maxLossPct || attempt == 2 || final.Bitrate == 0 {
-			break
-		}
-		t := SearchTrial{BitrateBps: final.Bitrate, LostPct: r.LostPct}
+		t := SearchTrial{BitrateBps: final.Bitrate, LostPct: r.LostPct, Pass: r.Error == "" && r.LostPct <= maxLossPct}
 		if r.OfferedBps != nil {
 			t.OfferedBps = *r.OfferedBps
 		}
 		search.Trials = append(search.Trials, t)
+		if t.Pass || r.Error != "" || attempt == finalAttempts-1 || final.Bitrate == 0 {
+			search.Found = t.Pass
+			break
+		}
 		final.Bitrate *= 0.85
 	}
 	r.Search = search

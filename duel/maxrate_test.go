@@ -1,7 +1,11 @@
 package duel
 
 import (
+	"time"
+
 	"context"
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
 	"testing"
 )
 
@@ -37,6 +41,50 @@ func TestBisectRate(t *testing.T) {
 			if n > tc.trials {
 				t.Fatalf("%d trials, want at most %d", n, tc.trials)
 			}
+		})
+	}
+}
+
+// TestFindMaxRateOnLink searches for the highest rate across an emulated link:
+// a 20 Mbit/s bottleneck (19.5 Mbit/s of 1200-byte frames after IP and UDP headers) is found within 20% with its loss in bounds, and a
+// link losing 5% at every rate reports that no rate was found.
+func TestFindMaxRateOnLink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a search is a dozen trials")
+	}
+	for _, tc := range []struct {
+		name  string
+		cfg   impair.Config
+		found bool
+	}{
+		{"20M bottleneck", impair.Config{Rate: 20e6, QueueLimit: 50, Delay: time.Millisecond}, true},
+		{"5% loss", impair.Config{Loss: impair.RandomLoss(0.05)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := link.Open(link.Netstack, tc.cfg, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			srv := startServer(t, ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0"})
+			defer srv.Close()
+			c := &Client{Network: l.Client, Server: srv.Addr().String(), SameHost: true, Settle: 100 * time.Millisecond}
+			spec := TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 500 * time.Millisecond, Size: 1200}
+			r, err := c.FindMaxRate(context.Background(), spec, 0.1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Search == nil || r.Search.Found != tc.found {
+				t.Fatalf("search %+v, want found %v", r.Search, tc.found)
+			}
+			if tc.found {
+				if r.LostPct > 0.1 || r.OfferedBps == nil || *r.OfferedBps < 15.6e6 || *r.OfferedBps > 21e6 {
+					t.Errorf("found offered %v with loss %.3f%%; want about 20 Mbit/s within 0.1%%", r.OfferedBps, r.LostPct)
+				}
+			} else if r.LostPct <= 0.1 {
+				t.Errorf("not found, yet the result lost only %.3f%%", r.LostPct)
+			}
+			t.Logf("%d trials; result offered %.1f Mbit/s lost %.3f%%", len(r.Search.Trials), *r.OfferedBps/1e6, r.LostPct)
 		})
 	}
 }

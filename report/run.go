@@ -163,8 +163,14 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 		}
 		for _, r := range pair {
 			if r != nil && r.Search != nil {
-				fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% in %d trials\n",
-					strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
+				if r.Search.Found {
+					fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% in %d trials\n",
+						strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
+				} else {
+					fmt.Fprintf(w, "%s%s --bitrate max: %s\n", strings.ToUpper(r.Proto), where, st.bad(fmt.Sprintf(
+						"no rate kept loss <= %g%% for the whole test; the last, at %s, lost %.3g%% (%d trials)",
+						r.Search.MaxLossPct, searchFound(r), r.LostPct, len(r.Search.Trials))))
+				}
 			}
 			if r != nil && r.Error != "" {
 				fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("error: "+r.Error))

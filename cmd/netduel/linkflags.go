@@ -105,7 +105,7 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 	}
 	linkAsked := anyLinkFlag(c)
 	if remote {
-		if linkAsked || c.IsSet("emulator") {
+		if linkAsked || (c.IsSet("emulator") && ls.emulator != link.None) {
 			return nil, usageErrorf("link flags (--loss, --delay, --profile, --emulator ...) emulate a link between an embedded client and server: drop --server, or drop the link flags")
 		}
 		return nil, nil

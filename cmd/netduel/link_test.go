@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/netduel/netduel/impair/link"
+)
+
+func TestLinkFlagsBadInputExits2(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--loss", "101"}, "--loss"},
+		{[]string{"--loss", "-1%"}, "--loss"},
+		{[]string{"--loss", "lots"}, "--loss"},
+		{[]string{"--loss", "1%,,2%"}, "--loss"},
+		{[]string{"--delay", "-5ms"}, "--delay"},
+		{[]string{"--delay", "soon"}, "--delay"},
+		{[]string{"--jitter", "-1ms"}, "--jitter"},
+		{[]string{"--distribution", "gaussian"}, "--distribution"},
+		{[]string{"--duplicate", "200"}, "--duplicate"},
+		{[]string{"--corrupt", "x"}, "--corrupt"},
+		{[]string{"--reorder", "10"}, "reorder needs a delay"},
+		{[]string{"--reorder-gap", "-1", "--delay", "1ms", "--reorder", "5"}, "--reorder-gap"},
+		{[]string{"--rate", "fast"}, "--rate"},
+		{[]string{"--queue", "0", "--rate", "1M"}, "--queue"},
+		{[]string{"--loss-model", "state 60 50 60"}, "--loss-model"},
+		{[]string{"--loss-model", "gemodel 1", "--loss", "1"}, "--loss and --loss-model"},
+		{[]string{"--profile", "mars"}, "--profile"},
+		{[]string{"--emulator", "qemu"}, "--emulator"},
+		{[]string{"--emulator", "none", "--loss", "1"}, "--emulator none"},
+		{[]string{"--server", "127.0.0.1:9", "--loss", "1"}, "drop --server"},
+	} {
+		code, out, errs := runCLI(t, append([]string{"run", "--duration", "100ms"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errs, tc.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message naming %s", tc.args, code, errs, tc.want)
+		}
+		if strings.Count(strings.TrimSpace(errs), "\n") > 0 || strings.Contains(errs, "goroutine") {
+			t.Errorf("%v: want a one-line error, got %q", tc.args, errs)
+		}
+	}
+}
+
+func TestForcedTunUnavailableExits3(t *testing.T) {
+	if link.TunAvailable() == nil {
+		t.Skip("tun works here (root with /dev/net/tun): nothing to refuse")
+	}
+	code, _, errs := runCLI(t, "run", "--duration", "100ms", "--emulator", "tun", "--loss", "1")
+	if code != 3 || !strings.Contains(errs, "emulator tun unavailable") || !strings.Contains(errs, "--emulator netstack") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// TestRunOnEmulatedLinks runs a short loss and delay sweep in-process on each
+// backend that works here, then checks the JSON and that no goroutine of the
+// link, its stacks or its server outlives the run.
+func TestRunOnEmulatedLinks(t *testing.T) {
+	backends := []string{link.Netstack}
+	if link.TunAvailable() == nil {
+		backends = append(backends, link.Tun)
+	}
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			code, out, errs := runCLI(t, "run", "--emulator", backend, "--loss", "0,2%", "--delay", "1ms",
+				"--duration", "300ms", "--bitrate", "20M", "--settle", "50ms", "-o", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var doc struct {
+				Sweep   bool `json:"sweep"`
+				Results []struct {
+					Proto      string `json:"proto"`
+					Test       string `json:"test"`
+					Cell       string `json:"cell"`
+					LostFrames uint64 `json:"lost_frames"`
+					Link       *struct {
+						Emulator string  `json:"emulator"`
+						Loss     float64 `json:"loss"`
+						Up       struct {
+							DroppedUDP uint64 `json:"dropped_udp"`
+						} `json:"client_to_server"`
+					} `json:"link"`
+				} `json:"results"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if !doc.Sweep || len(doc.Results) != 8 {
+				t.Fatalf("%d results, want 2 cells x 4", len(doc.Results))
+			}
+			for _, r := range doc.Results {
+				if r.Link == nil || r.Link.Emulator != backend {
+					t.Fatalf("%s %s: link %+v", r.Proto, r.Test, r.Link)
+				}
+				if r.Proto == "udp" && r.Test == "throughput" && r.LostFrames != r.Link.Up.DroppedUDP {
+					t.Errorf("cell %q: UDP lost %d, link dropped %d", r.Cell, r.LostFrames, r.Link.Up.DroppedUDP)
+				}
+			}
+		})
+	}
+}
+
+// netNamespaces returns the network namespaces (by /proc link text, e.g.
+// "net:[4026532301]") that the threads of process pid are in.
+func netNamespaces(pid int) map[string]bool {
+	out := map[string]bool{}
+	tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "ns", "net"))
+	for _, f := range tasks {
+		if s, err := os.Readlink(f); err == nil {
+			out[s] = true
+		}
+	}
+	return out
+}
+
+// anyProcessIn reports whether any thread on the machine is in one of ns.
+func anyProcessIn(ns map[string]bool) bool {
+	files, _ := filepath.Glob("/proc/[0-9]*/task/*/ns/net")
+	for _, f := range files {
+		if s, err := os.Readlink(f); err == nil && ns[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// TestInterruptRemovesLinks: Ctrl-C in the middle of a tun run exits 3 with
+// "interrupted" and leaves no namespace (hence no TUN device) behind.
+func TestInterruptRemovesLinks(t *testing.T) {
+	if err := link.TunAvailable(); err != nil {
+		t.Skipf("needs the tun backend: %v", err)
+	}
+	host, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Skip(err)
+	}
+	cmd := netduelCmd("run", "--emulator", "tun", "--loss", "1%", "--delay", "5ms", "--duration", "10s", "-q", "-o", "json")
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the child's threads have entered its namespaces.
+	var seen map[string]bool
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		seen = netNamespaces(cmd.Process.Pid)
+		delete(seen, host)
+		if len(seen) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 10 s after Ctrl-C")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q; want 3 and 'interrupted'", code, errb.String())
+	}
+	if len(seen) == 0 {
+		t.Fatal("never saw the child in a namespace of its own")
+	}
+	if anyProcessIn(seen) {
+		t.Errorf("a process is still in the run's namespaces %v", seen)
+	}
+}
