@@ -60,6 +60,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			runCommand(),
 			serveCommand(),
+			emulateCommand(),
 			portCommand(),
 			reportCommand(),
 			versionCommand(),
@@ -80,7 +81,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	// `netduel` with no command runs `run` with its defaults.
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Len() > 0 {
-			return usageErrorf("unknown command %q: use one of run, serve, port, report, version (see 'netduel --help')", c.Args().First())
+			return usageErrorf("unknown command %q: use one of run, serve, emulate, port, report, version (see 'netduel --help')", c.Args().First())
 		}
 		return runAction(c)
 	}

@@ -1,0 +1,167 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
+)
+
+func emulateCommand() *cli.Command {
+	flags := append([]cli.Flag{
+		&cli.StringFlag{Name: "peer", Usage: "shell `CMD` to run on the server side of the link (sh -c), e.g. 'iperf3 -s'; stopped when CMD ends"},
+		&cli.DurationFlag{Name: "peer-wait", Value: 200 * time.Millisecond, Usage: "how long to give the peer to start before CMD starts"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no link summary on stderr at the end"},
+	}, linkFlags()...)
+	return &cli.Command{
+		Name:  "emulate",
+		Usage: "run any program across the emulated link (tun backend: root, Linux)",
+		UsageText: "netduel emulate [link flags] [--peer 'CMD'] -- CMD [ARGS...]\n\n" +
+			"CMD runs in the client's network namespace (198.18.0.1), the peer in the server's (198.18.0.2);\n" +
+			"each finds the other's address in $NETDUEL_PEER. Exit status is CMD's. For example:\n" +
+			"  netduel emulate --profile lte --peer 'iperf3 -s -1' -- sh -c 'sleep 0.5; iperf3 -c $NETDUEL_PEER'\n" +
+			"  netduel emulate --delay 50ms --loss 2% -- ping -c 5 198.18.0.2",
+		Flags:  flags,
+		Action: emulateAction,
+	}
+}
+
+func emulateAction(c *cli.Context) error {
+	if c.Args().Len() == 0 {
+		return usageErrorf("emulate needs a command: netduel emulate [link flags] -- CMD [ARGS...]")
+	}
+	argv := c.Args().Slice()
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return usageErrorf("emulate: command %q not found: give a program on PATH or a path to one", argv[0])
+	}
+	if e := c.String("emulator"); e != link.Auto && e != link.Tun {
+		return usageErrorf("--emulator %s: emulate runs programs in network namespaces, which only the tun backend has; drop --emulator", e)
+	}
+	cfg := impair.Config{}
+	if anyLinkFlag(c) {
+		ls, err := parseLink(c, false)
+		if err != nil {
+			return err
+		}
+		if len(ls.cells) != 1 {
+			return usageErrorf("emulate takes one link: give --loss and --delay single values, not comma lists")
+		}
+		cfg = ls.cells[0].cfg
+	}
+	if err := link.TunAvailable(); err != nil {
+		return runtimeErrorf("emulate needs the tun backend: %v (run as root on Linux; 'netduel run --emulator netstack' needs no privileges but cannot run other programs)", err)
+	}
+	l, err := link.Open(link.Tun, cfg, c.String("cc"))
+	if err != nil {
+		return runtimeErrorf("%v", err)
+	}
+	defer l.Close()
+	// The peer's output and ours share stderr: serialise the writes (and keep
+	// exec from reading straight into a buffer we also write).
+	stderr := &lockedWriter{w: c.App.ErrWriter}
+
+	// Ctrl-C reaches CMD from the terminal; a SIGTERM sent to us is passed on.
+	// Either way we stay to stop the peer and remove the link.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	var peer *exec.Cmd
+	if p := c.String("peer"); p != "" {
+		peer = exec.Command("sh", "-c", p)
+		peer.Env = append(os.Environ(), "NETDUEL_PEER="+link.ClientSide.Addr())
+		peer.Stdout, peer.Stderr = stderr, stderr
+		peer.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stopped as a group, with its children
+		if err := l.Start(link.ServerSide, peer); err != nil {
+			return runtimeErrorf("starting the peer: %v", err)
+		}
+		defer stopGroup(peer)
+		time.Sleep(c.Duration("peer-wait"))
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "NETDUEL_PEER="+link.ServerSide.Addr())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, stderr
+	if f, ok := c.App.ErrWriter.(*os.File); ok {
+		cmd.Stderr = f // a terminal stays a terminal for CMD
+	}
+	if err := l.Start(link.ClientSide, cmd); err != nil {
+		return runtimeErrorf("starting %s: %v", argv[0], err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var werr error
+wait:
+	for {
+		select {
+		case werr = <-done:
+			break wait
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s)
+		}
+	}
+	if !c.Bool("quiet") {
+		up, down := l.Counters()
+		what := cfg.Netem()
+		if what == "" {
+			what = "no impairment"
+		}
+		fmt.Fprintf(stderr, "netduel emulate: tun link (%s)\n  client→server: %s\n  server→client: %s\n", what, countersLine(up), countersLine(down))
+	}
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(werr, &ee):
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+	case werr != nil:
+		return runtimeErrorf("%s: %v", argv[0], werr)
+	}
+	if code != 0 {
+		return &exitErr{code: code}
+	}
+	return nil
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func countersLine(c impair.Counters) string {
+	return fmt.Sprintf("%d packets, %d forwarded, %d dropped, %d queue drops, %d duplicated, %d corrupted, %d reordered",
+		c.Packets, c.Forwarded, c.Dropped, c.QueueDrops, c.Duplicated, c.Corrupted, c.Reordered)
+}
+
+// stopGroup ends a process group: SIGTERM, then SIGKILL if it lingers.
+func stopGroup(cmd *exec.Cmd) {
+	pgid := -cmd.Process.Pid
+	_ = syscall.Kill(pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		_ = syscall.Kill(pgid, syscall.SIGKILL)
+		<-done
+	}
+}
