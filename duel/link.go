@@ -29,6 +29,7 @@ func stackCounters(after, before link.EndStats) *StackCounters {
 	return &StackCounters{
 		UDPChecksumErrors: sub(after.UDPChecksumErrors, before.UDPChecksumErrors),
 		TCPRetransmits:    sub(after.TCPRetransmits, before.TCPRetransmits),
+		DeviceDrops:       sub(after.DeviceDrops, before.DeviceDrops),
 	}
 }
 

@@ -38,6 +38,11 @@ type StackCounters struct {
 	// TCPRetransmits: TCP segments the stack resent, all its connections
 	// (the control connection included).
 	TCPRetransmits uint64 `json:"tcp_retransmits"`
+	// DeviceDrops: packets the end's kernel dropped at the link's device, its
+	// queue full because the forwarder lagged (tun); they never reached the
+	// link and are not in its counters. A UDP sender outrunning the forwarder
+	// loses datagrams here.
+	DeviceDrops uint64 `json:"device_drops"`
 }
 
 // LinkCounters are what the link did to packets in one direction.

@@ -18,13 +18,14 @@ type TUN struct {
 	Name  string
 	Local netip.Addr
 	Peer  netip.Addr
+	ns    *Namespace
 }
 
 // OpenTUN creates a TUN device named name inside ns (nil: this namespace), gives
 // it address local with the route to peer through it, sets its MTU and brings it
 // up. The returned file is non-blocking, served by the runtime's poller.
 func OpenTUN(ns *Namespace, name string, local, peer netip.Addr, mtu int) (*TUN, error) {
-	t := &TUN{Name: name, Local: local, Peer: peer}
+	t := &TUN{Name: name, Local: local, Peer: peer, ns: ns}
 	err := ns.Do(func() error {
 		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 		if err != nil {
@@ -89,8 +90,34 @@ func configure(name string, local, peer netip.Addr, mtu int) error {
 			return fmt.Errorf("MTU %d on %s: %w", mtu, name, err)
 		}
 	}
+	// A queue like an Ethernet device's (TUN's default is 500 packets): the
+	// kernel drops what overflows it before the forwarder sees it, counted in
+	// TxDrops.
+	if err := h.LinkSetTxQLen(link, tunTxQueue); err != nil {
+		return fmt.Errorf("queue length on %s: %w", name, err)
+	}
 	if err := h.LinkSetUp(link); err != nil {
 		return fmt.Errorf("bringing %s up: %w", name, err)
 	}
 	return nil
+}
+
+const tunTxQueue = 1000
+
+// TxDrops returns how many packets the kernel dropped on their way out through
+// the device (its queue full: the reader lagged), read via netlink inside its
+// namespace. Those packets never reached the reader.
+func (t *TUN) TxDrops() (uint64, error) {
+	var n uint64
+	err := t.ns.Do(func() error {
+		l, err := netlink.LinkByName(t.Name)
+		if err != nil {
+			return err
+		}
+		if st := l.Attrs().Statistics; st != nil {
+			n = st.TxDropped
+		}
+		return nil
+	})
+	return n, err
 }

@@ -58,6 +58,7 @@ type Link struct {
 
 	up, down *impair.Pipe // client→server, server→client (nil for none)
 	stats    func(stack.Network) EndStats
+	devices  [2]*stack.TUN // tun: the client's and the server's device
 	closers  []func()
 	once     sync.Once
 }

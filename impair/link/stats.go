@@ -18,6 +18,10 @@ type EndStats struct {
 	Known             bool
 	UDPChecksumErrors uint64 // datagrams discarded for a bad checksum
 	TCPRetransmits    uint64 // segments retransmitted (all connections)
+	// DeviceDrops: packets this end's kernel dropped at the link's device
+	// because its queue was full (tun: the forwarder lagged). They never
+	// reached the link, so its counters do not include them.
+	DeviceDrops uint64
 }
 
 // Stats returns the client's and the server's stack counters.
@@ -25,7 +29,15 @@ func (l *Link) Stats() (client, server EndStats) {
 	if l.stats == nil {
 		return EndStats{}, EndStats{}
 	}
-	return l.stats(l.Client), l.stats(l.Server)
+	client, server = l.stats(l.Client), l.stats(l.Server)
+	for i, es := range []*EndStats{&client, &server} {
+		if d := l.devices[i]; d != nil {
+			if n, err := d.TxDrops(); err == nil {
+				es.DeviceDrops = n
+			}
+		}
+	}
+	return client, server
 }
 
 func netstackStats(n stack.Network) EndStats {

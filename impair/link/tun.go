@@ -43,8 +43,18 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 	l.Client = &stack.OS{NS: nsC, Congestion: congestion}
 	l.Server = &stack.OS{NS: nsS, Congestion: congestion}
 
+	// Packet buffers are recycled once written to the other device; the pipe
+	// holds a delayed packet's buffer until then.
+	pool := sync.Pool{New: func() any { b := make([]byte, MTU+64); return &b }}
+	put := func(p []byte) {
+		if cap(p) >= MTU+64 {
+			p = p[:cap(p)]
+			pool.Put(&p)
+		}
+	}
 	// Closers run in reverse: the readers stop (devices closed) before the pipes.
-	l.pipes(func(p []byte) { ts.Write(p) }, func(p []byte) { tc.Write(p) })
+	l.pipes(func(p []byte) { ts.Write(p); put(p) }, func(p []byte) { tc.Write(p); put(p) })
+	l.devices = [2]*stack.TUN{tc, ts}
 	var wg sync.WaitGroup
 	l.closers = append(l.closers, func() {
 		tc.Close() // unblocks the readers
@@ -54,7 +64,8 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 	read := func(dev *stack.TUN, into *impair.Pipe) {
 		defer wg.Done()
 		for {
-			buf := make([]byte, MTU+64)
+			bp := pool.Get().(*[]byte)
+			buf := *bp
 			n, err := dev.Read(buf)
 			if err != nil {
 				return
