@@ -171,3 +171,40 @@ func TestGoldenSweep(t *testing.T) {
 		})
 	}
 }
+
+// linksFixture is the default run's shape: the fixture's four results on a
+// clean loopback, and again across an emulated lossy link.
+func linksFixture() *duel.Report {
+	rep := fixture()
+	rep.Network = duel.NetworkLinks
+	clean := rep.Results
+	var out []duel.Result
+	for _, r := range clean {
+		r.Cell = "clean (loopback)"
+		r.Link = &duel.LinkInfo{Emulator: "none", TCPStack: "linux", Congestion: "cubic"}
+		out = append(out, r)
+	}
+	for _, r := range clean {
+		r.Cell = "lossy (1% loss, 20ms each way)"
+		r.Error = ""
+		r.Link = &duel.LinkInfo{Emulator: "tun", TCPStack: "linux", Congestion: "cubic", Loss: 1, LossModel: "random 1%",
+			DelayMs: 20, Netem: "delay 20ms loss random 1%",
+			Up:          duel.LinkCounters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190},
+			Down:        duel.LinkCounters{Packets: 900, Forwarded: 891, Dropped: 9},
+			ClientStack: &duel.StackCounters{TCPRetransmits: 18, DeviceDrops: 4},
+			ServerStack: &duel.StackCounters{UDPChecksumErrors: 1}}
+		out = append(out, r)
+	}
+	rep.Results = out
+	return rep
+}
+
+func TestGoldenLinks(t *testing.T) {
+	for _, format := range []string{"table", "markdown"} {
+		var out, side bytes.Buffer
+		if err := Render(&out, &side, format, linksFixture(), Extras{}, Style{}); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "links."+format, out.Bytes())
+	}
+}

@@ -288,6 +288,7 @@ func portWarnings(w io.Writer, rs []port.Result, st Style) error {
 	}
 	for _, g := range groups {
 		slices.Sort(g.ports)
+		slices.Sort(g.protos) // tcp before udp
 		where := port.FormatPorts(g.ports) + "/" + strings.Join(g.protos, ",")
 		if st.Markdown {
 			fmt.Fprintf(w, "- **%s** (%s): %s. %s\n", g.wn.Code, where, g.wn.Message, upperFirst(g.wn.Advice)+".")

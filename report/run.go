@@ -140,7 +140,11 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 			suffix = " · " + labels[i]
 		}
 		header = append(header, "TCP"+suffix, "UDP"+suffix)
-		perCell = append(perCell, rowsFor(pair))
+		rows := rowsFor(pair)
+		if rep.Network == duel.NetworkLinks {
+			rows = append(rows, linkRows(pair)...)
+		}
+		perCell = append(perCell, rows)
 	}
 	t := st.newTable(w, header...)
 	for i := range perCell[0] {
@@ -308,6 +312,36 @@ func latencyRows(p [2]*duel.Result) []row {
 		rtt("RTT max", func(s rttSummary) float64 { return s.max }),
 		rtt("RTT mean", func(s rttSummary) float64 { return s.mean }),
 		each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) })),
+	}
+}
+
+// linkRows say what the emulated link did to each test's packets: the link's
+// own drops each way, and what the ends' kernels dropped before the link (the
+// device queue full) or after it (a bad checksum).
+func linkRows(p [2]*duel.Result) []row {
+	emulated := func(f func(r *duel.Result) string) func(r *duel.Result) cell {
+		return func(r *duel.Result) cell {
+			if r.Link == nil || r.Link.Emulator == "none" {
+				return txt(na + " (no emulated link)")
+			}
+			return txt(f(r))
+		}
+	}
+	stacks := func(f func(c *duel.StackCounters) uint64) func(r *duel.Result) string {
+		return func(r *duel.Result) string {
+			if r.Link.ClientStack == nil || r.Link.ServerStack == nil {
+				return na
+			}
+			return Count(f(r.Link.ClientStack)) + " / " + Count(f(r.Link.ServerStack))
+		}
+	}
+	return []row{
+		each("link drops → / ←", noCompare, p, emulated(func(r *duel.Result) string {
+			up, down := r.Link.Up, r.Link.Down
+			return Count(up.Dropped+up.QueueDrops) + " / " + Count(down.Dropped+down.QueueDrops)
+		})),
+		each("device drops client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.DeviceDrops }))),
+		each("checksum discards client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPChecksumErrors }))),
 	}
 }
 

@@ -1,0 +1,141 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/netduel/netduel/port"
+)
+
+func portFixture() *PortCheck {
+	race := port.Warning{Code: port.WarnRace, Message: "free now, but another process may bind it between this check and your server's bind", Advice: "bind port 0 and report the port the OS chose"}
+	eph := port.Warning{Code: port.WarnEphemeral, Message: "inside the ephemeral range 32768-60999 (from /proc/sys/net/ipv4/ip_local_port_range)", Advice: "outgoing connections may take it at any time"}
+	wk := port.Warning{Code: port.WarnWellKnown, Message: "a well-known port (http)", Advice: "use a port above 1023 unless you serve it"}
+	tw := port.Warning{Code: port.WarnTimeWait, Message: "TCP connections on this port are in TIME_WAIT", Advice: "a Go server binds anyway (Go sets SO_REUSEADDR)"}
+	me := &port.Owner{PID: 4242, Name: "python3", User: "alice"}
+	rs := []port.Result{
+		{Port: 80, Proto: port.TCP, Family: port.IPv4, Address: "0.0.0.0", State: port.StateInUse, Error: "EADDRINUSE", OwnerNote: port.NoteRunAsRoot, SocketState: "LISTEN", Service: "http", Warnings: []port.Warning{wk}},
+		{Port: 80, Proto: port.TCP, Family: port.IPv6, Address: "::1", State: port.StateUnavailable, Error: "EADDRNOTAVAIL", Service: "http", Warnings: []port.Warning{wk}},
+		{Port: 8080, Proto: port.TCP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateInUse, Error: "EADDRINUSE", Owner: me, SocketState: "LISTEN", Service: "http-alt"},
+		{Port: 8080, Proto: port.UDP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree, Warnings: []port.Warning{race}},
+		{Port: 40000, Proto: port.TCP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree, SocketState: "TIME_WAIT", Warnings: []port.Warning{eph, tw, race}},
+		{Port: 40000, Proto: port.UDP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree, Inferred: true, Warnings: []port.Warning{eph, race}},
+	}
+	return &PortCheck{Schema: port.Schema, Command: "check", Version: "test", AllFree: false, Ports: rs}
+}
+
+func conflictsFixture() *PortConflicts {
+	yes, no := true, false
+	return &PortConflicts{Schema: port.Schema, Command: "conflicts", Version: "test", OS: "linux", Experiments: []port.Experiment{
+		{Name: "tcp_udp_same_port", Title: "TCP and UDP on the same port", Port: 41000, Outcome: port.OutcomeBothBind, Observed: "both bind",
+			Steps:    []port.Step{{Socket: "TCP 127.0.0.1:41000 SO_REUSEADDR, listen", Result: "ok"}, {Socket: "UDP 127.0.0.1:41000", Result: "ok"}},
+			Expected: map[string]string{"linux": "both bind", "darwin": "both bind", "windows": "both bind"}, AsExpected: &yes,
+			Explanation: "TCP and UDP have separate port spaces."},
+		{Name: "tcp_reuseport_split", Title: "two TCP listeners with SO_REUSEPORT", Port: 41001, Outcome: port.OutcomeOneGetsAll, Observed: "both bind; the second socket got all 64 connections",
+			Steps:    []port.Step{{Socket: "TCP 127.0.0.1:41001 SO_REUSEPORT, listen", Result: "ok"}, {Socket: "TCP 127.0.0.1:41001 SO_REUSEPORT, listen", Result: "ok"}},
+			Expected: map[string]string{"linux": "both bind; the kernel spreads connections", "darwin": "both bind; one gets all", "windows": "no SO_REUSEPORT"}, AsExpected: &no,
+			Explanation: "A second socket takes part of the traffic.", Traffic: &port.Traffic{Unit: "connections", Sent: 64, Received: []int{0, 64}}},
+		{Name: "dual_stack_v6only_off", Title: "TCP on 0.0.0.0, then [::] dual-stack", Port: 41002, Outcome: port.OutcomeNotAvail, Observed: "not available on this OS",
+			Steps:    []port.Step{{Socket: "TCP 0.0.0.0:41002", Result: "ok"}},
+			Expected: map[string]string{"linux": "second bind fails: EADDRINUSE"}, Explanation: "Dual-stack sockets take IPv4 too."},
+	}}
+}
+
+func freeFixture() *PortFree {
+	return &PortFree{Schema: port.Schema, Command: "free", Version: "test", Ports: []int{20123, 20124}, Requested: 3,
+		Range: PortRange{1024, 65535}, Excluded: &PortRange{32768, 60999}, Protos: []string{"tcp", "udp"}, Addresses: []string{"0.0.0.0", "::"}}
+}
+
+func TestGoldenPort(t *testing.T) {
+	for _, format := range []string{"table", "markdown", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := RenderPortCheck(&out, format, portFixture(), Style{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "port_check."+format, out.Bytes())
+			out.Reset()
+			if err := RenderPortFree(&out, format, freeFixture()); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "port_free."+format, out.Bytes())
+			out.Reset()
+			if err := RenderPortConflicts(&out, format, conflictsFixture(), Style{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "port_conflicts."+format, out.Bytes())
+		})
+	}
+	var out bytes.Buffer
+	if err := HeldPortTable(&out, 41000, conflictsFixture().Experiments[:1], Style{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "port_held.table", out.Bytes())
+}
+
+// TestPortColor: colour only when asked, and never in Markdown.
+func TestPortColor(t *testing.T) {
+	var plain, colour, md bytes.Buffer
+	_ = RenderPortCheck(&plain, "table", portFixture(), Style{})
+	_ = RenderPortCheck(&colour, "table", portFixture(), Style{Color: true})
+	_ = RenderPortCheck(&md, "markdown", portFixture(), Style{Color: true})
+	if strings.Contains(plain.String(), "\x1b[") || strings.Contains(md.String(), "\x1b[") || !strings.Contains(colour.String(), "\x1b[") {
+		t.Error("colour escapes where they should not be, or missing where asked for")
+	}
+}
+
+// TestPortJSONAndNDJSON: the documents carry the schema, and every NDJSON line
+// is a JSON object with an event.
+func TestPortJSONAndNDJSON(t *testing.T) {
+	render := map[string]func(f string, w *bytes.Buffer) error{
+		"check":     func(f string, w *bytes.Buffer) error { return RenderPortCheck(w, f, portFixture(), Style{}) },
+		"free":      func(f string, w *bytes.Buffer) error { return RenderPortFree(w, f, freeFixture()) },
+		"conflicts": func(f string, w *bytes.Buffer) error { return RenderPortConflicts(w, f, conflictsFixture(), Style{}) },
+	}
+	for name, r := range render {
+		var out bytes.Buffer
+		if err := r("json", &out); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc["schema"] != port.Schema || doc["command"] != name {
+			t.Errorf("%s json: %v %v", name, err, doc["schema"])
+		}
+		out.Reset()
+		if err := r("ndjson", &out); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		for i, line := range lines {
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(line), &ev); err != nil || ev["event"] == nil {
+				t.Errorf("%s ndjson line %d: %v %q", name, i, err, line)
+			}
+		}
+		if !strings.Contains(lines[0], `"event":"start"`) || !strings.Contains(lines[len(lines)-1], `"event":"end"`) {
+			t.Errorf("%s ndjson: no start or end event", name)
+		}
+	}
+}
+
+// TestPortCheckManyPorts: a large check lists only the ports not free.
+func TestPortCheckManyPorts(t *testing.T) {
+	doc := &PortCheck{Schema: port.Schema, Command: "check"}
+	for p := 9000; p < 9100; p++ {
+		r := port.Result{Port: p, Proto: port.TCP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree}
+		if p == 9050 {
+			r.State, r.Error = port.StateInUse, "EADDRINUSE"
+		}
+		doc.Ports = append(doc.Ports, r)
+	}
+	var out bytes.Buffer
+	if err := RenderPortCheck(&out, "table", doc, Style{}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	if strings.Count(s, "127.0.0.1") != 1 || !strings.Contains(s, "99 ports free; not free: 9050 (only those are listed above)") {
+		t.Errorf("got:\n%s", s)
+	}
+}
