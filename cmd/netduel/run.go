@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -44,6 +45,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tolerance", Value: "10%", Usage: "relative change a metric may get worse by before --baseline fails, in `PERCENT`"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of netduel itself (client and embedded server) to `FILE`, for 'go tool pprof'"},
 	}, linkFlags()...)
 }
 
@@ -259,6 +261,19 @@ func checkSize(size int, proto string) error {
 // udpMaxFrame is the largest UDP payload over IPv4.
 const udpMaxFrame = 65507
 
+// startCPUProfile starts Go's CPU profiler writing to file.
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, usageErrorf("--cpuprofile %s: %v", file, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, runtimeErrorf("--cpuprofile: %v", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
@@ -268,6 +283,13 @@ func runAction(c *cli.Context) error {
 	o, err := parseRunOptions(c)
 	if err != nil {
 		return err
+	}
+	if f := c.String("cpuprofile"); f != "" {
+		stopProfile, err := startCPUProfile(f)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
