@@ -13,12 +13,16 @@ import (
 // Assertion is a pass/fail rule on a result field:
 // PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. "udp.throughput.lost_pct < 1".
 type Assertion struct {
-	Expr   string  // as written
-	Proto  string  // "tcp" or "udp"
-	Test   string  // "throughput" or "latency"
-	Field  string  // JSON path inside the result, e.g. "rtt_us.p99"
-	Op     string  // < <= > >= == !=
-	Value  float64 // in the field's own unit
+	Expr  string  // as written
+	Proto string  // "tcp" or "udp"
+	Test  string  // "throughput" or "latency"
+	Field string  // JSON path inside the result, e.g. "rtt_us.p99"
+	Op    string  // < <= > >= == !=
+	Value float64 // in the field's own unit
+	// Cell, if set, limits the assertion to the cells (links) whose label
+	// contains it, case-insensitively ("… @ lossy"); otherwise it applies to
+	// every cell.
+	Cell   string
 	field  field
 	suffix string
 }
@@ -30,6 +34,12 @@ var ops = []string{"<=", ">=", "==", "!=", "<", ">"}
 func ParseAssertion(expr string) (Assertion, error) {
 	a := Assertion{Expr: expr}
 	s := strings.TrimSpace(expr)
+	if rule, cell, ok := strings.Cut(s, "@"); ok {
+		s, a.Cell = strings.TrimSpace(rule), strings.TrimSpace(cell)
+		if a.Cell == "" {
+			return a, fmt.Errorf("--assert %q: nothing after @: name a cell (link), e.g. '... @ loss 1%%, delay 20ms', or drop the @", expr)
+		}
+	}
 	opAt, op := -1, ""
 	for i := 0; i < len(s) && opAt < 0; i++ {
 		for _, o := range ops {
@@ -137,14 +147,25 @@ func Evaluate(as []Assertion, results []duel.Result) []Check {
 			if r.Proto != a.Proto || r.Test != a.Test {
 				continue
 			}
+			if a.Cell != "" && !strings.Contains(strings.ToLower(r.Cell), strings.ToLower(a.Cell)) {
+				continue
+			}
 			matched = true
 			v, ok := a.field.get(r)
-			c := Check{Assertion: a.Expr, Result: r.Proto + " " + r.Test, Actual: v, Present: ok}
+			name := r.Proto + " " + r.Test
+			if r.Cell != "" {
+				name += " · " + r.Cell
+			}
+			c := Check{Assertion: a.Expr, Result: name, Actual: v, Present: ok}
 			c.Pass = ok && r.Error == "" && compare(v, a.Op, a.Value)
 			out = append(out, c)
 		}
 		if !matched {
-			out = append(out, Check{Assertion: a.Expr, Result: a.Proto + " " + a.Test + " (not run)"})
+			name := a.Proto + " " + a.Test
+			if a.Cell != "" {
+				name += " @ " + a.Cell
+			}
+			out = append(out, Check{Assertion: a.Expr, Result: name + " (not run)"})
 		}
 	}
 	return out

@@ -99,3 +99,42 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("Failed = %d, want 3", Failed(checks))
 	}
 }
+
+// TestEvaluateCells: in a sweep an assertion applies to every cell unless it
+// names one after @ (a case-insensitive part of the cell's label).
+func TestEvaluateCells(t *testing.T) {
+	results := []duel.Result{
+		{Proto: "udp", Test: "throughput", LostPct: 0, Cell: "loss 0%, delay 0s"},
+		{Proto: "udp", Test: "throughput", LostPct: 1.1, Cell: "loss 1%, delay 0s"},
+		{Proto: "udp", Test: "throughput", LostPct: 5.2, Cell: "loss 5%, delay 0s"},
+	}
+	for _, tc := range []struct {
+		expr    string
+		results []string // the checks' result names
+		pass    []bool
+	}{
+		{"udp.throughput.lost_pct < 2", []string{
+			"udp throughput · loss 0%, delay 0s", "udp throughput · loss 1%, delay 0s", "udp throughput · loss 5%, delay 0s"},
+			[]bool{true, true, false}},
+		{"udp.throughput.lost_pct < 2 @ loss 1%", []string{"udp throughput · loss 1%, delay 0s"}, []bool{true}},
+		{"udp.throughput.lost_pct<2@LOSS 5", []string{"udp throughput · loss 5%, delay 0s"}, []bool{false}},
+		{"udp.throughput.lost_pct < 2 @ loss 9%", []string{"udp throughput @ loss 9% (not run)"}, []bool{false}},
+	} {
+		a, err := ParseAssertion(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checks := Evaluate([]Assertion{a}, results)
+		if len(checks) != len(tc.results) {
+			t.Fatalf("%s: %d checks %+v", tc.expr, len(checks), checks)
+		}
+		for i, c := range checks {
+			if c.Result != tc.results[i] || c.Pass != tc.pass[i] {
+				t.Errorf("%s: check %d = %q pass %v; want %q pass %v", tc.expr, i, c.Result, c.Pass, tc.results[i], tc.pass[i])
+			}
+		}
+	}
+	if _, err := ParseAssertion("udp.throughput.lost_pct < 2 @ "); err == nil || !strings.Contains(err.Error(), "nothing after @") {
+		t.Errorf("empty cell: %v", err)
+	}
+}

@@ -39,7 +39,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
-		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
+		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT] [@ CELL], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
 		&cli.StringFlag{Name: "plot", Usage: "draw goodput over time and the round-trip CDF per protocol into `FILE` (.svg, .png or .html); records intervals if --interval is unset"},
 		&cli.StringFlag{Name: "baseline", Usage: "compare with a saved 'netduel run -o json' `FILE`: old, new and change per metric; exit 1 when one got worse by more than --tolerance"},
 		&cli.StringFlag{Name: "tolerance", Value: "10%", Usage: "relative change a metric may get worse by before --baseline fails, in `PERCENT`"},
