@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -39,6 +40,9 @@ func Plot(path string, rep *duel.Report) error {
 		plots = append(plots, p)
 	}
 	if p := cdfPlot(rep); p != nil {
+		plots = append(plots, p)
+	}
+	if p := sweepPlot(rep); p != nil {
 		plots = append(plots, p)
 	}
 	if len(plots) == 0 {
@@ -122,12 +126,86 @@ func goodputPlot(rep *duel.Report) *plot.Plot {
 	p.Y.Label.Text = "goodput (" + unit + ")"
 	p.Y.Min = 0
 	p.Add(plotter.NewGrid())
+	cells := cellIndex(rep)
 	for _, r := range rs {
 		pts := make(plotter.XYs, 0, len(r.Intervals))
 		for _, iv := range r.Intervals {
 			pts = append(pts, plotter.XY{X: (iv.StartS + iv.EndS) / 2, Y: finite(iv.GoodputBps) / div})
 		}
-		addLine(p, pts, r.Proto)
+		addLine(p, pts, r, cells)
+	}
+	return p
+}
+
+// cellIndex numbers the report's cells (links) in order, for line styles; nil
+// when there is only one.
+func cellIndex(rep *duel.Report) map[string]int {
+	order := cellOrder(rep)
+	if len(order) < 2 {
+		return nil
+	}
+	m := make(map[string]int, len(order))
+	for i, c := range order {
+		m[c] = i
+	}
+	return m
+}
+
+// sweepPlot draws, for a loss sweep, goodput against loss: one line per
+// protocol and delay (log scale: TCP's goodput falls by orders of magnitude).
+func sweepPlot(rep *duel.Report) *plot.Plot {
+	if !rep.Sweep {
+		return nil
+	}
+	type key struct {
+		proto string
+		delay float64
+	}
+	lines := map[key]plotter.XYs{}
+	var keys []key
+	losses := map[float64]bool{}
+	peak := 0.0
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Test != duel.TestThroughput || r.Link == nil || r.GoodputBps <= 0 {
+			continue
+		}
+		k := key{r.Proto, r.Link.DelayMs}
+		if _, ok := lines[k]; !ok {
+			keys = append(keys, k)
+		}
+		lines[k] = append(lines[k], plotter.XY{X: r.Link.Loss, Y: r.GoodputBps})
+		losses[r.Link.Loss] = true
+		peak = max(peak, r.GoodputBps)
+	}
+	if len(losses) < 2 {
+		return nil
+	}
+	div, unit := rateScale(peak)
+	p := plot.New()
+	p.Title.Text = "Goodput against loss"
+	p.X.Label.Text = "loss per direction (%)"
+	p.Y.Label.Text = "goodput (" + unit + ", log scale)"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Add(plotter.NewGrid())
+	delays := map[float64]int{}
+	for _, k := range keys {
+		if _, ok := delays[k.delay]; !ok {
+			delays[k.delay] = len(delays)
+		}
+	}
+	for _, k := range keys {
+		pts := lines[k]
+		sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+		for i := range pts {
+			pts[i].Y /= div
+		}
+		label := strings.ToUpper(k.proto)
+		if len(delays) > 1 {
+			label += fmt.Sprintf(", delay %gms", k.delay)
+		}
+		styleLine(p, pts, k.proto, delays[k.delay], label)
 	}
 	return p
 }
@@ -162,19 +240,34 @@ func cdfPlot(rep *duel.Report) *plot.Plot {
 		for _, c := range cdf {
 			pts = append(pts, plotter.XY{X: max(finite(c.US), 1), Y: finite(c.Fraction)})
 		}
-		addLine(p, pts, r.Proto)
+		addLine(p, pts, r, cellIndex(rep))
 	}
+	p.Legend.Top = false // a CDF's lower right is empty
 	return p
 }
 
-func addLine(p *plot.Plot, pts plotter.XYs, proto string) {
+// addLine draws one result's line: the protocol's colour, and with several
+// cells a dash pattern per cell and the cell in the legend.
+func addLine(p *plot.Plot, pts plotter.XYs, r *duel.Result, cells map[string]int) {
+	label := strings.ToUpper(r.Proto)
+	if cells != nil && r.Cell != "" {
+		label += " · " + r.Cell
+	}
+	styleLine(p, pts, r.Proto, cells[r.Cell], label)
+}
+
+// dashes are the line patterns told apart by cell or delay.
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
+
+func styleLine(p *plot.Plot, pts plotter.XYs, proto string, style int, label string) {
 	l, err := plotter.NewLine(pts)
 	if err != nil {
 		return
 	}
 	l.Color = protoColor[proto]
 	l.Width = vg.Points(1.5)
+	l.Dashes = dashes[style%len(dashes)]
 	p.Add(l)
-	p.Legend.Add(strings.ToUpper(proto), l)
+	p.Legend.Add(label, l)
 	p.Legend.Top = true
 }

@@ -49,3 +49,30 @@ func TestPlotErrors(t *testing.T) {
 		t.Errorf("err = %v, want 'nothing to plot'", err)
 	}
 }
+
+// TestPlotSweep: a loss sweep gets goodput against loss, a line per protocol
+// and delay; the links of a multi-cell run are told apart in the legend.
+func TestPlotSweep(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sweep.svg")
+	if err := Plot(path, sweepFixture()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{"Goodput against loss", "TCP, delay 20ms", "UDP, delay 0ms", "cumulative distribution"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("sweep plot lacks %q", want)
+		}
+	}
+	if os.Getenv("NETDUEL_PLOT_DIR") != "" { // to look at it: NETDUEL_PLOT_DIR=/tmp go test ./report -run PlotSweep
+		Plot(filepath.Join(os.Getenv("NETDUEL_PLOT_DIR"), "sweep.png"), sweepFixture())
+		Plot(filepath.Join(os.Getenv("NETDUEL_PLOT_DIR"), "links.png"), linksFixture())
+	}
+	if err := Plot(filepath.Join(dir, "links.svg"), linksFixture()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "links.svg"))
+	if !strings.Contains(string(b), "UDP · lossy (1% loss, 20ms each way)") {
+		t.Error("a two-link plot does not name the links")
+	}
+}
