@@ -60,12 +60,13 @@ func linkInfo(l *link.Link) LinkInfo {
 
 // RunOnLink starts a server inside the link, runs the plan from the client side
 // of it, and returns the results, each with the link's description and what it
-// did to that test's packets. The client's settle time grows with the link's
-// delay so that frames still in flight are not counted lost.
-func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cell string) ([]Result, error) {
+// did to that test's packets, and the address the server used (TCP and UDP on
+// the same port). The client's settle time grows with the link's delay so that
+// frames still in flight are not counted lost.
+func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cell string) ([]Result, string, error) {
 	srv, err := NewServer(ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0"})
 	if err != nil {
-		return nil, fmt.Errorf("starting the server inside the %s link: %w", l.Backend, err)
+		return nil, "", fmt.Errorf("starting the server inside the %s link: %w", l.Backend, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
@@ -90,5 +91,6 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		r.Link = &li
 		r.Cell = cell
 	}
-	return c.Run(ctx, plan)
+	rs, err := c.Run(ctx, plan)
+	return rs, c.Server, err
 }

@@ -30,7 +30,7 @@ func TestRunOnLossyLink(t *testing.T) {
 				{Proto: ProtoTCP, Test: TestThroughput, Duration: 1500 * time.Millisecond, Size: 64 << 10},
 				{Proto: ProtoUDP, Test: TestThroughput, Duration: time.Second, Size: 1200, Bitrate: 20e6},
 			}
-			res, err := RunOnLink(context.Background(), l, Client{Settle: 100 * time.Millisecond}, plan, "lossy")
+			res, _, err := RunOnLink(context.Background(), l, Client{Settle: 100 * time.Millisecond}, plan, "lossy")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package duel
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -10,18 +11,34 @@ type SearchTrial struct {
 	BitrateBps float64 `json:"bitrate_bps"` // offered rate asked for; 0 = unpaced
 	OfferedBps float64 `json:"offered_bps"` // what the sender achieved
 	LostPct    float64 `json:"lost_pct"`
-	Pass       bool    `json:"pass"` // loss at or below the limit
+	Frames     uint64  `json:"frames"` // frames sent
+	Pass       bool    `json:"pass"`   // loss at or below the limit, over at least min_frames frames
 }
 
 // RateSearch records how a UDP throughput test's bit rate was found.
 type RateSearch struct {
-	MaxLossPct float64       `json:"max_loss_pct"`
-	Trials     []SearchTrial `json:"trials"`
+	MaxLossPct float64 `json:"max_loss_pct"`
+	// MinFrames is how many frames a trial must send for its loss to say
+	// anything about the limit: one lost frame in fewer would already exceed
+	// it (1000 frames for 0.1%). A trial with fewer does not pass, however
+	// little it lost.
+	MinFrames uint64        `json:"min_frames"`
+	Trials    []SearchTrial `json:"trials"`
 	// Found says whether the final, full-length test kept within the limit.
 	// When it is false, the result is the last attempt's (the lowest rate
 	// tried), whose loss is above max_loss_pct: no rate met the limit for the
 	// whole duration.
 	Found bool `json:"found"`
+}
+
+// minFrames is the smallest trial that can show a loss of at most maxLossPct:
+// 100/maxLossPct frames (one lost frame is then exactly the limit), at least
+// 100 and at most a million.
+func minFrames(maxLossPct float64) uint64 {
+	if maxLossPct <= 0 {
+		return 100
+	}
+	return uint64(min(1e6, max(100, math.Ceil(100/maxLossPct))))
 }
 
 // finalAttempts bounds the full-length tests at the end of a search.
@@ -41,7 +58,7 @@ const searchSteps = 8
 // more than allowed.
 func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct float64) (Result, error) {
 	trialDur := max(spec.Duration/5, 500*time.Millisecond)
-	search := &RateSearch{MaxLossPct: maxLossPct}
+	search := &RateSearch{MaxLossPct: maxLossPct, MinFrames: minFrames(maxLossPct)}
 	trial := func(rate float64) (Result, error) {
 		s := spec
 		s.Duration, s.Bitrate, s.Interval = trialDur, rate, 0
@@ -49,7 +66,8 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		if err != nil {
 			return r, err
 		}
-		t := SearchTrial{BitrateBps: rate, LostPct: r.LostPct, Pass: r.Error == "" && r.LostPct <= maxLossPct}
+		t := SearchTrial{BitrateBps: rate, LostPct: r.LostPct, Frames: r.SentFrames,
+			Pass: r.Error == "" && r.LostPct <= maxLossPct && r.SentFrames >= search.MinFrames}
 		if r.OfferedBps != nil {
 			t.OfferedBps = *r.OfferedBps
 		}
@@ -76,7 +94,8 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		if err != nil {
 			return r, err
 		}
-		t := SearchTrial{BitrateBps: final.Bitrate, LostPct: r.LostPct, Pass: r.Error == "" && r.LostPct <= maxLossPct}
+		t := SearchTrial{BitrateBps: final.Bitrate, LostPct: r.LostPct, Frames: r.SentFrames,
+			Pass: r.Error == "" && r.LostPct <= maxLossPct && r.SentFrames >= search.MinFrames}
 		if r.OfferedBps != nil {
 			t.OfferedBps = *r.OfferedBps
 		}

@@ -3,6 +3,7 @@ package duel
 import (
 	"time"
 
+	"github.com/netduel/netduel/port"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -22,6 +23,15 @@ type Report struct {
 	Network  string    `json:"network"`         // the Network the client used, e.g. "os"
 	Sweep    bool      `json:"sweep,omitempty"` // results form a loss × delay grid of cells
 	Results  []Result  `json:"results"`
+	// PortConflicts: for an embedded server on loopback, what TCP and UDP
+	// sharing its port number means for other binds, tried after the run.
+	PortConflicts *PortConflicts `json:"port_conflicts,omitempty"`
+}
+
+// PortConflicts are the port experiments run on the server's port.
+type PortConflicts struct {
+	Port        int               `json:"port"`
+	Experiments []port.Experiment `json:"experiments"`
 }
 
 // Result is one test's outcome, with both ends' views merged. A failed test is

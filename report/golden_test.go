@@ -196,6 +196,7 @@ func linksFixture() *duel.Report {
 		out = append(out, r)
 	}
 	rep.Results = out
+	rep.PortConflicts = &duel.PortConflicts{Port: 41000, Experiments: conflictsFixture().Experiments[:1]}
 	return rep
 }
 

@@ -81,7 +81,17 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 		}
 	}
 	linkLines(w, rep, cells, st)
-	return lifecycleTable(w, rep, st)
+	if err := lifecycleTable(w, rep, st); err != nil {
+		return err
+	}
+	if pc := rep.PortConflicts; pc != nil && len(pc.Experiments) > 0 {
+		fmt.Fprintln(w)
+		if err := HeldPortTable(w, pc.Port, pc.Experiments, st); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }
 
 // cellOrder lists the results' cells in order of first appearance.
@@ -172,8 +182,8 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 						strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
 				} else {
 					fmt.Fprintf(w, "%s%s --bitrate max: %s\n", strings.ToUpper(r.Proto), where, st.bad(fmt.Sprintf(
-						"no rate kept loss <= %g%% for the whole test; the last, at %s, lost %.3g%% (%d trials)",
-						r.Search.MaxLossPct, searchFound(r), r.LostPct, len(r.Search.Trials))))
+						"no rate kept loss <= %g%% over a whole test of at least %d frames; the last, at %s, lost %.3g%% of %d (%d trials; a slow link needs a longer --duration)",
+						r.Search.MaxLossPct, r.Search.MinFrames, searchFound(r), r.LostPct, r.SentFrames, len(r.Search.Trials))))
 				}
 			}
 			if r != nil && r.Error != "" {

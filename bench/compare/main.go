@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command compare puts netduel side by side with iperf3 and sockperf on the
 // loopback (DESIGN §9, issue 6): TCP goodput, UDP goodput with 1472-byte
 // datagrams, and 64-byte round trips over TCP and UDP, interleaved over several

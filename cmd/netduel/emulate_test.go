@@ -66,9 +66,9 @@ func TestEmulate(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	for _, r := range doc.Results {
-		// 5 ms each way: the round trip is at least 10 ms, and the link adds
-		// well under a millisecond on top.
-		if r.RTT.P50 < 10000 || r.RTT.P50 > 11500 {
+		// 5 ms each way: the round trip is at least 10 ms; on a busy machine
+		// scheduling adds to it, but nowhere near a third delay.
+		if r.RTT.P50 < 10000 || r.RTT.P50 > 15000 {
 			t.Errorf("%s round trip p50 %.0f µs across 5 ms each way", r.Proto, r.RTT.P50)
 		}
 	}

@@ -1,6 +1,256 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
 
-// Placeholder: the port helper replaces this file.
-func portCommand() *cli.Command { return &cli.Command{Name: "port"} }
+	"github.com/urfave/cli/v2"
+
+	"github.com/netduel/netduel/port"
+	"github.com/netduel/netduel/report"
+)
+
+func portCommand() *cli.Command {
+	output := func() cli.Flag {
+		return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"}
+	}
+	noColor := func() cli.Flag {
+		return &cli.BoolFlag{Name: "no-color", Usage: "no colour in tables (also: NO_COLOR set, or output not a terminal)"}
+	}
+	proto := func() cli.Flag {
+		return &cli.StringFlag{Name: "proto", Value: "tcp,udp", Usage: "protocols that must be free, a comma list of tcp, udp"}
+	}
+	return &cli.Command{
+		Name:  "port",
+		Usage: "is a port free, why did a bind fail, and how do binds conflict on this OS",
+		Description: "Every answer comes from real binds (the bind a Go server does), released at once; " +
+			"nothing is sent anywhere but to the loopback.",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "check",
+				Usage:     "try the bind a server would do on each port, protocol and address, and explain each refusal",
+				UsageText: "netduel port check [--proto tcp,udp] [--addr A,...] [-o FORMAT] PORT...   (PORT: 8080, 8080,8443 or 8000-8010)",
+				Description: "Exit status: 0 when every port is free for every protocol and address, 1 when one is not, " +
+					"2 for bad input, 3 when the check itself failed.",
+				Flags: []cli.Flag{
+					proto(),
+					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` to bind, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1)"},
+					output(), noColor(),
+				},
+				Action: portCheckAction,
+			},
+			{
+				Name:      "free",
+				Usage:     "find ports free for every requested protocol at once",
+				UsageText: "netduel port free [--range LO-HI] [--proto tcp,udp] [--count N] [--addr A,...] [-o FORMAT]",
+				Description: "By default searches 1024-65535 without the ephemeral range, from a random place. " +
+					"Exit status 1 when fewer than --count ports were found.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "range", Usage: "search `LO-HI` (default: 1024-65535 without the ephemeral range)"},
+					proto(),
+					&cli.IntFlag{Name: "count", Value: 1, Usage: "how many ports to find (`N`)"},
+					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` that must all be free, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1)"},
+					output(),
+				},
+				Action: portFreeAction,
+			},
+			{
+				Name:      "conflicts",
+				Usage:     "run real bind experiments on this OS and set them next to what Linux, macOS and Windows document",
+				UsageText: "netduel port conflicts [--port P] [-o FORMAT]",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "port", Usage: "run every experiment on port `P` (it must be free; the TIME_WAIT experiments leave it in TIME_WAIT for a minute); default: a fresh free port each"},
+					output(), noColor(),
+				},
+				Action: portConflictsAction,
+			},
+		},
+	}
+}
+
+// portContext is c's context, cancelled by Ctrl-C.
+func portContext(c *cli.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+}
+
+func portStyle(c *cli.Context, format string) report.Style {
+	return report.Style{Color: format == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)}
+}
+
+func parsePortProtos(c *cli.Context) ([]port.Proto, error) {
+	protos, err := port.ParseProtos(c.String("proto"))
+	if err != nil {
+		return nil, usageErrorf("--proto %q: %v", c.String("proto"), err)
+	}
+	return protos, nil
+}
+
+func parsePortAddrs(c *cli.Context) ([]netip.Addr, error) {
+	if !c.IsSet("addr") {
+		return nil, nil
+	}
+	addrs, err := port.ParseAddrs(c.String("addr"))
+	if err != nil {
+		return nil, usageErrorf("--addr: %v", err)
+	}
+	return addrs, nil
+}
+
+func portCheckAction(c *cli.Context) error {
+	format := c.String("output")
+	if err := checkOutput(format, report.Formats...); err != nil {
+		return err
+	}
+	if c.Args().Len() == 0 {
+		return usageErrorf("port check needs a port: e.g. 'netduel port check 8080', '8080,8443' or '8000-8010'")
+	}
+	ports, err := port.ParsePorts(c.Args().Slice()...)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	protos, err := parsePortProtos(c)
+	if err != nil {
+		return err
+	}
+	addrs, err := parsePortAddrs(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := portContext(c)
+	defer stop()
+	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return runtimeErrorf("interrupted")
+		}
+		return runtimeErrorf("port check: %v", err)
+	}
+	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, AllFree: port.AllFree(rs), Ports: rs}
+	if err := report.RenderPortCheck(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
+		return runtimeErrorf("writing the report: %v", err)
+	}
+	if !doc.AllFree {
+		var taken []int
+		for _, r := range rs {
+			if r.State != port.StateFree && (len(taken) == 0 || taken[len(taken)-1] != r.Port) {
+				taken = append(taken, r.Port)
+			}
+		}
+		return failedError("not free: " + port.FormatPorts(taken))
+	}
+	return nil
+}
+
+func portFreeAction(c *cli.Context) error {
+	format := c.String("output")
+	if err := checkOutput(format, report.Formats...); err != nil {
+		return err
+	}
+	if c.Args().Len() > 0 {
+		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", c.Args().First())
+	}
+	o := port.FreeOptions{Count: c.Int("count")}
+	if o.Count < 1 || o.Count > port.MaxPort {
+		return usageErrorf("--count %d: want 1 to %d", o.Count, port.MaxPort)
+	}
+	var err error
+	if c.IsSet("range") {
+		if o.Lo, o.Hi, err = port.ParseRange(c.String("range")); err != nil {
+			return usageErrorf("--range: %v", err)
+		}
+	}
+	if o.Protos, err = parsePortProtos(c); err != nil {
+		return err
+	}
+	if o.Addrs, err = parsePortAddrs(c); err != nil {
+		return err
+	}
+	ctx, stop := portContext(c)
+	defer stop()
+	res, err := port.Free(ctx, o)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return runtimeErrorf("interrupted")
+		}
+		return runtimeErrorf("port free: %v", err)
+	}
+	doc := &report.PortFree{Schema: port.Schema, Command: "free", Version: version, Ports: res.Ports,
+		Requested: o.Count, Range: report.PortRange{Lo: res.Lo, Hi: res.Hi}}
+	if doc.Ports == nil {
+		doc.Ports = []int{}
+	}
+	if res.SkipHi > 0 {
+		doc.Excluded = &report.PortRange{Lo: res.SkipLo, Hi: res.SkipHi}
+	}
+	for _, p := range o.Protos {
+		doc.Protos = append(doc.Protos, string(p))
+	}
+	addrs := o.Addrs
+	if len(addrs) == 0 {
+		addrs = port.DefaultAddrs
+	}
+	for _, a := range addrs {
+		doc.Addresses = append(doc.Addresses, a.String())
+	}
+	if err := report.RenderPortFree(c.App.Writer, format, doc); err != nil {
+		return runtimeErrorf("writing the report: %v", err)
+	}
+	if len(doc.Ports) < o.Count {
+		return failedError(report.FreeSummary(doc))
+	}
+	return nil
+}
+
+func portConflictsAction(c *cli.Context) error {
+	format := c.String("output")
+	if err := checkOutput(format, report.Formats...); err != nil {
+		return err
+	}
+	if c.Args().Len() > 0 {
+		return usageErrorf("unexpected argument %q: port conflicts takes only flags (use --port P)", c.Args().First())
+	}
+	p := c.Int("port")
+	if c.IsSet("port") && (p < 1 || p > port.MaxPort) {
+		return usageErrorf("--port %d: want a port from 1 to %d, or leave it out to use fresh free ports", p, port.MaxPort)
+	}
+	ctx, stop := portContext(c)
+	defer stop()
+	if p != 0 {
+		// The experiments need the port free for both protocols on loopback and
+		// the wildcards; say so up front instead of failing every experiment.
+		rs, err := port.Check(ctx, []int{p}, port.CheckOptions{})
+		if err != nil {
+			return runtimeErrorf("port conflicts: %v", err)
+		}
+		if !port.AllFree(rs) {
+			var why []string
+			for _, r := range rs {
+				if r.State != port.StateFree && r.State != port.StateUnavailable {
+					why = append(why, fmt.Sprintf("%s %s %s", r.Proto, r.Address, r.State))
+				}
+			}
+			if len(why) > 0 {
+				return failedError(fmt.Sprintf("--port %d is not free (%s): choose a free port (netduel port free) or leave --port out", p, strings.Join(why, ", ")))
+			}
+		}
+	}
+	exps, err := port.Conflicts(ctx, port.ConflictsOptions{Port: p})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return runtimeErrorf("interrupted")
+		}
+		return runtimeErrorf("port conflicts: %v", err)
+	}
+	doc := &report.PortConflicts{Schema: port.Schema, Command: "conflicts", Version: version, OS: runtime.GOOS, Experiments: exps}
+	if err := report.RenderPortConflicts(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
+		return runtimeErrorf("writing the report: %v", err)
+	}
+	return nil
+}

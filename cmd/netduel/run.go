@@ -22,6 +22,7 @@ import (
 	"github.com/netduel/netduel/frame"
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
+	"github.com/netduel/netduel/port"
 	"github.com/netduel/netduel/report"
 	"github.com/netduel/netduel/stack"
 )
@@ -226,8 +227,15 @@ func runCells(ctx context.Context, rep *duel.Report, client *duel.Client, o *run
 				}
 			}
 		}
-		rs, err := duel.RunOnLink(ctx, l, *client, plan, cl.label)
+		rs, srvAddr, err := duel.RunOnLink(ctx, l, *client, plan, cl.label)
 		l.Close()
+		if l.Backend == link.None && rep.PortConflicts == nil {
+			// The server was on the host's loopback: after it closed, show what
+			// TCP and UDP sharing its port number means for other binds.
+			if ap, perr := netip.ParseAddrPort(srvAddr); perr == nil && err == nil {
+				rep.PortConflicts = &duel.PortConflicts{Port: int(ap.Port()), Experiments: port.HeldPortExperiments(ap.Port())}
+			}
+		}
 		out = append(out, rs...)
 		if err != nil {
 			return out, err

@@ -63,7 +63,7 @@ func serveAction(c *cli.Context) error {
 	if d := c.Duration("idle-timeout"); d < 100*time.Millisecond {
 		return usageErrorf("--idle-timeout %v: want at least 100ms", d)
 	}
-	stderr := c.App.ErrWriter
+	stderr := &lockedWriter{w: c.App.ErrWriter} // sessions log from their own goroutines
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, a...)...)
 	}

@@ -1,0 +1,339 @@
+package port
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// row is the part of a Result a test states: the rest (service, warnings) is
+// checked separately.
+type row struct {
+	proto  Proto
+	addr   string
+	state  State
+	sock   string
+	holder bool // owner is the holder: this process, or the child
+}
+
+func TestCheckOwnSockets(t *testing.T) {
+	me := &Owner{PID: os.Getpid(), Name: comm(t, os.Getpid()), User: userName(os.Geteuid())}
+	free := func(p Proto, a string) row { return row{proto: p, addr: a, state: StateFree} }
+	held := func(p Proto, a, sock string) row { return row{p, a, StateInUse, sock, true} }
+	cases := []struct {
+		name    string
+		network string // as for net.Listen / net.ListenPacket
+		addr    string
+		v6      bool
+		want    []row // in the order TCP, UDP × DefaultAddrs
+	}{
+		{"tcp4 listener on 127.0.0.1", "tcp4", "127.0.0.1:0", false, []row{
+			held(TCP, "0.0.0.0", SockListen), free(TCP, "::"), held(TCP, "127.0.0.1", SockListen), free(TCP, "::1"),
+			free(UDP, "0.0.0.0"), free(UDP, "::"), free(UDP, "127.0.0.1"), free(UDP, "::1"),
+		}},
+		{"tcp4 listener on 0.0.0.0", "tcp4", "0.0.0.0:0", false, []row{
+			held(TCP, "0.0.0.0", SockListen), free(TCP, "::"), held(TCP, "127.0.0.1", SockListen), free(TCP, "::1"),
+			free(UDP, "0.0.0.0"), free(UDP, "::"), free(UDP, "127.0.0.1"), free(UDP, "::1"),
+		}},
+		{"udp4 socket on 0.0.0.0", "udp4", "0.0.0.0:0", false, []row{
+			free(TCP, "0.0.0.0"), free(TCP, "::"), free(TCP, "127.0.0.1"), free(TCP, "::1"),
+			held(UDP, "0.0.0.0", SockBound), free(UDP, "::"), held(UDP, "127.0.0.1", SockBound), free(UDP, "::1"),
+		}},
+		{"udp4 socket on 127.0.0.1", "udp4", "127.0.0.1:0", false, []row{
+			free(TCP, "0.0.0.0"), free(TCP, "::"), free(TCP, "127.0.0.1"), free(TCP, "::1"),
+			held(UDP, "0.0.0.0", SockBound), free(UDP, "::"), held(UDP, "127.0.0.1", SockBound), free(UDP, "::1"),
+		}},
+		{"tcp6 listener on ::1", "tcp6", "[::1]:0", true, []row{
+			free(TCP, "0.0.0.0"), held(TCP, "::", SockListen), free(TCP, "127.0.0.1"), held(TCP, "::1", SockListen),
+			free(UDP, "0.0.0.0"), free(UDP, "::"), free(UDP, "127.0.0.1"), free(UDP, "::1"),
+		}},
+		{"dual-stack udp socket on ::", "udp", "[::]:0", true, []row{
+			free(TCP, "0.0.0.0"), free(TCP, "::"), free(TCP, "127.0.0.1"), free(TCP, "::1"),
+			held(UDP, "0.0.0.0", SockBound), held(UDP, "::", SockBound), held(UDP, "127.0.0.1", SockBound), held(UDP, "::1", SockBound),
+		}},
+		{"dual-stack tcp listener on ::", "tcp", "[::]:0", true, []row{
+			held(TCP, "0.0.0.0", SockListen), held(TCP, "::", SockListen), held(TCP, "127.0.0.1", SockListen), held(TCP, "::1", SockListen),
+			free(UDP, "0.0.0.0"), free(UDP, "::"), free(UDP, "127.0.0.1"), free(UDP, "::1"),
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.v6 {
+				needIPv6(t)
+			}
+			var p int
+			if strings.HasPrefix(tc.network, "tcp") {
+				l, err := net.Listen(tc.network, tc.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				p = l.Addr().(*net.TCPAddr).Port
+			} else {
+				c, err := net.ListenPacket(tc.network, tc.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				p = c.LocalAddr().(*net.UDPAddr).Port
+			}
+			got, err := Check(context.Background(), []int{p}, CheckOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertRows(t, got, p, tc.want, me)
+		})
+	}
+}
+
+// assertRows compares Check's results with the rows expected, exactly: state,
+// error, owner, socket state, service, and the warning codes.
+func assertRows(t *testing.T, got []Result, p int, want []row, owner *Owner) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d results, want %d: %+v", len(got), len(want), got)
+	}
+	f := facts()
+	for i, w := range want {
+		a := netip.MustParseAddr(w.addr)
+		exp := Result{Port: p, Proto: w.proto, Family: FamilyOf(a), Address: w.addr, State: w.state,
+			SocketState: w.sock, Service: ServiceName(w.proto, p)}
+		var codes []string
+		if p < 1024 {
+			codes = append(codes, WarnWellKnown)
+		}
+		if p < f.privilegedBelow {
+			codes = append(codes, WarnPrivileged)
+		}
+		if p >= f.ephemeralLo && p <= f.ephemeralHi {
+			codes = append(codes, WarnEphemeral)
+		}
+		if w.state == StateFree {
+			codes = append(codes, WarnRace)
+		} else {
+			exp.Error = "EADDRINUSE"
+		}
+		if w.holder {
+			exp.Owner = owner
+		}
+		g := got[i]
+		var gotCodes []string
+		for _, wn := range g.Warnings {
+			gotCodes = append(gotCodes, wn.Code)
+			if wn.Message == "" || wn.Advice == "" {
+				t.Errorf("%s %s: warning %s without message or advice", w.proto, w.addr, wn.Code)
+			}
+		}
+		g.Warnings = nil
+		if !reflect.DeepEqual(g, exp) {
+			t.Errorf("result %d:\n got %s\nwant %s", i, show(g), show(exp))
+		}
+		if !slices.Equal(gotCodes, codes) {
+			t.Errorf("%s %s: warnings %v, want %v", w.proto, w.addr, gotCodes, codes)
+		}
+	}
+}
+
+func show(r Result) string {
+	o := "null"
+	if r.Owner != nil {
+		o = fmt.Sprintf("%+v", *r.Owner)
+	}
+	return fmt.Sprintf("%d %s %s %s err=%q owner=%s note=%q sock=%q svc=%q inferred=%v",
+		r.Port, r.Proto, r.Address, r.State, r.Error, o, r.OwnerNote, r.SocketState, r.Service, r.Inferred)
+}
+
+func TestCheckOtherProcess(t *testing.T) {
+	for _, network := range []string{"tcp4", "udp4"} {
+		t.Run(network, func(t *testing.T) {
+			h := startHolder(t, network)
+			owner := &Owner{PID: h.cmd.Process.Pid, Name: comm(t, h.cmd.Process.Pid), User: userName(os.Geteuid())}
+			rs, err := Check(context.Background(), []int{h.port}, CheckOptions{Addrs: []netip.Addr{loop4}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []row{{TCP, "127.0.0.1", StateInUse, SockListen, true}, {UDP, "127.0.0.1", StateFree, "", false}}
+			if network == "udp4" {
+				want = []row{{TCP, "127.0.0.1", StateFree, "", false}, {UDP, "127.0.0.1", StateInUse, SockBound, true}}
+			}
+			assertRows(t, rs, h.port, want, owner)
+			// Once the child is gone, the port is free again.
+			h.done()
+			waitGone(h.port)
+			rs, err = Check(context.Background(), []int{h.port}, CheckOptions{Addrs: []netip.Addr{loop4}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !AllFree(rs) {
+				t.Errorf("after the holder exited: %s", show(rs[0]))
+			}
+		})
+	}
+}
+
+func TestCheckOwnerNotes(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	p := l.Addr().(*net.TCPAddr).Port
+	ap := netip.AddrPortFrom(loop4, uint16(p))
+	cases := []struct {
+		name  string
+		table SocketTable
+		note  string
+		sock  string
+	}{
+		{"owner hidden", fakeTable{socks: []Socket{{Proto: TCP, Local: ap, State: SockListen, UID: 1000, id: 7}}}, NoteRunAsRoot, SockListen},
+		{"socket gone", fakeTable{}, NoteGone, ""},
+		{"no table", fakeTable{err: os.ErrNotExist}, NoteNoTable, ""},
+		{"procfs without processes", procTable{root: fakeProc(t, p)}, NoteRunAsRoot, SockListen},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := Check(context.Background(), []int{p}, CheckOptions{Protos: []Proto{TCP}, Addrs: []netip.Addr{loop4}, Table: tc.table})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rs[0]
+			if r.State != StateInUse || r.Owner != nil || r.OwnerNote != tc.note || r.SocketState != tc.sock {
+				t.Errorf("got %s", show(r))
+			}
+		})
+	}
+}
+
+// fakeProc makes a procfs whose net/tcp lists a listener on 127.0.0.1:p that
+// no visible process holds.
+func fakeProc(t *testing.T, p int) string {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		fmt.Sprintf("   0: 0100007F:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 123456 1 0000000000000000 100 0 0 10 0\n", p)
+	if err := os.WriteFile(root+"/net/tcp", []byte(tcp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(root+"/4242/fd", 0o755); err != nil { // a process with no sockets
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestCheckTimeWait(t *testing.T) {
+	// Leave a connection in TIME_WAIT on the server's side of a port, as the
+	// experiment does, then check it: free for Go (SO_REUSEADDR), with a warning.
+	res, err := Free(context.Background(), FreeOptions{})
+	if err != nil || len(res.Ports) == 0 {
+		t.Fatalf("no free port: %v", err)
+	}
+	e := experimentNamed(t, "tcp_time_wait_with_reuseaddr").do(res.Ports[0])
+	if e.Outcome != OutcomeBothBind {
+		t.Fatalf("setup: %+v", e)
+	}
+	rs, err := Check(context.Background(), res.Ports, CheckOptions{Protos: []Proto{TCP}, Addrs: []netip.Addr{loop4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.State != StateFree || r.SocketState != SockTimeWait || !hasWarning(r, WarnTimeWait) {
+		t.Errorf("got %s %+v", show(r), r.Warnings)
+	}
+}
+
+func hasWarning(r Result, code string) bool {
+	for _, w := range r.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func experimentNamed(t testing.TB, name string) experiment {
+	for _, x := range experiments {
+		if x.name == name {
+			return x
+		}
+	}
+	t.Fatalf("no experiment %s", name)
+	return experiment{}
+}
+
+// TestInferredMatchesExact checks that a large check, which infers the
+// wildcard and loopback results from one dual-stack bind, reports what the
+// exact binds of a small check report, around sockets of every kind.
+func TestInferredMatchesExact(t *testing.T) {
+	var closers []func()
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	hold := func(network, addr string) int {
+		if strings.HasPrefix(network, "tcp") {
+			l, err := net.Listen(network, addr)
+			if err != nil {
+				t.Skipf("%s %s: %v", network, addr, err)
+			}
+			closers = append(closers, func() { l.Close() })
+			return l.Addr().(*net.TCPAddr).Port
+		}
+		c, err := net.ListenPacket(network, addr)
+		if err != nil {
+			t.Skipf("%s %s: %v", network, addr, err)
+		}
+		closers = append(closers, func() { c.Close() })
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	held := []int{hold("tcp4", "127.0.0.1:0"), hold("udp4", "0.0.0.0:0"), hold("tcp4", "127.0.0.2:0")}
+	if !ipv6Disabled() {
+		held = append(held, hold("tcp6", "[::1]:0"), hold("udp", "[::]:0"), hold("udp6", "[::1]:0"))
+	}
+	var ports []int
+	for _, p := range held {
+		ports = append(ports, p)
+	}
+	for p := 40000; len(ports) < inferAbove+10; p++ {
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	slices.Sort(ports)
+	addrs := append(slices.Clone(DefaultAddrs), netip.MustParseAddr("127.0.0.2"))
+	big, err := Check(context.Background(), ports, CheckOptions{Addrs: addrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inferred := 0
+	for _, r := range big {
+		if r.Inferred {
+			inferred++
+		}
+	}
+	if inferred == 0 {
+		t.Fatal("nothing was inferred")
+	}
+	small, err := Check(context.Background(), held, CheckOptions{Addrs: addrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range small {
+		i := slices.Index(ports, s.Port)*len(Protos)*len(addrs) + slices.Index(Protos, s.Proto)*len(addrs) + slices.Index(addrs, netip.MustParseAddr(s.Address))
+		b := big[i]
+		if b.Port != s.Port || b.Proto != s.Proto || b.Address != s.Address || b.State != s.State || b.Error != s.Error {
+			t.Errorf("large check: %s\nsmall check: %s", show(b), show(s))
+		}
+		if s.State == StateInUse && b.Inferred {
+			t.Errorf("in use but inferred: %s", show(b))
+		}
+	}
+}
