@@ -1,10 +1,12 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -18,13 +20,43 @@ type TUN struct {
 	Name  string
 	Local netip.Addr
 	Peer  netip.Addr
-	ns    *Namespace
+	// Offload: reads and writes carry a virtio_net_hdr (see OpenTUNOffload).
+	Offload bool
+	ns      *Namespace
+	rc      syscall.RawConn // for writev; set on first use by the (single) writer
 }
 
 // OpenTUN creates a TUN device named name inside ns (nil: this namespace), gives
 // it address local with the route to peer through it, sets its MTU and brings it
 // up. The returned file is non-blocking, served by the runtime's poller.
 func OpenTUN(ns *Namespace, name string, local, peer netip.Addr, mtu int) (*TUN, error) {
+	return openTUN(ns, name, local, peer, mtu, false)
+}
+
+// OpenTUNOffload is OpenTUN with segmentation offloads, where the kernel has
+// them: every read and write starts with a 10-byte virtio_net_hdr (VnetHdrLen),
+// reads may return a TCP or UDP packet of up to 64 KiB for the reader to cut
+// into MTU-sized segments (or to pass on whole, written with the same header),
+// and checksums may be left partial (VirtioNeedsCsum). Offload is false when
+// the kernel refused: the device then works as OpenTUN's.
+func OpenTUNOffload(ns *Namespace, name string, local, peer netip.Addr, mtu int) (*TUN, error) {
+	return openTUN(ns, name, local, peer, mtu, true)
+}
+
+// VnetHdrLen is the length of the virtio_net_hdr before each packet of an
+// offloading TUN device.
+const VnetHdrLen = 10
+
+// TUN offload flags (linux/if_tun.h).
+const (
+	tunFCsum = 0x01
+	tunFTSO4 = 0x02
+	tunFTSO6 = 0x04
+	tunFUSO4 = 0x20
+	tunFUSO6 = 0x40
+)
+
+func openTUN(ns *Namespace, name string, local, peer netip.Addr, mtu int, offload bool) (*TUN, error) {
 	t := &TUN{Name: name, Local: local, Peer: peer, ns: ns}
 	err := ns.Do(func() error {
 		fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
@@ -36,10 +68,27 @@ func OpenTUN(ns *Namespace, name string, local, peer netip.Addr, mtu int) (*TUN,
 			unix.Close(fd)
 			return err
 		}
-		ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+		flags := uint16(unix.IFF_TUN | unix.IFF_NO_PI)
+		if offload {
+			flags |= unix.IFF_VNET_HDR
+		}
+		ifr.SetUint16(flags)
 		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 			unix.Close(fd)
 			return fmt.Errorf("creating TUN device %s: %w", name, err)
+		}
+		if offload {
+			// TCP and UDP segmentation offload; UDP's needs Linux 6.2.
+			err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6|tunFUSO4|tunFUSO6)
+			if err != nil {
+				err = unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6)
+			}
+			t.Offload = err == nil
+			if !t.Offload {
+				// No offloads: the header would only cost bytes; start over plain.
+				unix.Close(fd)
+				return errRetryPlain
+			}
 		}
 		t.File = os.NewFile(uintptr(fd), "/dev/net/tun:"+name)
 		if err := configure(name, local, peer, mtu); err != nil {
@@ -48,10 +97,41 @@ func OpenTUN(ns *Namespace, name string, local, peer netip.Addr, mtu int) (*TUN,
 		}
 		return nil
 	})
+	if err == errRetryPlain {
+		return openTUN(ns, name, local, peer, mtu, false)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+var errRetryPlain = errors.New("no TUN offloads")
+
+// WritePacket writes one packet, after hdr (an offloading device's
+// virtio_net_hdr; nil otherwise) in the same system call.
+func (t *TUN) WritePacket(hdr, pkt []byte) error {
+	if len(hdr) == 0 {
+		_, err := t.Write(pkt)
+		return err
+	}
+	if t.rc == nil {
+		rc, err := t.SyscallConn()
+		if err != nil {
+			return err
+		}
+		t.rc = rc
+	}
+	iov := [2][]byte{hdr, pkt}
+	var werr error
+	err := t.rc.Write(func(fd uintptr) bool {
+		_, werr = unix.Writev(int(fd), iov[:])
+		return werr != unix.EAGAIN
+	})
+	if err != nil {
+		return err
+	}
+	return werr
 }
 
 // configure sets the device's address, peer route and MTU, and brings it up, via

@@ -31,11 +31,11 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 		return nil, err
 	}
 	l.closers = append(l.closers, func() { nsS.Close() })
-	tc, err := stack.OpenTUN(nsC, "nd0", ClientAddr, ServerAddr, MTU)
+	tc, err := stack.OpenTUNOffload(nsC, "nd0", ClientAddr, ServerAddr, MTU)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := stack.OpenTUN(nsS, "nd0", ServerAddr, ClientAddr, MTU)
+	ts, err := stack.OpenTUNOffload(nsS, "nd0", ServerAddr, ClientAddr, MTU)
 	if err != nil {
 		tc.Close()
 		return nil, err
@@ -52,8 +52,25 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 			pool.Put(&p)
 		}
 	}
+	alloc := func(n int) []byte {
+		if n > MTU+64 {
+			return make([]byte, n)
+		}
+		return *pool.Get().(*[]byte)
+	}
+	// With offloads, reads may be 64 KiB super-packets.
+	bigPool := sync.Pool{New: func() any { b := make([]byte, stack.VnetHdrLen+1<<16); return &b }}
+	plainHdr := make([]byte, stack.VnetHdrLen) // no offload asked: a complete packet
+	write := func(dev *stack.TUN, p []byte) {
+		if dev.Offload {
+			dev.WritePacket(plainHdr, p)
+		} else {
+			dev.Write(p)
+		}
+		put(p)
+	}
 	// Closers run in reverse: the readers stop (devices closed) before the pipes.
-	l.pipes(func(p []byte) { ts.Write(p); put(p) }, func(p []byte) { tc.Write(p); put(p) })
+	l.pipes(func(p []byte) { write(ts, p) }, func(p []byte) { write(tc, p) })
 	l.devices = [2]*stack.TUN{tc, ts}
 	var wg sync.WaitGroup
 	l.closers = append(l.closers, func() {
@@ -61,20 +78,45 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 		ts.Close()
 		wg.Wait()
 	})
-	read := func(dev *stack.TUN, into *impair.Pipe) {
+	read := func(dev, to *stack.TUN, into *impair.Pipe) {
 		defer wg.Done()
+		if !dev.Offload {
+			for {
+				buf := alloc(MTU + 64)
+				n, err := dev.Read(buf)
+				if err != nil {
+					return
+				}
+				into.Send(buf[:n])
+			}
+		}
+		// Both ends offload and nothing is impaired: a super-packet crosses
+		// whole, header and all, and counts as the packets it stands for.
+		// Otherwise it is cut into the packets a wire would carry, each
+		// impaired on its own.
+		whole := to.Offload && into.PassThrough()
 		for {
-			bp := pool.Get().(*[]byte)
+			bp := bigPool.Get().(*[]byte)
 			buf := *bp
 			n, err := dev.Read(buf)
 			if err != nil {
 				return
 			}
-			into.Send(buf[:n])
+			if n > stack.VnetHdrLen {
+				h, pkt := parseVnetHdr(buf), buf[stack.VnetHdrLen:n]
+				if whole {
+					if to.WritePacket(buf[:stack.VnetHdrLen], pkt) == nil {
+						into.CountPassed(uint64(h.segments(pkt)))
+					}
+				} else {
+					_ = cut(h, pkt, alloc, into.Send) // a malformed packet is dropped, as a NIC would
+				}
+			}
+			bigPool.Put(bp)
 		}
 	}
 	wg.Add(2)
-	go read(tc, l.up)
-	go read(ts, l.down)
+	go read(tc, ts, l.up)
+	go read(ts, tc, l.down)
 	return l, nil
 }
