@@ -46,7 +46,7 @@ func linkInfo(l *link.Link) LinkInfo {
 		Emulator: l.Backend, TCPStack: l.TCPStack, Congestion: l.Congestion,
 		DelayMs: float64(c.Delay.Microseconds()) / 1000, JitterMs: float64(c.Jitter.Microseconds()) / 1000,
 		Reorder: c.Reorder * 100, ReorderGap: c.ReorderGap, Duplicate: c.Duplicate * 100, Corrupt: c.Corrupt * 100,
-		RateBps: c.Rate, Queue: c.QueueLimit, Seed: c.Seed, Netem: c.Netem(),
+		RateBps: c.Rate, Queue: c.QueueLimit, Seed: c.Seed, Netem: c.Netem(), Note: l.Note,
 	}
 	if c.Loss != nil {
 		li.Loss = c.Loss.Mean() * 100

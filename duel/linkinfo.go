@@ -19,7 +19,8 @@ type LinkInfo struct {
 	RateBps      float64 `json:"rate_bps"`  // 0 = unlimited
 	Queue        int     `json:"queue"`     // packets
 	Seed         uint64  `json:"seed"`
-	Netem        string  `json:"netem"` // the equivalent tc netem arguments
+	Netem        string  `json:"netem"`          // the equivalent tc netem arguments
+	Note         string  `json:"note,omitempty"` // what differs from what was asked
 	// Counters for this test's packets, per direction.
 	Up   LinkCounters `json:"client_to_server"`
 	Down LinkCounters `json:"server_to_client"`

@@ -220,7 +220,14 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 			if tcp == "" {
 				tcp = l.TCPStack + " TCP"
 			}
-			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, l.Congestion, netem)
+			cc := l.Congestion
+			if cc == "" {
+				cc = "the OS's congestion control"
+			}
+			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, cc, netem)
+			if l.Note != "" {
+				fmt.Fprintf(w, "  note: %s\n", l.Note)
+			}
 			printed = true
 			break
 		}

@@ -325,6 +325,12 @@ func runAction(c *cli.Context) error {
 	}
 	var results []duel.Result
 	if o.server != "" {
+		// Pin --cc on this side's sockets too: for throughput they are the sender's.
+		cc, note := link.UsableCongestion(c.String("cc"))
+		client.Network = &stack.OS{Congestion: cc}
+		if note != "" && !o.quiet {
+			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
+		}
 		rep.Server, client.Server = o.server, o.server
 		client.SameHost = isLoopback(o.server)
 		setWhere("the network to " + o.server)

@@ -295,3 +295,26 @@ func TestTunCarriesTCPIntact(t *testing.T) {
 		})
 	}
 }
+
+// TestUsableCongestion: an algorithm the host cannot pin falls back to the
+// system default, with a note; emulator none carries the note.
+func TestUsableCongestion(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("per-socket congestion control is Linux-only")
+	}
+	cc, note := UsableCongestion("no-such-algorithm")
+	if cc == "no-such-algorithm" || !strings.Contains(note, "cannot be pinned") {
+		t.Fatalf("%q, %q", cc, note)
+	}
+	if cc, note := UsableCongestion("reno"); cc != "reno" || note != "" {
+		t.Errorf("reno (always built in, always allowed): %q, %q", cc, note)
+	}
+	l, err := Open(None, impair.Config{}, "no-such-algorithm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if l.Note == "" || l.Congestion == "no-such-algorithm" {
+		t.Errorf("link %q note %q", l.Congestion, l.Note)
+	}
+}
