@@ -64,19 +64,12 @@ func RenderPortCheck(w io.Writer, format string, doc *PortCheck, st Style) error
 	case "json":
 		return WriteJSON(w, doc)
 	case "ndjson":
-		nd := NewNDJSON(w)
-		if err := nd.emit(portStart(doc.Schema, doc.Command, doc.Version)); err != nil {
-			return err
-		}
-		for _, r := range doc.Ports {
-			if err := nd.emit(struct {
+		return portNDJSON(w, doc.Schema, doc.Command, doc.Version, doc.Ports, func(r port.Result) any {
+			return struct {
 				Event string `json:"event"`
 				port.Result
-			}{"port", r}); err != nil {
-				return err
-			}
-		}
-		return nd.emit(struct {
+			}{"port", r}
+		}, struct {
 			Event   string `json:"event"`
 			Results int    `json:"results"`
 			AllFree bool   `json:"all_free"`
@@ -87,6 +80,21 @@ func RenderPortCheck(w io.Writer, format string, doc *PortCheck, st Style) error
 		st = Style{Markdown: true}
 	}
 	return portCheckTable(w, doc, st)
+}
+
+// portNDJSON writes a port document as NDJSON: the start event, one event per
+// item, then the end event.
+func portNDJSON[T any](w io.Writer, schema, command, version string, items []T, event func(T) any, end any) error {
+	nd := NewNDJSON(w)
+	if err := nd.emit(portStart(schema, command, version)); err != nil {
+		return err
+	}
+	for _, it := range items {
+		if err := nd.emit(event(it)); err != nil {
+			return err
+		}
+	}
+	return nd.emit(end)
 }
 
 func portStart(schema, command, version string) any {
@@ -313,19 +321,12 @@ func RenderPortFree(w io.Writer, format string, doc *PortFree) error {
 	case "json":
 		return WriteJSON(w, doc)
 	case "ndjson":
-		nd := NewNDJSON(w)
-		if err := nd.emit(portStart(doc.Schema, doc.Command, doc.Version)); err != nil {
-			return err
-		}
-		for _, p := range doc.Ports {
-			if err := nd.emit(struct {
+		return portNDJSON(w, doc.Schema, doc.Command, doc.Version, doc.Ports, func(p int) any {
+			return struct {
 				Event string `json:"event"`
 				Port  int    `json:"port"`
-			}{"port", p}); err != nil {
-				return err
-			}
-		}
-		return nd.emit(struct {
+			}{"port", p}
+		}, struct {
 			Event     string `json:"event"`
 			Found     int    `json:"found"`
 			Requested int    `json:"requested"`
@@ -379,19 +380,12 @@ func RenderPortConflicts(w io.Writer, format string, doc *PortConflicts, st Styl
 	case "json":
 		return WriteJSON(w, doc)
 	case "ndjson":
-		nd := NewNDJSON(w)
-		if err := nd.emit(portStart(doc.Schema, doc.Command, doc.Version)); err != nil {
-			return err
-		}
-		for _, e := range doc.Experiments {
-			if err := nd.emit(struct {
+		return portNDJSON(w, doc.Schema, doc.Command, doc.Version, doc.Experiments, func(e port.Experiment) any {
+			return struct {
 				Event string `json:"event"`
 				port.Experiment
-			}{"experiment", e}); err != nil {
-				return err
-			}
-		}
-		return nd.emit(struct {
+			}{"experiment", e}
+		}, struct {
 			Event       string `json:"event"`
 			Experiments int    `json:"experiments"`
 		}{"end", len(doc.Experiments)})

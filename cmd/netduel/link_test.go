@@ -112,22 +112,27 @@ func TestRunOnEmulatedLinks(t *testing.T) {
 }
 
 // netNamespaces returns the network namespaces (by /proc link text, e.g.
-// "net:[4026532301]") that the threads of process pid are in.
+// "net:[4026532301]") that process pid holds: its threads' and those of its
+// open descriptors (netduel keeps a descriptor of each namespace it made; its
+// threads enter them only to create sockets).
 func netNamespaces(pid int) map[string]bool {
 	out := map[string]bool{}
-	tasks, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "ns", "net"))
-	for _, f := range tasks {
-		if s, err := os.Readlink(f); err == nil {
+	links, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "ns", "net"))
+	fds, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "fd", "*"))
+	for _, f := range append(links, fds...) {
+		if s, err := os.Readlink(f); err == nil && strings.HasPrefix(s, "net:[") {
 			out[s] = true
 		}
 	}
 	return out
 }
 
-// anyProcessIn reports whether any thread on the machine is in one of ns.
+// anyProcessIn reports whether any process on the machine is in, or holds a
+// descriptor of, one of ns.
 func anyProcessIn(ns map[string]bool) bool {
-	files, _ := filepath.Glob("/proc/[0-9]*/task/*/ns/net")
-	for _, f := range files {
+	threads, _ := filepath.Glob("/proc/[0-9]*/task/*/ns/net")
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, f := range append(threads, fds...) {
 		if s, err := os.Readlink(f); err == nil && ns[s] {
 			return true
 		}
