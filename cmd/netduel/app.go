@@ -45,6 +45,11 @@ func runtimeErrorf(format string, a ...any) error {
 // has already been printed, so msg may be empty.
 func failedError(msg string) error { return &exitErr{code: exitFailed, msg: msg} }
 
+func init() {
+	// --version without urfave's -v alias.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+}
+
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:      "netduel",
@@ -54,7 +59,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		// Errors are printed once, by run, with the right exit code.
 		ExitErrHandler:         func(*cli.Context, error) {},
-		HideVersion:            true,
+		HideVersion:            false, // --version, as well as the version command
 		UseShortOptionHandling: false,
 		// --assert 'a < 1,5' must stay one value.
 		DisableSliceFlagSeparator: true,

@@ -233,9 +233,11 @@ func TestServeTwoClients(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	code, out, _ := runCLI(t, "version")
-	if code != 0 || !strings.HasPrefix(out, "netduel ") {
-		t.Fatalf("exit %d, %q", code, out)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "netduel ") || !strings.Contains(out, version) {
+			t.Fatalf("%v: exit %d, %q", args, code, out)
+		}
 	}
 }
 
