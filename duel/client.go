@@ -282,6 +282,8 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if spec.Proto == ProtoUDP {
 			res.OfferedBps = ptr(d.send.OfferedRate())
 			res.RequestedBps = ptr(spec.Bitrate)
+			refused := d.send.Refused
+			res.SenderRefused = &refused
 			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}
 		}
 	case TestLatency:

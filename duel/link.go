@@ -30,6 +30,7 @@ func stackCounters(after, before link.EndStats) *StackCounters {
 		UDPChecksumErrors: sub(after.UDPChecksumErrors, before.UDPChecksumErrors),
 		TCPRetransmits:    sub(after.TCPRetransmits, before.TCPRetransmits),
 		DeviceDrops:       sub(after.DeviceDrops, before.DeviceDrops),
+		UDPSocketDrops:    sub(after.UDPSocketDrops, before.UDPSocketDrops),
 	}
 }
 

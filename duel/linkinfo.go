@@ -39,10 +39,15 @@ type StackCounters struct {
 	// TCPRetransmits: TCP segments the stack resent, all its connections
 	// (the control connection included).
 	TCPRetransmits uint64 `json:"tcp_retransmits"`
-	// DeviceDrops: packets the end's kernel dropped at the link's device, its
-	// queue full because the forwarder lagged (tun); they never reached the
-	// link and are not in its counters. A UDP sender outrunning the forwarder
-	// loses datagrams here.
+	// UDPSocketDrops: datagrams the stack dropped because a socket's receive
+	// buffer was full (Linux: Udp RcvbufErrors): the receiver lagged.
+	UDPSocketDrops uint64 `json:"udp_socket_drops"`
+	// DeviceDrops: packets the end's stack dropped at the link's device: going
+	// out, its queue full because the forwarder lagged (they never reached the
+	// link and are not in its counters); coming in (tun), the receive backlog
+	// full. A UDP sender outrunning the forwarder loses datagrams here. With
+	// tun's offloads the kernel counts a dropped super-packet once, though it
+	// held up to 64 KiB of datagrams.
 	DeviceDrops uint64 `json:"device_drops"`
 }
 

@@ -57,9 +57,12 @@ type Result struct {
 	CorruptFrames   uint64  `json:"corrupt_frames"`
 	LostPct         float64 `json:"lost_pct"`
 
-	GoodputBps   float64  `json:"goodput_bps"`             // verified body bits delivered per second
-	OfferedBps   *float64 `json:"offered_bps,omitempty"`   // UDP throughput: bits/s handed to the stack
-	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+	GoodputBps float64  `json:"goodput_bps"`           // verified body bits delivered per second
+	OfferedBps *float64 `json:"offered_bps,omitempty"` // UDP throughput: bits/s handed to the stack
+	// SenderRefused (UDP throughput): frames the client's own stack refused
+	// (ENOBUFS, a full queue): counted lost, never on the wire.
+	SenderRefused *uint64  `json:"sender_refused,omitempty"`
+	RequestedBps  *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
 	// Search is how --bitrate max found RequestedBps.
 	Search *RateSearch `json:"bitrate_search,omitempty"`
 

@@ -80,6 +80,12 @@ var fields = []field{
 		}
 		return finite(*r.OfferedBps), true
 	}, udpThroughput},
+	{"sender_refused", unitCount, lower, func(r *duel.Result) (float64, bool) {
+		if r.SenderRefused == nil {
+			return 0, false
+		}
+		return float64(*r.SenderRefused), true
+	}, udpThroughput},
 	rttField("min", func(r *duel.Result) float64 { return r.RTT.Min }),
 	rttField("mean", func(r *duel.Result) float64 { return r.RTT.Mean }),
 	rttField("p50", func(r *duel.Result) float64 { return r.RTT.P50 }),

@@ -17,6 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func f(v float64) *float64 { return &v }
+func u(v uint64) *uint64   { return &v }
 
 // fixture is a fixed report with every kind of result.
 func fixture() *duel.Report {
@@ -36,7 +37,7 @@ func fixture() *duel.Report {
 				Intervals: []stats.Interval{{StartS: 0, EndS: 1, Frames: 20000, GoodputBps: 20.8e9}, {StartS: 1, EndS: 2, Frames: 20000, GoodputBps: 21e9}}},
 			{Proto: "udp", Test: "throughput", DurationS: 3, Size: 1400, SentFrames: 800000, ReceivedFrames: 798000,
 				LostFrames: 2000, ReorderedFrames: 12, DuplicateFrames: 1, CorruptFrames: 2, LostPct: 0.25, GoodputBps: 2.89e9,
-				OfferedBps: f(2.99e9), RequestedBps: f(0), Jitter: &duel.Jitter{Mean: 0.0021, Max: 0.41, Last: 0.001}, Lifecycle: life(false)},
+				OfferedBps: f(2.99e9), RequestedBps: f(0), SenderRefused: u(150), Jitter: &duel.Jitter{Mean: 0.0021, Max: 0.41, Last: 0.001}, Lifecycle: life(false)},
 			{Proto: "tcp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 210000, ReceivedFrames: 210000, GoodputBps: 13.4e6,
 				RTT: &stats.RTTSummary{Count: 200000, Min: 12, Mean: 13.6, P50: 13, P90: 14, P99: 30, P999: 81, Max: 174},
 				TCP: &duel.TCPInfo{RTTUS: 12, Cwnd: 10, Congestion: "cubic"}, Lifecycle: life(true)},

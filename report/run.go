@@ -276,6 +276,12 @@ func throughputRows(p [2]*duel.Result) []row {
 		each("lost", lower, p, func(r *duel.Result) cell {
 			return num(fmt.Sprintf("%s (%.3f%%)", Count(r.LostFrames), finite(r.LostPct)), r.LostPct)
 		}),
+		each("of which refused by the sender's stack", noCompare, p, func(r *duel.Result) cell {
+			if r.SenderRefused == nil {
+				return txt(na)
+			}
+			return countCell(*r.SenderRefused)
+		}),
 		each("reordered", lower, p, func(r *duel.Result) cell { return countCell(r.ReorderedFrames) }),
 		each("duplicated", lower, p, func(r *duel.Result) cell { return countCell(r.DuplicateFrames) }),
 		each("corrupt", lower, p, func(r *duel.Result) cell { return countCell(r.CorruptFrames) }),
@@ -333,8 +339,8 @@ func latencyRows(p [2]*duel.Result) []row {
 }
 
 // linkRows say what the emulated link did to each test's packets: the link's
-// own drops each way, and what the ends' kernels dropped before the link (the
-// device queue full) or after it (a bad checksum).
+// own drops each way, and what the ends' stacks dropped before the link (the
+// device queue full) or after it (a socket's buffer full, a bad checksum).
 func linkRows(p [2]*duel.Result) []row {
 	emulated := func(f func(r *duel.Result) string) func(r *duel.Result) cell {
 		return func(r *duel.Result) cell {
@@ -358,6 +364,7 @@ func linkRows(p [2]*duel.Result) []row {
 			return Count(up.Dropped+up.QueueDrops) + " / " + Count(down.Dropped+down.QueueDrops)
 		})),
 		each("device drops client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.DeviceDrops }))),
+		each("socket drops client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPSocketDrops }))),
 		each("checksum discards client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPChecksumErrors }))),
 	}
 }

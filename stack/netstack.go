@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/buffer"
@@ -28,6 +29,7 @@ type Netstack struct {
 	ep   *channel.Endpoint
 	addr netip.Addr
 	name string
+	read atomic.Uint64 // packets ReadPacket returned
 }
 
 const nicID = 1
@@ -90,6 +92,7 @@ func (n *Netstack) ReadPacket(ctx context.Context) ([]byte, bool) {
 		return nil, false
 	}
 	defer pkt.DecRef()
+	n.read.Add(1)
 	v := pkt.ToView()
 	defer v.Release()
 	return append([]byte(nil), v.AsSlice()...), true
@@ -113,7 +116,21 @@ func (n *Netstack) Stats() NetstackStats {
 		SegmentsRecv:    n.s.Stats().TCP.ValidSegmentsReceived.Value(),
 		ChecksumErrors:  st.ChecksumErrors.Value(),
 		UDPChecksumErrs: n.s.Stats().UDP.ChecksumErrors.Value(),
+		UDPRcvBufErrs:   n.s.Stats().UDP.ReceiveBufferErrors.Value(),
+		DeviceDrops:     n.deviceDrops(),
 	}
+}
+
+// deviceDrops counts the packets the stack sent that never reached ReadPacket:
+// the channel endpoint between them drops them silently when its queue is
+// full (the forwarder lagging).
+func (n *Netstack) deviceDrops() uint64 {
+	tx := n.s.Stats().NICs.Tx.Packets.Value() + n.s.Stats().NICs.TxPacketsDroppedNoBufferSpace.Value()
+	out := n.read.Load() + uint64(n.ep.NumQueued())
+	if tx < out {
+		return 0
+	}
+	return tx - out
 }
 
 // NetstackStats are a gVisor stack's own counters.
@@ -121,6 +138,8 @@ type NetstackStats struct {
 	Retransmits, FastRetransmit, Timeouts      uint64
 	SegmentsSent, SegmentsRecv, ChecksumErrors uint64
 	UDPChecksumErrs                            uint64
+	UDPRcvBufErrs                              uint64 // datagrams dropped: a socket's receive buffer was full
+	DeviceDrops                                uint64 // packets dropped: the NIC's queue was full
 }
 
 func (n *Netstack) full(network, address string) (tcpip.FullAddress, error) {

@@ -184,10 +184,11 @@ func configure(name string, local, peer netip.Addr, mtu int) error {
 
 const tunTxQueue = 1000
 
-// TxDrops returns how many packets the kernel dropped on their way out through
-// the device (its queue full: the reader lagged), read via netlink inside its
-// namespace. Those packets never reached the reader.
-func (t *TUN) TxDrops() (uint64, error) {
+// Drops returns how many packets the kernel dropped at the device, read via
+// netlink inside its namespace: on their way out (its queue full: the reader
+// lagged; they never reached the reader) and on their way in (written by the
+// forwarder faster than the stack takes them: the receive backlog full).
+func (t *TUN) Drops() (uint64, error) {
 	var n uint64
 	err := t.ns.Do(func() error {
 		l, err := netlink.LinkByName(t.Name)
@@ -195,7 +196,7 @@ func (t *TUN) TxDrops() (uint64, error) {
 			return err
 		}
 		if st := l.Attrs().Statistics; st != nil {
-			n = st.TxDropped
+			n = st.TxDropped + st.RxDropped
 		}
 		return nil
 	})

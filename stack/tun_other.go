@@ -32,5 +32,5 @@ func OpenTUN(*Namespace, string, netip.Addr, netip.Addr, int) (*TUN, error) {
 	return nil, errors.New("TUN devices in network namespaces are Linux-only")
 }
 
-// TxDrops is never reached off Linux.
-func (t *TUN) TxDrops() (uint64, error) { return 0, errors.New("no TUN devices here") }
+// Drops is never reached off Linux.
+func (t *TUN) Drops() (uint64, error) { return 0, errors.New("no TUN devices here") }

@@ -18,9 +18,11 @@ type EndStats struct {
 	Known             bool
 	UDPChecksumErrors uint64 // datagrams discarded for a bad checksum
 	TCPRetransmits    uint64 // segments retransmitted (all connections)
-	// DeviceDrops: packets this end's kernel dropped at the link's device
-	// because its queue was full (tun: the forwarder lagged). They never
-	// reached the link, so its counters do not include them.
+	UDPSocketDrops    uint64 // datagrams dropped because a socket's receive buffer was full
+	// DeviceDrops: packets this end's stack dropped at the link's device: on
+	// the way out, its queue full (the forwarder lagged: they never reached
+	// the link, whose counters do not include them); on the way in (tun), the
+	// receive backlog full (the forwarder wrote faster than the stack took).
 	DeviceDrops uint64
 }
 
@@ -32,7 +34,7 @@ func (l *Link) Stats() (client, server EndStats) {
 	client, server = l.stats(l.Client), l.stats(l.Server)
 	for i, es := range []*EndStats{&client, &server} {
 		if d := l.devices[i]; d != nil {
-			if n, err := d.TxDrops(); err == nil {
+			if n, err := d.Drops(); err == nil {
 				es.DeviceDrops = n
 			}
 		}
@@ -46,7 +48,8 @@ func netstackStats(n stack.Network) EndStats {
 		return EndStats{}
 	}
 	st := ns.Stats()
-	return EndStats{Known: true, UDPChecksumErrors: st.UDPChecksumErrs, TCPRetransmits: st.Retransmits}
+	return EndStats{Known: true, UDPChecksumErrors: st.UDPChecksumErrs, TCPRetransmits: st.Retransmits,
+		UDPSocketDrops: st.UDPRcvBufErrs, DeviceDrops: st.DeviceDrops}
 }
 
 // namespaceStats reads the namespace's /proc/net/snmp (Udp InCsumErrors, Tcp
@@ -66,7 +69,8 @@ func namespaceStats(n stack.Network) EndStats {
 		if err != nil {
 			return err
 		}
-		es = EndStats{Known: true, UDPChecksumErrors: v["Udp.InCsumErrors"], TCPRetransmits: v["Tcp.RetransSegs"]}
+		es = EndStats{Known: true, UDPChecksumErrors: v["Udp.InCsumErrors"], TCPRetransmits: v["Tcp.RetransSegs"],
+			UDPSocketDrops: v["Udp.RcvbufErrors"]}
 		return nil
 	})
 	if err != nil {
