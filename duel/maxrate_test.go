@@ -45,9 +45,11 @@ func TestBisectRate(t *testing.T) {
 	}
 }
 
-// TestFindMaxRateOnLink searches for the highest rate across an emulated link:
-// a 20 Mbit/s bottleneck (19.5 Mbit/s of 1200-byte frames after IP and UDP headers) is found: at most that, and at least half of it (gVisor under the race detector on 2 busy cores may not carry all of it) with its loss in bounds, and a
-// link losing 5% at every rate reports that no rate was found.
+// TestFindMaxRateOnLink searches for the highest rate across an emulated link.
+// A 20 Mbit/s bottleneck (19.5 Mbit/s of 1200-byte frames after IP and UDP
+// headers) is found with its loss in bounds: at most that rate, and at least
+// half of it (gVisor under the race detector on 2 busy cores may not carry it
+// all). A link losing 10% at every rate reports that no rate was found.
 func TestFindMaxRateOnLink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a search is a dozen trials")
