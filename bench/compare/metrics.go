@@ -1,0 +1,316 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Measurements.
+
+// Metric ids, in table order.
+const (
+	mTCPGoodput = iota
+	mUDPGoodput
+	mTCPp50
+	mTCPp99
+	mUDPp50
+	mUDPp99
+	nMetrics
+)
+
+// Metric is one compared figure with its samples, one per round.
+type Metric struct {
+	Name           string    `json:"name"`
+	Unit           string    `json:"unit"` // bits/s or us
+	HigherIsBetter bool      `json:"higher_is_better"`
+	CompetitorName string    `json:"competitor"`
+	Netduel        []float64 `json:"netduel_samples"`
+	Competitor     []float64 `json:"competitor_samples"`
+	TargetOp       string    `json:"target_op"` // ">=" or "<="
+	Target         float64   `json:"target_ratio"`
+	// UDP goodput only: the loss each side had in each round, and the most
+	// netduel may have for its goodput to count ("goodput at <= 0.1% loss").
+	NetduelLossPct    []float64 `json:"netduel_lost_pct_samples,omitempty"`
+	CompetitorLossPct []float64 `json:"competitor_lost_pct_samples,omitempty"`
+	LossLimitPct      float64   `json:"netduel_loss_limit_pct,omitempty"`
+	Notes             []string  `json:"notes,omitempty"`
+}
+
+func newMetrics() []*Metric {
+	return []*Metric{
+		mTCPGoodput: {Name: "TCP goodput, 1 stream", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 1.0},
+		mUDPGoodput: {Name: "UDP goodput, 1472 B, <= 0.1% loss", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 2.0, LossLimitPct: maxLossPct},
+		mTCPp50:     {Name: "TCP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
+		mTCPp99:     {Name: "TCP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
+		mUDPp50:     {Name: "UDP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
+		mUDPp99:     {Name: "UDP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
+	}
+}
+
+// Medians and the ratio netduel / competitor; ok is false without samples.
+func (m *Metric) medians() (nd, comp float64, ok bool) {
+	nd, ok1 := median(m.Netduel)
+	comp, ok2 := median(m.Competitor)
+	return nd, comp, ok1 && ok2
+}
+
+func (m *Metric) ratio() (float64, bool) {
+	nd, comp, ok := m.medians()
+	if !ok {
+		return 0, false
+	}
+	return ratio(nd, comp)
+}
+
+// pass says whether the ratio meets the target and, where there is a loss
+// limit, whether netduel's median loss stays within it; ok is false without a
+// ratio.
+func (m *Metric) pass() (pass, ok bool) {
+	r, ok := m.ratio()
+	if !ok {
+		return false, false
+	}
+	return meets(r, m.TargetOp, m.Target) && m.lossOK(), true
+}
+
+// lossOK says whether netduel's median loss is within the metric's limit.
+func (m *Metric) lossOK() bool {
+	if m.LossLimitPct <= 0 {
+		return true
+	}
+	l, ok := median(m.NetduelLossPct)
+	return !ok || l <= m.LossLimitPct
+}
+
+func meets(r float64, op string, target float64) bool {
+	if op == ">=" {
+		return r >= target
+	}
+	return r <= target
+}
+
+// median of xs (the mean of the middle two for an even count); ok is false for none.
+func median(xs []float64) (float64, bool) {
+	if len(xs) == 0 {
+		return 0, false
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2], true
+	}
+	return (s[n/2-1] + s[n/2]) / 2, true
+}
+
+// ratio a/b; ok is false when b is not positive or either is not finite.
+func ratio(a, b float64) (float64, bool) {
+	if b <= 0 || math.IsNaN(a) || math.IsInf(a, 0) || math.IsNaN(b) || math.IsInf(b, 0) {
+		return 0, false
+	}
+	return a / b, true
+}
+
+type comparison struct {
+	o        *options
+	bin      string
+	ports    ports
+	metrics  []*Metric
+	errors   []string
+	versions map[string]string
+	started  time.Time
+	round    int // the round running
+}
+
+func newComparison(o *options, bin string, p ports) *comparison {
+	return &comparison{o: o, bin: bin, ports: p, metrics: newMetrics(), started: time.Now().UTC()}
+}
+
+// step is one measurement: a tool run that yields samples for some metrics.
+type step struct {
+	tool string // netduel, iperf3 or sockperf
+	what string
+	run  func(ctx context.Context) error
+}
+
+// measure runs the rounds. Within a round each comparison runs netduel and its
+// competitor back to back; the order within each pair alternates from round to
+// round so that neither side always runs first.
+func (c *comparison) measure(ctx context.Context, servers *serverSet, logf func(string, ...any)) {
+	secs := strconv.Itoa(int(c.o.duration / time.Second))
+	dur := c.o.duration.String()
+	nd := func(what string, ms map[string]int, args ...string) step {
+		return step{tool: "netduel", what: what, run: func(ctx context.Context) error {
+			full := append([]string{"run", "--server", hostPort(c.ports.netduel), "--duration", dur, "-q", "-o", "json"}, args...)
+			out, err := c.exec(ctx, c.bin, full...)
+			if len(out) == 0 && err != nil {
+				return err
+			}
+			rs, perr := parseNetduel(out)
+			if perr != nil {
+				if err != nil {
+					return err
+				}
+				return perr
+			}
+			for key, id := range ms {
+				r, err := rs.find(key)
+				if err != nil {
+					return err
+				}
+				switch id {
+				case mTCPGoodput:
+					c.add(id, true, r.GoodputBps)
+				case mUDPGoodput:
+					c.add(id, true, r.GoodputBps)
+					m := c.metrics[id]
+					m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
+					if r.LostPct > maxLossPct {
+						c.note(id, fmt.Sprintf("round %d: netduel --bitrate max ended with a test that lost %.3g%%, above --max-loss %g%%", c.round, r.LostPct, maxLossPct))
+					}
+				case mTCPp50, mUDPp50:
+					c.add(id, true, r.RTT.P50)
+					c.add(id+1, true, r.RTT.P99)
+				}
+			}
+			return err
+		}}
+	}
+	iperf := func(what string, id int, args ...string) step {
+		return step{tool: "iperf3", what: what, run: func(ctx context.Context) error {
+			full := append([]string{"-c", "127.0.0.1", "-p", strconv.Itoa(c.ports.iperf3), "-t", secs, "-J"}, args...)
+			var res iperfResult
+			var err error
+			for try := 0; try < 3; try++ {
+				var out []byte
+				out, err = c.exec(ctx, "iperf3", full...)
+				var perr error
+				if res, perr = parseIperf3(out); perr == nil {
+					err = nil
+					break
+				} else if err == nil || len(out) > 0 {
+					err = perr
+				}
+				if ctx.Err() != nil || !strings.Contains(err.Error(), "busy") {
+					break
+				}
+				time.Sleep(time.Second) // the server is still closing the last test
+			}
+			if err != nil {
+				return err
+			}
+			c.add(id, false, res.Goodput)
+			if res.UDP {
+				m := c.metrics[id]
+				m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
+			}
+			return nil
+		}}
+	}
+	sockperf := func(what string, id, port int, args ...string) step {
+		return step{tool: "sockperf", what: what, run: func(ctx context.Context) error {
+			full := append([]string{"ping-pong", "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(rttSize), "-t", secs}, args...)
+			out, err := c.exec(ctx, "sockperf", full...)
+			res, perr := parseSockperf(out)
+			if perr != nil {
+				if err != nil {
+					return err
+				}
+				return perr
+			}
+			// sockperf reports half round trips: double them.
+			c.add(id, false, 2*res.P50)
+			c.add(id+1, false, 2*res.P99)
+			return nil
+		}}
+	}
+	size := strconv.Itoa(udpPayload)
+	pairs := [][2]step{
+		{nd("TCP goodput", map[string]int{"tcp/throughput": mTCPGoodput}, "--proto", "tcp", "--test", "throughput"),
+			iperf("TCP goodput", mTCPGoodput)},
+		{nd("UDP goodput (--bitrate max)", map[string]int{"udp/throughput": mUDPGoodput}, "--proto", "udp", "--test", "throughput", "--size", size, "--bitrate", "max", "--max-loss", strconv.FormatFloat(maxLossPct, 'g', -1, 64)+"%"),
+			iperf("UDP goodput (-b 0 -l 1472)", mUDPGoodput, "-u", "-b", "0", "-l", size)},
+		{nd("TCP round trip", map[string]int{"tcp/latency": mTCPp50}, "--proto", "tcp", "--test", "latency", "--size", strconv.Itoa(rttSize)),
+			sockperf("TCP round trip", mTCPp50, c.ports.sockperfTCP, "--tcp")},
+		{nd("UDP round trip", map[string]int{"udp/latency": mUDPp50}, "--proto", "udp", "--test", "latency", "--size", strconv.Itoa(rttSize)),
+			sockperf("UDP round trip", mUDPp50, c.ports.sockperfUDP)},
+	}
+	for round := 1; round <= c.o.rounds; round++ {
+		c.round = round
+		for _, pair := range pairs {
+			order := pair
+			if round%2 == 0 {
+				order = [2]step{pair[1], pair[0]}
+			}
+			for _, s := range order {
+				if ctx.Err() != nil {
+					return
+				}
+				if err := servers.alive(); err != nil {
+					c.fail(fmt.Sprintf("round %d: %v", round, err), logf)
+					return
+				}
+				logf("round %d/%d: %s %s", round, c.o.rounds, s.tool, s.what)
+				if err := s.run(ctx); err != nil && ctx.Err() == nil {
+					c.fail(fmt.Sprintf("round %d: %s %s: %v", round, s.tool, s.what, err), logf)
+				}
+			}
+		}
+	}
+}
+
+func (c *comparison) add(id int, netduel bool, v float64) {
+	m := c.metrics[id]
+	if netduel {
+		m.Netduel = append(m.Netduel, v)
+	} else {
+		m.Competitor = append(m.Competitor, v)
+	}
+}
+
+func (c *comparison) note(id int, s string) {
+	c.metrics[id].Notes = append(c.metrics[id].Notes, s)
+}
+
+func (c *comparison) fail(s string, logf func(string, ...any)) {
+	logf("%s", s)
+	c.errors = append(c.errors, s)
+}
+
+// exec runs a client with a deadline well past the test's duration and returns
+// its stdout. A netduel --bitrate max search runs about 8 short trials and up to
+// 3 full ones.
+func (c *comparison) exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 6*c.o.duration+60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error {
+		signalGroup(cmd.Process.Pid, syscall.SIGKILL)
+		return nil
+	}
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		msg := firstLine(stripANSI(stderr.String()))
+		if ctx.Err() == context.DeadlineExceeded {
+			msg = "timed out"
+		}
+		if msg != "" {
+			err = fmt.Errorf("%v: %s", err, msg)
+		}
+	}
+	return stdout.Bytes(), err
+}

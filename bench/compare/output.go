@@ -1,0 +1,149 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Output.
+
+// document is the JSON output.
+type document struct {
+	Schema    string            `json:"schema"`
+	Started   time.Time         `json:"started"`
+	Rounds    int               `json:"rounds"`
+	DurationS float64           `json:"duration_s"`
+	Versions  map[string]string `json:"versions"`
+	Metrics   []metricDoc       `json:"metrics"`
+	Errors    []string          `json:"errors,omitempty"`
+}
+
+type metricDoc struct {
+	*Metric
+	NetduelMedian    *float64 `json:"netduel_median"`
+	CompetitorMedian *float64 `json:"competitor_median"`
+	Ratio            *float64 `json:"ratio"` // netduel / competitor; null without samples
+	Pass             *bool    `json:"pass"`
+}
+
+func (c *comparison) document() document {
+	d := document{Schema: Schema, Started: c.started, Rounds: c.o.rounds, DurationS: c.o.duration.Seconds(), Versions: c.versions, Errors: c.errors}
+	for _, m := range c.metrics {
+		md := metricDoc{Metric: m}
+		if v, ok := median(m.Netduel); ok {
+			md.NetduelMedian = &v
+		}
+		if v, ok := median(m.Competitor); ok {
+			md.CompetitorMedian = &v
+		}
+		if r, ok := m.ratio(); ok {
+			md.Ratio = &r
+			p, _ := m.pass()
+			md.Pass = &p
+		}
+		d.Metrics = append(d.Metrics, md)
+	}
+	return d
+}
+
+// formatValue prints a median in its unit.
+func formatValue(v float64, unit string) string {
+	switch unit {
+	case "bits/s":
+		return fmt.Sprintf("%.2f Gbit/s", v/1e9)
+	case "us":
+		return fmt.Sprintf("%.1f us", v)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// lossText is ", 1.2% loss" from the median of loss samples, or "".
+func lossText(samples []float64) string {
+	l, ok := median(samples)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(", %.3g%% loss", l)
+}
+
+// rows returns the table: one row per metric.
+func (c *comparison) rows() [][]string {
+	var rows [][]string
+	for _, m := range c.metrics {
+		ndS, compS, ratioS, result := "-", "-", "-", "no data"
+		if v, ok := median(m.Netduel); ok {
+			ndS = formatValue(v, m.Unit) + lossText(m.NetduelLossPct)
+		}
+		if v, ok := median(m.Competitor); ok {
+			compS = formatValue(v, m.Unit) + lossText(m.CompetitorLossPct)
+		}
+		if r, ok := m.ratio(); ok {
+			ratioS = fmt.Sprintf("%.2fx", r)
+			result = "miss"
+			if pass, _ := m.pass(); pass {
+				result = "pass"
+			} else if meets(r, m.TargetOp, m.Target) {
+				result = fmt.Sprintf("miss: loss > %g%%", m.LossLimitPct)
+			}
+		}
+		n := fmt.Sprintf("%d/%d", len(m.Netduel), len(m.Competitor))
+		rows = append(rows, []string{m.Name, ndS, m.CompetitorName, compS, ratioS, fmt.Sprintf("%s %.1fx", m.TargetOp, m.Target), result, n})
+	}
+	return rows
+}
+
+func (c *comparison) renderTable(w io.Writer) error {
+	fmt.Fprintf(w, "netduel vs iperf3 and sockperf on 127.0.0.1: medians of %d round(s) of %v each\n", c.o.rounds, c.o.duration)
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Header("metric", "netduel", "vs", "competitor", "ratio", "target", "result", "samples")
+	for _, r := range c.rows() {
+		row := make([]any, len(r))
+		for i, v := range r {
+			row[i] = v
+		}
+		if err := t.Append(row...); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "ratio = netduel / competitor (medians); sockperf's half round trips are doubled; loss is the median of the rounds'.")
+	var notes []string
+	for _, m := range c.metrics {
+		for _, n := range m.Notes {
+			notes = append(notes, m.Name+": "+n)
+		}
+	}
+	notes = append(notes, c.errors...)
+	for _, n := range notes {
+		fmt.Fprintln(w, "note: "+n)
+	}
+	if len(c.versions) > 0 {
+		keys := make([]string, 0, len(c.versions))
+		for k := range c.versions {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+" "+strings.TrimPrefix(c.versions[k], k+" "))
+		}
+		fmt.Fprintln(w, "versions: "+strings.Join(parts, "; "))
+	}
+	return nil
+}
