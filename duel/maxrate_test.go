@@ -49,7 +49,8 @@ func TestBisectRate(t *testing.T) {
 // A 20 Mbit/s bottleneck (19.5 Mbit/s of 1200-byte frames after IP and UDP
 // headers) is found with its loss in bounds: at most that rate, and at least
 // half of it (gVisor under the race detector on 2 busy cores may not carry it
-// all). A link losing 10% at every rate reports that no rate was found.
+// all). A link losing 5% at every rate reports that no rate was found (with
+// 10% the control connection's own handshake can take longer than its 10 s).
 func TestFindMaxRateOnLink(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a search is a dozen trials")
@@ -60,7 +61,7 @@ func TestFindMaxRateOnLink(t *testing.T) {
 		found bool
 	}{
 		{"20M bottleneck", impair.Config{Rate: 20e6, QueueLimit: 50, Delay: time.Millisecond}, true},
-		{"10% loss", impair.Config{Loss: impair.RandomLoss(0.10)}, false},
+		{"5% loss", impair.Config{Loss: impair.RandomLoss(0.05)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, err := link.Open(link.Netstack, tc.cfg, "")
@@ -72,8 +73,9 @@ func TestFindMaxRateOnLink(t *testing.T) {
 			defer srv.Close()
 			c := &Client{Network: l.Client, Server: srv.Addr().String(), SameHost: true, Settle: 100 * time.Millisecond}
 			spec := TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 500 * time.Millisecond, Size: 1200}
-			// 1% allowed: a trial needs 100 frames to show it.
-			r, err := c.FindMaxRate(context.Background(), spec, 1)
+			// 0.5% allowed: a trial needs 200 frames to show it, so 5% loss
+			// cannot pass by luck (at most 1 lost of 200: p < 0.001).
+			r, err := c.FindMaxRate(context.Background(), spec, 0.5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,10 +83,10 @@ func TestFindMaxRateOnLink(t *testing.T) {
 				t.Fatalf("search %+v, want found %v", r.Search, tc.found)
 			}
 			if tc.found {
-				if r.LostPct > 1 || r.OfferedBps == nil || *r.OfferedBps < 9.75e6 || *r.OfferedBps > 21e6 {
-					t.Errorf("found offered %v with loss %.3f%%; want about 20 Mbit/s within 1%%", r.OfferedBps, r.LostPct)
+				if r.LostPct > 0.5 || r.OfferedBps == nil || *r.OfferedBps < 9.75e6 || *r.OfferedBps > 21e6 {
+					t.Errorf("found offered %v with loss %.3f%%; want about 20 Mbit/s within 0.5%%", r.OfferedBps, r.LostPct)
 				}
-			} else if r.LostPct <= 1 && r.SentFrames >= r.Search.MinFrames {
+			} else if r.LostPct <= 0.5 && r.SentFrames >= r.Search.MinFrames {
 				t.Errorf("not found, yet the result lost only %.3f%%", r.LostPct)
 			}
 			t.Logf("%d trials; result offered %.1f Mbit/s lost %.3f%%", len(r.Search.Trials), *r.OfferedBps/1e6, r.LostPct)
