@@ -43,20 +43,28 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 	l.Client = &stack.OS{NS: nsC, Congestion: congestion}
 	l.Server = &stack.OS{NS: nsS, Congestion: congestion}
 
-	// Packet buffers are recycled once written to the other device; the pipe
-	// holds a delayed packet's buffer until then.
-	pool := sync.Pool{New: func() any { b := make([]byte, MTU+64); return &b }}
+	// Packet buffers are recycled once written to the other device (the pipe
+	// holds a delayed packet's buffer until then), through a free list: a
+	// channel of slices, which unlike sync.Pool boxes nothing per packet.
+	free := make(chan []byte, 8192)
 	put := func(p []byte) {
 		if cap(p) >= MTU+64 {
-			p = p[:cap(p)]
-			pool.Put(&p)
+			select {
+			case free <- p[:cap(p)]:
+			default: // full: let the collector have it
+			}
 		}
 	}
 	alloc := func(n int) []byte {
-		if n > MTU+64 {
-			return make([]byte, n)
+		if n <= MTU+64 {
+			select {
+			case b := <-free:
+				return b
+			default:
+			}
+			n = MTU + 64
 		}
-		return *pool.Get().(*[]byte)
+		return make([]byte, n)
 	}
 	// With offloads, reads may be 64 KiB super-packets.
 	bigPool := sync.Pool{New: func() any { b := make([]byte, stack.VnetHdrLen+1<<16); return &b }}
