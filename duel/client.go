@@ -274,6 +274,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
 		res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
 		rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
+		if c.SameHost && v.LastNs > 0 && !d.send.Start.IsZero() {
+			// One clock: the span runs from the sender's first write.
+			rr.Span = max(rr.Span, time.Duration(v.LastNs-d.send.Start.UnixNano()))
+		}
 		res.GoodputBps = rr.Goodput(d.send.Duration)
 		if c.SameHost && v.FirstUnixNs > 0 {
 			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
