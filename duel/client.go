@@ -285,7 +285,11 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.Intervals = v.Intervals
 		if spec.Proto == ProtoUDP {
 			res.OfferedBps = ptr(d.send.OfferedRate())
+			res.deliveredBps = deliveredRate(v.Unique, spec.Size, time.Duration(v.SpanNs))
 			res.RequestedBps = ptr(spec.Bitrate)
+			if w := pacingWarning(spec.Bitrate, *res.OfferedBps); w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 			refused := d.send.Refused
 			res.SenderRefused = &refused
 			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}

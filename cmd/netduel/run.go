@@ -378,6 +378,9 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
 	return verdict(x)
 }
 
