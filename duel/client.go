@@ -166,6 +166,7 @@ type dataOutcome struct {
 	life       Lifecycle
 	connectAt  time.Time
 	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
+	finTimed   bool      // TCP: nothing was left to send when the FIN went
 	err        error
 }
 
@@ -209,6 +210,10 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoTCP {
 		// FIN, then wait for the server to read everything and close its side, so
 		// that TCP_INFO is final and the server has seen the end of the stream.
+		// The FIN is sent once nothing is left unsent, so that the time the
+		// server sees it is the FIN's trip, not the send buffer draining (a
+		// latency test has nothing in flight after its last reply).
+		d.finTimed = tcp.WaitSent(conn, 30*time.Second) || spec.Test == TestLatency
 		d.finAt = time.Now()
 		if d.err == nil {
 			d.err = tcp.CloseWrite(conn)
@@ -260,7 +265,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if c.SameHost && v.AcceptUnixNs > 0 {
 			life.AcceptUS = ptr(max(0, us(time.Duration(v.AcceptUnixNs-d.connectAt.UnixNano()))))
 		}
-		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() {
+		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() && d.finTimed {
 			life.PeerSawCloseUS = ptr(max(0, us(time.Duration(v.ClosedUnixNs-d.finAt.UnixNano()))))
 		}
 	} else {
@@ -306,7 +311,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 			res.RTTCDF = d.rtt.CDF()
 		}
 		if d.pp.Received > 0 {
-			life.FirstByteUS = ptr(us(d.pp.FirstRTT))
+			life.FirstReplyUS = ptr(us(d.pp.FirstRTT))
+		}
+		if c.SameHost && v.FirstUnixNs > 0 {
+			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 		}
 		res.Intervals = d.pp.Intervals
 	}
