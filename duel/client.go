@@ -31,13 +31,18 @@ type Client struct {
 	Progress func(spec TestSpec)
 	// OnResult, if set, is given each test's result as soon as it is known.
 	OnResult func(r Result)
+	// NoUDPChecksum sends the client's UDP datagrams without a UDP checksum
+	// (stack.WithoutUDPChecksum), so that corruption on the way reaches the
+	// server and its frame CRC32C, instead of the server kernel's checksum.
+	NoUDPChecksum bool
 	// Live, if set, counts progress while a test runs, for a live display: frame
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
 	Live *atomic.Uint64
 
-	onStart  func()        // before each test (RunOnLink: link counters)
-	decorate func(*Result) // after each test (RunOnLink: link info)
+	onStart  func()                // before each test (RunOnLink: link counters)
+	decorate func(*Result)         // after each test (RunOnLink: link info)
+	quiesce  func(context.Context) // between a search's trials (RunOnLink: the link's queues empty)
 }
 
 // UnreachableError says the server could not be reached or talked to at all.
@@ -101,7 +106,7 @@ func (c *Client) network() stack.Network {
 // RunTest runs one test. It returns an error only when the test could not start
 // (server unreachable, test refused); a failure during the test is in Result.Error.
 func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
-	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size}
+	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, UDPChecksumOff: spec.Proto == ProtoUDP && c.NoUDPChecksum}
 	if err := spec.check(frame.MaxFrameSize); err != nil {
 		return res, err
 	}
@@ -177,8 +182,12 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoUDP {
 		network = "udp"
 	}
+	dctx := stack.WithTrace(ctx, &tr)
+	if spec.Proto == ProtoUDP && c.NoUDPChecksum {
+		dctx = stack.WithoutUDPChecksum(dctx)
+	}
 	d.connectAt = time.Now()
-	conn, err := c.network().Dial(stack.WithTrace(ctx, &tr), network, addr)
+	conn, err := c.network().Dial(dctx, network, addr)
 	if err != nil {
 		d.err = fmt.Errorf("opening the %s data socket to %s: %w", spec.Proto, addr, err)
 		return d
@@ -213,7 +222,7 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 		// The FIN is sent once nothing is left unsent, so that the time the
 		// server sees it is the FIN's trip, not the send buffer draining (a
 		// latency test has nothing in flight after its last reply).
-		d.finTimed = tcp.WaitSent(conn, 30*time.Second) || spec.Test == TestLatency
+		d.finTimed = d.err == nil && (spec.Test == TestLatency || tcp.WaitSent(ctx, conn, 30*time.Second))
 		d.finAt = time.Now()
 		if d.err == nil {
 			d.err = tcp.CloseWrite(conn)

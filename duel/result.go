@@ -63,6 +63,10 @@ type Result struct {
 	// (ENOBUFS, a full queue): counted lost, never on the wire.
 	SenderRefused *uint64  `json:"sender_refused,omitempty"`
 	RequestedBps  *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+	// UDPChecksumOff (UDP): the client sent its datagrams without a UDP
+	// checksum, so corruption on the way is caught by the frame CRC32C
+	// (corrupt_frames), not discarded by the server's kernel.
+	UDPChecksumOff bool `json:"udp_checksum_off,omitempty"`
 	// Search is how --bitrate max found RequestedBps.
 	Search *RateSearch `json:"bitrate_search,omitempty"`
 

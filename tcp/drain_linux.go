@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"context"
 	"net"
 	"syscall"
 	"time"
@@ -11,8 +12,8 @@ import (
 // WaitSent waits until the kernel has sent every byte written to conn at least
 // once (SIOCOUTQNSD: nothing left unsent), so that a FIN sent next leaves at
 // once instead of queueing behind the send buffer. It reports false when it
-// cannot tell (not a kernel socket) or the timeout passed first.
-func WaitSent(conn net.Conn, timeout time.Duration) bool {
+// cannot tell (not a kernel socket), or the timeout passed or ctx ended first.
+func WaitSent(ctx context.Context, conn net.Conn, timeout time.Duration) bool {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return false
@@ -34,7 +35,7 @@ func WaitSent(conn net.Conn, timeout time.Duration) bool {
 			return false
 		case unsent == 0:
 			return true
-		case time.Now().After(deadline):
+		case time.Now().After(deadline), ctx.Err() != nil:
 			return false
 		}
 		time.Sleep(200 * time.Microsecond)

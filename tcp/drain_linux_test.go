@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"context"
 	"io"
 	"net"
 	"testing"
@@ -44,11 +45,11 @@ func TestWaitSent(t *testing.T) {
 			break // the write deadline: the buffers are full
 		}
 	}
-	if WaitSent(conn, 20*time.Millisecond) {
+	if WaitSent(context.Background(), conn, 20*time.Millisecond) {
 		t.Fatal("WaitSent said all was sent while the peer was not reading")
 	}
 	go io.Copy(io.Discard, peer)
-	if !WaitSent(conn, 10*time.Second) {
+	if !WaitSent(context.Background(), conn, 10*time.Second) {
 		t.Fatal("WaitSent did not see the send queue empty once the peer read it")
 	}
 }

@@ -3,9 +3,10 @@
 package tcp
 
 import (
+	"context"
 	"net"
 	"time"
 )
 
 // WaitSent reports false: the send queue is read on Linux only.
-func WaitSent(net.Conn, time.Duration) bool { return false }
+func WaitSent(context.Context, net.Conn, time.Duration) bool { return false }
