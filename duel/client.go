@@ -31,6 +31,9 @@ type Client struct {
 	Progress func(spec TestSpec)
 	// OnResult, if set, is given each test's result as soon as it is known.
 	OnResult func(r Result)
+	// Token, if set, is the shared secret of a server started with --token: the
+	// client proves it knows it (and checks the server does) without sending it.
+	Token string
 	// Live, if set, counts progress while a test runs, for a live display: frame
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
@@ -113,17 +116,11 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	defer ctl.Close()
 	stopCtl := context.AfterFunc(ctx, func() { ctl.SetDeadline(time.Unix(1, 0)) })
 	defer stopCtl()
-	rd := frame.NewReader(ctl, maxControl)
+	rd := frame.NewReader(ctl, maxResult)
 	ctl.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := writeControl(ctl, 0, hello{Type: msgHello, Version: ProtocolVersion, Test: spec}); err != nil {
-		return res, &UnreachableError{Addr: c.Server, Err: err}
-	}
-	var w welcome
-	if _, err := readControl(rd, msgWelcome, &w); err != nil {
-		if IsRefused(err) {
-			return res, err
-		}
-		return res, &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err)}
+	w, err := c.handshake(ctl, rd, spec)
+	if err != nil {
+		return res, err
 	}
 	ctl.SetDeadline(time.Time{})
 
@@ -133,7 +130,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	if settle <= 0 {
 		settle = 250 * time.Millisecond
 	}
+	stopAlive := keepAlive(ctl, w.Cookie, time.Duration(w.IdleNs))
 	d := c.runData(ctx, spec, w, dataAddr)
+	stopAlive()
 	res.Lifecycle = d.life
 
 	// Tell the server we are done and collect its view.
@@ -151,6 +150,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	c.merge(&res, spec, w, d, view)
 	if d.err != nil {
 		res.Error = d.err.Error()
+		if view.Error != "" { // the server's reason (a cut, say) explains ours
+			res.Error += " (server: " + view.Error + ")"
+		}
 	}
 	return res, nil
 }

@@ -149,7 +149,7 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 func TestBadInputLeavesServerServing(t *testing.T) {
-	srv := startServer(t, ServerConfig{IdleTimeout: 500 * time.Millisecond})
+	srv := startServer(t, ServerConfig{IdleTimeout: 500 * time.Millisecond, HelloTimeout: 500 * time.Millisecond})
 	addr := srv.Addr().String()
 	junk := make([]byte, 2000)
 
@@ -200,7 +200,7 @@ func TestBadInputLeavesServerServing(t *testing.T) {
 			t.Fatalf("connection not closed by the server: %v", err)
 		}
 	})
-	t.Run("silent connection is closed after the idle timeout", func(t *testing.T) {
+	t.Run("silent connection is closed after the hello timeout", func(t *testing.T) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
