@@ -31,16 +31,16 @@ type meter struct {
 	tokens   float64
 	last     time.Time
 	total    uint64    // bytes seen
-	start    time.Time // first byte seen
+	start    time.Time // when the first byte was seen
 }
 
 // newMeter returns a full bucket for a limit in bits/s, or nil for no limit.
-func newMeter(limitBps float64, maxFrame int) *meter {
+func newMeter(limitBps float64) *meter {
 	if limitBps <= 0 {
 		return nil
 	}
 	rate := limitBps / 8 * rateTolerance
-	burst := max(rate*rateBurst.Seconds(), minBurst, float64(2*maxFrame))
+	burst := max(rate*rateBurst.Seconds(), minBurst)
 	return &meter{limitBps: limitBps, rate: rate, burst: burst, tokens: burst}
 }
 
@@ -59,19 +59,10 @@ func (m *meter) take(n int, now time.Time) float64 {
 	return m.tokens
 }
 
-// measured returns the average rate seen so far, bits/s.
-func (m *meter) measured(now time.Time) float64 {
-	d := now.Sub(m.start).Seconds()
-	if d <= 0 {
-		return 0
-	}
-	return float64(m.total) * 8 / d
-}
-
 // overError describes a session cut for exceeding the limit.
 func (m *meter) overError(now time.Time) string {
-	return fmt.Sprintf("cut by the server: received %s over %.2f s, more than its --max-bitrate of %s (allowing %.0f%% and a %v burst)",
-		rateText(m.measured(now)), now.Sub(m.start).Seconds(), rateText(m.limitBps), (rateTolerance-1)*100, rateBurst)
+	return fmt.Sprintf("cut by the server: %d bytes in %.3f s is more than its --max-bitrate of %s allows (%.0f%% over it after a %v burst)",
+		m.total, now.Sub(m.start).Seconds(), rateText(m.limitBps), (rateTolerance-1)*100, rateBurst)
 }
 
 // meteredConn is what a server's frame.Reader reads a new TCP connection
@@ -84,6 +75,17 @@ type meteredConn struct {
 	net.Conn
 	sess  *session
 	meter *meter
+}
+
+// attach makes c the data connection of sess, metered against limitBps (0: no
+// limit). With a limit, the receive buffer shrinks to about 100 ms of traffic at
+// the limit, so that the bytes queued in the kernel (which the throttled reads
+// drain at the limit after the sender stops) stay few.
+func (c *meteredConn) attach(sess *session, limitBps float64) {
+	c.sess, c.meter = sess, newMeter(limitBps)
+	if rb, ok := c.Conn.(interface{ SetReadBuffer(int) error }); ok && c.meter != nil {
+		_ = rb.SetReadBuffer(int(max(c.meter.rate/10, 64<<10)))
+	}
 }
 
 func (c *meteredConn) Read(p []byte) (int, error) {

@@ -31,6 +31,7 @@ func (s *Server) addPending(c net.Conn, ip netip.Addr) []net.Conn {
 			if p := e.Value.(*pendingConn); match(p) {
 				evicted = append(evicted, p.conn)
 				s.dropPending(e)
+				delete(s.conns, p.conn) // closed by the caller: its descriptor is free
 				return
 			}
 		}

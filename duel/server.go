@@ -314,7 +314,7 @@ func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 		s.cfg.Logf("%s: unknown session cookie: closed", conn.RemoteAddr())
 		return
 	}
-	mc.sess, mc.meter = sess, newMeter(s.cfg.MaxBitrate, s.cfg.MaxFrame)
+	mc.attach(sess, s.cfg.MaxBitrate)
 	rd.SetMax(s.cfg.MaxFrame)
 	sess.serveData(conn, rd, accepted)
 }

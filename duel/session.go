@@ -150,7 +150,7 @@ func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
 		}
 		sess.flow = udp.NewFlow(mode)
 		sess.flow.SetInterval(t.Interval, t.Duration)
-		sess.meter = newMeter(s.cfg.MaxBitrate, s.cfg.MaxFrame)
+		sess.meter = newMeter(s.cfg.MaxBitrate)
 		sess.flow.SetGate(sess.udpGate)
 	}
 	return sess
