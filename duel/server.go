@@ -21,9 +21,9 @@ import (
 
 // ServerConfig configures a Server. Zero values take the defaults shown.
 type ServerConfig struct {
-	Network     stack.Network // default &stack.OS{}
-	Listen      string        // host:port for TCP and UDP alike; default "127.0.0.1:0"
-	MaxClients  int           // concurrent sessions; default 64
+	Network    stack.Network // default &stack.OS{}
+	Listen     string        // host:port for TCP and UDP alike; default "127.0.0.1:0"
+	MaxClients int           // concurrent sessions; default 64
 	// MaxClientsPerIP caps the sessions of one source IP address, so that one
 	// host cannot take every slot; default MaxClients/4 (at least 1). Nothing is
 	// exempt: loopback clients all share 127.0.0.1, so a test or a benchmark
