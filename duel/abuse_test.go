@@ -117,10 +117,10 @@ func TestAbuseClaimedFrameLength(t *testing.T) {
 	// Pending caps out of the way: this test is about the frame reader.
 	srv := startServer(t, ServerConfig{MaxClients: conns, MaxClientsPerIP: conns, MaxPending: 2 * conns, MaxPendingPerIP: 2 * conns, HelloTimeout: 20 * time.Second})
 	addr := srv.Addr().String()
-	payload := make([]byte, frame.HeaderLen+claimed-1) // shared by every attacker, allocated before the baseline
+	payload := make([]byte, claimed-1) // a whole frame but its last byte; shared by every attacker, allocated before the baseline
 	binary.BigEndian.PutUint16(payload[0:], frame.Magic)
 	payload[2], payload[3] = frame.Version, byte(frame.TypeControl)
-	binary.BigEndian.PutUint32(payload[32:], claimed)
+	binary.BigEndian.PutUint32(payload[32:], claimed-frame.HeaderLen) // the server's --max-frame
 	for _, afterHello := range []bool{false, true} {
 		name := map[bool]string{false: "before the hello", true: "after the hello"}[afterHello]
 		t.Run(name, func(t *testing.T) {
