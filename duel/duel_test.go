@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startServer runs a server on 127.0.0.1 port 0 for the test's lifetime.
-func startServer(t *testing.T, cfg ServerConfig) *Server {
+func startServer(t testing.TB, cfg ServerConfig) *Server {
 	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
@@ -105,7 +105,7 @@ func TestRunEveryProtoAndTest(t *testing.T) {
 }
 
 // waitSessions waits until the server has n sessions in progress.
-func waitSessions(t *testing.T, srv *Server, n int) {
+func waitSessions(t testing.TB, srv *Server, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for srv.Sessions() != n {
