@@ -2,6 +2,7 @@ package duel
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -508,5 +509,106 @@ func TestAbuseBitrate(t *testing.T) {
 			t.Fatalf("honest client at the limit: %v, %q", err, r.Error)
 		}
 	})
+	mustServe(t, srv)
+}
+
+// TestAbuseUDPSources: a UDP session answers only the source address (IP and
+// port) that first sent its cookie. Datagrams with the right cookie from
+// another port or another host, with a wrong cookie, or junk, get 0 bytes back,
+// and the server never sends more bytes than it received (amplification <= 1).
+func TestAbuseUDPSources(t *testing.T) {
+	srv := startServer(t, ServerConfig{MaxClientsPerIP: 64})
+	addr := srv.Addr().String()
+	udpFrom := func(src string) *net.UDPConn {
+		t.Helper()
+		c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)}, net.UDPAddrFromAddrPort(srv.Addr()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	// drain counts the bytes a socket receives within d.
+	drain := func(c *net.UDPConn, d time.Duration) (n int) {
+		buf := make([]byte, 65536)
+		c.SetReadDeadline(time.Now().Add(d))
+		for {
+			m, err := c.Read(buf)
+			if err != nil {
+				return n
+			}
+			n += m
+		}
+	}
+	for _, test := range []string{TestLatency, TestThroughput} {
+		t.Run(test, func(t *testing.T) {
+			ctl, rd, w, err := openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: test, Duration: 10 * time.Second, Size: 1400, Bitrate: 1e6})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ctl.Close()
+			typ := frame.TypeEchoRequest
+			if test == TestThroughput {
+				typ = frame.TypeData
+			}
+			req := make([]byte, 1400)
+			send := func(c *net.UDPConn, cookie uint64, count int) (sent int) {
+				for seq := uint64(0); seq < uint64(count); seq++ {
+					frame.FillBody(req[frame.HeaderLen:], seq)
+					n, _ := frame.Seal(req, frame.Header{Type: typ, Cookie: cookie, Seq: seq, BodyLen: uint32(len(req) - frame.HeaderLen)})
+					if m, err := c.Write(req[:n]); err == nil {
+						sent += m
+					}
+				}
+				return sent
+			}
+			owner := udpFrom("127.0.0.1")
+			ownerIn := send(owner, w.Cookie, 20)
+			ownerOut := drain(owner, 300*time.Millisecond)
+			attackers := []struct {
+				name   string
+				c      *net.UDPConn
+				cookie uint64
+			}{
+				{"right cookie, another port", udpFrom("127.0.0.1"), w.Cookie},
+				{"right cookie, another host", udpFrom("127.0.0.2"), w.Cookie},
+				{"wrong cookie", udpFrom("127.0.0.1"), w.Cookie ^ 1},
+			}
+			totalIn, totalOut := ownerIn, ownerOut
+			for _, a := range attackers {
+				in := send(a.c, a.cookie, 200)
+				junk := make([]byte, 1000)
+				rand.Read(junk)
+				a.c.Write(junk)
+				out := drain(a.c, 300*time.Millisecond)
+				t.Logf("%s: %d bytes in, %d bytes answered", a.name, in+len(junk), out)
+				if out != 0 {
+					t.Errorf("%s: %d bytes answered, want 0", a.name, out)
+				}
+				totalIn, totalOut = totalIn+in+len(junk), totalOut+out
+			}
+			if test == TestLatency && ownerOut != ownerIn {
+				t.Errorf("the session's owner got %d bytes back for %d sent", ownerOut, ownerIn)
+			}
+			if test == TestThroughput && ownerOut != 0 {
+				t.Errorf("a throughput session answered %d bytes", ownerOut)
+			}
+			amp := float64(totalOut) / float64(totalIn)
+			t.Logf("amplification %.3f (%d bytes out for %d in)", amp, totalOut, totalIn)
+			if amp > 1 {
+				t.Errorf("amplification %.3f, want <= 1", amp)
+			}
+			v, err := finishSession(t, ctl, rd, w, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if test == TestThroughput && v.Received != 20 {
+				t.Errorf("the server accounted %d frames, want the owner's 20 only", v.Received)
+			}
+			if test == TestLatency && v.Requests != 20 {
+				t.Errorf("the server counted %d echo requests, want the owner's 20 only", v.Requests)
+			}
+		})
+	}
 	mustServe(t, srv)
 }
