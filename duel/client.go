@@ -351,6 +351,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
 		res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
 		rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
+		if c.SameHost && v.LastNs > 0 && !d.send.Start.IsZero() {
+			// One clock: the span runs from the sender's first write.
+			rr.Span = max(rr.Span, time.Duration(v.LastNs-d.send.Start.UnixNano()))
+		}
 		res.GoodputBps = rr.Goodput(d.send.Duration)
 		if c.SameHost && v.FirstUnixNs > 0 {
 			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
@@ -358,7 +362,11 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.Intervals = v.Intervals
 		if spec.Proto == ProtoUDP {
 			res.OfferedBps = ptr(d.send.OfferedRate())
+			res.deliveredBps = deliveredRate(v.Unique, spec.Size, time.Duration(v.SpanNs))
 			res.RequestedBps = ptr(spec.Bitrate)
+			if w := pacingWarning(spec.Bitrate, *res.OfferedBps); w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 			refused := d.send.Refused
 			res.SenderRefused = &refused
 			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}

@@ -386,6 +386,9 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
 	return verdict(x)
 }
 
@@ -397,6 +400,9 @@ func verdict(x report.Extras) error {
 	}
 	if n := x.Baseline.Regressions(); n > 0 {
 		why = append(why, fmt.Sprintf("%d metrics worse than baseline %s by more than %g%%", n, x.Baseline.File, x.Baseline.TolerancePct))
+	}
+	if x.Baseline != nil && len(x.Baseline.Problems) > 0 {
+		why = append(why, fmt.Sprintf("%d results not comparable with baseline %s: %s", len(x.Baseline.Problems), x.Baseline.File, strings.Join(x.Baseline.Problems, "; ")))
 	}
 	if len(why) > 0 {
 		return failedError(strings.Join(why, "; "))
