@@ -88,8 +88,20 @@ type Config struct {
 
 // Enabled reports whether the configuration changes anything at all.
 func (c Config) Enabled() bool {
-	return (c.Loss != nil && c.Loss.Mean() > 0) || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
+	return c.lossActive() || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
 		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0
+}
+
+// lossActive says whether the loss model can drop anything: random loss of
+// 0% cannot; a Markov model (state, gemodel) is always applied as given.
+func (c Config) lossActive() bool {
+	if c.Loss == nil {
+		return false
+	}
+	if r, ok := c.Loss.(randomLoss); ok {
+		return r.p > 0
+	}
+	return true
 }
 
 func (c Config) queueLimit() int {
@@ -151,7 +163,7 @@ func (c Config) Netem() string {
 		}
 		parts = append(parts, d)
 	}
-	if c.Loss != nil && c.Loss.Mean() > 0 {
+	if c.lossActive() {
 		parts = append(parts, "loss "+c.Loss.String())
 	}
 	if c.Duplicate > 0 {
