@@ -40,7 +40,7 @@ func Plot(path string, rep *duel.Report) error {
 		return fmt.Errorf("nothing to plot: no report")
 	}
 	var plots []*chart
-	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, sweepPlot} {
+	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, sweepGoodputPlot, sweepRTTPlot} {
 		if p := build(rep); p != nil {
 			plots = append(plots, p)
 		}
@@ -100,6 +100,7 @@ type axisSpec struct {
 	name  string
 	label func(float64) string
 	logOK bool
+	zero  bool      // a linear axis starts at 0
 	fixed []float64 // values the range must hold, besides the data's
 }
 
@@ -116,7 +117,7 @@ func newChart(title string, x, y axisSpec, ss []series) *chart {
 			xs, ys = append(xs, pt.X), append(ys, pt.Y)
 		}
 	}
-	fx, fy := fitAxis(&p.X, xs, x.label, x.logOK), fitAxis(&p.Y, ys, y.label, y.logOK)
+	fx, fy := fitAxis(&p.X, xs, x.label, x.logOK, x.zero), fitAxis(&p.Y, ys, y.label, y.logOK, y.zero)
 	p.X.Label.Text, p.Y.Label.Text = axisName(x.name, fx), axisName(y.name, fy)
 	p.Add(plotter.NewGrid())
 	c := &chart{p: p, legend: plot.NewLegend()}
@@ -211,6 +212,9 @@ func chartsHeight(charts []*chart) vg.Length {
 }
 
 func goodputPlot(rep *duel.Report) *chart {
+	if tooManyCells(rep) {
+		return nil
+	}
 	cells := cellIndex(rep)
 	var ss []series
 	for i := range rep.Results {
@@ -229,7 +233,7 @@ func goodputPlot(rep *duel.Report) *chart {
 	}
 	return newChart("Goodput over time",
 		axisSpec{name: "time since the test began", label: tickSeconds},
-		axisSpec{name: "goodput", label: tickRate, logOK: true, fixed: []float64{0}}, ss)
+		axisSpec{name: "goodput", label: tickRate, logOK: true, zero: true}, ss)
 }
 
 // resultSeries is one result's line: with several cells, the cell is in its
@@ -256,10 +260,30 @@ func cellIndex(rep *duel.Report) map[string]int {
 	return m
 }
 
-// sweepPlot draws, for a loss sweep, goodput against loss: one line per
+// sweepGoodputPlot draws, for a loss sweep, goodput against loss: one line per
 // protocol and delay (log scale when TCP's goodput falls by orders of
 // magnitude; a goodput of 0 sits on the axis's floor, ticked 0).
-func sweepPlot(rep *duel.Report) *chart {
+func sweepGoodputPlot(rep *duel.Report) *chart {
+	return sweepPlot(rep, duel.TestThroughput, "Goodput against loss",
+		axisSpec{name: "goodput", label: tickRate, logOK: true, zero: true},
+		func(r *duel.Result) (float64, bool) { return r.GoodputBps, true })
+}
+
+// sweepRTTPlot draws, for a loss sweep, the round trip's p99 against loss.
+func sweepRTTPlot(rep *duel.Report) *chart {
+	return sweepPlot(rep, duel.TestLatency, "Round trip p99 against loss",
+		axisSpec{name: "round trip p99", label: tickMicros, logOK: true, zero: true},
+		func(r *duel.Result) (float64, bool) {
+			if r.RTT == nil || r.ReceivedFrames == 0 {
+				return 0, false
+			}
+			return r.RTT.P99, true
+		})
+}
+
+// sweepPlot draws one figure of a sweep's results of test against loss: a
+// line per protocol and delay.
+func sweepPlot(rep *duel.Report, test, title string, y axisSpec, value func(*duel.Result) (float64, bool)) *chart {
 	if !rep.Sweep {
 		return nil
 	}
@@ -272,7 +296,11 @@ func sweepPlot(rep *duel.Report) *chart {
 	losses := map[float64]bool{}
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		if r.Test != duel.TestThroughput || r.Link == nil || r.Error != "" {
+		if r.Test != test || r.Link == nil || r.Error != "" {
+			continue
+		}
+		v, ok := value(r)
+		if !ok {
 			continue
 		}
 		k := key{r.Proto, plotValue(r.Link.DelayMs)}
@@ -280,7 +308,7 @@ func sweepPlot(rep *duel.Report) *chart {
 			keys = append(keys, k)
 		}
 		loss := plotValue(r.Link.Loss)
-		lines[k] = append(lines[k], plotter.XY{X: loss, Y: r.GoodputBps})
+		lines[k] = append(lines[k], plotter.XY{X: loss, Y: v})
 		losses[loss] = true
 	}
 	if len(losses) < 2 {
@@ -302,15 +330,16 @@ func sweepPlot(rep *duel.Report) *chart {
 		}
 		ss = append(ss, series{pts: pts, proto: k.proto, style: delays[k.delay], label: label, marks: true})
 	}
-	return newChart("Goodput against loss",
-		axisSpec{name: "loss per direction", label: tickPercent, logOK: true},
-		axisSpec{name: "goodput", label: tickRate, logOK: true, fixed: []float64{0}}, ss)
+	return newChart(title, axisSpec{name: "loss per direction", label: tickPercent, logOK: true}, y, ss)
 }
 
 // maxCDFPoints bounds the points of one CDF line: more would not show.
 const maxCDFPoints = 1000
 
 func cdfPlot(rep *duel.Report) *chart {
+	if tooManyCells(rep) {
+		return nil
+	}
 	cells := cellIndex(rep)
 	var ss []series
 	for i := range rep.Results {
@@ -394,4 +423,14 @@ func thinCDF(cdf []stats.CDFPoint) plotter.XYs {
 }
 
 // dashes are the line patterns told apart by cell or delay.
-var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)},
+	{vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}, {vg.Points(12), vg.Points(4)},
+	{vg.Points(4), vg.Points(2), vg.Points(1), vg.Points(2), vg.Points(1), vg.Points(2)},
+	{vg.Points(1), vg.Points(3)}, {vg.Points(10), vg.Points(3), vg.Points(3), vg.Points(3), vg.Points(3), vg.Points(3)}}
+
+// maxCellLines is how many links' lines a chart of per-link lines (goodput
+// over time, CDFs) draws: past it they cannot be told apart, and a sweep's
+// charts against loss summarise the run instead.
+const maxCellLines = 4
+
+func tooManyCells(rep *duel.Report) bool { return len(cellOrder(rep)) > maxCellLines }

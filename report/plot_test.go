@@ -56,8 +56,9 @@ func TestPlotErrors(t *testing.T) {
 	}
 }
 
-// TestPlotSweep: a loss sweep gets goodput against loss, a line per protocol
-// and delay; the links of a multi-cell run are told apart in the legend.
+// TestPlotSweep: a loss sweep gets goodput and the round trip's p99 against
+// loss, a line per protocol and delay; the links of a multi-cell run are told
+// apart in the legend.
 func TestPlotSweep(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sweep.svg")
@@ -65,10 +66,14 @@ func TestPlotSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	for _, want := range []string{"Goodput against loss", "TCP, delay 20ms", "UDP, delay 0ms", "cumulative distribution"} {
+	for _, want := range []string{"Goodput against loss", "Round trip p99 against loss", "TCP, delay 20ms", "UDP, delay 0ms"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("sweep plot lacks %q", want)
 		}
+	}
+	// Six links' lines could not be told apart: the charts against loss say it all.
+	if strings.Contains(string(b), "cumulative distribution") {
+		t.Error("a six-link sweep plot draws a CDF per link")
 	}
 	if os.Getenv("NETDUEL_PLOT_DIR") != "" { // to look at it: NETDUEL_PLOT_DIR=/tmp go test ./report -run PlotSweep
 		Plot(filepath.Join(os.Getenv("NETDUEL_PLOT_DIR"), "sweep.png"), sweepFixture())

@@ -50,8 +50,9 @@ func (f fitted) at(v float64) float64 {
 // labels from label (which carries the unit). With logOK the axis is
 // logarithmic when its positive values spread over more than logRatio; values
 // <= 0 are then drawn on the floor, a decade under the smallest positive value,
-// which is ticked as 0. Without values it spans 0 to 1.
-func fitAxis(a *plot.Axis, vs []float64, label func(float64) string, logOK bool) fitted {
+// which is ticked as 0. A linear axis of positive values starts at 0 when
+// fromZero is set or when they come near it. Without values it spans 0 to 1.
+func fitAxis(a *plot.Axis, vs []float64, label func(float64) string, logOK, fromZero bool) fitted {
 	lo, hi, posLo := math.Inf(1), math.Inf(-1), math.Inf(1)
 	for _, v := range vs {
 		v = plotValue(v)
@@ -73,6 +74,9 @@ func fitAxis(a *plot.Axis, vs []float64, label func(float64) string, logOK bool)
 		a.Min, a.Max = math.Log10(floor), math.Log10(hi)
 		a.Tick.Marker = logTicks{label: label, zeroAt: floor, zero: hasZero}
 		return fitted{log: true, floor: floor}
+	}
+	if fromZero {
+		lo = min(lo, 0)
 	}
 	a.Scale = plot.LinearScale{}
 	a.Min, a.Max = linearRange(lo, hi)
