@@ -302,6 +302,9 @@ func TestPlotHostile(t *testing.T) {
 		"sweep inf":        sweep(inf, -inf, inf),
 	}
 	dir := t.TempDir()
+	if d := os.Getenv("NETDUEL_PLOT_DIR"); d != "" { // to look at them
+		dir = d
+	}
 	for name, rs := range cases {
 		rep := &duel.Report{Results: rs, Sweep: strings.HasPrefix(name, "sweep")}
 		for _, ext := range PlotFormats {

@@ -25,9 +25,14 @@ const plotLimit = 1e200
 // into the baseline.
 const logRatio = 20
 
-// plotValue makes v drawable: NaN and ±Inf become 0, the rest is bounded.
+// plotValue makes v drawable: NaN and ±Inf become 0, the rest is bounded, and
+// magnitudes under 1/plotLimit (no figure of a run is that small) are 0.
 func plotValue(v float64) float64 {
-	return min(max(finite(v), -plotLimit), plotLimit)
+	v = min(max(finite(v), -plotLimit), plotLimit)
+	if math.Abs(v) < 1/plotLimit {
+		return 0
+	}
+	return v
 }
 
 // fitted is how an axis was fitted: whether it is logarithmic, and its floor,
@@ -92,6 +97,9 @@ func linearRange(lo, hi float64) (float64, float64) {
 	}
 	if lo < hi {
 		return lo, hi
+	}
+	if lo == 0 {
+		return 0, 1
 	}
 	w := math.Abs(lo) * 0.1
 	if w == 0 || lo-w == lo { // 0, or too small for a tenth to show
@@ -181,7 +189,13 @@ func (t logTicks) Ticks(logLo, logHi float64) []plot.Tick {
 	for d := d0; d <= d1; d++ {
 		p := math.Pow(10, d)
 		labelled := math.Mod(d-d0, every) == 0
+		if every > 1 && !labelled {
+			continue // over many decades, minor ticks would merge into a bar
+		}
 		for m := 1.0; m < 10; m++ {
+			if every > 1 && m > 1 {
+				break
+			}
 			v := m * p
 			if !in(v) || (t.zero && v == t.zeroAt) {
 				continue
@@ -205,11 +219,17 @@ func contains(xs []float64, v float64) bool {
 	return false
 }
 
-// round3 prints v with at most 3 significant digits and no trailing zeros.
+// round3 prints v with at most 3 significant digits and no trailing zeros,
+// with an exponent when it is far from 1 (only values from a hostile document
+// are).
 func round3(v float64) string {
-	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
-	if err != nil || math.Abs(r) >= 1e21 {
-		return strconv.FormatFloat(v, 'g', 3, 64)
+	g := strconv.FormatFloat(v, 'g', 3, 64)
+	if a := math.Abs(v); a != 0 && (a < 1e-3 || a >= 1e9) {
+		return g
+	}
+	r, err := strconv.ParseFloat(g, 64)
+	if err != nil {
+		return g
 	}
 	return strconv.FormatFloat(r, 'f', -1, 64)
 }
