@@ -380,7 +380,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if d.rtt != nil {
 			s := d.rtt.Summary()
 			res.RTT = &s
-			res.RTTCDF = d.rtt.CDF()
+			res.RTTHistogram = d.rtt.Encode()
 		}
 		if d.pp.Received > 0 {
 			life.FirstByteUS = ptr(us(d.pp.FirstRTT))

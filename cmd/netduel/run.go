@@ -320,8 +320,9 @@ func runAction(c *cli.Context) error {
 	var where atomic.Pointer[string]
 	setWhere := func(s string) { where.Store(&s) }
 	setWhere("os loopback")
+	stopProgress := func() {}
 	if progress {
-		stopProgress := startProgress(stderr, client, len(o.plan)*cells, &where)
+		stopProgress = startProgress(stderr, client, len(o.plan)*cells, &where)
 		defer stopProgress()
 	}
 	var nd *report.NDJSON
@@ -347,6 +348,7 @@ func runAction(c *cli.Context) error {
 		results, err = runCells(ctx, rep, client, o, setWhere)
 	}
 	rep.Results = results
+	stopProgress() // the line is cleared before any result or error is written
 	if nd != nil && err != nil {
 		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
 	}
