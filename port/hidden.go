@@ -146,7 +146,8 @@ func airplayRanges(major int, ls []LsofListener) []hiddenRange {
 			message: "macOS 12 and later's AirPlay Receiver (ControlCenter) listens here when it is on",
 			advice:  "use another port, or turn it off: System Settings > General > AirDrop & Handoff > AirPlay Receiver"}
 		for _, l := range ls {
-			if l.Port == p && strings.HasPrefix(l.Command, "ControlCen") {
+			// lsof cuts command names to 9 characters without +c 0.
+			if l.Port == p && strings.HasPrefix(l.Command, "ControlCe") {
 				h.message = "taken by macOS's AirPlay Receiver (ControlCenter, pid " + strconv.Itoa(l.PID) + ")"
 				break
 			}

@@ -28,7 +28,7 @@ func hiddenRanges(ports *PortSet) []hiddenRange {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	b, _ := exec.CommandContext(ctx, "lsof", "-nP", "-iTCP:5000", "-iTCP:7000", "-sTCP:LISTEN").Output()
+	b, _ := exec.CommandContext(ctx, "lsof", "+c", "0", "-nP", "-iTCP:5000", "-iTCP:7000", "-sTCP:LISTEN").Output()
 	ls, _ := ParseLsofListeners(bytes.NewReader(b))
 	return append([]hiddenRange{}, airplayRanges(major, ls)...)
 }
