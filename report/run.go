@@ -232,6 +232,9 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 			if cc == "" {
 				cc = "the OS's congestion control"
 			}
+			if l.Seed != 0 {
+				netem += fmt.Sprintf("; seed %d (--seed %d replays it)", l.Seed, l.Seed)
+			}
 			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, cc, netem)
 			if l.Note != "" {
 				fmt.Fprintf(w, "  note: %s\n", l.Note)

@@ -172,8 +172,8 @@ func TestServerAccountsAndEchoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	recv, echo := NewFlow(ModeReceive), NewFlow(ModeEcho)
-	lookup := func(cookie uint64, src netip.Addr) *Flow {
-		if !src.IsLoopback() {
+	lookup := func(cookie uint64, src netip.AddrPort) *Flow {
+		if !src.Addr().IsLoopback() {
 			return nil
 		}
 		switch cookie {
