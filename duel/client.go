@@ -43,9 +43,9 @@ type Client struct {
 	// Progress is called.
 	Live *atomic.Uint64
 
-	onStart  func()                // before each test (RunOnLink: link counters)
-	decorate func(*Result)         // after each test (RunOnLink: link info)
-	quiesce  func(context.Context) // between a search's trials (RunOnLink: the link's queues empty)
+	onStart   func()        // before each test (RunOnLink: link counters)
+	decorate  func(*Result) // after each test (RunOnLink: link info)
+	linkQueue int           // packets an emulated link queues (RunOnLink), for a search's pauses
 	// control, if set, opens the control connection instead of dialing Server,
 	// and names the server's data address (RunOnLink: in-process, off the link).
 	control func(ctx context.Context) (net.Conn, netip.AddrPort, error)

@@ -6,9 +6,6 @@ import (
 	"math"
 	"strings"
 	"time"
-
-	"github.com/netduel/netduel/impair"
-	"github.com/netduel/netduel/impair/link"
 )
 
 // SearchTrial is one trial of a bit rate search.
@@ -89,14 +86,20 @@ const (
 func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct float64) (Result, error) {
 	search := &RateSearch{MaxLossPct: maxLossPct, MinFrames: minFrames(maxLossPct)}
 	var last Result
+	var drain time.Duration
 	run := func(rate float64, d time.Duration, final bool) (SearchTrial, error) {
 		s := spec
 		s.Duration, s.Bitrate = d, rate
 		if !final {
 			s.Interval = 0
 		}
-		if c.quiesce != nil {
-			c.quiesce(ctx) // a trial's backlog must not slow the next one down
+		if drain > 0 {
+			// The last trial's backlog must not slow this one down.
+			select {
+			case <-time.After(drain):
+			case <-ctx.Done():
+				return SearchTrial{}, ctx.Err()
+			}
 		}
 		if final && c.onStart != nil {
 			c.onStart() // the result's link counters are this test's alone
@@ -109,6 +112,7 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		t := judge(r, rate, maxLossPct, final)
 		t.Final = final
 		search.Trials = append(search.Trials, t)
+		drain = drainTime(r, c.linkQueue, t.DeliveredBps)
 		return t, nil
 	}
 	trialDur := max(spec.Duration/4, time.Second)
@@ -241,22 +245,18 @@ func (s *RateSearch) Tried(rate func(float64) string) string {
 	return strings.Join(parts, "; ")
 }
 
-// linkIdleWait bounds how long a search waits for a link's queues to empty.
-const linkIdleWait = 30 * time.Second
+// maxDrainWait bounds how long a search waits for a link's queue to drain.
+const maxDrainWait = 30 * time.Second
 
-// waitLinkIdle waits until no packet is queued in the link in either
-// direction (every packet offered has left or been dropped), so that an
-// overloaded trial's backlog does not delay the next one.
-func waitLinkIdle(ctx context.Context, l *link.Link) {
-	queued := func(c impair.Counters) bool {
-		return c.Packets+c.Duplicated > c.Forwarded+c.Dropped+c.QueueDrops
+// drainTime is how long a trial's backlog in an emulated link's queue of
+// queue packets takes to drain at the rate the receiver took frames in: the
+// frames sent and not received (at most a queueful) may still be queued, and
+// must not slow the next trial down. Zero without a link queue.
+func drainTime(r Result, queue int, deliveredBps float64) time.Duration {
+	if queue <= 0 || r.SentFrames <= r.ReceivedFrames || deliveredBps <= 0 {
+		return 0
 	}
-	deadline := time.Now().Add(linkIdleWait)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		up, down := l.Counters()
-		if !queued(up) && !queued(down) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	backlog := min(r.SentFrames-r.ReceivedFrames, uint64(queue))
+	wire := float64(r.Size + 28) // IPv4 and UDP headers
+	return min(maxDrainWait, time.Duration(float64(backlog)*wire*8/deliveredBps*float64(time.Second)))
 }
