@@ -13,6 +13,7 @@ type stream struct {
 	read      uint64    // stream bytes read so far
 	consumed  uint64    // stream bytes accounted for as frames so far
 	firstByte time.Time // when the first byte arrived
+	lastRead  time.Time // when the latest read returned
 	// starts[i] is the offset of the first byte that arrived in interval i
 	// (intervals without arrivals start where the next one does).
 	starts []uint64
@@ -41,10 +42,22 @@ func (r *Receiver) Read(now time.Time, n int) {
 	if r.iv.enabled() {
 		r.iv.at(now) // the interval clock starts at the first byte, unless set
 		i := r.iv.index(now)
+		// A read's bytes arrived between the previous read and this one: when
+		// that spans intervals' starts (a reader held up by a busy machine),
+		// they are shared out in proportion to the time in each.
+		prev := s.lastRead
 		for len(s.starts) <= i {
-			s.starts = append(s.starts, s.read)
+			at := s.read
+			if !prev.IsZero() && now.After(prev) {
+				edge := r.iv.start.Add(time.Duration(len(s.starts)) * r.iv.every)
+				if f := float64(edge.Sub(prev)) / float64(now.Sub(prev)); f > 0 {
+					at += uint64(min(f, 1) * float64(n))
+				}
+			}
+			s.starts = append(s.starts, at)
 		}
 	}
+	s.lastRead = now
 	s.read += uint64(n)
 }
 

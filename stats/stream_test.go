@@ -77,3 +77,35 @@ func TestStreamSpanFromFirstByte(t *testing.T) {
 		t.Errorf("span %v, last %v", rep.Span, rep.Last)
 	}
 }
+
+// TestStreamIntervalsHeldUpReader: a reader that a busy machine lets run only
+// every 37 ms gets each time the bytes that arrived meanwhile; they count in
+// the intervals they arrived in (shared out by time), so intervals stay at the
+// link's rate instead of swinging by a read's worth (7% of 500 ms).
+func TestStreamIntervalsHeldUpReader(t *testing.T) {
+	t.Parallel()
+	const rate, frameLen, hdr = 12e6, 128 << 10, 40
+	every := 500 * time.Millisecond
+	r := NewReceiver()
+	t0 := time.Unix(1000, 0)
+	r.SetIntervalFrom(every, 4*time.Second, t0)
+	r.StartStream(t0, 0)
+	var read, framed, seq uint64
+	for now := t0.Add(37 * time.Millisecond); now.Sub(t0) <= 4*time.Second; now = now.Add(37 * time.Millisecond) {
+		arrived := uint64(now.Sub(t0).Seconds() * rate / 8)
+		r.Read(now, int(arrived-read))
+		read = arrived
+		for framed+frameLen <= read {
+			r.Frame(seq, 0, now, frameLen, frameLen-hdr, true)
+			seq++
+			framed += frameLen
+		}
+	}
+	rep := r.Report(0)
+	body := rate * float64(frameLen-hdr) / frameLen
+	for i, it := range rep.Intervals[:len(rep.Intervals)-1] {
+		if it.GoodputBps > rate*1.002 || it.GoodputBps < body*0.99 {
+			t.Errorf("interval %d: %.3f Mbit/s, want %.2f (the link's rate)", i, it.GoodputBps/1e6, body/1e6)
+		}
+	}
+}
