@@ -33,7 +33,7 @@ func TestCorruptionCaughtByLayer(t *testing.T) {
 				name = backend + "/checksum off"
 			}
 			t.Run(name, func(t *testing.T) {
-				l, err := link.Open(backend, impair.Config{Corrupt: 0.02}, "")
+				l, err := link.Open(backend, impair.Config{Corrupt: 0.1}, "")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -48,7 +48,7 @@ func TestCorruptionCaughtByLayer(t *testing.T) {
 					t.Fatalf("error %q, checksum off %v", r.Error, r.UDPChecksumOff)
 				}
 				corrupted := r.Link.Up.Corrupted
-				if corrupted < 10 {
+				if corrupted < 20 {
 					t.Fatalf("the link corrupted only %d packets", corrupted)
 				}
 				var kernel uint64

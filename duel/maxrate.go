@@ -101,8 +101,8 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 				return SearchTrial{}, ctx.Err()
 			}
 		}
-		if final && c.onStart != nil {
-			c.onStart() // the result's link counters are this test's alone
+		if c.onStart != nil {
+			c.onStart() // the result's link counters are its own test's alone
 		}
 		r, err := c.RunTest(ctx, s)
 		if err != nil {

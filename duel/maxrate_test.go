@@ -145,8 +145,14 @@ func TestFindMaxRateOnLink(t *testing.T) {
 				if up := r.Link.Up.Packets; up < r.SentFrames || up > r.SentFrames+100 {
 					t.Errorf("link counted %d packets for a final test of %d frames (%d trials)", up, r.SentFrames, len(r.Search.Trials))
 				}
-			} else if r.LostPct <= 0.5 && r.SentFrames >= r.Search.MinFrames {
-				t.Errorf("not found, yet the result lost only %.3f%%", r.LostPct)
+			} else {
+				if r.LostPct <= 0.5 && r.SentFrames >= r.Search.MinFrames {
+					t.Errorf("not found, yet the result lost only %.3f%%", r.LostPct)
+				}
+				// The result is the last trial's, and so are its link counters.
+				if up := r.Link.Up.Packets; up > r.SentFrames+100 {
+					t.Errorf("link counted %d packets for a last trial of %d frames", up, r.SentFrames)
+				}
 			}
 			t.Logf("%d trials; result offered %.1f Mbit/s lost %.3f%%: %s", len(r.Search.Trials), *r.OfferedBps/1e6, r.LostPct,
 				r.Search.Tried(func(v float64) string { return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M" }))
