@@ -48,8 +48,8 @@ func portCommand() *cli.Command {
 				Action: portCheckAction,
 			},
 			{
-				Name:      "free",
-				Usage:     "find ports free for every requested protocol at once",
+				Name:  "free",
+				Usage: "find ports free for every requested protocol at once",
 				UsageText: "netduel port free [--range LO-HI] [--proto tcp,udp] [--count N] [--addr A,...] [-o FORMAT]\n" +
 					"   netduel port free [--range LO-HI] [--proto tcp] [--count N] --exec -- CMD [ARGS...]",
 				Description: "By default searches 1024-65535 without the ephemeral range, from a random place. " +
