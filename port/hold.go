@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -112,7 +113,7 @@ func ActivationEnv(hs []Held, pid int) []string {
 	var ports []string
 	for i, h := range hs {
 		names[i] = h.Name
-		if p := strconv.Itoa(int(h.Addr.Port())); !containsString(ports, p) {
+		if p := strconv.Itoa(int(h.Addr.Port())); !slices.Contains(ports, p) {
 			ports = append(ports, p)
 		}
 	}
@@ -126,13 +127,4 @@ func ActivationEnv(hs []Held, pid int) []string {
 		env = append(env, "NETDUEL_PORT="+ports[0])
 	}
 	return env
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -5,8 +5,6 @@ package port
 import (
 	"os"
 	"strconv"
-
-	"golang.org/x/sys/unix"
 )
 
 // holdFD makes the socket s describes and returns it as a file.
@@ -19,16 +17,4 @@ func holdFD(s sockSpec) (*os.File, error) {
 }
 
 // heldPort is the local port of a held socket (the one the OS chose for 0).
-func heldPort(f *os.File) int {
-	sa, err := unix.Getsockname(int(f.Fd()))
-	if err != nil {
-		return 0
-	}
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return sa.Port
-	case *unix.SockaddrInet6:
-		return sa.Port
-	}
-	return 0
-}
+func heldPort(f *os.File) int { return fdPort(int(f.Fd())) }
