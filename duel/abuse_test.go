@@ -128,28 +128,28 @@ func TestAbuseClaimedFrameLength(t *testing.T) {
 			base := heapInuse()
 			stop := make(chan struct{})
 			peak := heapPeak(stop)
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			var open []net.Conn
-			var closedByServer atomic.Int64
+			// Connect every attacker first (a burst of 250 connects can overflow
+			// the accept queue of a loaded machine), then send all at once.
+			open := make([]net.Conn, 0, conns)
 			for i := 0; i < conns; i++ {
+				var c net.Conn
+				var err error
+				if afterHello {
+					c, _, _, err = openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: TestLatency, Duration: time.Minute, Size: 64})
+				} else {
+					c, err = dialFrom(t, "127.0.0.1", addr)
+				}
+				if err != nil {
+					t.Fatalf("attacker %d: %v", i, err)
+				}
+				open = append(open, c)
+			}
+			var wg sync.WaitGroup
+			var closedByServer atomic.Int64
+			for _, c := range open {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					var c net.Conn
-					var err error
-					if afterHello {
-						c, _, _, err = openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: TestLatency, Duration: time.Minute, Size: 64})
-					} else {
-						c, err = dialFrom(t, "127.0.0.1", addr)
-					}
-					if err != nil {
-						t.Errorf("attacker %d: %v", i, err)
-						return
-					}
-					mu.Lock()
-					open = append(open, c)
-					mu.Unlock()
 					c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 					if _, err := c.Write(payload); err != nil {
 						closedByServer.Add(1) // the server cut it short
