@@ -429,9 +429,13 @@ func TestAbuseBitrate(t *testing.T) {
 	const limit = 8e6 // bits/s
 	srv := startServer(t, ServerConfig{MaxBitrate: limit, MaxClientsPerIP: 64})
 	addr := srv.Addr().String()
-	bound := func(elapsed time.Duration) float64 { // the most bytes the bucket lets through
+	bound := func(elapsed time.Duration) float64 { // the most bytes a UDP bucket lets through
 		rate := limit / 8 * rateTolerance
 		return max(rate*rateBurst.Seconds(), minBurst) + rate*elapsed.Seconds()
+	}
+	tcpBound := func(elapsed time.Duration) float64 { // the same for a TCP throttle
+		rate := limit / 8 * rateTolerance
+		return max(rate*throttleBurst.Seconds(), minBurst) + rate*elapsed.Seconds()
 	}
 
 	t.Run("udp liar claiming 1 Mbit/s, sending unpaced", func(t *testing.T) {
@@ -493,7 +497,7 @@ func TestAbuseBitrate(t *testing.T) {
 			bytes := float64(r.ReceivedFrames) * (64 << 10) // frames (or requests) the server read
 			// The throttle waits after a read, so one read (a frame here) may
 			// be ahead of the bucket.
-			most := bound(elapsed) + 64<<10
+			most := tcpBound(elapsed) + 64<<10
 			t.Logf("tcp %s: %.0f bytes in %v (bound %.0f), error %q", test, bytes, elapsed.Round(time.Millisecond), most, r.Error)
 			if bytes > most {
 				t.Errorf("server took %.0f bytes in %v, more than the limit lets through (%.0f)", bytes, elapsed, most)
