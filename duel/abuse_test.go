@@ -372,8 +372,7 @@ func TestAbuseOneHostCannotTakeEverySlot(t *testing.T) {
 // client per run).
 func TestMaxClientsBackToBack(t *testing.T) {
 	t.Run("one slot, raw sessions back to back", func(t *testing.T) {
-		srv := startServer(t, ServerConfig{MaxClients: 1})
-		srv.cfg.Logf = func(string, ...any) {}
+		srv := startServer(t, ServerConfig{MaxClients: 1, Logf: func(string, ...any) {}})
 		const sessions = 300
 		refused := 0
 		for i := 0; i < sessions; i++ {
