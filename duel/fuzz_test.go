@@ -45,18 +45,23 @@ func seedBodies() [][]byte {
 	}
 }
 
-// FuzzControlDecoder feeds arbitrary bytes to the control decoder and decodes
-// every message it yields as each message type: nothing may panic, and a
-// hello that parses must pass or fail the server's limits cleanly.
+// FuzzControlDecoder feeds the control decoder a stream made of a valid control
+// frame around a fuzzed body followed by arbitrary bytes, and decodes every
+// message it yields as each message type: nothing may panic, and a hello that
+// parses must pass or fail the server's limits cleanly.
 func FuzzControlDecoder(f *testing.F) {
 	for _, b := range seedBodies() {
-		f.Add(controlFrame(f, 0, b))
+		f.Add(b, []byte{})
 	}
-	f.Add(append(controlFrame(f, 0, seedBodies()[0]), controlFrame(f, 9, seedBodies()[5])...))
-	f.Add([]byte{})
+	f.Add(seedBodies()[0], controlFrame(f, 9, seedBodies()[5]))
+	f.Add([]byte{}, []byte("ND\x01\x04garbage"))
 	srv := &Server{cfg: ServerConfig{Token: fuzzToken}}
 	srv.cfg.setDefaults()
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Fuzz(func(t *testing.T, body, raw []byte) {
+		if len(body) > maxResult-frame.HeaderLen {
+			return
+		}
+		b := append(controlFrame(t, 0, body), raw...)
 		rd := frame.NewReader(bytes.NewReader(b), maxResult)
 		for i := 0; i <= len(b)/frame.HeaderLen; i++ {
 			_, typ, body, err := nextControl(rd)
