@@ -111,6 +111,7 @@ type ServerView struct {
 	BodyBytes uint64              `json:"body_bytes"`
 	WireBytes uint64              `json:"wire_bytes"`
 	SpanNs    int64               `json:"span_ns"`
+	LastNs    int64               `json:"last_unix_ns"` // the last intact arrival, Unix ns (0 = none)
 	Jitter    stats.JitterSummary `json:"jitter"`
 	Intervals []stats.Interval    `json:"intervals,omitempty"`
 	// Echo requests (latency tests).

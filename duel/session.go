@@ -307,7 +307,7 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 	switch sess.spec.Test {
 	case TestThroughput:
 		recv := stats.NewReceiver()
-		recv.SetInterval(sess.spec.Interval, sess.spec.Duration)
+		recv.SetIntervalFrom(sess.spec.Interval, sess.spec.Duration, accepted)
 		err = tcp.Receive(sess.dataCtx, conn, rd, sess.cookie, recv)
 		if first := recv.First(); !first.IsZero() {
 			view.FirstUnixNs = first.UnixNano()
@@ -335,6 +335,9 @@ func (v *ServerView) fill(r stats.RecvReport) {
 	v.Received, v.Unique, v.Lost = r.Received, r.Unique, r.Lost
 	v.Reordered, v.Duplicate, v.Corrupt, v.Late = r.Reordered, r.Duplicate, r.Corrupt, r.Late
 	v.BodyBytes, v.WireBytes, v.SpanNs = r.BodyBytes, r.WireBytes, int64(r.Span)
+	if !r.Last.IsZero() {
+		v.LastNs = r.Last.UnixNano()
+	}
 	v.Jitter = r.Jitter
 	v.Intervals = r.Intervals
 }

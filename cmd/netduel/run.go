@@ -320,8 +320,9 @@ func runAction(c *cli.Context) error {
 	var where atomic.Pointer[string]
 	setWhere := func(s string) { where.Store(&s) }
 	setWhere("os loopback")
+	stopProgress := func() {}
 	if progress {
-		stopProgress := startProgress(stderr, client, len(o.plan)*cells, &where)
+		stopProgress = startProgress(stderr, client, len(o.plan)*cells, &where)
 		defer stopProgress()
 	}
 	var nd *report.NDJSON
@@ -347,6 +348,7 @@ func runAction(c *cli.Context) error {
 		results, err = runCells(ctx, rep, client, o, setWhere)
 	}
 	rep.Results = results
+	stopProgress() // the line is cleared before any result or error is written
 	if nd != nil && err != nil {
 		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
 	}
@@ -386,6 +388,9 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
 	return verdict(x)
 }
 
@@ -397,6 +402,9 @@ func verdict(x report.Extras) error {
 	}
 	if n := x.Baseline.Regressions(); n > 0 {
 		why = append(why, fmt.Sprintf("%d metrics worse than baseline %s by more than %g%%", n, x.Baseline.File, x.Baseline.TolerancePct))
+	}
+	if x.Baseline != nil && len(x.Baseline.Problems) > 0 {
+		why = append(why, fmt.Sprintf("%d results not comparable with baseline %s: %s", len(x.Baseline.Problems), x.Baseline.File, strings.Join(x.Baseline.Problems, "; ")))
 	}
 	if len(why) > 0 {
 		return failedError(strings.Join(why, "; "))
