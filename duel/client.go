@@ -31,6 +31,9 @@ type Client struct {
 	Progress func(spec TestSpec)
 	// OnResult, if set, is given each test's result as soon as it is known.
 	OnResult func(r Result)
+	// Token, if set, is the shared secret of a server started with --token: the
+	// client proves it knows it (and checks the server does) without sending it.
+	Token string
 	// Live, if set, counts progress while a test runs, for a live display: frame
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
@@ -125,17 +128,11 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	defer ctl.Close()
 	stopCtl := context.AfterFunc(ctx, func() { ctl.SetDeadline(time.Unix(1, 0)) })
 	defer stopCtl()
-	rd := frame.NewReader(ctl, maxControl)
+	rd := frame.NewReader(ctl, maxResult)
 	ctl.SetDeadline(time.Now().Add(controlTimeout(10*time.Second, connect)))
-	if err := writeControl(ctl, 0, hello{Type: msgHello, Version: ProtocolVersion, Test: spec}); err != nil {
-		return res, &UnreachableError{Addr: c.Server, Err: err}
-	}
-	var w welcome
-	if _, err := readControl(rd, msgWelcome, &w); err != nil {
-		if IsRefused(err) {
-			return res, err
-		}
-		return res, &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err)}
+	w, err := c.handshake(ctl, rd, spec)
+	if err != nil {
+		return res, err
 	}
 	if err := checkWelcome(w, server); err != nil {
 		return res, &BadServerError{Addr: c.Server, Err: err}
@@ -149,7 +146,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	if settle <= 0 {
 		settle = 250 * time.Millisecond
 	}
+	stopAlive := keepAlive(ctl, w.Cookie, time.Duration(w.IdleNs))
 	d := c.runData(ctx, spec, w, dataAddr)
+	stopAlive()
 	res.Lifecycle = d.life
 	if ctx.Err() != nil {
 		// Interrupted: the test is cut short, and the deadline set below
@@ -189,6 +188,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	c.merge(&res, spec, w, d, view)
 	if d.err != nil {
 		res.Error = d.err.Error()
+		if view.Error != "" { // the server's reason (a cut, say) explains ours
+			res.Error += " (server: " + cleanServerText(view.Error) + ")"
+		}
 	}
 	return res, nil
 }
@@ -367,6 +369,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
 		res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
 		rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
+		if c.SameHost && v.LastNs > 0 && !d.send.Start.IsZero() {
+			// One clock: the span runs from the sender's first write.
+			rr.Span = max(rr.Span, time.Duration(v.LastNs-d.send.Start.UnixNano()))
+		}
 		res.GoodputBps = rr.Goodput(d.send.Duration)
 		if c.SameHost && v.FirstUnixNs > 0 {
 			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
@@ -374,7 +380,11 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.Intervals = v.Intervals
 		if spec.Proto == ProtoUDP {
 			res.OfferedBps = ptr(d.send.OfferedRate())
+			res.deliveredBps = deliveredRate(v.Unique, spec.Size, time.Duration(v.SpanNs))
 			res.RequestedBps = ptr(spec.Bitrate)
+			if w := pacingWarning(spec.Bitrate, *res.OfferedBps); w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 			refused := d.send.Refused
 			res.SenderRefused = &refused
 			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}
@@ -388,7 +398,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if d.rtt != nil {
 			s := d.rtt.Summary()
 			res.RTT = &s
-			res.RTTCDF = d.rtt.CDF()
+			res.RTTHistogram = d.rtt.Encode()
 		}
 		if d.pp.Received > 0 {
 			life.FirstByteUS = ptr(us(d.pp.FirstRTT))

@@ -23,7 +23,7 @@ import (
 // data sockets will see it: TCP data connections and UDP datagrams must come
 // from that IP, as they must from a control connection's peer.
 func (s *Server) ServeControl(conn net.Conn) {
-	if !s.track(conn) {
+	if !s.track(conn, addrOf(conn.RemoteAddr())) {
 		conn.Close()
 		return
 	}

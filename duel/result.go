@@ -73,16 +73,24 @@ type Result struct {
 	Search *RateSearch `json:"bitrate_search,omitempty"`
 
 	RTT *stats.RTTSummary `json:"rtt_us,omitempty"` // latency tests
-	// RTTCDF is the round-trip distribution behind RTT, for plots; it is not
-	// part of the JSON document.
-	RTTCDF []stats.CDFPoint `json:"-"`
-	Jitter *Jitter          `json:"jitter_ms,omitempty"` // UDP throughput
-	TCP    *TCPInfo         `json:"tcp,omitempty"`       // where the OS gives it
+	// RTTHistogram is the round-trip distribution behind RTT (latency tests):
+	// the HDR histogram in HdrHistogram's V2 compressed encoding, base64
+	// (stats.DecodeRTT reads it), so plots and later tools see every bucket.
+	RTTHistogram string   `json:"rtt_histogram,omitempty"`
+	Jitter       *Jitter  `json:"jitter_ms,omitempty"` // UDP throughput
+	TCP          *TCPInfo `json:"tcp,omitempty"`       // where the OS gives it
 
 	Link      *LinkInfo        `json:"link,omitempty"` // the emulated link, when there is one
 	Lifecycle Lifecycle        `json:"lifecycle"`
 	Intervals []stats.Interval `json:"intervals,omitempty"` // with --interval
 	Error     string           `json:"error,omitempty"`
+	// Warnings are figures to take with care, one sentence each: a UDP sender
+	// that offered less than 95% of the rate asked for.
+	Warnings []string `json:"warnings,omitempty"`
+
+	// deliveredBps (UDP throughput) is the frame bits per second the receiver
+	// took in over its own span, for a bit rate search.
+	deliveredBps float64
 }
 
 // Jitter is RFC 3550 interarrival jitter over the run, in milliseconds.

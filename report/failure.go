@@ -37,9 +37,9 @@ func runErrorCSV(w io.Writer, rep *duel.Report) error {
 	if rep.Error == "" {
 		return nil
 	}
-	row := make([]string, len(csvHeader))
-	for i, h := range csvHeader {
-		if h == "error" {
+	row := make([]string, len(csvColumns))
+	for i, c := range csvColumns {
+		if c.name == "error" {
 			row[i] = rep.Error
 		}
 	}

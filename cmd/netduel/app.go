@@ -11,9 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
-
 // Exit codes (DESIGN §8).
 const (
 	exitOK      = 0
@@ -104,17 +101,6 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 		}
 	}
 	return usageErrorf("%v (see '%s --help')", err, name)
-}
-
-func versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print the version",
-		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "netduel %s\n", version)
-			return nil
-		},
-	}
 }
 
 // run executes the CLI and maps errors to exit codes. It never panics on input.
