@@ -319,6 +319,9 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 		var c tcp.EchoCounts
 		c, err = tcp.Echo(sess.dataCtx, conn, rd, sess.cookie)
 		view.Requests, view.Echoed = c.Requests, c.Echoed
+		if !c.First.IsZero() {
+			view.FirstUnixNs = c.First.UnixNano()
+		}
 	}
 	if err == nil {
 		view.PeerClosed, view.ClosedUnixNs = true, time.Now().UnixNano()
