@@ -232,7 +232,7 @@ func goodputPlot(rep *duel.Report) *chart {
 		return nil
 	}
 	return newChart("Goodput over time",
-		axisSpec{name: "time since the test began", label: tickSeconds},
+		axisSpec{name: "time since the test began", label: tickSeconds, zero: true},
 		axisSpec{name: "goodput", label: tickRate, logOK: true, zero: true}, ss)
 }
 
