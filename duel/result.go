@@ -78,6 +78,13 @@ type Result struct {
 	Lifecycle Lifecycle        `json:"lifecycle"`
 	Intervals []stats.Interval `json:"intervals,omitempty"` // with --interval
 	Error     string           `json:"error,omitempty"`
+	// Warnings are figures to take with care, one sentence each: a UDP sender
+	// that offered less than 95% of the rate asked for.
+	Warnings []string `json:"warnings,omitempty"`
+
+	// deliveredBps (UDP throughput) is the frame bits per second the receiver
+	// took in over its own span, for a bit rate search.
+	deliveredBps float64
 }
 
 // Jitter is RFC 3550 interarrival jitter over the run, in milliseconds.

@@ -63,6 +63,14 @@ func ParseDistribution(s string) (Distribution, error) {
 // DefaultQueueLimit is netem's default limit, in packets.
 const DefaultQueueLimit = 1000
 
+// MaxQueueLimit bounds the queue limit, so that a full queue's memory stays
+// bounded (about 150 MB of 1500-byte packets).
+const MaxQueueLimit = 100_000
+
+// MaxDelay bounds the delay and the jitter: longer is a mistake, and values
+// near time.Duration's limit would overflow the link's arithmetic.
+const MaxDelay = time.Minute
+
 // Config is one direction's impairment, in netem's terms.
 type Config struct {
 	Loss         LossModel     // nil = no loss
@@ -80,8 +88,20 @@ type Config struct {
 
 // Enabled reports whether the configuration changes anything at all.
 func (c Config) Enabled() bool {
-	return (c.Loss != nil && c.Loss.Mean() > 0) || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
+	return c.lossActive() || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
 		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0
+}
+
+// lossActive says whether the loss model can drop anything: random loss of
+// 0% cannot; a Markov model (state, gemodel) is always applied as given.
+func (c Config) lossActive() bool {
+	if c.Loss == nil {
+		return false
+	}
+	if r, ok := c.Loss.(randomLoss); ok {
+		return r.p > 0
+	}
+	return true
 }
 
 func (c Config) queueLimit() int {
@@ -110,14 +130,20 @@ func (c Config) Validate() error {
 	switch {
 	case c.Delay < 0 || c.Jitter < 0:
 		return errors.New("delay and jitter must not be negative")
+	case c.Delay > MaxDelay || c.Jitter > MaxDelay:
+		return fmt.Errorf("delay and jitter must be at most %v", MaxDelay)
 	case c.Reorder > 0 && c.Delay == 0:
 		return errors.New("reorder needs a delay (as in netem: packets are reordered by sending some at once, ahead of delayed ones); add --delay")
 	case c.ReorderGap < 0:
 		return errors.New("reorder gap must not be negative")
 	case math.IsNaN(c.Rate) || c.Rate < 0:
 		return errors.New("rate must not be negative")
-	case c.QueueLimit < 0:
-		return errors.New("queue limit must not be negative")
+	case c.QueueLimit < 0 || c.QueueLimit > MaxQueueLimit:
+		return fmt.Errorf("queue limit must be from 0 (the default, %d) to %d packets", DefaultQueueLimit, MaxQueueLimit)
+	case c.ReorderGap > 1 && c.Reorder == 0:
+		return errors.New("reorder gap without a reorder probability (as iproute2 refuses it); add reorder")
+	case c.Distribution != DistUniform && c.Jitter == 0:
+		return errors.New("a distribution without jitter (as iproute2 refuses it: \"distribution specified but no latency and jitter values\"); add jitter")
 	}
 	return nil
 }
@@ -137,7 +163,7 @@ func (c Config) Netem() string {
 		}
 		parts = append(parts, d)
 	}
-	if c.Loss != nil && c.Loss.Mean() > 0 {
+	if c.lossActive() {
 		parts = append(parts, "loss "+c.Loss.String())
 	}
 	if c.Duplicate > 0 {

@@ -56,8 +56,11 @@ func (l *Link) Counters() Counters { return l.c }
 // Process decides the fate of a packet of size bytes arriving at now: 0, 1 or 2
 // copies (a duplicate), each with its departure time and corruption. It follows
 // sch_netem.c's netem_enqueue: duplicate, loss, corrupt, queue limit, then
-// reorder or delay plus the rate's serialisation time. A duplicate goes through
-// the same steps on its own (but is never duplicated again). It does not allocate.
+// reorder or delay plus the rate's serialisation time. As in netem, a
+// duplicate is re-enqueued and goes through the same steps on its own (its own
+// loss decision, which advances a Markov model's state, its own corruption,
+// queue check and delay) but is never duplicated again; when the queue is full
+// for the original, both copies are dropped. It does not allocate.
 func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	l.c.Packets++
 	l.release(now)
@@ -73,29 +76,39 @@ func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 		return 0, v
 	}
 	if count > 1 {
-		l.c.Duplicated++
-		if dv, ok := l.enqueue(now, size); ok {
-			v[n] = dv
+		l.c.Duplicated++ // netem clones before its queue check
+	}
+	orig := Verdict{CorruptBit: l.corrupt(size)}
+	if l.queue.Len() >= l.limit {
+		l.c.QueueDrops += uint64(count) // qdisc_drop_all, and the clone with it
+		return 0, v
+	}
+	if count > 1 {
+		// The clone re-enters the qdisc: loss, corrupt, queue limit, delay.
+		if l.loss != nil && l.loss.Drop(l.r) {
+			l.c.Dropped++
+		} else if dv := (Verdict{CorruptBit: l.corrupt(size)}); l.queue.Len() >= l.limit {
+			l.c.QueueDrops++
+		} else {
+			v[n] = l.schedule(now, size, dv)
 			n++
 		}
 	}
-	if dv, ok := l.enqueue(now, size); ok {
-		v[n] = dv
-		n++
-	}
+	v[n] = l.schedule(now, size, orig)
+	n++
 	return n, v
 }
 
-// enqueue is one copy's corrupt, queue-limit and delay steps.
-func (l *Link) enqueue(now time.Duration, size int) (Verdict, bool) {
-	v := Verdict{CorruptBit: -1}
+// corrupt draws a copy's corruption: -1 (intact) or the bit to flip.
+func (l *Link) corrupt(size int) int {
 	if l.cfg.Corrupt > 0 && l.r.Float64() < l.cfg.Corrupt && size > 0 {
-		v.CorruptBit = l.r.IntN(8 * size)
+		return l.r.IntN(8 * size)
 	}
-	if l.queue.Len() >= l.limit {
-		l.c.QueueDrops++
-		return v, false
-	}
+	return -1
+}
+
+// schedule is one admitted copy's reorder or delay step, which queues it.
+func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 	if v.CorruptBit >= 0 {
 		l.c.Corrupted++
 	}
@@ -125,7 +138,7 @@ func (l *Link) enqueue(now time.Duration, size int) (Verdict, bool) {
 	l.queue.push(v.Depart)
 	l.last = max(l.last, v.Depart)
 	l.c.Forwarded++
-	return v, true
+	return v
 }
 
 // release forgets the packets that have left by now.

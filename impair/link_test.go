@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,6 +40,10 @@ func TestLinkExact(t *testing.T) {
 			[][]time.Duration{{ms}, {2 * ms}, {3 * ms}, {10*ms + ms/2}}, Counters{Packets: 4, Forwarded: 4}},
 		{"rate plus delay", Config{Rate: 8e6, Delay: 5 * ms}, []pkt{{0, 1000}, {0, 1000}},
 			[][]time.Duration{{6 * ms}, {7 * ms}}, Counters{Packets: 2, Forwarded: 2}},
+		// netem checks the original against the limit, then re-enqueues the
+		// clone; when the queue is full both copies are dropped.
+		{"queue full drops both copies", Config{Rate: 8e6, QueueLimit: 1, Duplicate: 1}, []pkt{{0, 1000}, {0, 1000}},
+			[][]time.Duration{{ms, 2 * ms}, nil}, Counters{Packets: 2, Forwarded: 2, Duplicated: 2, QueueDrops: 2}},
 		// A queue of two: the third packet arriving while two wait is dropped.
 		{"queue limit", Config{Rate: 8e6, QueueLimit: 2}, []pkt{{0, 1000}, {0, 1000}, {0, 1000}, {ms, 1000}},
 			[][]time.Duration{{ms}, {2 * ms}, nil, {3 * ms}}, Counters{Packets: 4, Forwarded: 3, QueueDrops: 1}},
@@ -146,6 +151,10 @@ func TestLossFidelity(t *testing.T) {
 		// 4-state: bursts entered with 1%, left with 30% (to gap) or 10% (to
 		// good-in-burst, which loses again with 50%); isolated losses 0.5%.
 		{"state 1% 30% 10% 50% 0.5%", 12, 0},
+		// Periodic chains: loss and delivery alternate (power iteration from
+		// state 1 returned 0 for them, and the link switched itself off).
+		{"state 100% 100%", 0, 0},
+		{"state 0% 100% 0% 100% 100%", 0, 0},
 	} {
 		m, err := ParseLossModel(tc.model)
 		if err != nil {
@@ -326,5 +335,68 @@ func BenchmarkLinkProcess(b *testing.B) {
 	for b.Loop() {
 		now += time.Microsecond
 		l.Process(now, 1400)
+	}
+}
+
+// TestPeriodicStateModelStaysOn: a periodic 4-state chain loses half its
+// packets, and the link applies it (it used to compute 0 and switch off).
+func TestPeriodicStateModelStaysOn(t *testing.T) {
+	for _, s := range []string{"state 100% 100%", "state 0% 100% 0% 100% 100%"} {
+		m, err := ParseLossModel(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Loss: m}
+		if got := m.Mean(); got != 0.5 {
+			t.Errorf("%s: Mean %v, want 0.5", s, got)
+		}
+		if !cfg.Enabled() || !strings.Contains(cfg.Netem(), "loss state") {
+			t.Errorf("%s: Enabled %v, netem %q", s, cfg.Enabled(), cfg.Netem())
+		}
+	}
+	// Exact stationary loss against the chain's own long run, for chains of
+	// every shape (absorbing, periodic, mixing).
+	for _, s := range []string{"state 5% 40% 20% 30% 1%", "state 10% 0% 100% 0%", "state 50% 50% 0% 100% 50%"} {
+		m, _ := ParseLossModel(s)
+		const n = 200_000
+		r, lost := seeded(3), 0
+		for range n {
+			if m.Drop(r) {
+				lost++
+			}
+		}
+		if got, want := float64(lost)/n, m.Mean(); math.Abs(got-want) > 0.01 {
+			t.Errorf("%s: ran %.4f, Mean %.4f", s, got, want)
+		}
+	}
+}
+
+// TestDuplicateTakesItsOwnLossDecision: as in netem, the clone re-enters the
+// qdisc and meets the loss model again. At loss 10% and duplicate 10%, two
+// copies leave with probability 0.1 × 0.9 × 0.9 = 8.1% (deciding once gave
+// 9%), none with 0.9 × 0.1 = 9%.
+func TestDuplicateTakesItsOwnLossDecision(t *testing.T) {
+	const n = 200_000
+	l := NewLink(Config{Loss: RandomLoss(0.1), Duplicate: 0.1}, seeded(5))
+	var copies [3]int
+	for i := range n {
+		k, _ := l.Process(time.Duration(i)*time.Microsecond, 100)
+		copies[k]++
+	}
+	for k, p := range map[int]float64{2: 0.1 * 0.9 * 0.9, 0: 0.9 * 0.1} {
+		if ok, lo, hi := binomialOK(copies[k], n, p, 1); !ok {
+			t.Errorf("%d copies: %d of %d, want %.0f..%.0f", k, copies[k], n, lo, hi)
+		}
+	}
+	// The clone's decision advances a Markov model: with the alternating chain
+	// and every packet duplicated, the first decision loses, the second
+	// delivers and the clone's loses again, and so on: one copy every time
+	// (deciding once gave 1, 2, 1, 2 ...).
+	m, _ := ParseLossModel("state 100% 100%")
+	l = NewLink(Config{Loss: m, Duplicate: 1}, seeded(5))
+	for i := range 100 {
+		if k, _ := l.Process(time.Duration(i)*time.Microsecond, 100); k != 1 {
+			t.Fatalf("packet %d: %d copies, want 1", i, k)
+		}
 	}
 }

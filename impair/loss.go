@@ -2,6 +2,7 @@ package impair
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 )
@@ -86,28 +87,91 @@ func (l *stateLoss) Drop(r *rand.Rand) bool {
 	return false
 }
 
-// Mean is the stationary probability that a packet is lost, from the chain's
-// transition matrix by power iteration.
+// Mean is the long-run probability that a packet is lost: the stationary
+// distribution π of the chain started in state 1 (π P = π, Σ π = 1 over the
+// states reachable from state 1), solved exactly by Gaussian elimination, so a
+// periodic chain ('state 100% 100%' alternates loss and delivery: 50%) is
+// right too. A packet is lost when the chain moves into, or stays in, a loss
+// state: Mean = π3 + π4.
 func (l *stateLoss) Mean() float64 {
-	// P[i][j]: probability of moving from state i+1 to j+1 on a packet.
-	P := [4][4]float64{
+	pi := stationary(l.matrix())
+	return pi[lostInBurst-1] + pi[lostInGap-1]
+}
+
+// matrix returns P[i][j], the probability of moving from state i+1 to j+1 on
+// a packet, as Drop makes the moves.
+func (l *stateLoss) matrix() [4][4]float64 {
+	return [4][4]float64{
 		{1 - l.p13 - l.p14, 0, l.p13, l.p14},
 		{0, 1 - l.p23, l.p23, 0},
 		{l.p31, l.p32, 1 - l.p31 - l.p32, 0},
 		{1, 0, 0, 0},
 	}
-	pi := [4]float64{1, 0, 0, 0}
-	for it := 0; it < 20000; it++ {
-		var next [4]float64
-		for i := 0; i < 4; i++ {
-			for j := 0; j < 4; j++ {
-				next[j] += pi[i] * P[i][j]
+}
+
+// stationary solves π P = π, Σ π = 1 for the states reachable from the first
+// (the others get 0). In this chain's shape the reachable states hold a single
+// closed class, so the solution is unique.
+func stationary(P [4][4]float64) [4]float64 {
+	reach := [4]bool{true}
+	for changed := true; changed; {
+		changed = false
+		for i := range 4 {
+			for j := range 4 {
+				if reach[i] && !reach[j] && P[i][j] > 0 {
+					reach[j], changed = true, true
+				}
 			}
 		}
-		pi = next
 	}
-	// A packet is lost when the chain moves into, or stays in, a loss state.
-	return pi[lostInBurst-1] + pi[lostInGap-1]
+	var idx []int
+	for i, r := range reach {
+		if r {
+			idx = append(idx, i)
+		}
+	}
+	n := len(idx)
+	// Rows: (Pᵀ - I) π = 0 for all but the last state, then Σ π = 1.
+	var a [4][5]float64
+	for r := 0; r < n-1; r++ {
+		for c := range n {
+			a[r][c] = P[idx[c]][idx[r]]
+			if r == c {
+				a[r][c]--
+			}
+		}
+	}
+	for c := range n {
+		a[n-1][c] = 1
+	}
+	a[n-1][n] = 1
+	for c := range n { // elimination with partial pivoting
+		piv := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(a[r][c]) > math.Abs(a[piv][c]) {
+				piv = r
+			}
+		}
+		a[c], a[piv] = a[piv], a[c]
+		if a[c][c] == 0 {
+			continue
+		}
+		for r := range n {
+			if r != c && a[r][c] != 0 {
+				f := a[r][c] / a[c][c]
+				for k := c; k <= n; k++ {
+					a[r][k] -= f * a[c][k]
+				}
+			}
+		}
+	}
+	var pi [4]float64
+	for c, i := range idx {
+		if a[c][c] != 0 {
+			pi[i] = min(1, max(0, a[c][n]/a[c][c]))
+		}
+	}
+	return pi
 }
 
 func (l *stateLoss) String() string {

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -27,5 +28,36 @@ func DefaultCongestion() string {
 	if err != nil {
 		return ""
 	}
+	return strings.TrimSpace(string(b))
+}
+
+// SetDefaultCongestion makes cc the default TCP congestion control of the
+// namespace (net.ipv4.tcp_congestion_control is per namespace since Linux
+// 4.15), so that every program started inside it gets cc, not the host's
+// default, and returns the namespace's default afterwards. Linux refuses
+// (EPERM) an algorithm missing from the host's
+// net.ipv4.tcp_allowed_congestion_control for any namespace but the host's;
+// the default is then unchanged.
+func SetDefaultCongestion(ns *Namespace, cc string) (string, error) {
+	const f = "/proc/sys/net/ipv4/tcp_congestion_control"
+	var got string
+	var werr error
+	err := ns.Do(func() error {
+		// /proc/sys/net follows the opening thread's namespace.
+		werr = os.WriteFile(f, []byte(cc), 0)
+		b, err := os.ReadFile(f)
+		got = strings.TrimSpace(string(b))
+		return err
+	})
+	if err == nil && werr != nil {
+		err = fmt.Errorf("setting the default congestion control to %s: %w", cc, werr)
+	}
+	return got, err
+}
+
+// AllowedCongestion returns net.ipv4.tcp_allowed_congestion_control: the
+// algorithms unprivileged sockets, and namespaces' defaults, may use.
+func AllowedCongestion() string {
+	b, _ := os.ReadFile("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
 	return strings.TrimSpace(string(b))
 }

@@ -11,3 +11,11 @@ func CongestionUsable(string) error {
 
 // DefaultCongestion is unknown off Linux.
 func DefaultCongestion() string { return "" }
+
+// SetDefaultCongestion: namespaces are Linux-only.
+func SetDefaultCongestion(*Namespace, string) (string, error) {
+	return "", errors.New("network namespaces are Linux-only")
+}
+
+// AllowedCongestion is unknown off Linux.
+func AllowedCongestion() string { return "" }

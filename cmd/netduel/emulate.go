@@ -47,6 +47,12 @@ func emulateAction(c *cli.Context) error {
 	if e := c.String("emulator"); e != link.Auto && e != link.Tun {
 		return usageErrorf("--emulator %s: emulate runs programs in network namespaces, which only the tun backend has; drop --emulator", e)
 	}
+	if err := emptyLinkFlag(c); err != nil {
+		return err
+	}
+	if err := checkCongestion(link.Tun, c.String("cc")); err != nil {
+		return err
+	}
 	cfg := impair.Config{}
 	if anyLinkFlag(c) {
 		ls, err := parseLink(c, false)
@@ -66,6 +72,9 @@ func emulateAction(c *cli.Context) error {
 		return runtimeErrorf("%v", err)
 	}
 	defer l.Close()
+	if l.InsideNote != "" && !c.Bool("quiet") {
+		fmt.Fprintf(c.App.ErrWriter, "netduel emulate: note: %s\n", l.InsideNote)
+	}
 	// The peer's output and ours share stderr: serialise the writes (and keep
 	// exec from reading straight into a buffer we also write).
 	stderr := &lockedWriter{w: c.App.ErrWriter}
@@ -81,7 +90,12 @@ func emulateAction(c *cli.Context) error {
 		peer = exec.Command("sh", "-c", p)
 		peer.Env = append(os.Environ(), "NETDUEL_PEER="+link.ClientSide.Addr())
 		peer.Stdout, peer.Stderr = stderr, stderr
-		peer.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stopped as a group, with its children
+		// Stopped as a group, with its children. If we are killed (SIGKILL
+		// leaves no chance to stop it), the kernel kills the shell
+		// (Pdeathsig), and with it every process it started: the shell is the
+		// first process of a PID namespace of its own, whose end takes all of
+		// them.
+		peer.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWPID}
 		if err := l.Start(link.ServerSide, peer); err != nil {
 			return runtimeErrorf("starting the peer: %v", err)
 		}
@@ -91,6 +105,10 @@ func emulateAction(c *cli.Context) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "NETDUEL_PEER="+link.ServerSide.Addr())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, stderr
+	// CMD must not outlive us either. The signal comes when the thread that
+	// forked it ends: Start forks from a thread of the runtime's pool, which
+	// lives as long as the process.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if f, ok := c.App.ErrWriter.(*os.File); ok {
 		cmd.Stderr = f // a terminal stays a terminal for CMD
 	}
@@ -115,7 +133,8 @@ wait:
 		if what == "" {
 			what = "no impairment"
 		}
-		fmt.Fprintf(stderr, "netduel emulate: tun link (%s)\n  client→server: %s\n  server→client: %s\n", what, countersLine(up), countersLine(down))
+		fmt.Fprintf(stderr, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n",
+			what, l.InsideCongestion, countersLine(up), countersLine(down))
 	}
 	code := 0
 	var ee *exec.ExitError

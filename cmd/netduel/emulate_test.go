@@ -5,8 +5,11 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/netduel/netduel/impair/link"
 )
@@ -75,4 +78,89 @@ func TestEmulate(t *testing.T) {
 	if !strings.Contains(errs, "client→server:") || !strings.Contains(errs, "delay 5ms") {
 		t.Errorf("no link summary on stderr (%d bytes): %q", len(errs), errs)
 	}
+}
+
+// TestEmulateChildrenDieWithUs: when netduel emulate is SIGKILLed, the command,
+// the peer and the peer's own children end with it (no orphans).
+func TestEmulateChildrenDieWithUs(t *testing.T) {
+	if err := link.TunAvailable(); err != nil {
+		t.Skipf("emulate needs the tun backend: %v", err)
+	}
+	// Unique arguments, so that the processes can be found in /proc.
+	mark := strconv.Itoa(900000 + os.Getpid()%90000)
+	nd := netduelCmd("emulate", "-q", "--peer", "sleep "+mark+"1 & sleep "+mark+"2", "--", "sleep", mark+"3")
+	// A file, not a pipe: orphans holding a pipe would keep Wait waiting.
+	errf, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errf.Close()
+	nd.Stderr = errf
+	if err := nd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer nd.Wait()
+	var pids []int
+	for i := 0; i < 100 && len(pids) < 3; i++ { // up to 10 s for all three to start
+		time.Sleep(100 * time.Millisecond)
+		pids = findProcs(t, "sleep\x00"+mark)
+	}
+	if len(pids) < 3 {
+		nd.Process.Kill()
+		nd.Wait()
+		b, _ := os.ReadFile(errf.Name())
+		t.Fatalf("found %d of the 3 processes (command, peer's two); netduel: %s", len(pids), b)
+	}
+	nd.Process.Kill()
+	nd.Wait()
+	var alive []int
+	for i := 0; i < 50; i++ { // the kernel kills them at once; allow 5 s
+		alive = alive[:0]
+		for _, p := range pids {
+			if running(p) {
+				alive = append(alive, p)
+			}
+		}
+		if len(alive) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, p := range alive {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+	t.Fatalf("processes %v outlived the killed netduel emulate", alive)
+}
+
+// findProcs returns the processes whose command line starts with prefix (its
+// arguments separated by NUL bytes).
+func findProcs(t *testing.T, prefix string) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.HasPrefix(string(b), prefix) && running(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// running: the process exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
 }

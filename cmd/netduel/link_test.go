@@ -40,6 +40,19 @@ func TestLinkFlagsBadInputExits2(t *testing.T) {
 		{[]string{"--emulator", "qemu"}, "--emulator"},
 		{[]string{"--emulator", "none", "--loss", "1"}, "--emulator none"},
 		{[]string{"--server", "127.0.0.1:9", "--loss", "1"}, "drop --server"},
+		// Values no link can hold, and empty values that would mean the default.
+		{[]string{"--delay", "1ms", "--jitter", "2562047h"}, "--jitter"},
+		{[]string{"--jitter", "1ms"}, "--jitter needs --delay"},
+		{[]string{"--delay", "1ms", "--distribution", "normal"}, "--distribution needs --jitter"},
+		{[]string{"--delay", "1ms", "--reorder-gap", "5"}, "--reorder-gap needs --reorder"},
+		{[]string{"--queue", "99999999999"}, "--queue"},
+		{[]string{"--queue", "100001"}, "--queue"},
+		{[]string{"--seed", "-1"}, "--seed"},
+		{[]string{"--cc", "../../etc/passwd"}, "--cc"},
+		{[]string{"--cc", "nosuch", "--emulator", "netstack"}, "--cc"},
+		{[]string{"--cc", "bbr", "--emulator", "netstack"}, "reno and cubic"},
+		{[]string{"--cc", "nosuch", "--emulator", "none"}, "--cc"},
+		{[]string{"--cc", "nosuch", "--server", "127.0.0.1:9"}, "--cc"},
 	} {
 		code, out, errs := runCLI(t, append([]string{"run", "--duration", "100ms"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) || out != "" {
@@ -47,6 +60,16 @@ func TestLinkFlagsBadInputExits2(t *testing.T) {
 		}
 		if strings.Count(strings.TrimSpace(errs), "\n") > 0 || strings.Contains(errs, "goroutine") {
 			t.Errorf("%v: want a one-line error, got %q", tc.args, errs)
+		}
+	}
+}
+
+// TestLinkFlagsEmptyExit2: an empty value is bad input, never the default.
+func TestLinkFlagsEmptyExit2(t *testing.T) {
+	for _, f := range append([]string{"emulator", "cc"}, linkFlagNames...) {
+		code, out, errs := runCLI(t, "run", "--duration", "100ms", "--"+f, "")
+		if code != 2 || !strings.Contains(errs, "--"+f+" is empty") || out != "" {
+			t.Errorf("--%s '': exit %d, stderr %q; want 2 naming the flag", f, code, errs)
 		}
 	}
 }
@@ -185,5 +208,43 @@ func TestInterruptRemovesLinks(t *testing.T) {
 	}
 	if anyProcessIn(seen) {
 		t.Errorf("a process is still in the run's namespaces %v", seen)
+	}
+}
+
+// TestLinkSeedRecorded: a run without --seed picks a random one and records
+// it in link.seed (so it can be replayed); --seed N is recorded as N.
+func TestLinkSeedRecorded(t *testing.T) {
+	seeds := map[string]uint64{}
+	for _, seed := range []string{"", "", "7"} {
+		args := []string{"run", "--emulator", "netstack", "--loss", "1%", "--proto", "udp", "--test", "latency",
+			"--duration", "100ms", "--settle", "10ms", "-q", "-o", "json"}
+		if seed != "" {
+			args = append(args, "--seed", seed)
+		}
+		code, out, errs := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var doc struct {
+			Results []struct {
+				Link struct {
+					Seed uint64 `json:"seed"`
+				} `json:"link"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Results) != 1 {
+			t.Fatalf("%v: %s", err, out)
+		}
+		got := doc.Results[0].Link.Seed
+		if seed == "7" && got != 7 {
+			t.Errorf("--seed 7 recorded as %d", got)
+		}
+		if got == 0 {
+			t.Errorf("seed %q recorded as 0: the run cannot be replayed", seed)
+		}
+		seeds[strconv.FormatUint(got, 10)]++
+	}
+	if len(seeds) != 3 {
+		t.Errorf("seeds %v: two runs without --seed picked the same one", seeds)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -21,15 +23,15 @@ func linkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "loss", Usage: "random loss `PERCENT` per direction (5% or 5); a comma list sweeps"},
 		&cli.StringFlag{Name: "loss-model", Usage: "netem loss `MODEL`: 'random P', 'state p13 [p31 [p32 [p23 [p14]]]]' or 'gemodel p [r [1-h [1-k]]]' (overrides --loss)"},
 		&cli.StringFlag{Name: "delay", Usage: "delay `D` per direction (--delay 10ms adds 20ms to the round trip); a comma list sweeps"},
-		&cli.DurationFlag{Name: "jitter", Usage: "delay variation `D` (needs --delay)"},
-		&cli.StringFlag{Name: "distribution", Usage: "jitter distribution: uniform (default), normal, pareto, paretonormal"},
+		&cli.StringFlag{Name: "jitter", Usage: "delay variation `D` (needs --delay), at most " + maxDelay.String()},
+		&cli.StringFlag{Name: "distribution", Usage: "jitter distribution (needs --jitter): uniform (default), normal, pareto, paretonormal (iproute2's tables)"},
 		&cli.StringFlag{Name: "reorder", Usage: "`PERCENT` of packets sent at once, ahead of delayed ones (needs --delay)"},
-		&cli.IntFlag{Name: "reorder-gap", Usage: "netem's gap `N`: reorder every Nth packet"},
+		&cli.StringFlag{Name: "reorder-gap", Usage: "netem's gap `N` (needs --reorder): after a reordered packet the next N-1 are delayed, then each is sent at once with the --reorder probability (--reorder 25% --reorder-gap 5 reorders 12.5%)"},
 		&cli.StringFlag{Name: "duplicate", Usage: "`PERCENT` of packets duplicated"},
 		&cli.StringFlag{Name: "corrupt", Usage: "`PERCENT` of packets with one bit flipped"},
 		&cli.StringFlag{Name: "rate", Usage: "link `RATE` in bits/s with k/M/G suffixes (serialisation delay, drop-tail queue)"},
-		&cli.IntFlag{Name: "queue", Usage: "queue limit in `PACKETS` (netem's limit; default 1000)"},
-		&cli.Uint64Flag{Name: "seed", Usage: "random seed for a reproducible link (0 = random)"},
+		&cli.StringFlag{Name: "queue", Usage: "queue limit in `PACKETS` (netem's limit; default 1000, at most " + strconv.Itoa(impair.MaxQueueLimit) + ")"},
+		&cli.StringFlag{Name: "seed", Usage: "random `SEED` for a reproducible link (default: a random one, printed with the link and in JSON link.seed)"},
 		&cli.StringFlag{Name: "cc", Value: "cubic", Usage: "TCP congestion control pinned on both ends (the machine's default may be bbr, which hides loss); netstack offers reno and cubic"},
 	}
 }
@@ -81,9 +83,12 @@ type cell struct {
 // its pace and loses frames.
 const defaultLossyRate = 100e6
 
+// linkFlagNames are the flags that describe an emulated link.
+var linkFlagNames = []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed"}
+
 // anyLinkFlag says whether the user asked for an emulated link.
 func anyLinkFlag(c *cli.Context) bool {
-	for _, f := range []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed"} {
+	for _, f := range linkFlagNames {
 		if c.IsSet(f) {
 			return true
 		}
@@ -91,17 +96,58 @@ func anyLinkFlag(c *cli.Context) bool {
 	return false
 }
 
+// emptyLinkFlag refuses a link flag given an empty value (--loss ”), which
+// would otherwise silently mean its default.
+func emptyLinkFlag(c *cli.Context) error {
+	for _, f := range append([]string{"emulator", "cc"}, linkFlagNames...) {
+		if c.IsSet(f) && strings.TrimSpace(c.String(f)) == "" {
+			return usageErrorf("--%s is empty: give it a value (see 'netduel %s --help') or drop the flag", f, c.Command.Name)
+		}
+	}
+	return nil
+}
+
+// maxDelay bounds --delay and --jitter: a longer wait is a mistake, and
+// durations near Go's limit would overflow the link's arithmetic.
+const maxDelay = impair.MaxDelay
+
+// randomSeed picks a link seed when none is given, so that every run can be
+// replayed with --seed (0 would mean "pick one" to the link itself).
+func randomSeed() uint64 {
+	for {
+		if s := rand.Uint64(); s != 0 {
+			return s
+		}
+	}
+}
+
+// checkCongestion refuses a --cc the backend does not offer (exit 2, naming
+// the flag and what is available).
+func checkCongestion(emulator, cc string) error {
+	if err := link.CheckCongestion(emulator, cc); err != nil {
+		return usageErrorf("--cc %q: %v", cc, err)
+	}
+	return nil
+}
+
 // parseLink reads the link flags. With none of them and no --server, the
 // default run compares a clean link with a lossy one.
 func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 	ls := &linkSetup{emulator: c.String("emulator"), cc: c.String("cc")}
+	if err := emptyLinkFlag(c); err != nil {
+		return nil, err
+	}
 	switch ls.emulator {
 	case link.Auto, link.Tun, link.Netstack, link.None:
 	default:
 		return nil, usageErrorf("--emulator %q: want auto, tun, netstack or none", ls.emulator)
 	}
-	if strings.TrimSpace(ls.cc) == "" {
-		return nil, usageErrorf("--cc: name a congestion control, e.g. cubic or reno")
+	emu := ls.emulator
+	if remote {
+		emu = link.None // --cc pins the host stack's sockets
+	}
+	if err := checkCongestion(emu, ls.cc); err != nil {
+		return nil, err
 	}
 	linkAsked := anyLinkFlag(c)
 	if remote {
@@ -115,7 +161,7 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 			ls.cells = []cell{{label: "", none: ls.emulator == link.None}}
 			return ls, nil
 		}
-		lossy := impair.Config{Loss: impair.RandomLoss(0.01), Delay: 20 * time.Millisecond}
+		lossy := impair.Config{Loss: impair.RandomLoss(0.01), Delay: 20 * time.Millisecond, Seed: randomSeed()}
 		ls.cells = []cell{{label: "clean (loopback)", none: true}, {label: "lossy (1% loss, 20ms each way)", cfg: lossy, udpRate: defaultLossyRate}}
 		return ls, nil
 	}
@@ -132,14 +178,22 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 		}
 	}
 	var err error
-	if c.IsSet("jitter") {
-		if base.Jitter = c.Duration("jitter"); base.Jitter < 0 {
-			return nil, usageErrorf("--jitter %v: must not be negative", base.Jitter)
+	if s := c.String("jitter"); s != "" {
+		if base.Jitter, err = parseDelay(s); err != nil {
+			return nil, usageErrorf("--jitter %q: want a duration from 0 to %v, such as 5ms or 500us", s, maxDelay)
+		}
+		if !c.IsSet("delay") && base.Delay == 0 {
+			// iproute2: jitter is the second value of "delay TIME JITTER".
+			return nil, usageErrorf("--jitter needs --delay (as netem's 'delay TIME JITTER'); add --delay, e.g. --delay 10ms --jitter %s", s)
 		}
 	}
 	if s := c.String("distribution"); s != "" {
 		if base.Distribution, err = impair.ParseDistribution(s); err != nil {
 			return nil, usageErrorf("--distribution %q: %v", s, err)
+		}
+		if base.Jitter == 0 {
+			// iproute2: "distribution specified but no latency and jitter values".
+			return nil, usageErrorf("--distribution needs --jitter (netem: a distribution shapes the jitter); add --jitter, e.g. --delay 10ms --jitter 2ms --distribution %s", s)
 		}
 	}
 	pct := func(flag string, dst *float64) error {
@@ -160,9 +214,13 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 			return nil, err
 		}
 	}
-	if c.IsSet("reorder-gap") {
-		if base.ReorderGap = c.Int("reorder-gap"); base.ReorderGap < 0 {
-			return nil, usageErrorf("--reorder-gap %d: must not be negative", base.ReorderGap)
+	if s := c.String("reorder-gap"); s != "" {
+		if base.ReorderGap, err = strconv.Atoi(s); err != nil || base.ReorderGap < 1 || base.ReorderGap > math.MaxInt32 {
+			return nil, usageErrorf("--reorder-gap %q: want a whole number of packets from 1 to %d", s, math.MaxInt32)
+		}
+		if base.Reorder == 0 {
+			// iproute2: "gap specified without reorder probability".
+			return nil, usageErrorf("--reorder-gap needs --reorder (netem: gap without a reorder probability); add --reorder, e.g. --reorder 25%% --reorder-gap %s", s)
 		}
 	}
 	if s := c.String("rate"); s != "" {
@@ -170,12 +228,19 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 			return nil, err
 		}
 	}
-	if c.IsSet("queue") {
-		if base.QueueLimit = c.Int("queue"); base.QueueLimit < 1 {
-			return nil, usageErrorf("--queue %d: want at least 1 packet", base.QueueLimit)
+	if s := c.String("queue"); s != "" {
+		if base.QueueLimit, err = strconv.Atoi(s); err != nil || base.QueueLimit < 1 || base.QueueLimit > impair.MaxQueueLimit {
+			return nil, usageErrorf("--queue %q: want a whole number of packets from 1 to %d", s, impair.MaxQueueLimit)
 		}
 	}
-	base.Seed = c.Uint64("seed")
+	if s := c.String("seed"); s != "" {
+		if base.Seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return nil, usageErrorf("--seed %q: want a whole number from 0 to %d (0: pick one at random)", s, uint64(math.MaxUint64))
+		}
+	}
+	if base.Seed == 0 {
+		base.Seed = randomSeed()
+	}
 	if s := c.String("loss-model"); s != "" {
 		if base.Loss, err = impair.ParseLossModel(s); err != nil {
 			return nil, usageErrorf("--loss-model %q: %v", s, err)
@@ -242,7 +307,7 @@ func parseDelay(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || d > time.Minute {
+	if err != nil || d < 0 || d > maxDelay {
 		return 0, fmt.Errorf("bad delay")
 	}
 	return d, nil

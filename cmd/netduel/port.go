@@ -36,12 +36,13 @@ func portCommand() *cli.Command {
 			{
 				Name:      "check",
 				Usage:     "try the bind a server would do on each port, protocol and address, and explain each refusal",
-				UsageText: "netduel port check [--proto tcp,udp] [--addr A,...] [-o FORMAT] PORT...   (PORT: 8080, 8080,8443 or 8000-8010)",
+				UsageText: "netduel port check [--proto tcp,udp] [--addr A,...] [--as go|c] [-o FORMAT] PORT...   (PORT: 8080, 8080,8443 or 8000-8010)",
 				Description: "Exit status: 0 when every port is free for every protocol and address, 1 when one is not, " +
 					"2 for bad input, 3 when the check itself failed.",
 				Flags: []cli.Flag{
 					proto(),
 					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` to bind, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1)"},
+					&cli.StringFlag{Name: "as", Value: "go", Usage: "bind as `SERVER`: go (net.Listen: SO_REUSEADDR on TCP) or c (no options: TIME_WAIT connections block it)"},
 					output(), noColor(),
 				},
 				Action: portCheckAction,
@@ -123,16 +124,21 @@ func portCheckAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	as, err := port.ParseBindAs(c.String("as"))
+	if err != nil || c.String("as") == "" {
+		return usageErrorf("--as %q: want go or c", c.String("as"))
+	}
 	ctx, stop := portContext(c)
 	defer stop()
-	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs})
+	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs, As: as})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return runtimeErrorf("interrupted")
 		}
 		return runtimeErrorf("port check: %v", err)
 	}
-	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, AllFree: port.AllFree(rs), Ports: rs}
+	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
+		Warnings: report.PortWarnings(rs), Ports: rs}
 	if err := report.RenderPortCheck(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}

@@ -30,6 +30,7 @@ import (
 func runFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "server", Usage: "`HOST:PORT` of a running 'netduel serve'; without it an embedded server runs on 127.0.0.1, port 0"},
+		tokenFlag("shared secret of a 'netduel serve --token' server (also $NETDUEL_TOKEN); proved by HMAC, never sent; used with --server"),
 		&cli.StringFlag{Name: "proto", Value: "tcp,udp", Usage: "protocols to compare, a comma list of tcp, udp"},
 		&cli.StringFlag{Name: "test", Value: "throughput,latency", Usage: "tests to run, a comma list of throughput, latency"},
 		&cli.DurationFlag{Name: "duration", Value: 3 * time.Second, Usage: "how long each test runs"},
@@ -63,6 +64,7 @@ func runCommand() *cli.Command {
 // runOptions is the run command's validated input.
 type runOptions struct {
 	server        string
+	token         string
 	plan          []duel.TestSpec
 	settle        time.Duration
 	output        string
@@ -92,6 +94,11 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 		}
 		o.server = s
 	}
+	token, err := parseToken(c)
+	if err != nil {
+		return nil, err
+	}
+	o.token = token
 	protos, err := parseList("proto", c.String("proto"), duel.ProtoTCP, duel.ProtoUDP)
 	if err != nil {
 		return nil, err
@@ -333,6 +340,7 @@ func runAction(c *cli.Context) error {
 			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
 		}
 		rep.Server, client.Server = o.server, o.server
+		client.Token = o.token
 		client.SameHost = isLoopback(o.server)
 		setWhere("the network to " + o.server)
 		results, err = client.Run(ctx, o.plan)
@@ -380,6 +388,9 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
 	return verdict(x)
 }
 
@@ -391,6 +402,9 @@ func verdict(x report.Extras) error {
 	}
 	if n := x.Baseline.Regressions(); n > 0 {
 		why = append(why, fmt.Sprintf("%d metrics worse than baseline %s by more than %g%%", n, x.Baseline.File, x.Baseline.TolerancePct))
+	}
+	if x.Baseline != nil && len(x.Baseline.Problems) > 0 {
+		why = append(why, fmt.Sprintf("%d results not comparable with baseline %s: %s", len(x.Baseline.Problems), x.Baseline.File, strings.Join(x.Baseline.Problems, "; ")))
 	}
 	if len(why) > 0 {
 		return failedError(strings.Join(why, "; "))

@@ -61,6 +61,11 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"serve", "--max-clients", "0"}, "--max-clients"},
 		{[]string{"serve", "--max-bitrate", "lots"}, "--max-bitrate"},
 		{[]string{"serve", "--idle-timeout", "1ms"}, "--idle-timeout"},
+		{[]string{"serve", "--hello-timeout", "1ms"}, "--hello-timeout"},
+		{[]string{"serve", "--max-clients-per-ip", "0"}, "--max-clients-per-ip"},
+		{[]string{"serve", "--max-clients", "4", "--max-clients-per-ip", "5"}, "--max-clients-per-ip"},
+		{[]string{"serve", "--token", ""}, "--token"},
+		{[]string{"run", "--server", "127.0.0.1:9", "--token", ""}, "--token"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -56,6 +56,10 @@ type Link struct {
 	ServerHost string        // the host the server listens on inside the link
 	Config     impair.Config // the impairment applied in each direction
 	Note       string        // what differs from what was asked, e.g. a congestion control that could not be pinned
+	// InsideCongestion is the default congestion control of programs started
+	// inside the link (tun: the namespaces' default; Start), and InsideNote
+	// says why it is not Congestion when it is not.
+	InsideCongestion, InsideNote string
 
 	up, down *impair.Pipe // client→server, server→client (nil for none)
 	stats    func(stack.Network) EndStats
@@ -118,6 +122,11 @@ func TunAvailable() error {
 func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if congestion != "" && backend != None {
+		if err := CheckCongestion(backend, congestion); err != nil {
+			return nil, fmt.Errorf("congestion control %q: %w", congestion, err)
+		}
 	}
 	switch backend {
 	case Auto, "":

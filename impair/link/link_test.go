@@ -204,6 +204,27 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("Open(%s): %v, %v; want %q", tc.backend, l, err, tc.want)
 		}
 	}
+	// A congestion control the backend lacks is an error, not a panic in the
+	// failed open's cleanup (it was: nil *Link).
+	for _, backend := range []string{Netstack, Tun} {
+		if backend == Tun && TunAvailable() != nil {
+			continue
+		}
+		if _, err := Open(backend, impair.Config{Delay: time.Millisecond}, "nosuch"); err == nil {
+			t.Errorf("Open(%s, --cc nosuch) succeeded", backend)
+		}
+	}
+	if err := CheckCongestion(Netstack, "bbr"); err == nil || !strings.Contains(err.Error(), "reno and cubic") {
+		t.Errorf("CheckCongestion(netstack, bbr): %v", err)
+	}
+	for _, cc := range []string{"../../etc/passwd", "nosuch", ""} {
+		if err := CheckCongestion(None, cc); runtime.GOOS == "linux" && err == nil {
+			t.Errorf("CheckCongestion(none, %q) accepted it", cc)
+		}
+	}
+	if err := CheckCongestion(None, "reno"); err != nil {
+		t.Errorf("reno: %v", err)
+	}
 	if TunAvailable() != nil {
 		_, err := Open(Tun, impair.Config{}, "")
 		var ue *UnavailableError

@@ -10,11 +10,11 @@ import (
 
 // openNetstack builds the netstack backend: two gVisor stacks whose outgoing
 // packets go through the pipes into the other stack.
-func openNetstack(cfg impair.Config, congestion string) (l *Link, err error) {
+func openNetstack(cfg impair.Config, congestion string) (_ *Link, err error) {
 	if congestion == "" {
 		congestion = "cubic"
 	}
-	l = &Link{Backend: Netstack, TCPStack: "gvisor", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
+	l := &Link{Backend: Netstack, TCPStack: "gvisor", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
 		stats: netstackStats}
 	defer func() {
 		if err != nil {

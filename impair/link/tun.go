@@ -1,7 +1,10 @@
 package link
 
 import (
+	"errors"
+	"fmt"
 	"sync"
+	"syscall"
 
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/stack"
@@ -10,11 +13,11 @@ import (
 // openTun builds the tun backend: namespaces, TUN devices, and a forwarder
 // goroutine per direction reading one device and sending into a pipe whose
 // output writes the other device.
-func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
+func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 	if congestion == "" {
 		congestion = "cubic"
 	}
-	l = &Link{Backend: Tun, TCPStack: "linux", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
+	l := &Link{Backend: Tun, TCPStack: "linux", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
 		stats: namespaceStats}
 	defer func() {
 		if err != nil {
@@ -39,6 +42,19 @@ func openTun(cfg impair.Config, congestion string) (l *Link, err error) {
 	if err != nil {
 		tc.Close()
 		return nil, err
+	}
+	// Programs started inside (netduel emulate) open their own sockets: make
+	// the congestion control the namespaces' default too, so they get it.
+	for _, ns := range []*stack.Namespace{nsC, nsS} {
+		got, err := stack.SetDefaultCongestion(ns, congestion)
+		switch {
+		case errors.Is(err, syscall.EPERM):
+			l.InsideNote = fmt.Sprintf("programs started inside get %s, the namespaces' default: Linux lets a namespace default only to an algorithm in net.ipv4.tcp_allowed_congestion_control (%s here); add %s there, or choose it in the program (iperf3 -C %s)",
+				got, stack.AllowedCongestion(), congestion, congestion)
+		case err != nil:
+			return nil, err
+		}
+		l.InsideCongestion = got
 	}
 	l.Client = &stack.OS{NS: nsC, Congestion: congestion}
 	l.Server = &stack.OS{NS: nsS, Congestion: congestion}
