@@ -40,7 +40,7 @@ func Plot(path string, rep *duel.Report) error {
 		return fmt.Errorf("nothing to plot: no report")
 	}
 	var plots []*chart
-	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, sweepGoodputPlot, sweepRTTPlot} {
+	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, tailPlot, sweepGoodputPlot, sweepRTTPlot} {
 		if p := build(rep); p != nil {
 			plots = append(plots, p)
 		}
@@ -336,36 +336,61 @@ func sweepPlot(rep *duel.Report, test, title string, y axisSpec, value func(*due
 // maxCDFPoints bounds the points of one CDF line: more would not show.
 const maxCDFPoints = 1000
 
-func cdfPlot(rep *duel.Report) *chart {
+// latencySeries returns the CDF of every latency result, and the title's note
+// when some come from percentiles only.
+func latencySeries(rep *duel.Report) ([]series, string) {
 	if tooManyCells(rep) {
-		return nil
+		return nil, ""
 	}
 	cells := cellIndex(rep)
 	var ss []series
+	note := ""
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		if r.Test != duel.TestLatency || r.RTT == nil {
 			continue
 		}
-		s, ok := cdfSeries(r, cells)
-		if ok {
+		if s, ok := cdfSeries(r, cells); ok {
 			ss = append(ss, s)
+			if s.marks {
+				note = "\n(dots: min, p50, p90, p99, p99.9 and max, where the file holds no histogram)"
+			}
 		}
 	}
+	return ss, note
+}
+
+func cdfPlot(rep *duel.Report) *chart {
+	ss, note := latencySeries(rep)
 	if len(ss) == 0 {
 		return nil
 	}
-	title := "Round-trip time, cumulative distribution"
-	for _, s := range ss {
-		if s.marks {
-			title += "\n(dots: min, p50, p90, p99, p99.9 and max, where the file holds no histogram)"
-			break
-		}
-	}
-	return newChart(title,
+	return newChart("Round-trip time, cumulative distribution"+note,
 		axisSpec{name: "round trip", label: tickMicros, logOK: true},
-		axisSpec{name: "round trips at most this long", label: func(v float64) string { return tickPercent(v * 100) }, fixed: []float64{0, 1}}, ss)
+		axisSpec{name: "round trips at most this long", label: fractionTick, fixed: []float64{0, 1}}, ss)
 }
+
+// tailPlot draws the same distributions as cdfPlot as the fraction of round
+// trips longer than each value, on a log axis: the tail (p99, p99.9), flat
+// against 100% on the CDF, spreads over decades here.
+func tailPlot(rep *duel.Report) *chart {
+	ss, note := latencySeries(rep)
+	if len(ss) == 0 {
+		return nil
+	}
+	for i := range ss {
+		pts := make(plotter.XYs, len(ss[i].pts))
+		for j, pt := range ss[i].pts {
+			pts[j] = plotter.XY{X: pt.X, Y: max(0, 1-pt.Y)}
+		}
+		ss[i].pts = pts
+	}
+	return newChart("Round-trip tail: how many took longer"+note,
+		axisSpec{name: "round trip", label: tickMicros, logOK: true},
+		axisSpec{name: "round trips longer than this", label: fractionTick, logOK: true, fixed: []float64{1}}, ss)
+}
+
+func fractionTick(v float64) string { return tickPercent(v * 100) }
 
 // cdfSeries is one latency result's CDF: from its histogram, or, for a
 // document without one (written before netduel stored it), from the summary's
