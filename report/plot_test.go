@@ -337,3 +337,20 @@ func TestPlotTail(t *testing.T) {
 		}
 	}
 }
+
+// TestPlotManyLines: a document with hundreds of results draws a bounded
+// number of lines (the legend, and the picture's height, grow with them).
+func TestPlotManyLines(t *testing.T) {
+	t.Parallel()
+	rep := &duel.Report{}
+	for range 300 {
+		rep.Results = append(rep.Results, latencyResult("udp", 20*time.Microsecond, 30*time.Microsecond))
+	}
+	svg := plotSVG(t, rep)
+	if !strings.Contains(svg, "the first 16 of 300 lines") {
+		t.Error("300 lines drawn without a word")
+	}
+	if n := strings.Count(svg, ">UDP</text>"); n != 2*maxSeries {
+		t.Errorf("%d legend entries, want %d in each of 2 charts", n, maxSeries)
+	}
+}
