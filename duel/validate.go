@@ -165,22 +165,39 @@ func checkIntervals(ivs []stats.Interval, v ServerView, win window, body uint64)
 	every := spec.Interval.Seconds()
 	eps := every * 1e-6
 	maxMs := float64(win.elapsed) / float64(time.Millisecond)
+	// Goodput counts verified body bytes where they arrived (a TCP frame's
+	// bytes can fall in the interval before the one that completes it), so
+	// the bound is on the whole run: the intervals' bytes add up to no more
+	// than the frames received, plus one frame in flight at the end.
+	maxBits := float64(v.Received+1) * float64(body) * 8 * (1 + 1e-9)
 	var frames uint64
+	var bits float64
 	for i, iv := range ivs {
 		start := float64(i) * every
+		end := start + every
+		// The last interval stretches to the run's stragglers, at most to
+		// the end of the exchange.
+		endOK := inRange(iv.EndS, end-eps, end+eps)
+		if i == len(ivs)-1 {
+			endOK = inRange(iv.EndS, end-eps, max(end, maxMs/1000)+eps)
+		}
 		switch {
-		case !inRange(iv.StartS, start-eps, start+eps) || !inRange(iv.EndS, start+every-eps, start+every+eps):
-			return fmt.Errorf("interval %d spans %g..%g s, want %g..%g s", i, iv.StartS, iv.EndS, start, start+every)
+		case !inRange(iv.StartS, start-eps, start+eps) || !endOK:
+			return fmt.Errorf("interval %d spans %g..%g s, want %g..%g s", i, iv.StartS, iv.EndS, start, end)
 		case iv.Frames > v.Received || iv.Lost > win.sent:
 			return fmt.Errorf("interval %d: %d frames, %d lost, beyond the run's %d received of %d sent", i, iv.Frames, iv.Lost, v.Received, win.sent)
-		case !inRange(iv.GoodputBps, 0, float64(iv.Frames)*float64(body)*8/every*(1+1e-9)):
-			return fmt.Errorf("interval %d: goodput %g bit/s with %d frames in %g s", i, iv.GoodputBps, iv.Frames, every)
+		case !inRange(iv.GoodputBps, 0, maxBits/(iv.EndS-iv.StartS)):
+			return fmt.Errorf("interval %d: goodput %g bit/s, more than the run's %d frames could carry", i, iv.GoodputBps, v.Received)
 		case !inRange(iv.JitterMs, 0, maxMs) || !inRange(iv.RTTP50US, 0, maxMs*1000) || !inRange(iv.RTTP99US, 0, maxMs*1000):
 			return fmt.Errorf("interval %d: jitter %g ms, rtt p50 %g, p99 %g µs", i, iv.JitterMs, iv.RTTP50US, iv.RTTP99US)
 		}
 		frames += iv.Frames
+		bits += iv.GoodputBps * (iv.EndS - iv.StartS)
 		if frames > v.Received {
 			return fmt.Errorf("intervals hold %d frames or more, the run %d", frames, v.Received)
+		}
+		if bits > maxBits {
+			return fmt.Errorf("intervals hold %.0f bytes or more, the run's %d frames %d", bits/8, v.Received, v.Received*body)
 		}
 	}
 	return nil
