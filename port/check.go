@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -409,6 +410,9 @@ func warningsFor(f sysFacts, o CheckOptions, proto Proto, p int, service string,
 	reserved := false
 	for i, h := range o.hidden {
 		if (i < 64 && k.hidden&(1<<i) != 0) || (i >= 64 && h.covers(proto, p)) {
+			if slices.ContainsFunc(ws, func(w Warning) bool { return w.Code == h.code }) {
+				continue // overlapping ranges: each code once per result
+			}
 			ws = append(ws, Warning{Code: h.code, Message: h.message, Advice: h.advice})
 			reserved = reserved || h.code == WarnReserved
 		}
