@@ -65,7 +65,8 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Run runs the plan's tests one after another. A test that fails midway is
 // recorded in its Result's Error and the run goes on; a server that cannot be
-// reached, or that refuses a test, ends the run with an error.
+// reached, or that refuses a test, ends the run with an error, after a Result
+// for that test holding it. Results hold every test that finished.
 func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 	var out []Result
 	for _, spec := range plan {
@@ -89,7 +90,11 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			r, err = c.RunTest(ctx, spec)
 		}
 		if err != nil {
-			return out, err
+			// The test that could not start is a result too, with its error.
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error()}
 		}
 		if c.decorate != nil {
 			c.decorate(&r)
@@ -98,6 +103,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			c.OnResult(r)
 		}
 		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
@@ -147,6 +155,16 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	d := c.runData(ctx, spec, w, dataAddr)
 	stopAlive()
 	res.Lifecycle = d.life
+	if ctx.Err() != nil {
+		// Interrupted: the test is cut short, and the deadline set below
+		// must not undo the one that cancelling set.
+		if d.err == nil {
+			d.err = errInterrupted
+		}
+		c.merge(&res, spec, w, d, ServerView{})
+		res.Error = d.err.Error()
+		return res, nil
+	}
 
 	// Tell the server we are done and collect its view.
 	ctl.SetDeadline(time.Now().Add(controlTimeout(settle+maxSettle+15*time.Second, connect)))
@@ -176,7 +194,7 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	if d.err != nil {
 		res.Error = d.err.Error()
 		if view.Error != "" { // the server's reason (a cut, say) explains ours
-			res.Error += " (server: " + view.Error + ")"
+			res.Error += " (server: " + cleanServerText(view.Error) + ")"
 		}
 	}
 	return res, nil
@@ -413,4 +431,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 	}
 }
 
-var errLeftover = errors.New("the server sent unexpected data after the test")
+var (
+	errLeftover    = errors.New("the server sent unexpected data after the test")
+	errInterrupted = errors.New("interrupted before the test's end")
+)

@@ -26,6 +26,12 @@ type Report struct {
 	// PortConflicts: for an embedded server on loopback, what TCP and UDP
 	// sharing its port number means for other binds, tried after the run.
 	PortConflicts *PortConflicts `json:"port_conflicts,omitempty"`
+	// Error says why the run failed (a server that refused or could not be
+	// reached, a test that failed, an interrupt); Results still hold every
+	// test that finished and the one that failed, with its own error.
+	Error string `json:"error,omitempty"`
+	// Interrupted says a signal (Ctrl-C, SIGTERM) stopped the run early.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // PortConflicts are the port experiments run on the server's port.

@@ -150,7 +150,7 @@ func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
 		}
 		sess.flow = udp.NewFlow(mode)
 		sess.flow.SetInterval(t.Interval, t.Duration)
-		sess.meter = newMeter(s.cfg.MaxBitrate)
+		sess.meter = newMeter(s.cfg.MaxBitrate, rateBurst)
 		sess.flow.SetGate(sess.udpGate)
 	}
 	return sess
@@ -195,14 +195,14 @@ func (s *Server) admit(t TestSpec) error {
 	}
 	if s.cfg.MaxBitrate > 0 && t.Proto == ProtoUDP && t.Test == TestThroughput &&
 		(t.Bitrate == 0 || t.Bitrate > s.cfg.MaxBitrate) {
-		return fmt.Errorf("bit rate %s is over this server's limit of %.0f bit/s", rateText(t.Bitrate), s.cfg.MaxBitrate)
+		return fmt.Errorf("UDP bit rate %s is over this server's --max-bitrate of %.0f bit/s: pace it at that or less (--bitrate)", rateText(t.Bitrate), s.cfg.MaxBitrate)
 	}
 	return nil
 }
 
 func rateText(r float64) string {
 	if r == 0 {
-		return "unlimited"
+		return "0 (unpaced)"
 	}
 	return fmt.Sprintf("%.0f bit/s", r)
 }

@@ -331,6 +331,7 @@ func runAction(c *cli.Context) error {
 		stopProgress = startProgress(stderr, client, len(o.plan)*cells, &where)
 		defer stopProgress()
 	}
+	rep.Server = o.server
 	var nd *report.NDJSON
 	if o.output == "ndjson" {
 		nd = report.NewNDJSON(c.App.Writer)
@@ -345,7 +346,7 @@ func runAction(c *cli.Context) error {
 		if note != "" && !o.quiet {
 			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
 		}
-		rep.Server, client.Server = o.server, o.server
+		client.Server = o.server
 		client.Token = o.token
 		client.SameHost = isLoopback(o.server)
 		setWhere("the network to " + o.server)
@@ -355,38 +356,56 @@ func runAction(c *cli.Context) error {
 	}
 	rep.Results = results
 	stopProgress() // the line is cleared before any result or error is written
-	if nd != nil && err != nil {
-		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
-	}
-	if err != nil {
-		var ue *duel.UnreachableError
-		switch {
-		case errors.Is(err, context.Canceled):
-			return runtimeErrorf("interrupted")
-		case errors.As(err, &ue):
-			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
-		case errors.As(err, new(*link.UnavailableError)):
-			return runtimeErrorf("%v", err)
-		default:
-			return runtimeErrorf("%v", err)
-		}
-	}
+	// From here on, a failure is data too: stdout gets a complete document
+	// with every finished result and the run's error, and the exit code is 3.
+	rep.Interrupted = ctx.Err() != nil
+	runErr := runFailure(err, rep.Interrupted, o.server != "", rep.Results)
 	x := report.Extras{Checks: report.Evaluate(o.asserts, rep.Results), ShowIntervals: o.showIntervals}
 	if o.baseline != nil {
 		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
 	}
-	if o.plot != "" {
-		if err := report.Plot(o.plot, rep); err != nil {
-			return runtimeErrorf("--plot %s: %v", o.plot, err)
+	if o.plot != "" && (runErr == nil || len(rep.Results) > 0) {
+		if perr := report.Plot(o.plot, rep); perr != nil && runErr == nil {
+			runErr = runtimeErrorf("--plot %s: %v", o.plot, perr)
+		} else if perr != nil && !o.quiet {
+			fmt.Fprintf(stderr, "netduel: note: --plot %s: %v\n", o.plot, perr)
 		}
 	}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+	}
 	if nd != nil {
-		_ = nd.Finish(len(results), x, false, "")
+		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
 	} else if err := report.Render(c.App.Writer, stderr, o.output, rep, x, report.Style{Color: o.color}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
+	if runErr != nil {
+		return runErr
+	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
+	return verdict(x)
+}
+
+// runFailure turns the run's error, or its failed tests, into the exit-3
+// error; nil when every test ran and none failed.
+func runFailure(err error, interrupted, remote bool, results []duel.Result) error {
+	if interrupted {
+		return runtimeErrorf("interrupted")
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return runtimeErrorf("interrupted")
+		case remote && errors.As(err, new(*duel.UnreachableError)):
+			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
+		default:
+			return runtimeErrorf("%v", err)
+		}
+	}
 	var failed []string
-	for _, r := range rep.Results {
+	for _, r := range results {
 		if r.Error != "" {
 			failed = append(failed, fmt.Sprintf("%s %s: %s", r.Proto, r.Test, r.Error))
 		}
@@ -394,10 +413,7 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
-	if err := searchVerdict(rep.Results); err != nil {
-		return err
-	}
-	return verdict(x)
+	return nil
 }
 
 // verdict turns failed assertions and baseline regressions into exit 1.
