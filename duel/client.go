@@ -34,13 +34,18 @@ type Client struct {
 	// Token, if set, is the shared secret of a server started with --token: the
 	// client proves it knows it (and checks the server does) without sending it.
 	Token string
+	// NoUDPChecksum sends the client's UDP datagrams without a UDP checksum
+	// (stack.WithoutUDPChecksum), so that corruption on the way reaches the
+	// server and its frame CRC32C, instead of the server kernel's checksum.
+	NoUDPChecksum bool
 	// Live, if set, counts progress while a test runs, for a live display: frame
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
 	Live *atomic.Uint64
 
-	onStart  func()        // before each test (RunOnLink: link counters)
-	decorate func(*Result) // after each test (RunOnLink: link info)
+	onStart  func()                // before each test (RunOnLink: link counters)
+	decorate func(*Result)         // after each test (RunOnLink: link info)
+	quiesce  func(context.Context) // between a search's trials (RunOnLink: the link's queues empty)
 	// control, if set, opens the control connection instead of dialing Server,
 	// and names the server's data address (RunOnLink: in-process, off the link).
 	control func(ctx context.Context) (net.Conn, netip.AddrPort, error)
@@ -60,7 +65,8 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Run runs the plan's tests one after another. A test that fails midway is
 // recorded in its Result's Error and the run goes on; a server that cannot be
-// reached, or that refuses a test, ends the run with an error.
+// reached, or that refuses a test, ends the run with an error, after a Result
+// for that test holding it. Results hold every test that finished.
 func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 	var out []Result
 	for _, spec := range plan {
@@ -84,7 +90,11 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			r, err = c.RunTest(ctx, spec)
 		}
 		if err != nil {
-			return out, err
+			// The test that could not start is a result too, with its error.
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error()}
 		}
 		if c.decorate != nil {
 			c.decorate(&r)
@@ -93,6 +103,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			c.OnResult(r)
 		}
 		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
@@ -107,7 +120,7 @@ func (c *Client) network() stack.Network {
 // RunTest runs one test. It returns an error only when the test could not start
 // (server unreachable, test refused); a failure during the test is in Result.Error.
 func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
-	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size}
+	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, UDPChecksumOff: spec.Proto == ProtoUDP && c.NoUDPChecksum}
 	if err := spec.check(frame.MaxFrameSize); err != nil {
 		return res, err
 	}
@@ -142,6 +155,16 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	d := c.runData(ctx, spec, w, dataAddr)
 	stopAlive()
 	res.Lifecycle = d.life
+	if ctx.Err() != nil {
+		// Interrupted: the test is cut short, and the deadline set below
+		// must not undo the one that cancelling set.
+		if d.err == nil {
+			d.err = errInterrupted
+		}
+		c.merge(&res, spec, w, d, ServerView{})
+		res.Error = d.err.Error()
+		return res, nil
+	}
 
 	// Tell the server we are done and collect its view.
 	ctl.SetDeadline(time.Now().Add(controlTimeout(settle+maxSettle+15*time.Second, connect)))
@@ -171,7 +194,7 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	if d.err != nil {
 		res.Error = d.err.Error()
 		if view.Error != "" { // the server's reason (a cut, say) explains ours
-			res.Error += " (server: " + view.Error + ")"
+			res.Error += " (server: " + cleanServerText(view.Error) + ")"
 		}
 	}
 	return res, nil
@@ -235,6 +258,7 @@ type dataOutcome struct {
 	life       Lifecycle
 	connectAt  time.Time
 	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
+	finTimed   bool      // TCP: nothing was left to send when the FIN went
 	err        error
 }
 
@@ -245,11 +269,15 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoUDP {
 		network = "udp"
 	}
+	dctx := stack.WithTrace(ctx, &tr)
+	if spec.Proto == ProtoUDP && c.NoUDPChecksum {
+		dctx = stack.WithoutUDPChecksum(dctx)
+	}
 	d.connectAt = time.Now()
 	// A link that drops every packet never completes TCP's handshake: give up
 	// in bounded time, within the server's wait for data to start.
-	dialCtx, cancel := context.WithTimeout(ctx, dataConnectTimeout)
-	conn, err := c.network().Dial(stack.WithTrace(dialCtx, &tr), network, addr)
+	dialCtx, cancel := context.WithTimeout(dctx, dataConnectTimeout)
+	conn, err := c.network().Dial(dialCtx, network, addr)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && dialCtx.Err() != nil {
@@ -286,6 +314,10 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoTCP {
 		// FIN, then wait for the server to read everything and close its side, so
 		// that TCP_INFO is final and the server has seen the end of the stream.
+		// The FIN is sent once nothing is left unsent, so that the time the
+		// server sees it is the FIN's trip, not the send buffer draining (a
+		// latency test has nothing in flight after its last reply).
+		d.finTimed = d.err == nil && (spec.Test == TestLatency || tcp.WaitSent(ctx, conn, 30*time.Second))
 		d.finAt = time.Now()
 		if d.err == nil {
 			d.err = tcp.CloseWrite(conn)
@@ -337,7 +369,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if c.SameHost && v.AcceptUnixNs > 0 {
 			life.AcceptUS = ptr(max(0, us(time.Duration(v.AcceptUnixNs-d.connectAt.UnixNano()))))
 		}
-		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() {
+		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() && d.finTimed {
 			life.PeerSawCloseUS = ptr(max(0, us(time.Duration(v.ClosedUnixNs-d.finAt.UnixNano()))))
 		}
 	} else {
@@ -383,7 +415,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 			res.RTTHistogram = d.rtt.Encode()
 		}
 		if d.pp.Received > 0 {
-			life.FirstByteUS = ptr(us(d.pp.FirstRTT))
+			life.FirstReplyUS = ptr(us(d.pp.FirstRTT))
+		}
+		if c.SameHost && v.FirstUnixNs > 0 {
+			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 		}
 		res.Intervals = d.pp.Intervals
 	}
@@ -396,4 +431,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 	}
 }
 
-var errLeftover = errors.New("the server sent unexpected data after the test")
+var (
+	errLeftover    = errors.New("the server sent unexpected data after the test")
+	errInterrupted = errors.New("interrupted before the test's end")
+)

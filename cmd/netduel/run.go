@@ -39,6 +39,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-loss", Value: "0.1%", Usage: "with --bitrate max: the loss `PERCENT` the rate found may have"},
 		&cli.DurationFlag{Name: "interval", Usage: "record goodput, loss and jitter (or round trips) every `D` into each result's intervals (e.g. 1s); 0 = none"},
 		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
+		&cli.StringFlag{Name: "udp-checksum", Value: "on", Usage: "`on` or off: off sends the client's UDP datagrams without a checksum (IPv4), so that a corrupted one reaches the server and its frame CRC32C counts it in corrupt_frames, instead of the kernel discarding it"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT] [@ CELL], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
@@ -78,6 +79,7 @@ type runOptions struct {
 	plot          string
 	link          *linkSetup // nil with --server
 	bitrateSet    bool
+	noUDPChecksum bool
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -86,6 +88,10 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	}
 	o := &runOptions{output: c.String("output"), quiet: c.Bool("quiet"), settle: c.Duration("settle")}
 	if err := checkOutput(o.output, report.Formats...); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.noUDPChecksum, err = parseUDPChecksum(c.String("udp-checksum")); err != nil {
 		return nil, err
 	}
 	if s := c.String("server"); s != "" {
@@ -312,7 +318,7 @@ func runAction(c *cli.Context) error {
 	progress := !o.quiet && isTerminal(stderr)
 
 	rep := &duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os"}
-	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle}
+	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle, NoUDPChecksum: o.noUDPChecksum}
 	cells := 1
 	if o.link != nil {
 		cells = len(o.link.cells)
@@ -325,6 +331,7 @@ func runAction(c *cli.Context) error {
 		stopProgress = startProgress(stderr, client, len(o.plan)*cells, &where)
 		defer stopProgress()
 	}
+	rep.Server = o.server
 	var nd *report.NDJSON
 	if o.output == "ndjson" {
 		nd = report.NewNDJSON(c.App.Writer)
@@ -339,7 +346,7 @@ func runAction(c *cli.Context) error {
 		if note != "" && !o.quiet {
 			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
 		}
-		rep.Server, client.Server = o.server, o.server
+		client.Server = o.server
 		client.Token = o.token
 		client.SameHost = isLoopback(o.server)
 		setWhere("the network to " + o.server)
@@ -349,38 +356,56 @@ func runAction(c *cli.Context) error {
 	}
 	rep.Results = results
 	stopProgress() // the line is cleared before any result or error is written
-	if nd != nil && err != nil {
-		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
-	}
-	if err != nil {
-		var ue *duel.UnreachableError
-		switch {
-		case errors.Is(err, context.Canceled):
-			return runtimeErrorf("interrupted")
-		case errors.As(err, &ue):
-			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
-		case errors.As(err, new(*link.UnavailableError)):
-			return runtimeErrorf("%v", err)
-		default:
-			return runtimeErrorf("%v", err)
-		}
-	}
+	// From here on, a failure is data too: stdout gets a complete document
+	// with every finished result and the run's error, and the exit code is 3.
+	rep.Interrupted = ctx.Err() != nil
+	runErr := runFailure(err, rep.Interrupted, o.server != "", rep.Results)
 	x := report.Extras{Checks: report.Evaluate(o.asserts, rep.Results), ShowIntervals: o.showIntervals}
 	if o.baseline != nil {
 		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
 	}
-	if o.plot != "" {
-		if err := report.Plot(o.plot, rep); err != nil {
-			return runtimeErrorf("--plot %s: %v", o.plot, err)
+	if o.plot != "" && (runErr == nil || len(rep.Results) > 0) {
+		if perr := report.Plot(o.plot, rep); perr != nil && runErr == nil {
+			runErr = runtimeErrorf("--plot %s: %v", o.plot, perr)
+		} else if perr != nil && !o.quiet {
+			fmt.Fprintf(stderr, "netduel: note: --plot %s: %v\n", o.plot, perr)
 		}
 	}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+	}
 	if nd != nil {
-		_ = nd.Finish(len(results), x, false, "")
+		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
 	} else if err := report.Render(c.App.Writer, stderr, o.output, rep, x, report.Style{Color: o.color}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
+	if runErr != nil {
+		return runErr
+	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
+	return verdict(x)
+}
+
+// runFailure turns the run's error, or its failed tests, into the exit-3
+// error; nil when every test ran and none failed.
+func runFailure(err error, interrupted, remote bool, results []duel.Result) error {
+	if interrupted {
+		return runtimeErrorf("interrupted")
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return runtimeErrorf("interrupted")
+		case remote && errors.As(err, new(*duel.UnreachableError)):
+			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
+		default:
+			return runtimeErrorf("%v", err)
+		}
+	}
 	var failed []string
-	for _, r := range rep.Results {
+	for _, r := range results {
 		if r.Error != "" {
 			failed = append(failed, fmt.Sprintf("%s %s: %s", r.Proto, r.Test, r.Error))
 		}
@@ -388,10 +413,7 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
-	if err := searchVerdict(rep.Results); err != nil {
-		return err
-	}
-	return verdict(x)
+	return nil
 }
 
 // verdict turns failed assertions and baseline regressions into exit 1.
