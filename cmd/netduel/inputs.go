@@ -6,7 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// refuseEmpty refuses a flag given with an empty value (--size ”, --plot ”):
+// refuseEmpty refuses a flag given an empty value (an empty --size or --plot):
 // it never means the default. Flags in skip (the link's, checked with their
 // values in linkflags.go; --token, checked by parseToken) are left alone.
 func refuseEmpty(c *cli.Context, flags []cli.Flag, skip map[string]bool) error {
