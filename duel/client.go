@@ -34,13 +34,18 @@ type Client struct {
 	// Token, if set, is the shared secret of a server started with --token: the
 	// client proves it knows it (and checks the server does) without sending it.
 	Token string
+	// NoUDPChecksum sends the client's UDP datagrams without a UDP checksum
+	// (stack.WithoutUDPChecksum), so that corruption on the way reaches the
+	// server and its frame CRC32C, instead of the server kernel's checksum.
+	NoUDPChecksum bool
 	// Live, if set, counts progress while a test runs, for a live display: frame
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
 	Live *atomic.Uint64
 
-	onStart  func()        // before each test (RunOnLink: link counters)
-	decorate func(*Result) // after each test (RunOnLink: link info)
+	onStart  func()                // before each test (RunOnLink: link counters)
+	decorate func(*Result)         // after each test (RunOnLink: link info)
+	quiesce  func(context.Context) // between a search's trials (RunOnLink: the link's queues empty)
 	// control, if set, opens the control connection instead of dialing Server,
 	// and names the server's data address (RunOnLink: in-process, off the link).
 	control func(ctx context.Context) (net.Conn, netip.AddrPort, error)
@@ -115,7 +120,7 @@ func (c *Client) network() stack.Network {
 // RunTest runs one test. It returns an error only when the test could not start
 // (server unreachable, test refused); a failure during the test is in Result.Error.
 func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
-	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size}
+	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, UDPChecksumOff: spec.Proto == ProtoUDP && c.NoUDPChecksum}
 	if err := spec.check(frame.MaxFrameSize); err != nil {
 		return res, err
 	}
@@ -253,6 +258,7 @@ type dataOutcome struct {
 	life       Lifecycle
 	connectAt  time.Time
 	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
+	finTimed   bool      // TCP: nothing was left to send when the FIN went
 	err        error
 }
 
@@ -263,11 +269,15 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoUDP {
 		network = "udp"
 	}
+	dctx := stack.WithTrace(ctx, &tr)
+	if spec.Proto == ProtoUDP && c.NoUDPChecksum {
+		dctx = stack.WithoutUDPChecksum(dctx)
+	}
 	d.connectAt = time.Now()
 	// A link that drops every packet never completes TCP's handshake: give up
 	// in bounded time, within the server's wait for data to start.
-	dialCtx, cancel := context.WithTimeout(ctx, dataConnectTimeout)
-	conn, err := c.network().Dial(stack.WithTrace(dialCtx, &tr), network, addr)
+	dialCtx, cancel := context.WithTimeout(dctx, dataConnectTimeout)
+	conn, err := c.network().Dial(dialCtx, network, addr)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && dialCtx.Err() != nil {
@@ -304,6 +314,10 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoTCP {
 		// FIN, then wait for the server to read everything and close its side, so
 		// that TCP_INFO is final and the server has seen the end of the stream.
+		// The FIN is sent once nothing is left unsent, so that the time the
+		// server sees it is the FIN's trip, not the send buffer draining (a
+		// latency test has nothing in flight after its last reply).
+		d.finTimed = d.err == nil && (spec.Test == TestLatency || tcp.WaitSent(ctx, conn, 30*time.Second))
 		d.finAt = time.Now()
 		if d.err == nil {
 			d.err = tcp.CloseWrite(conn)
@@ -355,7 +369,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if c.SameHost && v.AcceptUnixNs > 0 {
 			life.AcceptUS = ptr(max(0, us(time.Duration(v.AcceptUnixNs-d.connectAt.UnixNano()))))
 		}
-		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() {
+		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() && d.finTimed {
 			life.PeerSawCloseUS = ptr(max(0, us(time.Duration(v.ClosedUnixNs-d.finAt.UnixNano()))))
 		}
 	} else {
@@ -401,7 +415,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 			res.RTTHistogram = d.rtt.Encode()
 		}
 		if d.pp.Received > 0 {
-			life.FirstByteUS = ptr(us(d.pp.FirstRTT))
+			life.FirstReplyUS = ptr(us(d.pp.FirstRTT))
+		}
+		if c.SameHost && v.FirstUnixNs > 0 {
+			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 		}
 		res.Intervals = d.pp.Intervals
 	}

@@ -15,9 +15,13 @@ const (
 	// rateTolerance is how far above the limit the long-run rate may be before
 	// the bucket empties: an honest client paced at the limit is never cut.
 	rateTolerance = 1.05
-	// rateBurst is how many seconds of traffic at the limit the bucket holds
-	// (start-up bursts, the kernel handing over a backlog after a stall).
+	// rateBurst is how many seconds of traffic at the limit a UDP session's
+	// bucket holds before it is cut (start-up bursts, the kernel handing over a
+	// backlog after a stall).
 	rateBurst = time.Second
+	// throttleBurst is the same for a TCP data connection, which is slowed
+	// rather than cut: a small burst keeps a short test's average near the limit.
+	throttleBurst = 100 * time.Millisecond
 	// minBurst is the bucket's smallest capacity, in bytes.
 	minBurst = 256 << 10
 )
@@ -34,14 +38,15 @@ type meter struct {
 	start    time.Time // when the first byte was seen
 }
 
-// newMeter returns a full bucket for a limit in bits/s, or nil for no limit.
-func newMeter(limitBps float64) *meter {
+// newMeter returns a full bucket holding burst of traffic at a limit in bits/s,
+// or nil for no limit.
+func newMeter(limitBps float64, burst time.Duration) *meter {
 	if limitBps <= 0 {
 		return nil
 	}
 	rate := limitBps / 8 * rateTolerance
-	burst := max(rate*rateBurst.Seconds(), minBurst)
-	return &meter{limitBps: limitBps, rate: rate, burst: burst, tokens: burst}
+	b := max(rate*burst.Seconds(), minBurst)
+	return &meter{limitBps: limitBps, rate: rate, burst: b, tokens: b}
 }
 
 // take spends n bytes arriving at now and returns the bucket's level afterwards:
@@ -82,7 +87,7 @@ type meteredConn struct {
 // the limit, so that the bytes queued in the kernel (which the throttled reads
 // drain at the limit after the sender stops) stay few.
 func (c *meteredConn) attach(sess *session, limitBps float64) {
-	c.sess, c.meter = sess, newMeter(limitBps)
+	c.sess, c.meter = sess, newMeter(limitBps, throttleBurst)
 	if rb, ok := c.Conn.(interface{ SetReadBuffer(int) error }); ok && c.meter != nil {
 		_ = rb.SetReadBuffer(int(max(c.meter.rate/10, 64<<10)))
 	}

@@ -87,6 +87,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		up0, down0 = l.Counters()
 		cs0, ss0 = l.Stats()
 	}
+	c.quiesce = func(ctx context.Context) { waitLinkIdle(ctx, l) }
 	c.decorate = func(r *Result) {
 		up1, down1 := l.Counters()
 		cs1, ss1 := l.Stats()

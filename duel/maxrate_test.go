@@ -18,10 +18,11 @@ import (
 type pathModel struct {
 	capacity, ceiling, extraLoss float64
 	queued                       bool
+	shortfall                    float64 // a busy sender offers this much less than asked
 }
 
 func (m pathModel) trial(rate, maxLossPct float64) SearchTrial {
-	offered := rate
+	offered := rate * (1 - m.shortfall)
 	if rate == 0 {
 		offered = m.ceiling
 	}
@@ -55,6 +56,7 @@ func TestSearchRate(t *testing.T) {
 		{"1G", pathModel{capacity: 1e9, ceiling: 10e9}, true},
 		{"loopback", pathModel{capacity: 6e9, ceiling: 10e9}, true},
 		{"9.9G", pathModel{capacity: 9.9e9, ceiling: 10e9}, true},
+		{"50M, busy sender", pathModel{capacity: 50e6, ceiling: 10e9, shortfall: 0.2}, true},
 		{"5% loss everywhere", pathModel{capacity: 20e9, ceiling: 10e9, extraLoss: 0.05}, false},
 	}
 	for _, tc := range cases {
@@ -85,6 +87,7 @@ func TestSearchRate(t *testing.T) {
 			}
 			// Above the capacity only as far as a queue hides it (delivered
 			// within 2% of offered).
+			got = tc.m.trial(got, 0.1).OfferedBps // what asking for it achieves
 			if got > tc.m.capacity/(1-deliveredTol) || got < 0.95*tc.m.capacity {
 				t.Errorf("found %.4g, want within 5%% of the capacity %.4g (tried %.4g)", got, tc.m.capacity, tried)
 			}

@@ -297,7 +297,9 @@ func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 	rd := frame.NewReader(mc, maxControl)
 	h, body, err := rd.Next()
 	if err != nil {
-		s.cfg.Logf("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
+		if !errors.Is(err, net.ErrClosed) { // closed by us: evicted by a newer connection
+			s.cfg.Logf("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
+		}
 		return
 	}
 	if h.Type != frame.TypeControl {

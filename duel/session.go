@@ -150,7 +150,7 @@ func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
 		}
 		sess.flow = udp.NewFlow(mode)
 		sess.flow.SetInterval(t.Interval, t.Duration)
-		sess.meter = newMeter(s.cfg.MaxBitrate)
+		sess.meter = newMeter(s.cfg.MaxBitrate, rateBurst)
 		sess.flow.SetGate(sess.udpGate)
 	}
 	return sess
@@ -195,14 +195,14 @@ func (s *Server) admit(t TestSpec) error {
 	}
 	if s.cfg.MaxBitrate > 0 && t.Proto == ProtoUDP && t.Test == TestThroughput &&
 		(t.Bitrate == 0 || t.Bitrate > s.cfg.MaxBitrate) {
-		return fmt.Errorf("bit rate %s is over this server's limit of %.0f bit/s", rateText(t.Bitrate), s.cfg.MaxBitrate)
+		return fmt.Errorf("UDP bit rate %s is over this server's --max-bitrate of %.0f bit/s: pace it at that or less (--bitrate)", rateText(t.Bitrate), s.cfg.MaxBitrate)
 	}
 	return nil
 }
 
 func rateText(r float64) string {
 	if r == 0 {
-		return "unlimited"
+		return "0 (unpaced)"
 	}
 	return fmt.Sprintf("%.0f bit/s", r)
 }
@@ -319,6 +319,9 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 		var c tcp.EchoCounts
 		c, err = tcp.Echo(sess.dataCtx, conn, rd, sess.cookie)
 		view.Requests, view.Echoed = c.Requests, c.Echoed
+		if !c.First.IsZero() {
+			view.FirstUnixNs = c.First.UnixNano()
+		}
 	}
 	if err == nil {
 		view.PeerClosed, view.ClosedUnixNs = true, time.Now().UnixNano()
@@ -342,14 +345,48 @@ func (v *ServerView) fill(r stats.RecvReport) {
 	v.Intervals = r.Intervals
 }
 
+// settle waits for a UDP test's frames still in flight after the client's
+// fin: until every frame the client sent has arrived, or no frame has arrived
+// for the settle time, and at most maxSettle. The fin comes over the control
+// connection, which may be faster than the data's path (the embedded run's
+// control channel is off the emulated link), so the wait counts from the last
+// arrival rather than from the fin.
+func (sess *session) settle(f fin) {
+	quiet := min(max(time.Duration(f.SettleNs), 0), maxSettle)
+	begin := time.Now()
+	limit := begin.Add(maxSettle)
+	for {
+		n, last := sess.flow.Progress()
+		if n >= f.SentFrames && f.SentFrames > 0 {
+			return
+		}
+		now := time.Now()
+		from := begin
+		if last.After(from) {
+			from = last
+		}
+		until := from.Add(quiet)
+		if until.After(limit) {
+			until = limit
+		}
+		if !until.After(now) {
+			return
+		}
+		// Check again at least every 10 ms, so a flow that completes
+		// ends the wait promptly.
+		wait := min(until.Sub(now), 10*time.Millisecond)
+		select {
+		case <-time.After(wait):
+		case <-sess.ctx.Done():
+			return
+		}
+	}
+}
+
 // finish waits for the data to end and returns the server's view of the test.
 func (sess *session) finish(f fin) ServerView {
 	if sess.spec.Proto == ProtoUDP {
-		settle := min(max(time.Duration(f.SettleNs), 0), maxSettle)
-		select {
-		case <-time.After(settle):
-		case <-sess.ctx.Done():
-		}
+		sess.settle(f)
 		rep := sess.flow.Report(f.SentFrames)
 		var v ServerView
 		v.fill(rep.Recv)

@@ -26,17 +26,19 @@ func (h hiddenRange) covers(proto Proto, p int) bool {
 // of automatic assignment (ephemeral ports and bind to port 0); any server may
 // still bind them.
 func reservedRanges(contents, source string) []hiddenRange {
-	var out []hiddenRange
+	var set PortSet
 	for item := range strings.SplitSeq(strings.TrimSpace(contents), ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		lo, hi, err := parseItem(item, contents)
+		lo, hi, err := parseItem(strings.TrimSpace(item), contents)
 		if err != nil {
 			continue
 		}
-		out = append(out, hiddenRange{code: WarnReserved, lo: lo, hi: hi,
+		for p := lo; p <= hi; p++ {
+			set.Add(p)
+		}
+	}
+	var out []hiddenRange
+	for _, r := range set.Ranges() { // overlapping items merged: one warning per port
+		out = append(out, hiddenRange{code: WarnReserved, lo: r[0], hi: r[1],
 			message: "reserved in net.ipv4.ip_local_reserved_ports (" + source + "): the kernel never gives it to outgoing connections or binds to port 0",
 			advice:  "that only stops automatic assignment, not another server binding it: a good home for your server's port, but check it is free"})
 	}

@@ -119,4 +119,60 @@ func TestReservedRanges(t *testing.T) {
 	if got := reservedRanges("\n", "test"); len(got) != 0 {
 		t.Errorf("empty: %+v", got)
 	}
+	if got := reservedRanges("8080,8079-8081,x,0,9-", "test"); len(got) != 1 || got[0].lo != 8079 || got[0].hi != 8081 {
+		t.Errorf("overlaps and garbage: %+v", got)
+	}
+}
+
+// TestHiddenOverlap: overlapping ranges of one code give a result that code
+// once.
+func TestHiddenOverlap(t *testing.T) {
+	t.Parallel()
+	ex := excludedRanges(TCP, []ExcludedRange{{Lo: 1000, Hi: 1200}, {Lo: 1100, Hi: 1100, Admin: true}})
+	for _, r := range checkHidden(t, 1100, ex) {
+		n := 0
+		for _, w := range r.Warnings {
+			if w.Code == WarnExcluded {
+				n++
+			}
+		}
+		if want := map[Proto]int{TCP: 1, UDP: 0}[r.Proto]; n != want {
+			t.Errorf("%s: %d excluded warnings, want %d", r.Proto, n, want)
+		}
+	}
+}
+
+func FuzzParseExcludedPortRanges(f *testing.F) {
+	for _, name := range []string{"netsh_excludedportrange_tcp.txt", "netsh_excludedportrange_udp_de.txt"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rs, _ := ParseExcludedPortRanges(strings.NewReader(s))
+		for _, r := range rs {
+			if r.Lo < 1 || r.Hi > MaxPort || r.Lo > r.Hi {
+				t.Fatalf("bad range %+v from %q", r, s)
+			}
+		}
+	})
+}
+
+func FuzzParseLsofListeners(f *testing.F) {
+	b, err := os.ReadFile("testdata/lsof_listen_darwin.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(b))
+	f.Fuzz(func(t *testing.T, s string) {
+		ls, _ := ParseLsofListeners(strings.NewReader(s))
+		for _, l := range ls {
+			if l.Port < 1 || l.Port > MaxPort {
+				t.Fatalf("bad port %+v from %q", l, s)
+			}
+		}
+		_ = airplayRanges(12, ls)
+	})
 }

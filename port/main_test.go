@@ -21,6 +21,7 @@ const helperEnv = "NETDUEL_PORT_TEST_HOLDER"
 var testChildren = map[string]func(){}
 
 func TestMain(m *testing.M) {
+	BecomeActivated()
 	if network := os.Getenv(helperEnv); network != "" {
 		holdPort(network)
 		return

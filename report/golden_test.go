@@ -22,7 +22,7 @@ func u(v uint64) *uint64   { return &v }
 // fixture is a fixed report with every kind of result.
 func fixture() *duel.Report {
 	life := func(tcp bool) duel.Lifecycle {
-		l := duel.Lifecycle{SocketUS: f(11.5), BindUS: f(40.2), ConnectUS: f(48.7), CloseUS: f(9.1), FirstByteUS: f(62.5), Handshake: tcp, PeerSawClose: tcp}
+		l := duel.Lifecycle{SocketUS: f(11.5), BindUS: f(40.2), ConnectUS: f(48.7), CloseUS: f(9.1), FirstByteUS: f(62.5), FirstReplyUS: f(70.4), Handshake: tcp, PeerSawClose: tcp}
 		if tcp {
 			l.ListenUS, l.AcceptUS, l.PeerSawCloseUS = f(2.8), f(79.1), f(22.4)
 		}

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"html"
 	"image/color"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -19,7 +17,6 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/netduel/netduel/duel"
-	"github.com/netduel/netduel/stats"
 )
 
 // PlotFormats are the file extensions Plot writes.
@@ -32,15 +29,17 @@ var protoColor = map[string]color.Color{
 
 // Plot draws the run's charts into path, in the format its extension names
 // (.svg, .png, or .html: a page with the SVG inline, which opens without network
-// access): goodput over time per protocol (from the results' intervals) and the
-// round-trip CDF per protocol. It returns an error naming what is missing when
-// there is nothing to draw.
+// access): goodput over time per protocol (from the results' intervals), the
+// round-trip CDF and its tail per protocol (from the results' histograms), and
+// for a loss sweep goodput and the round trip's p99 against loss. It returns an
+// error naming what is missing when there is nothing to draw. No values make
+// it panic (see plotaxis.go).
 func Plot(path string, rep *duel.Report) error {
 	if rep == nil {
 		return fmt.Errorf("nothing to plot: no report")
 	}
 	var plots []*chart
-	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, sweepGoodputPlot, sweepRTTPlot} {
+	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, tailPlot, sweepGoodputPlot, sweepRTTPlot} {
 		if p := build(rep); p != nil {
 			plots = append(plots, p)
 		}
@@ -106,11 +105,19 @@ type axisSpec struct {
 
 const legendFont = 10
 
+// maxSeries bounds the lines of one chart (a run has at most 2 protocols × 4
+// links): each takes a legend line, and the picture's height grows with them.
+const maxSeries = 16
+
 // newChart fits both axes to the series' values and draws the series. Every
 // value is made finite first, so no input makes gonum panic.
 func newChart(title string, x, y axisSpec, ss []series) *chart {
 	p := plot.New()
 	p.Title.Text = title
+	if len(ss) > maxSeries { // a hostile document: keep the picture (and its memory) bounded
+		p.Title.Text += fmt.Sprintf("\n(the first %d of %d lines)", maxSeries, len(ss))
+		ss = ss[:maxSeries]
+	}
 	xs, ys := append([]float64{}, x.fixed...), append([]float64{}, y.fixed...)
 	for _, s := range ss {
 		for _, pt := range s.pts {
@@ -209,217 +216,6 @@ func chartsHeight(charts []*chart) vg.Length {
 		h += plotHeight + ch.legendHeight() + vg.Centimeter/2
 	}
 	return h
-}
-
-func goodputPlot(rep *duel.Report) *chart {
-	if tooManyCells(rep) {
-		return nil
-	}
-	cells := cellIndex(rep)
-	var ss []series
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.Test != duel.TestThroughput || len(r.Intervals) == 0 {
-			continue
-		}
-		pts := make(plotter.XYs, 0, len(r.Intervals))
-		for _, iv := range r.Intervals {
-			pts = append(pts, plotter.XY{X: (plotValue(iv.StartS) + plotValue(iv.EndS)) / 2, Y: iv.GoodputBps})
-		}
-		ss = append(ss, resultSeries(pts, r, cells))
-	}
-	if len(ss) == 0 {
-		return nil
-	}
-	return newChart("Goodput over time",
-		axisSpec{name: "time since the test began", label: tickSeconds},
-		axisSpec{name: "goodput", label: tickRate, logOK: true, zero: true}, ss)
-}
-
-// resultSeries is one result's line: with several cells, the cell is in its
-// label and picks its dash pattern.
-func resultSeries(pts plotter.XYs, r *duel.Result, cells map[string]int) series {
-	label := strings.ToUpper(r.Proto)
-	if cells != nil && r.Cell != "" {
-		label += " · " + r.Cell
-	}
-	return series{pts: pts, proto: r.Proto, style: cells[r.Cell], label: label}
-}
-
-// cellIndex numbers the report's cells (links) in order, for line styles; nil
-// when there is only one.
-func cellIndex(rep *duel.Report) map[string]int {
-	order := cellOrder(rep)
-	if len(order) < 2 {
-		return nil
-	}
-	m := make(map[string]int, len(order))
-	for i, c := range order {
-		m[c] = i
-	}
-	return m
-}
-
-// sweepGoodputPlot draws, for a loss sweep, goodput against loss: one line per
-// protocol and delay (log scale when TCP's goodput falls by orders of
-// magnitude; a goodput of 0 sits on the axis's floor, ticked 0).
-func sweepGoodputPlot(rep *duel.Report) *chart {
-	return sweepPlot(rep, duel.TestThroughput, "Goodput against loss",
-		axisSpec{name: "goodput", label: tickRate, logOK: true, zero: true},
-		func(r *duel.Result) (float64, bool) { return r.GoodputBps, true })
-}
-
-// sweepRTTPlot draws, for a loss sweep, the round trip's p99 against loss.
-func sweepRTTPlot(rep *duel.Report) *chart {
-	return sweepPlot(rep, duel.TestLatency, "Round trip p99 against loss",
-		axisSpec{name: "round trip p99", label: tickMicros, logOK: true, zero: true},
-		func(r *duel.Result) (float64, bool) {
-			if r.RTT == nil || r.ReceivedFrames == 0 {
-				return 0, false
-			}
-			return r.RTT.P99, true
-		})
-}
-
-// sweepPlot draws one figure of a sweep's results of test against loss: a
-// line per protocol and delay.
-func sweepPlot(rep *duel.Report, test, title string, y axisSpec, value func(*duel.Result) (float64, bool)) *chart {
-	if !rep.Sweep {
-		return nil
-	}
-	type key struct {
-		proto string
-		delay float64
-	}
-	lines := map[key]plotter.XYs{}
-	var keys []key
-	losses := map[float64]bool{}
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.Test != test || r.Link == nil || r.Error != "" {
-			continue
-		}
-		v, ok := value(r)
-		if !ok {
-			continue
-		}
-		k := key{r.Proto, plotValue(r.Link.DelayMs)}
-		if _, ok := lines[k]; !ok {
-			keys = append(keys, k)
-		}
-		loss := plotValue(r.Link.Loss)
-		lines[k] = append(lines[k], plotter.XY{X: loss, Y: v})
-		losses[loss] = true
-	}
-	if len(losses) < 2 {
-		return nil
-	}
-	delays := map[float64]int{}
-	for _, k := range keys {
-		if _, ok := delays[k.delay]; !ok {
-			delays[k.delay] = len(delays)
-		}
-	}
-	var ss []series
-	for _, k := range keys {
-		pts := lines[k]
-		sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
-		label := strings.ToUpper(k.proto)
-		if len(delays) > 1 {
-			label += ", delay " + round3(k.delay) + "ms"
-		}
-		ss = append(ss, series{pts: pts, proto: k.proto, style: delays[k.delay], label: label, marks: true})
-	}
-	return newChart(title, axisSpec{name: "loss per direction", label: tickPercent, logOK: true}, y, ss)
-}
-
-// maxCDFPoints bounds the points of one CDF line: more would not show.
-const maxCDFPoints = 1000
-
-func cdfPlot(rep *duel.Report) *chart {
-	if tooManyCells(rep) {
-		return nil
-	}
-	cells := cellIndex(rep)
-	var ss []series
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.Test != duel.TestLatency || r.RTT == nil {
-			continue
-		}
-		s, ok := cdfSeries(r, cells)
-		if ok {
-			ss = append(ss, s)
-		}
-	}
-	if len(ss) == 0 {
-		return nil
-	}
-	title := "Round-trip time, cumulative distribution"
-	for _, s := range ss {
-		if s.marks {
-			title += "\n(dots: min, p50, p90, p99, p99.9 and max, where the file holds no histogram)"
-			break
-		}
-	}
-	return newChart(title,
-		axisSpec{name: "round trip", label: tickMicros, logOK: true},
-		axisSpec{name: "round trips at most this long", label: func(v float64) string { return tickPercent(v * 100) }, fixed: []float64{0, 1}}, ss)
-}
-
-// cdfSeries is one latency result's CDF: from its histogram, or, for a
-// document without one (written before netduel stored it), from the summary's
-// percentiles, drawn as points and labelled so.
-func cdfSeries(r *duel.Result, cells map[string]int) (series, bool) {
-	s := resultSeries(nil, r, cells)
-	why := "no histogram in the file"
-	if r.RTTHistogram != "" {
-		h, err := stats.DecodeRTT(r.RTTHistogram)
-		if err == nil {
-			cdf := h.CDF()
-			if len(cdf) > 0 {
-				s.pts = thinCDF(cdf)
-				s.step = true
-				return s, true
-			}
-		}
-		why = "unreadable histogram"
-	}
-	if r.ReceivedFrames == 0 {
-		return s, false
-	}
-	m := r.RTT
-	cdf := []stats.CDFPoint{{US: m.Min, Fraction: 0}, {US: m.P50, Fraction: 0.5}, {US: m.P90, Fraction: 0.9},
-		{US: m.P99, Fraction: 0.99}, {US: m.P999, Fraction: 0.999}, {US: m.Max, Fraction: 1}}
-	last := 0.0
-	for _, c := range cdf { // a CDF never goes back, whatever the file says
-		last = max(last, plotValue(c.US))
-		s.pts = append(s.pts, plotter.XY{X: last, Y: c.Fraction})
-	}
-	s.marks = true
-	s.label += " · percentiles only (" + why + ")"
-	return s, true
-}
-
-// thinCDF turns a histogram's CDF into a step line's points, starting from 0
-// at the first bucket, with at most maxCDFPoints points: of buckets closer
-// together than a pixel, only the last (highest fraction) is kept.
-func thinCDF(cdf []stats.CDFPoint) plotter.XYs {
-	pts := plotter.XYs{{X: cdf[0].US, Y: 0}}
-	lo, hi := math.Log(max(cdf[0].US, 1)), math.Log(max(cdf[len(cdf)-1].US, 1))
-	col := func(us float64) int {
-		if hi <= lo {
-			return 0
-		}
-		return int((math.Log(max(us, 1)) - lo) / (hi - lo) * maxCDFPoints)
-	}
-	for i, c := range cdf {
-		if i+1 < len(cdf) && col(cdf[i+1].US) == col(c.US) {
-			continue
-		}
-		pts = append(pts, plotter.XY{X: c.US, Y: c.Fraction})
-	}
-	return pts
 }
 
 // dashes are the line patterns told apart by cell or delay.

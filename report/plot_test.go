@@ -167,7 +167,7 @@ func TestPlotCDFTicks(t *testing.T) {
 var tickLabelRE = regexp.MustCompile(`^[0-9.]+ (µs|ms|s)$`)
 
 // TestPlotLegendBelowData: every legend entry is drawn under its chart's
-// x-axis title, never over the lines.
+// x-axis title, never over the lines (the CDF and its tail both).
 func TestPlotLegendBelowData(t *testing.T) {
 	t.Parallel()
 	goodput := fixture()
@@ -183,27 +183,23 @@ func TestPlotLegendBelowData(t *testing.T) {
 		"goodput": {goodput, "time since the test began"},
 		"cdf":     {cdf, "round trip"},
 	} {
-		texts := svgTexts(t, plotSVG(t, tc.rep))
-		axis := math.Inf(-1)
-		for _, tx := range texts {
-			if tx.text == tc.xAxis || strings.HasPrefix(tx.text, tc.xAxis+" (") {
+		// Each chart's texts come in order: its title, axis titles and ticks,
+		// then its legend; a legend entry must be under its chart's x-axis title.
+		axis, charts, n := math.Inf(-1), 0, 0
+		for _, tx := range svgTexts(t, plotSVG(t, tc.rep)) {
+			switch {
+			case tx.text == tc.xAxis || strings.HasPrefix(tx.text, tc.xAxis+" ("):
 				axis = tx.up
-			}
-		}
-		if math.IsInf(axis, -1) {
-			t.Fatalf("%s: no x-axis title %q in %v", name, tc.xAxis, texts)
-		}
-		n := 0
-		for _, tx := range texts {
-			if tx.text == "TCP" || tx.text == "UDP" {
+				charts++
+			case tx.text == "TCP" || tx.text == "UDP":
 				n++
 				if tx.up >= axis {
-					t.Errorf("%s: legend entry %q at %.0f, above the x-axis title at %.0f: it covers the data", name, tx.text, tx.up, axis)
+					t.Errorf("%s: legend entry %q at %.0f, above its chart's x-axis title at %.0f: it covers the data", name, tx.text, tx.up, axis)
 				}
 			}
 		}
-		if n != 2 {
-			t.Errorf("%s: %d legend entries, want 2", name, n)
+		if charts == 0 || n != 2*charts {
+			t.Errorf("%s: %d legend entries in %d charts, want 2 each", name, n, charts)
 		}
 	}
 }
@@ -221,7 +217,7 @@ func TestPlotGoodputLogAxis(t *testing.T) {
 		labels = append(labels, tx.text)
 	}
 	all := strings.Join(labels, "|")
-	for _, want := range []string{"|10 Mbit/s|", "|1 Gbit/s|", "|10 Gbit/s|", "|0 bit/s|", "goodput (log scale)"} {
+	for _, want := range []string{"|10 Mbit/s|", "|1 Gbit/s|", "|10 Gbit/s|", "|0|", "goodput (log scale)"} {
 		if !strings.Contains("|"+all+"|", want) {
 			t.Errorf("goodput chart lacks %q: %s", want, all)
 		}
@@ -320,5 +316,41 @@ func TestPlotHostile(t *testing.T) {
 				}
 			}()
 		}
+	}
+}
+
+// TestPlotTail: the tail chart spreads p99 and p99.9 over decades of a log
+// axis, where the CDF keeps them flat against 100%.
+func TestPlotTail(t *testing.T) {
+	t.Parallel()
+	rtts := spread(20*time.Microsecond, 40*time.Microsecond, 10000)
+	rtts = append(rtts, spread(4*time.Millisecond, 6*time.Millisecond, 10)...)
+	svg := plotSVG(t, &duel.Report{Results: []duel.Result{latencyResult("udp", rtts...)}})
+	var labels []string
+	for _, tx := range svgTexts(t, svg) {
+		labels = append(labels, tx.text)
+	}
+	all := "|" + strings.Join(labels, "|") + "|"
+	for _, want := range []string{"|Round-trip tail: how many took longer|", "|round trips longer than this (log scale)|", "|1%|", "|0.1%|", "|0.01%|"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("tail chart lacks %q: %s", want, all)
+		}
+	}
+}
+
+// TestPlotManyLines: a document with hundreds of results draws a bounded
+// number of lines (the legend, and the picture's height, grow with them).
+func TestPlotManyLines(t *testing.T) {
+	t.Parallel()
+	rep := &duel.Report{}
+	for range 300 {
+		rep.Results = append(rep.Results, latencyResult("udp", 20*time.Microsecond, 30*time.Microsecond))
+	}
+	svg := plotSVG(t, rep)
+	if !strings.Contains(svg, "the first 16 of 300 lines") {
+		t.Error("300 lines drawn without a word")
+	}
+	if n := strings.Count(svg, ">UDP</text>"); n != 2*maxSeries {
+		t.Errorf("%d legend entries, want %d in each of 2 charts", n, maxSeries)
 	}
 }

@@ -56,7 +56,7 @@ func (f fitted) at(v float64) float64 {
 // logarithmic when its positive values spread over more than logRatio; values
 // <= 0 are then drawn on the floor, a decade under the smallest positive value,
 // which is ticked as 0. A linear axis of positive values starts at 0 when
-// fromZero is set or when they come near it. Without values it spans 0 to 1.
+// fromZero is set. Without values it spans 0 to 1.
 func fitAxis(a *plot.Axis, vs []float64, label func(float64) string, logOK, fromZero bool) fitted {
 	lo, hi, posLo := math.Inf(1), math.Inf(-1), math.Inf(1)
 	for _, v := range vs {
@@ -89,12 +89,9 @@ func fitAxis(a *plot.Axis, vs []float64, label func(float64) string, logOK, from
 	return fitted{}
 }
 
-// linearRange returns a range holding lo..hi with min < max: from 0 when the
-// values are positive and not far from it, and widened when they are all equal.
+// linearRange returns a range holding lo..hi with min < max, widened when
+// they are all equal.
 func linearRange(lo, hi float64) (float64, float64) {
-	if lo > 0 && lo < hi*0.5 {
-		lo = 0
-	}
 	if lo < hi {
 		return lo, hi
 	}
@@ -111,45 +108,46 @@ func linearRange(lo, hi float64) (float64, float64) {
 	return lo - w, hi + w
 }
 
-// linearTicks labels about five round values (1, 2 or 5 times a power of ten
-// apart) with their unit.
+// linearTicks labels four to ten round values (1, 2 or 5 times a power of
+// ten apart) with their unit.
 type linearTicks struct{ label func(float64) string }
 
 // Ticks returns the ticks for min..max; none for a range it cannot tick.
 func (t linearTicks) Ticks(lo, hi float64) []plot.Tick {
-	if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return nil
-	}
-	step := niceStep((hi - lo) / 5)
-	if step <= 0 || math.IsInf(step, 0) || (hi-lo)/step > 50 {
+	step := linearStep(lo, hi)
+	if step == 0 {
 		return nil
 	}
 	var ticks []plot.Tick
-	for i := math.Ceil(lo / step); i*step <= hi*(1+1e-12); i++ {
+	for i := math.Ceil(lo / step); i*step <= hi*(1+1e-12) && len(ticks) <= 50; i++ {
 		v := i * step
 		if math.Abs(v) < step*1e-9 {
 			v = 0
 		}
 		ticks = append(ticks, plot.Tick{Value: v, Label: t.label(v)})
-		if len(ticks) > 50 {
-			break
-		}
 	}
 	return ticks
 }
 
-// niceStep rounds s up to 1, 2 or 5 times a power of ten.
-func niceStep(s float64) float64 {
-	if !(s > 0) || math.IsInf(s, 0) {
+// linearStep returns the largest of 1, 2 and 5 times a power of ten that puts
+// at least four ticks in lo..hi (or the smallest tried); 0 for a range that
+// cannot be ticked.
+func linearStep(lo, hi float64) float64 {
+	if !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsInf(hi-lo, 0) {
 		return 0
 	}
-	p := math.Pow(10, math.Floor(math.Log10(s)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= s*(1-1e-12) {
-			return m * p
+	p := math.Pow(10, math.Floor(math.Log10(hi-lo)))
+	if p == 0 || math.IsInf(p, 0) {
+		return 0
+	}
+	var step float64
+	for _, m := range []float64{5, 2, 1, 0.5, 0.2, 0.1} {
+		step = m * p
+		if n := math.Floor(hi/step*(1+1e-12)) - math.Ceil(lo/step) + 1; n >= 4 {
+			break
 		}
 	}
-	return 10 * p
+	return step
 }
 
 // logTicks labels a log axis (whose units are log10 of the values) at 1, 2
@@ -238,7 +236,7 @@ func round3(v float64) string {
 // that keeps it at least 1, and labels it: "200 Mbit/s", "50 µs".
 func withUnit(v, base float64, units []string) string {
 	if v == 0 {
-		return "0 " + units[0]
+		return "0"
 	}
 	i := 0
 	for math.Abs(v) >= base*(1-1e-9) && i < len(units)-1 {

@@ -190,6 +190,9 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 				fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("error: "+r.Error))
 			}
 			if r != nil {
+				if line := corruptionLine(r); line != "" {
+					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, line)
+				}
 				for _, warning := range r.Warnings {
 					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("warning: "+warning))
 				}

@@ -26,6 +26,7 @@ type Receiver struct {
 	wireBytes   uint64
 	first, last time.Time
 	arrivals    uint64
+	unique      uint64 // intact frames not seen before
 	iv          intervals
 	st          stream // a byte stream's arrivals (TCP), after StartStream
 }
@@ -62,6 +63,7 @@ func (r *Receiver) Frame(seq uint64, sentNs int64, now time.Time, wireLen, bodyL
 	r.arrivals++
 	o := r.seq.Add(seq)
 	if o != OutcomeDuplicate {
+		r.unique++
 		r.bodyBytes += uint64(bodyLen)
 		r.jitter.Add(sentNs, now.UnixNano())
 	}
@@ -93,6 +95,9 @@ func (r *Receiver) First() time.Time {
 	}
 	return r.first
 }
+
+// Unique returns how many distinct intact frames have arrived so far.
+func (r *Receiver) Unique() uint64 { return r.unique }
 
 // Corrupt records a frame that failed its CRC.
 func (r *Receiver) Corrupt(wireLen int) {

@@ -79,7 +79,7 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, recv *stats.Receiver) error {
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
-	buffered := rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, recv} })
+	buffered := rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, recv.Read} })
 	recv.StartStream(time.Now(), buffered)
 	for {
 		h, body, err := rd.Next()
@@ -108,16 +108,16 @@ func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64
 	}
 }
 
-// arrivals tells a Receiver when each read of the stream returned bytes.
+// arrivals tells a function when each read of a stream returned bytes.
 type arrivals struct {
-	src  io.Reader
-	recv *stats.Receiver
+	src io.Reader
+	on  func(now time.Time, n int)
 }
 
 func (a *arrivals) Read(p []byte) (int, error) {
 	n, err := a.src.Read(p)
 	if n > 0 {
-		a.recv.Read(time.Now(), n)
+		a.on(time.Now(), n)
 	}
 	return n, err
 }

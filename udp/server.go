@@ -87,6 +87,19 @@ func (f *Flow) Report(sent uint64) FlowReport {
 	return r
 }
 
+// Progress returns how many distinct frames (receive mode) or intact echo
+// requests (echo mode) the Flow has accepted so far, and when the last
+// datagram was accepted: what a server waiting for frames still in flight
+// watches.
+func (f *Flow) Progress() (n uint64, last time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recv != nil {
+		return f.recv.Unique(), f.last
+	}
+	return f.requests, f.last
+}
+
 // Lookup finds the flow for a cookie, given the datagram's source address (IP
 // and port, IPv4-mapped addresses unmapped). It returns nil when the cookie is
 // unknown or the source is not the one the session owns: such datagrams are

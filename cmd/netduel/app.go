@@ -141,7 +141,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // consume the next argument as their value.
 var valueFlags = map[string]bool{
 	"-o": true, "--output": true, "--tolerance": true, "--assert": true,
-	"--plot": true, "--proto": true, "--addr": true, "--range": true, "--count": true, "--port": true,
+	"--plot": true, "--proto": true, "--addr": true, "--range": true, "--count": true, "--port": true, "--as": true,
 }
 
 // flagsFirst lets flags follow positional arguments ('netduel report a.json -o

@@ -48,20 +48,25 @@ func portCommand() *cli.Command {
 				Action: portCheckAction,
 			},
 			{
-				Name:      "free",
-				Usage:     "find ports free for every requested protocol at once",
-				UsageText: "netduel port free [--range LO-HI] [--proto tcp,udp] [--count N] [--addr A,...] [-o FORMAT]",
+				Name:  "free",
+				Usage: "find ports free for every requested protocol at once",
+				UsageText: "netduel port free [--range LO-HI] [--proto tcp,udp] [--count N] [--addr A,...] [-o FORMAT]\n" +
+					"   netduel port free [--range LO-HI] [--proto tcp] [--count N] --exec -- CMD [ARGS...]",
 				Description: "By default searches 1024-65535 without the ephemeral range, from a random place. " +
-					"Exit status 1 when fewer than --count ports were found.",
+					"Exit status 1 when fewer than --count ports were found. " +
+					"With --exec, holds the ports found and starts CMD on them as 'netduel port hold' does " +
+					"(--proto then defaults to tcp: the sockets handed over); the exit status is CMD's.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "range", Usage: "search `LO-HI` (default: 1024-65535 without the ephemeral range)"},
 					proto(),
 					&cli.IntFlag{Name: "count", Value: 1, Usage: "how many ports to find (`N`)"},
-					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` that must all be free, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1)"},
+					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` that must all be free, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1); with --exec, the one address to hold (default :: dual-stack)"},
+					&cli.BoolFlag{Name: "exec", Usage: "hold the ports found and start the command after -- on them (see 'netduel port hold')"},
 					output(),
 				},
 				Action: portFreeAction,
 			},
+			portHoldCommand(),
 			{
 				Name:      "conflicts",
 				Usage:     "run real bind experiments on this OS and set them next to what Linux, macOS and Windows document",
@@ -159,8 +164,17 @@ func portFreeAction(c *cli.Context) error {
 	if err := checkOutput(format, report.Formats...); err != nil {
 		return err
 	}
-	if c.Args().Len() > 0 {
-		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", c.Args().First())
+	head, argv := splitCommand(c.Args().Slice(), false)
+	if c.Bool("exec") {
+		head, argv = splitCommand(c.Args().Slice(), false)
+		if len(argv) == 0 {
+			return usageErrorf("--exec needs a command after --: 'netduel port free --exec -- ./server'")
+		}
+	} else if c.Args().Len() > 0 {
+		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI, or --exec -- CMD)", c.Args().First())
+	}
+	if len(head) > 0 {
+		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", head[0])
 	}
 	o := port.FreeOptions{Count: c.Int("count")}
 	if o.Count < 1 || o.Count > port.MaxPort {
@@ -174,6 +188,9 @@ func portFreeAction(c *cli.Context) error {
 	}
 	if o.Protos, err = parsePortProtos(c); err != nil {
 		return err
+	}
+	if c.Bool("exec") {
+		return freeAndExec(c, o, argv)
 	}
 	if o.Addrs, err = parsePortAddrs(c); err != nil {
 		return err

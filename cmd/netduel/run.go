@@ -39,6 +39,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-loss", Value: "0.1%", Usage: "with --bitrate max: the loss `PERCENT` the rate found may have"},
 		&cli.DurationFlag{Name: "interval", Usage: "record goodput, loss and jitter (or round trips) every `D` into each result's intervals (e.g. 1s); 0 = none"},
 		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
+		&cli.StringFlag{Name: "udp-checksum", Value: "on", Usage: "`on` or off: off sends the client's UDP datagrams without a checksum (IPv4), so that a corrupted one reaches the server and its frame CRC32C counts it in corrupt_frames, instead of the kernel discarding it"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT] [@ CELL], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
@@ -78,6 +79,7 @@ type runOptions struct {
 	plot          string
 	link          *linkSetup // nil with --server
 	bitrateSet    bool
+	noUDPChecksum bool
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -89,6 +91,10 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	}
 	o := &runOptions{output: c.String("output"), quiet: c.Bool("quiet"), settle: c.Duration("settle")}
 	if err := checkOutput(o.output, report.Formats...); err != nil {
+		return nil, err
+	}
+	var err error
+	if o.noUDPChecksum, err = parseUDPChecksum(c.String("udp-checksum")); err != nil {
 		return nil, err
 	}
 	if s := c.String("server"); s != "" {
@@ -318,7 +324,7 @@ func runAction(c *cli.Context) error {
 	progress := !o.quiet && isTerminal(stderr)
 
 	rep := &duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os"}
-	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle}
+	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle, NoUDPChecksum: o.noUDPChecksum}
 	cells := 1
 	if o.link != nil {
 		cells = len(o.link.cells)

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -48,9 +50,20 @@ func TestServeToken(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(tokenEnv, tc.env)
-			args := append([]string{"run", "--server", addr, "--duration", "100ms", "--test", "latency", "--proto", "udp", "-q"}, tc.args...)
-			code, _, errs := runCLI(t, args...)
+			// A process of its own: two urfave/cli apps in one process race.
+			cmd := netduelCmd(append([]string{"run", "--server", addr, "--duration", "100ms", "--test", "latency", "--proto", "udp", "-q"}, tc.args...)...)
+			cmd.Env = append(cmd.Env, tokenEnv+"="+tc.env)
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			code := 0
+			if err := cmd.Run(); err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					t.Fatal(err)
+				}
+				code = ee.ExitCode()
+			}
+			errs := errb.String()
 			if code != tc.want || !strings.Contains(errs, tc.error) {
 				t.Errorf("exit %d, stderr %q: want exit %d naming %q", code, errs, tc.want, tc.error)
 			}
