@@ -52,7 +52,7 @@ func TestBadValuesExit2(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			t.Parallel()
+			// Not parallel: urfave/cli's help and version flags are globals.
 			code, out, errs := runCLI(t, c.args...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %q", code, errs)
