@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,24 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > limit {
 		return nil, tooLarge(path, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	// A JSON report starts with '{': anything else (/dev/zero's zeros, a
+	// binary file) is refused at its first byte, not read to the limit.
+	br := bufio.NewReader(io.LimitReader(f, limit+1))
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			break // empty: the JSON decoder says so
+		}
+		if b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r' {
+			br.ReadByte()
+			continue
+		}
+		if b[0] != '{' {
+			return nil, fmt.Errorf("%s is not a netduel JSON report: it starts with %q, not '{' (save one with 'netduel run -o json > FILE')", path, b[0])
+		}
+		break
+	}
+	data, err := io.ReadAll(br)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %v", path, err)
 	}
