@@ -375,3 +375,20 @@ func checkSane(t *testing.T, r Result) {
 		t.Errorf("the result does not encode: %v", err)
 	}
 }
+
+// TestControlTimeoutAdapts: control deadlines grow with the path's connect
+// time (a lossy or long path backs TCP's retransmissions off), within bounds.
+func TestControlTimeoutAdapts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ base, connect, want time.Duration }{
+		{10 * time.Second, 0, 12600 * time.Millisecond},
+		{10 * time.Second, time.Millisecond, 12600 * time.Millisecond},
+		{20 * time.Second, time.Millisecond, 20 * time.Second},
+		{10 * time.Second, time.Second, 63 * time.Second},
+		{10 * time.Second, 10 * time.Second, 2 * time.Minute},
+	} {
+		if got := controlTimeout(tc.base, tc.connect); got != tc.want {
+			t.Errorf("controlTimeout(%v, %v) = %v, want %v", tc.base, tc.connect, got, tc.want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/netduel/netduel/duel"
@@ -195,7 +194,7 @@ func metricText(metric string, v float64) string {
 
 // ReadReport reads a saved netduel.run/v1 JSON document.
 func ReadReport(path string) (*duel.Report, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, MaxReportBytes)
 	if err != nil {
 		return nil, err
 	}

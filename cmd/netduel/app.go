@@ -93,14 +93,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	name := "netduel"
-	if c.Command != nil && c.Command.Name != "" {
-		name = c.Command.FullName()
-		if !strings.HasPrefix(name, "netduel") {
-			name = "netduel " + name
+	return usageErrorf("%v (see '%s --help')", err, commandPath(c))
+}
+
+// commandPath names the command a context runs, from the top: "netduel port
+// check" (a subcommand's own FullName drops its parents).
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, cc := range c.Lineage() {
+		if cc.Command == nil || cc.Command.Name == "" || cc.Command.Name == "netduel" {
+			continue
+		}
+		if len(names) == 0 || names[0] != cc.Command.Name {
+			names = append([]string{cc.Command.Name}, names...)
 		}
 	}
-	return usageErrorf("%v (see '%s --help')", err, name)
+	return strings.Join(append([]string{"netduel"}, names...), " ")
 }
 
 // run executes the CLI and maps errors to exit codes. It never panics on input.

@@ -29,6 +29,9 @@ func reportCommand() *cli.Command {
 }
 
 func reportAction(c *cli.Context) error {
+	if err := refuseEmpty(c, c.Command.Flags, nil); err != nil {
+		return err
+	}
 	n := c.Args().Len()
 	if n < 1 || n > 2 {
 		return usageErrorf("report takes one or two JSON files (FILE.json [NEW.json]), got %d", n)

@@ -86,6 +86,9 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	if c.Args().Len() > 0 {
 		return nil, usageErrorf("unexpected argument %q: run takes only flags (see 'netduel run --help')", c.Args().First())
 	}
+	if err := refuseEmpty(c, runFlags(), linkFlagSet()); err != nil {
+		return nil, err
+	}
 	o := &runOptions{output: c.String("output"), quiet: c.Bool("quiet"), settle: c.Duration("settle")}
 	if err := checkOutput(o.output, report.Formats...); err != nil {
 		return nil, err
@@ -136,10 +139,13 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	if interval < 0 || (interval > 0 && (interval < 10*time.Millisecond || d/interval > 3600)) {
 		return nil, usageErrorf("--interval %v: want at least 10ms and at most 3600 intervals per test (--duration %v)", interval, d)
 	}
-	size := 0
-	if s := c.String("size"); s != "" {
-		if size, err = parseSize("size", s); err != nil {
+	size := 0 // the default for each protocol and test
+	if c.IsSet("size") {
+		if size, err = parseSize("size", c.String("size")); err != nil {
 			return nil, err
+		}
+		if size == 0 {
+			return nil, usageErrorf("--size 0: a frame is at least %d bytes (its header); leave --size out for the defaults", frame.HeaderLen)
 		}
 	}
 	var bitrate, maxLoss float64

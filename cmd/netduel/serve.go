@@ -42,6 +42,9 @@ func serveAction(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return usageErrorf("unexpected argument %q: serve takes only flags (see 'netduel serve --help')", c.Args().First())
 	}
+	if err := refuseEmpty(c, c.Command.Flags, map[string]bool{"token": true}); err != nil {
+		return err
+	}
 	listen := c.String("listen")
 	if err := hostPort("listen", listen, true); err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io/fs"
 	"math"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -90,13 +92,17 @@ func checkOutput(s string, allowed ...string) error {
 	return usageErrorf("-o %q: want one of %s", s, strings.Join(allowed, ", "))
 }
 
-// hostPort checks a HOST:PORT flag value.
+// hostPort checks a HOST:PORT flag value: an IP address or host name (empty
+// for a listener, allowZero: every address, port 0 allowed), and a port.
 func hostPort(flag, s string, allowZero bool) error {
-	i := strings.LastIndex(s, ":")
-	if i < 0 {
-		return usageErrorf("--%s %q: want HOST:PORT, e.g. 127.0.0.1:9400", flag, s)
+	if i := strings.Index(s, "://"); i >= 0 {
+		return usageErrorf("--%s %q: want HOST:PORT without a scheme, e.g. %s", flag, s, strings.TrimRight(s[i+3:], "/"))
 	}
-	p, err := strconv.Atoi(s[i+1:])
+	host, portStr, err := net.SplitHostPort(s)
+	if err != nil {
+		return usageErrorf("--%s %q: want HOST:PORT, e.g. 127.0.0.1:9400 (IPv6: [::1]:9400)", flag, s)
+	}
+	p, err := strconv.Atoi(portStr)
 	if err != nil || p < 0 || p > 65535 || (p == 0 && !allowZero) {
 		lo := 1
 		if allowZero {
@@ -104,7 +110,36 @@ func hostPort(flag, s string, allowZero bool) error {
 		}
 		return usageErrorf("--%s %q: the port must be a number from %d to 65535", flag, s, lo)
 	}
+	switch {
+	case host == "" && !allowZero:
+		return usageErrorf("--%s %q: name the host, e.g. 127.0.0.1%s", flag, s, s)
+	case host != "" && !validHost(host):
+		return usageErrorf("--%s %q: %q is not an IP address or host name (letters, digits, '-', '.'; no spaces or path), e.g. 127.0.0.1:%s",
+			flag, s, host, portStr)
+	}
 	return nil
+}
+
+// validHost says whether h is an IP address or a DNS host name.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // checkPlotFile checks a --plot file name's extension.
