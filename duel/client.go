@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -31,13 +31,24 @@ type Client struct {
 	Progress func(spec TestSpec)
 	// OnResult, if set, is given each test's result as soon as it is known.
 	OnResult func(r Result)
+	// Token, if set, is the shared secret of a server started with --token: the
+	// client proves it knows it (and checks the server does) without sending it.
+	Token string
+	// NoUDPChecksum sends the client's UDP datagrams without a UDP checksum
+	// (stack.WithoutUDPChecksum), so that corruption on the way reaches the
+	// server and its frame CRC32C, instead of the server kernel's checksum.
+	NoUDPChecksum bool
 	// Live, if set, counts progress while a test runs, for a live display: frame
 	// bytes sent (throughput) or round trips completed (latency). Reset it when
 	// Progress is called.
 	Live *atomic.Uint64
 
-	onStart  func()        // before each test (RunOnLink: link counters)
-	decorate func(*Result) // after each test (RunOnLink: link info)
+	onStart  func()                // before each test (RunOnLink: link counters)
+	decorate func(*Result)         // after each test (RunOnLink: link info)
+	quiesce  func(context.Context) // between a search's trials (RunOnLink: the link's queues empty)
+	// control, if set, opens the control connection instead of dialing Server,
+	// and names the server's data address (RunOnLink: in-process, off the link).
+	control func(ctx context.Context) (net.Conn, netip.AddrPort, error)
 }
 
 // UnreachableError says the server could not be reached or talked to at all.
@@ -54,7 +65,8 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Run runs the plan's tests one after another. A test that fails midway is
 // recorded in its Result's Error and the run goes on; a server that cannot be
-// reached, or that refuses a test, ends the run with an error.
+// reached, or that refuses a test, ends the run with an error, after a Result
+// for that test holding it. Results hold every test that finished.
 func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 	var out []Result
 	for _, spec := range plan {
@@ -78,7 +90,11 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			r, err = c.RunTest(ctx, spec)
 		}
 		if err != nil {
-			return out, err
+			// The test that could not start is a result too, with its error.
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error()}
 		}
 		if c.decorate != nil {
 			c.decorate(&r)
@@ -87,6 +103,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			c.OnResult(r)
 		}
 		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
@@ -101,43 +120,54 @@ func (c *Client) network() stack.Network {
 // RunTest runs one test. It returns an error only when the test could not start
 // (server unreachable, test refused); a failure during the test is in Result.Error.
 func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
-	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size}
+	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, UDPChecksumOff: spec.Proto == ProtoUDP && c.NoUDPChecksum}
 	if err := spec.check(frame.MaxFrameSize); err != nil {
 		return res, err
 	}
-	nw := c.network()
-	ctl, err := nw.Dial(ctx, "tcp", c.Server)
+	began := time.Now()
+	ctl, server, err := c.dialControl(ctx)
 	if err != nil {
 		return res, &UnreachableError{Addr: c.Server, Err: err}
 	}
+	connect := time.Since(began)
 	defer ctl.Close()
 	stopCtl := context.AfterFunc(ctx, func() { ctl.SetDeadline(time.Unix(1, 0)) })
 	defer stopCtl()
-	rd := frame.NewReader(ctl, maxControl)
-	ctl.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := writeControl(ctl, 0, hello{Type: msgHello, Version: ProtocolVersion, Test: spec}); err != nil {
-		return res, &UnreachableError{Addr: c.Server, Err: err}
+	rd := frame.NewReader(ctl, maxResult)
+	ctl.SetDeadline(time.Now().Add(controlTimeout(10*time.Second, connect)))
+	w, err := c.handshake(ctl, rd, spec)
+	if err != nil {
+		return res, err
 	}
-	var w welcome
-	if _, err := readControl(rd, msgWelcome, &w); err != nil {
-		if IsRefused(err) {
-			return res, err
-		}
-		return res, &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err)}
+	if err := checkWelcome(w, server); err != nil {
+		return res, &BadServerError{Addr: c.Server, Err: err}
 	}
 	ctl.SetDeadline(time.Time{})
 
-	host, _, _ := net.SplitHostPort(c.Server)
-	dataAddr := net.JoinHostPort(host, strconv.Itoa(w.Port))
+	// Data goes to the control connection's remote address and port, never to
+	// a name resolved again nor to a port the server chose.
+	dataAddr := server.String()
 	settle := c.Settle
 	if settle <= 0 {
 		settle = 250 * time.Millisecond
 	}
+	stopAlive := keepAlive(ctl, w.Cookie, time.Duration(w.IdleNs))
 	d := c.runData(ctx, spec, w, dataAddr)
+	stopAlive()
 	res.Lifecycle = d.life
+	if ctx.Err() != nil {
+		// Interrupted: the test is cut short, and the deadline set below
+		// must not undo the one that cancelling set.
+		if d.err == nil {
+			d.err = errInterrupted
+		}
+		c.merge(&res, spec, w, d, ServerView{})
+		res.Error = d.err.Error()
+		return res, nil
+	}
 
 	// Tell the server we are done and collect its view.
-	ctl.SetDeadline(time.Now().Add(settle + maxSettle + 15*time.Second))
+	ctl.SetDeadline(time.Now().Add(controlTimeout(settle+maxSettle+15*time.Second, connect)))
 	var view ServerView
 	err = writeControl(ctl, w.Cookie, fin{Type: msgFin, SentFrames: d.sentFrames, SettleNs: int64(settle)})
 	if err == nil {
@@ -148,12 +178,74 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	if err != nil && d.err == nil {
 		d.err = fmt.Errorf("collecting the server's counters: %w", err)
 	}
+	if err == nil {
+		win := window{spec: spec, sent: d.sentFrames, elapsed: time.Since(began)}
+		if c.SameHost {
+			win.from, win.to = began, time.Now()
+		}
+		if verr := validateView(view, win); verr != nil {
+			view = ServerView{}
+			if d.err == nil {
+				d.err = fmt.Errorf("the server's report is inconsistent, so none of its figures is kept: %w", verr)
+			}
+		}
+	}
 	c.merge(&res, spec, w, d, view)
 	if d.err != nil {
 		res.Error = d.err.Error()
+		if view.Error != "" { // the server's reason (a cut, say) explains ours
+			res.Error += " (server: " + cleanServerText(view.Error) + ")"
+		}
 	}
 	return res, nil
 }
+
+// dialControl opens the control connection and returns it with the server's
+// address: where data goes.
+func (c *Client) dialControl(ctx context.Context) (net.Conn, netip.AddrPort, error) {
+	if c.control != nil {
+		return c.control(ctx)
+	}
+	conn, err := c.network().Dial(ctx, "tcp", c.Server)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	ap, ok := addrPortOf(conn.RemoteAddr())
+	if !ok {
+		conn.Close()
+		return nil, netip.AddrPort{}, fmt.Errorf("the control connection's remote address %v is not an IP address and port", conn.RemoteAddr())
+	}
+	return conn, ap, nil
+}
+
+// addrPortOf returns a connection end's IP address and port.
+func addrPortOf(a net.Addr) (netip.AddrPort, bool) {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	default:
+		var err error
+		if ap, err = netip.ParseAddrPort(a.String()); err != nil {
+			return ap, false
+		}
+	}
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	return ap, ap.IsValid() && ap.Port() != 0
+}
+
+// controlTimeout is how long one control exchange may take: base, or on a
+// slow or lossy path long enough for TCP to back its retransmission timer off
+// six times (1+2+...+32 = 63 timeouts) from the connect time or 200 ms,
+// whichever is longer; at most 2 minutes.
+func controlTimeout(base, connect time.Duration) time.Duration {
+	return min(max(base, 63*max(200*time.Millisecond, connect)), 2*time.Minute)
+}
+
+// dataConnectTimeout bounds opening a data connection: TCP's handshake gets
+// four tries (SYNs at 0, 1, 3 and 7 s), and the server, which waits for data
+// for its idle timeout (10 s by default), is still there when it gives up.
+const dataConnectTimeout = 8 * time.Second
 
 // dataOutcome is what the client measured on its data socket.
 type dataOutcome struct {
@@ -166,6 +258,7 @@ type dataOutcome struct {
 	life       Lifecycle
 	connectAt  time.Time
 	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
+	finTimed   bool      // TCP: nothing was left to send when the FIN went
 	err        error
 }
 
@@ -176,10 +269,22 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoUDP {
 		network = "udp"
 	}
+	dctx := stack.WithTrace(ctx, &tr)
+	if spec.Proto == ProtoUDP && c.NoUDPChecksum {
+		dctx = stack.WithoutUDPChecksum(dctx)
+	}
 	d.connectAt = time.Now()
-	conn, err := c.network().Dial(stack.WithTrace(ctx, &tr), network, addr)
+	// A link that drops every packet never completes TCP's handshake: give up
+	// in bounded time, within the server's wait for data to start.
+	dialCtx, cancel := context.WithTimeout(dctx, dataConnectTimeout)
+	conn, err := c.network().Dial(dialCtx, network, addr)
+	cancel()
 	if err != nil {
-		d.err = fmt.Errorf("opening the %s data socket to %s: %w", spec.Proto, addr, err)
+		if ctx.Err() == nil && dialCtx.Err() != nil {
+			d.err = fmt.Errorf("the %s data connection to %s never got through: no handshake completed in %v", spec.Proto, addr, dataConnectTimeout)
+		} else {
+			d.err = fmt.Errorf("opening the %s data socket to %s: %w", spec.Proto, addr, err)
+		}
 		return d
 	}
 	d.life.fromTrace(tr, spec.Proto == ProtoTCP)
@@ -209,6 +314,10 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 	if spec.Proto == ProtoTCP {
 		// FIN, then wait for the server to read everything and close its side, so
 		// that TCP_INFO is final and the server has seen the end of the stream.
+		// The FIN is sent once nothing is left unsent, so that the time the
+		// server sees it is the FIN's trip, not the send buffer draining (a
+		// latency test has nothing in flight after its last reply).
+		d.finTimed = d.err == nil && (spec.Test == TestLatency || tcp.WaitSent(ctx, conn, 30*time.Second))
 		d.finAt = time.Now()
 		if d.err == nil {
 			d.err = tcp.CloseWrite(conn)
@@ -260,7 +369,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if c.SameHost && v.AcceptUnixNs > 0 {
 			life.AcceptUS = ptr(max(0, us(time.Duration(v.AcceptUnixNs-d.connectAt.UnixNano()))))
 		}
-		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() {
+		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() && d.finTimed {
 			life.PeerSawCloseUS = ptr(max(0, us(time.Duration(v.ClosedUnixNs-d.finAt.UnixNano()))))
 		}
 	} else {
@@ -274,6 +383,10 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
 		res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
 		rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
+		if c.SameHost && v.LastNs > 0 && !d.send.Start.IsZero() {
+			// One clock: the span runs from the sender's first write.
+			rr.Span = max(rr.Span, time.Duration(v.LastNs-d.send.Start.UnixNano()))
+		}
 		res.GoodputBps = rr.Goodput(d.send.Duration)
 		if c.SameHost && v.FirstUnixNs > 0 {
 			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
@@ -281,7 +394,11 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.Intervals = v.Intervals
 		if spec.Proto == ProtoUDP {
 			res.OfferedBps = ptr(d.send.OfferedRate())
+			res.deliveredBps = deliveredRate(v.Unique, spec.Size, time.Duration(v.SpanNs))
 			res.RequestedBps = ptr(spec.Bitrate)
+			if w := pacingWarning(spec.Bitrate, *res.OfferedBps); w != "" {
+				res.Warnings = append(res.Warnings, w)
+			}
 			refused := d.send.Refused
 			res.SenderRefused = &refused
 			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}
@@ -295,10 +412,13 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		if d.rtt != nil {
 			s := d.rtt.Summary()
 			res.RTT = &s
-			res.RTTCDF = d.rtt.CDF()
+			res.RTTHistogram = d.rtt.Encode()
 		}
 		if d.pp.Received > 0 {
-			life.FirstByteUS = ptr(us(d.pp.FirstRTT))
+			life.FirstReplyUS = ptr(us(d.pp.FirstRTT))
+		}
+		if c.SameHost && v.FirstUnixNs > 0 {
+			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 		}
 		res.Intervals = d.pp.Intervals
 	}
@@ -307,8 +427,11 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.TCP = &TCPInfo{Retransmits: d.info.Retransmits, RTTUS: us(d.info.RTT), Cwnd: d.info.Cwnd, Congestion: d.info.Congestion}
 	}
 	if v.Error != "" && d.err == nil {
-		res.Error = "server: " + v.Error
+		res.Error = "server: " + cleanServerText(v.Error)
 	}
 }
 
-var errLeftover = errors.New("the server sent unexpected data after the test")
+var (
+	errLeftover    = errors.New("the server sent unexpected data after the test")
+	errInterrupted = errors.New("interrupted before the test's end")
+)

@@ -15,8 +15,12 @@ import (
 const (
 	minFrame    = frame.HeaderLen
 	maxUDPFrame = udp.MaxDatagram
-	// maxControl bounds one control message.
+	// maxControl bounds one control message a server reads (hello, auth, alive,
+	// fin), before and after the hello alike.
 	maxControl = 64 << 10
+	// maxResult bounds one control message a client reads: a result carries up
+	// to stats.MaxIntervals intervals, more than maxControl holds.
+	maxResult = 4 << 20
 )
 
 // Control messages travel as JSON bodies of frame.TypeControl frames on the
@@ -27,13 +31,38 @@ const (
 	msgFin     = "fin"
 	msgResult  = "result"
 	msgError   = "error"
+	// With a server token: the server's challenge and the client's proof.
+	msgChallenge = "challenge"
+	msgAuth      = "auth"
+	// alive shows the session is alive while its data is silent.
+	msgAlive = "alive"
 )
 
-// hello is the client's first message: protocol version and the test.
+// hello is the client's first message: protocol version and the test. A client
+// with a token adds a fresh random nonce (see auth.go).
 type hello struct {
-	Type    string   `json:"type"`
-	Version int      `json:"version"`
-	Test    TestSpec `json:"test"`
+	Type        string   `json:"type"`
+	Version     int      `json:"version"`
+	Test        TestSpec `json:"test"`
+	ClientNonce []byte   `json:"client_nonce,omitempty"`
+}
+
+// challenge is a token server's answer to a hello: a fresh random nonce.
+type challenge struct {
+	Type  string `json:"type"`
+	Nonce []byte `json:"nonce"`
+}
+
+// authMsg carries the client's proof that it knows the token.
+type authMsg struct {
+	Type  string `json:"type"`
+	Proof []byte `json:"proof"`
+}
+
+// alive is sent by the client on the control connection while a test runs, so
+// that a test whose data is silent (100% loss) is not taken for a vanished one.
+type alive struct {
+	Type string `json:"type"`
 }
 
 // ServerSetup is how long the server's sockets took to set up, in microseconds:
@@ -53,6 +82,12 @@ type welcome struct {
 	Port     int         `json:"port"` // TCP data and UDP data go to this port number
 	MaxFrame int         `json:"max_frame"`
 	Setup    ServerSetup `json:"setup"`
+	// IdleNs is the server's idle timeout: a session whose data and control
+	// connection are both silent this long is ended. The client sends an alive
+	// message well within it.
+	IdleNs int64 `json:"idle_ns,omitempty"`
+	// ServerProof, from a token server, proves it knows the token too.
+	ServerProof []byte `json:"server_proof,omitempty"`
 }
 
 // fin tells the server the client has finished sending.
@@ -76,6 +111,7 @@ type ServerView struct {
 	BodyBytes uint64              `json:"body_bytes"`
 	WireBytes uint64              `json:"wire_bytes"`
 	SpanNs    int64               `json:"span_ns"`
+	LastNs    int64               `json:"last_unix_ns"` // the last intact arrival, Unix ns (0 = none)
 	Jitter    stats.JitterSummary `json:"jitter"`
 	Intervals []stats.Interval    `json:"intervals,omitempty"`
 	// Echo requests (latency tests).
@@ -109,12 +145,17 @@ func writeControl(conn net.Conn, cookie uint64, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeControlBody(conn, cookie, body)
+}
+
+// writeControlBody sends an encoded control message.
+func writeControlBody(conn net.Conn, cookie uint64, body []byte) error {
 	buf := make([]byte, frame.HeaderLen+len(body))
 	h := frame.Header{Type: frame.TypeControl, Cookie: cookie, Timestamp: time.Now().UnixNano()}
 	if _, err := frame.Encode(buf, h, body); err != nil {
 		return err
 	}
-	_, err = conn.Write(buf)
+	_, err := conn.Write(buf)
 	return err
 }
 
@@ -126,30 +167,40 @@ func (e *remoteError) Error() string { return "server refused: " + e.msg }
 // readControl reads the next control frame into v, checking its type against want.
 // An error message from the peer becomes a *remoteError.
 func readControl(rd *frame.Reader, want string, v any) (frame.Header, error) {
-	h, body, err := rd.Next()
+	h, typ, body, err := nextControl(rd)
 	if err != nil {
 		return h, err
 	}
+	if typ != want {
+		return h, fmt.Errorf("expected a %s message, got %q", want, typ)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return h, fmt.Errorf("bad %s message: %v", want, err)
+	}
+	return h, nil
+}
+
+// nextControl reads the next control frame and returns its message type and
+// body. An error message from the peer becomes a *remoteError.
+func nextControl(rd *frame.Reader) (frame.Header, string, []byte, error) {
+	h, body, err := rd.Next()
+	if err != nil {
+		return h, "", nil, err
+	}
 	if h.Type != frame.TypeControl {
-		return h, fmt.Errorf("expected a control frame, got %s", h.Type)
+		return h, "", nil, fmt.Errorf("expected a control frame, got %s", h.Type)
 	}
 	var probe struct {
 		Type  string `json:"type"`
 		Error string `json:"error"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return h, fmt.Errorf("bad control message: %v", err)
+		return h, "", nil, fmt.Errorf("bad control message: %v", err)
 	}
 	if probe.Type == msgError {
-		return h, &remoteError{msg: probe.Error}
+		return h, "", nil, &remoteError{msg: probe.Error}
 	}
-	if probe.Type != want {
-		return h, fmt.Errorf("expected a %s message, got %q", want, probe.Type)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return h, fmt.Errorf("bad %s message: %v", want, err)
-	}
-	return h, nil
+	return h, probe.Type, body, nil
 }
 
 // IsRefused reports whether err is the server refusing a test (as opposed to the

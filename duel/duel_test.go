@@ -19,12 +19,14 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // startServer runs a server on 127.0.0.1 port 0 for the test's lifetime.
-func startServer(t *testing.T, cfg ServerConfig) *Server {
+func startServer(t testing.TB, cfg ServerConfig) *Server {
 	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
-	cfg.Logf = t.Logf
+	if cfg.Logf == nil {
+		cfg.Logf = t.Logf
+	}
 	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
@@ -105,7 +107,7 @@ func TestRunEveryProtoAndTest(t *testing.T) {
 }
 
 // waitSessions waits until the server has n sessions in progress.
-func waitSessions(t *testing.T, srv *Server, n int) {
+func waitSessions(t testing.TB, srv *Server, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for srv.Sessions() != n {
@@ -149,7 +151,7 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 func TestBadInputLeavesServerServing(t *testing.T) {
-	srv := startServer(t, ServerConfig{IdleTimeout: 500 * time.Millisecond})
+	srv := startServer(t, ServerConfig{IdleTimeout: 500 * time.Millisecond, HelloTimeout: 500 * time.Millisecond})
 	addr := srv.Addr().String()
 	junk := make([]byte, 2000)
 
@@ -200,7 +202,7 @@ func TestBadInputLeavesServerServing(t *testing.T) {
 			t.Fatalf("connection not closed by the server: %v", err)
 		}
 	})
-	t.Run("silent connection is closed after the idle timeout", func(t *testing.T) {
+	t.Run("silent connection is closed after the hello timeout", func(t *testing.T) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)

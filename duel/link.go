@@ -3,6 +3,7 @@ package duel
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
@@ -60,7 +61,8 @@ func linkInfo(l *link.Link) LinkInfo {
 }
 
 // RunOnLink starts a server inside the link, runs the plan from the client side
-// of it, and returns the results, each with the link's description and what it
+// of it (each test's control connection in-process, off the link; its data
+// across it), and returns the results, each with the link's description and what it
 // did to that test's packets, and the address the server used (TCP and UDP on
 // the same port). The client's settle time grows with the link's delay so that
 // frames still in flight are not counted lost.
@@ -71,9 +73,11 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
-	defer func() { srv.Close(); <-done }()
+	var controls sync.WaitGroup
+	defer func() { srv.Close(); <-done; controls.Wait() }()
 	c.Network = l.Client
 	c.Server = srv.Addr().String()
+	c.control = inProcessControl(srv, clientHost(l), &controls)
 	c.SameHost = true
 	c.Settle = max(c.Settle, 2*(l.Config.Delay+l.Config.Jitter)+c.Settle)
 	base := linkInfo(l)
@@ -83,6 +87,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		up0, down0 = l.Counters()
 		cs0, ss0 = l.Stats()
 	}
+	c.quiesce = func(ctx context.Context) { waitLinkIdle(ctx, l) }
 	c.decorate = func(r *Result) {
 		up1, down1 := l.Counters()
 		cs1, ss1 := l.Stats()

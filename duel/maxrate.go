@@ -2,37 +2,47 @@ package duel
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"time"
+
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
 )
 
 // SearchTrial is one trial of a bit rate search.
 type SearchTrial struct {
 	BitrateBps float64 `json:"bitrate_bps"` // offered rate asked for; 0 = unpaced
 	OfferedBps float64 `json:"offered_bps"` // what the sender achieved
-	LostPct    float64 `json:"lost_pct"`
-	Frames     uint64  `json:"frames"` // frames sent
-	Pass       bool    `json:"pass"`   // loss at or below the limit, over at least min_frames frames
+	// DeliveredBps is the frame bits per second the receiver took in over its
+	// own span (first to last arrival): the rate the path carried.
+	DeliveredBps float64 `json:"delivered_bps"`
+	LostPct      float64 `json:"lost_pct"`
+	Frames       uint64  `json:"frames"` // frames sent
+	Final        bool    `json:"final"`  // a full-length test, not a short trial
+	// Pass: loss within the limit, and the receiver took frames in as fast as
+	// they were offered (delivered at least 97% of offered, 95% for a final
+	// test: a queue that grows means the rate is above the path's, even before
+	// it overflows).
+	Pass bool `json:"pass"`
 }
 
 // RateSearch records how a UDP throughput test's bit rate was found.
 type RateSearch struct {
 	MaxLossPct float64 `json:"max_loss_pct"`
-	// MinFrames is how many frames a trial must send for its loss to say
-	// anything about the limit: one lost frame in fewer would already exceed
-	// it (1000 frames for 0.1%). A trial with fewer does not pass, however
-	// little it lost.
+	// MinFrames is how many frames a test must send for one lost frame to be
+	// within the limit (100/max_loss_pct: 1000 for 0.1%). A test with fewer
+	// frames passes only if it lost none.
 	MinFrames uint64        `json:"min_frames"`
 	Trials    []SearchTrial `json:"trials"`
-	// Found says whether the final, full-length test kept within the limit.
-	// When it is false, the result is the last attempt's (the lowest rate
-	// tried), whose loss is above max_loss_pct: no rate met the limit for the
-	// whole duration.
+	// Found says whether the final, full-length test passed. When it is
+	// false, no rate tried passed (the result is the last test's) and the run
+	// exits 1.
 	Found bool `json:"found"`
 }
 
-// minFrames is the smallest trial that can show a loss of at most maxLossPct:
-// 100/maxLossPct frames (one lost frame is then exactly the limit), at least
+// minFrames is how many frames make one lost frame exactly maxLossPct: at least
 // 100 and at most a million.
 func minFrames(maxLossPct float64) uint64 {
 	if maxLossPct <= 0 {
@@ -41,102 +51,212 @@ func minFrames(maxLossPct float64) uint64 {
 	return uint64(min(1e6, max(100, math.Ceil(100/maxLossPct))))
 }
 
-// finalAttempts bounds the full-length tests at the end of a search.
-const finalAttempts = 4
+const (
+	// bracketTol: the search stops when the highest passing rate is within
+	// this of the lowest failing one.
+	bracketTol = 0.03
+	// deliveredTol: a test passes only if the receiver took in at least
+	// 1-deliveredTol of the offered rate.
+	deliveredTol = 0.03
+	// finalDeliveredTol is deliveredTol for the full-length test, whose span
+	// a single hiccup of a busy machine can stretch: its rate is bracketed
+	// already, and its loss is what it must show.
+	finalDeliveredTol = 0.05
+	// maxTrials bounds the short trials.
+	maxTrials = 14
+	// finalAttempts bounds the full-length tests at the end of a search.
+	finalAttempts = 3
+)
 
-// searchSteps bounds the bisection: it stops when the bracket is within 3% or
-// after this many trials.
-const searchSteps = 8
-
-// FindMaxRate runs a UDP throughput test at the highest offered rate whose loss
-// stays at or below maxLossPct, RFC 2544 style: a trial unpaced gives the
-// ceiling; a bisection of short trials between 0 and that ceiling finds the
-// highest passing rate; a final test of spec.Duration runs at it (stepping down
-// 15% and again, at most twice, while the full-length test loses more than
-// allowed, up to finalAttempts tests). The Result is the final test's, with the
-// search in Result.Search; Search.Found is false when even the last attempt lost
-// more than allowed.
+// FindMaxRate runs a UDP throughput test at the highest offered rate that the
+// path carries with loss at or below maxLossPct, RFC 2544 style, in short
+// trials bracketed by what the receiver delivered:
+//
+//   - an unpaced trial gives the sender's ceiling; if it passes, unpaced is the
+//     answer;
+//   - a failing trial's delivered rate (what got through) is the next guess, a
+//     little below it; a passing trial is followed by one a little above it,
+//     the step doubling while trials pass; a guess outside the bracket is
+//     replaced by the bracket's middle;
+//   - the bracket holds the rates the sender achieved (a busy sender may offer
+//     less than asked); the search stops when it is within 3%, then a test of
+//     spec.Duration runs at the highest passing rate (lower, and again, while
+//     it fails: 3% below the lesser of its offered and delivered rates).
+//
+// The Result is the final test's, its link counters that test's alone, with the
+// trials in Result.Search. When no rate passed, Search.Found is false and the
+// Result is the last test's.
 func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct float64) (Result, error) {
-	trialDur := max(spec.Duration/5, 500*time.Millisecond)
 	search := &RateSearch{MaxLossPct: maxLossPct, MinFrames: minFrames(maxLossPct)}
-	trial := func(rate float64) (Result, error) {
+	var last Result
+	run := func(rate float64, d time.Duration, final bool) (SearchTrial, error) {
 		s := spec
-		s.Duration, s.Bitrate, s.Interval = trialDur, rate, 0
+		s.Duration, s.Bitrate = d, rate
+		if !final {
+			s.Interval = 0
+		}
+		if c.quiesce != nil {
+			c.quiesce(ctx) // a trial's backlog must not slow the next one down
+		}
+		if final && c.onStart != nil {
+			c.onStart() // the result's link counters are this test's alone
+		}
 		r, err := c.RunTest(ctx, s)
 		if err != nil {
-			return r, err
-		}
-		t := SearchTrial{BitrateBps: rate, LostPct: r.LostPct, Frames: r.SentFrames,
-			Pass: r.Error == "" && r.LostPct <= maxLossPct && r.SentFrames >= search.MinFrames}
-		if r.OfferedBps != nil {
-			t.OfferedBps = *r.OfferedBps
-		}
-		search.Trials = append(search.Trials, t)
-		return r, nil
-	}
-	var err error
-	best, err := bisectRate(ctx, func(rate float64) (SearchTrial, error) {
-		if _, err := trial(rate); err != nil {
 			return SearchTrial{}, err
 		}
-		return search.Trials[len(search.Trials)-1], nil
-	})
+		last = r
+		t := judge(r, rate, maxLossPct, final)
+		t.Final = final
+		search.Trials = append(search.Trials, t)
+		return t, nil
+	}
+	trialDur := max(spec.Duration/4, time.Second)
+	best, ok, err := searchRate(ctx, func(rate float64) (SearchTrial, error) { return run(rate, trialDur, false) })
 	if err != nil {
 		return Result{}, err
 	}
-	// The final, full-length test: a short trial can pass by luck, so while the
-	// full test loses too much, step down and run it again (a few times at most).
-	final := spec
-	final.Bitrate = best
-	var r Result
-	for attempt := 0; ; attempt++ {
-		r, err = c.RunTest(ctx, final)
-		if err != nil {
-			return r, err
+	if ok {
+		for attempt := 0; attempt < finalAttempts; attempt++ {
+			t, err := run(best, spec.Duration, true)
+			if err != nil {
+				return Result{}, err
+			}
+			if t.Pass || best == 0 || last.Error != "" {
+				search.Found = t.Pass
+				break
+			}
+			// Lower, and below what got through if that was less.
+			best = min(t.OfferedBps, t.DeliveredBps, best) * (1 - bracketTol)
 		}
-		t := SearchTrial{BitrateBps: final.Bitrate, LostPct: r.LostPct, Frames: r.SentFrames,
-			Pass: r.Error == "" && r.LostPct <= maxLossPct && r.SentFrames >= search.MinFrames}
-		if r.OfferedBps != nil {
-			t.OfferedBps = *r.OfferedBps
-		}
-		search.Trials = append(search.Trials, t)
-		if t.Pass || r.Error != "" || attempt == finalAttempts-1 || final.Bitrate == 0 {
-			search.Found = t.Pass
-			break
-		}
-		final.Bitrate *= 0.85
 	}
-	r.Search = search
-	return r, nil
+	last.Search = search
+	return last, nil
 }
 
-// bisectRate finds the highest passing rate: an unpaced trial (rate 0) first,
-// whose achieved rate is the ceiling; if it passes, 0 (unpaced) is the answer.
-// Otherwise it bisects between 0 and the ceiling until the bracket is within 3%.
-// If nothing passes, it returns the lowest rate tried, the honest best effort.
-func bisectRate(ctx context.Context, trial func(rate float64) (SearchTrial, error)) (float64, error) {
+// judge turns a test's Result into a trial: what it offered and delivered and
+// whether it passed.
+func judge(r Result, rate, maxLossPct float64, final bool) SearchTrial {
+	t := SearchTrial{BitrateBps: rate, LostPct: r.LostPct, Frames: r.SentFrames, DeliveredBps: r.deliveredBps}
+	if r.OfferedBps != nil {
+		t.OfferedBps = *r.OfferedBps
+	}
+	allowed := math.Floor(maxLossPct / 100 * float64(r.SentFrames))
+	tol := deliveredTol
+	if final {
+		tol = finalDeliveredTol
+	}
+	t.Pass = r.Error == "" && r.SentFrames > 0 && float64(r.LostFrames) <= allowed &&
+		t.DeliveredBps >= (1-tol)*t.OfferedBps
+	return t
+}
+
+// deliveredRate is the frame bits per second a receiver took in: unique frames
+// of size bytes over its span from first to last arrival (n frames span n-1
+// gaps).
+func deliveredRate(unique uint64, size int, span time.Duration) float64 {
+	if unique < 2 || span <= 0 {
+		return 0
+	}
+	return float64(unique-1) * float64(size) * 8 / span.Seconds()
+}
+
+// searchRate finds the highest passing rate by trials (see FindMaxRate) and
+// returns the rate to ask for it. ok is false when no trial passed. An unpaced
+// trial that passes gives 0, unpaced.
+//
+// The bracket holds the rates the sender achieved; a busy sender offers less
+// than it is asked, so each guess is asked for divided by the share of the
+// asked rate the last paced trial achieved.
+func searchRate(ctx context.Context, trial func(rate float64) (SearchTrial, error)) (ask float64, ok bool, err error) {
 	first, err := trial(0)
 	if err != nil || first.Pass {
-		return 0, err
+		return 0, err == nil, err
 	}
 	lo, hi := 0.0, first.OfferedBps
-	for i := 0; i < searchSteps && hi > 0 && (hi-lo)/hi > 0.03; i++ {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+	guess := first.DeliveredBps * (1 - bracketTol/3)
+	step, eff := bracketTol, 1.0
+	for i := 1; i < maxTrials; i++ {
+		if lo > 0 && hi <= lo*(1+bracketTol) {
+			break
 		}
-		mid := (lo + hi) / 2
-		t, err := trial(mid)
+		if ctx.Err() != nil {
+			return 0, false, ctx.Err()
+		}
+		if !(guess > lo && guess < hi) || (lo > 0 && guess > hi/(1+bracketTol/2)) {
+			guess = middle(lo, hi)
+		}
+		t, err := trial(guess / eff)
 		if err != nil {
-			return 0, err
+			return 0, false, err
+		}
+		got := t.OfferedBps
+		if t.BitrateBps > 0 && got > 0 {
+			eff = min(1, max(0.25, got/t.BitrateBps))
 		}
 		if t.Pass {
-			lo = mid
-		} else {
-			hi = mid
+			lo = max(lo, got)
+			guess, step = lo*(1+step), step*2
+			continue
+		}
+		hi, step = min(hi, max(got, lo)), bracketTol
+		if hi <= lo { // failed below a rate that passed: noise; widen
+			hi = lo * (1 + 2*bracketTol)
+		}
+		guess = t.DeliveredBps * (1 - bracketTol/3)
+		if guess >= hi*(1-bracketTol/3) {
+			// Everything got through, but a little too much was lost: below it.
+			guess = hi * (1 - bracketTol)
 		}
 	}
-	if lo == 0 {
-		return hi, nil
+	return lo / eff, lo > 0, nil
+}
+
+// middle is the middle of a bracket: geometric when it spans more than a
+// factor of 4 (rates span orders of magnitude), else arithmetic.
+func middle(lo, hi float64) float64 {
+	if lo > 0 && hi/lo > 4 {
+		return math.Sqrt(lo * hi)
 	}
-	return lo, nil
+	if lo <= 0 {
+		return hi / 4
+	}
+	return (lo + hi) / 2
+}
+
+// Tried lists a search's tests in one line, for a search that found nothing:
+// "unpaced: offered 9.8G, delivered 50.1M, lost 99.5%; 49.7M: ...".
+func (s *RateSearch) Tried(rate func(float64) string) string {
+	var parts []string
+	for _, t := range s.Trials {
+		asked := "unpaced"
+		if t.BitrateBps > 0 {
+			asked = rate(t.BitrateBps)
+		}
+		if t.Final {
+			asked += " (full length)"
+		}
+		parts = append(parts, fmt.Sprintf("%s: offered %s, delivered %s, lost %.3g%%", asked, rate(t.OfferedBps), rate(t.DeliveredBps), t.LostPct))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// linkIdleWait bounds how long a search waits for a link's queues to empty.
+const linkIdleWait = 30 * time.Second
+
+// waitLinkIdle waits until no packet is queued in the link in either
+// direction (every packet offered has left or been dropped), so that an
+// overloaded trial's backlog does not delay the next one.
+func waitLinkIdle(ctx context.Context, l *link.Link) {
+	queued := func(c impair.Counters) bool {
+		return c.Packets+c.Duplicated > c.Forwarded+c.Dropped+c.QueueDrops
+	}
+	deadline := time.Now().Add(linkIdleWait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		up, down := l.Counters()
+		if !queued(up) && !queued(down) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -26,6 +26,12 @@ type Report struct {
 	// PortConflicts: for an embedded server on loopback, what TCP and UDP
 	// sharing its port number means for other binds, tried after the run.
 	PortConflicts *PortConflicts `json:"port_conflicts,omitempty"`
+	// Error says why the run failed (a server that refused or could not be
+	// reached, a test that failed, an interrupt); Results still hold every
+	// test that finished and the one that failed, with its own error.
+	Error string `json:"error,omitempty"`
+	// Interrupted says a signal (Ctrl-C, SIGTERM) stopped the run early.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // PortConflicts are the port experiments run on the server's port.
@@ -63,20 +69,32 @@ type Result struct {
 	// (ENOBUFS, a full queue): counted lost, never on the wire.
 	SenderRefused *uint64  `json:"sender_refused,omitempty"`
 	RequestedBps  *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+	// UDPChecksumOff (UDP): the client sent its datagrams without a UDP
+	// checksum, so corruption on the way is caught by the frame CRC32C
+	// (corrupt_frames), not discarded by the server's kernel.
+	UDPChecksumOff bool `json:"udp_checksum_off,omitempty"`
 	// Search is how --bitrate max found RequestedBps.
 	Search *RateSearch `json:"bitrate_search,omitempty"`
 
 	RTT *stats.RTTSummary `json:"rtt_us,omitempty"` // latency tests
-	// RTTCDF is the round-trip distribution behind RTT, for plots; it is not
-	// part of the JSON document.
-	RTTCDF []stats.CDFPoint `json:"-"`
-	Jitter *Jitter          `json:"jitter_ms,omitempty"` // UDP throughput
-	TCP    *TCPInfo         `json:"tcp,omitempty"`       // where the OS gives it
+	// RTTHistogram is the round-trip distribution behind RTT (latency tests):
+	// the HDR histogram in HdrHistogram's V2 compressed encoding, base64
+	// (stats.DecodeRTT reads it), so plots and later tools see every bucket.
+	RTTHistogram string   `json:"rtt_histogram,omitempty"`
+	Jitter       *Jitter  `json:"jitter_ms,omitempty"` // UDP throughput
+	TCP          *TCPInfo `json:"tcp,omitempty"`       // where the OS gives it
 
 	Link      *LinkInfo        `json:"link,omitempty"` // the emulated link, when there is one
 	Lifecycle Lifecycle        `json:"lifecycle"`
 	Intervals []stats.Interval `json:"intervals,omitempty"` // with --interval
 	Error     string           `json:"error,omitempty"`
+	// Warnings are figures to take with care, one sentence each: a UDP sender
+	// that offered less than 95% of the rate asked for.
+	Warnings []string `json:"warnings,omitempty"`
+
+	// deliveredBps (UDP throughput) is the frame bits per second the receiver
+	// took in over its own span, for a bit rate search.
+	deliveredBps float64
 }
 
 // Jitter is RFC 3550 interarrival jitter over the run, in milliseconds.
@@ -98,16 +116,24 @@ type TCPInfo struct {
 // Pointers are nil where a step does not exist for the protocol (UDP has no
 // listen and no accept) or could not be measured.
 type Lifecycle struct {
-	SocketUS    *float64 `json:"socket_us,omitempty"`  // client: socket(2)
-	BindUS      *float64 `json:"bind_us,omitempty"`    // server: bind(2)
-	ListenUS    *float64 `json:"listen_us,omitempty"`  // server: listen(2), TCP only
-	ConnectUS   *float64 `json:"connect_us,omitempty"` // client: connect(2)
-	Handshake   bool     `json:"handshake"`            // connect exchanged packets (TCP: SYN, SYN-ACK, ACK)
-	AcceptUS    *float64 `json:"accept_us,omitempty"`  // connect start to the server's accept, TCP, same-host server
+	SocketUS  *float64 `json:"socket_us,omitempty"`  // client: socket(2)
+	BindUS    *float64 `json:"bind_us,omitempty"`    // server: bind(2)
+	ListenUS  *float64 `json:"listen_us,omitempty"`  // server: listen(2), TCP only
+	ConnectUS *float64 `json:"connect_us,omitempty"` // client: connect(2)
+	Handshake bool     `json:"handshake"`            // connect exchanged packets (TCP: SYN, SYN-ACK, ACK)
+	AcceptUS  *float64 `json:"accept_us,omitempty"`  // connect start to the server's accept, TCP, same-host server
+	// FirstByteUS: from connect(2) starting to the server reading the data
+	// socket's first byte (TCP: after the handshake; UDP: the first datagram),
+	// same-host server.
 	FirstByteUS *float64 `json:"first_byte_us,omitempty"`
-	CloseUS     *float64 `json:"close_us,omitempty"` // client: close(2)
+	// FirstReplyUS (latency tests): the first request's round trip.
+	FirstReplyUS *float64 `json:"first_reply_us,omitempty"`
+	CloseUS      *float64 `json:"close_us,omitempty"` // client: close(2)
 	// PeerSawClose says whether the server learned the client closed (TCP: FIN;
-	// UDP: never), and PeerSawCloseUS how long after the close (same-host server).
+	// UDP: never), and PeerSawCloseUS how long after the FIN left (same-host
+	// server): the FIN's trip. The client sends its FIN once its send buffer
+	// is empty, so the time is not the buffer draining; where that cannot be
+	// told (netstack throughput), PeerSawCloseUS is absent.
 	PeerSawClose   bool     `json:"peer_saw_close"`
 	PeerSawCloseUS *float64 `json:"peer_saw_close_us,omitempty"`
 }

@@ -1,6 +1,7 @@
 package duel
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -20,14 +21,35 @@ import (
 
 // ServerConfig configures a Server. Zero values take the defaults shown.
 type ServerConfig struct {
-	Network     stack.Network // default &stack.OS{}
-	Listen      string        // host:port for TCP and UDP alike; default "127.0.0.1:0"
-	MaxClients  int           // concurrent sessions; default 64
-	MaxDuration time.Duration // longest test accepted; default 10 minutes
-	MaxBitrate  float64       // highest UDP bit rate accepted, bits/s; 0 = no limit
-	MaxFrame    int           // largest frame accepted; default 4 MiB
-	IdleTimeout time.Duration // a connection silent this long is closed; default 10 s
-	Logf        func(format string, args ...any)
+	Network    stack.Network // default &stack.OS{}
+	Listen     string        // host:port for TCP and UDP alike; default "127.0.0.1:0"
+	MaxClients int           // concurrent sessions; default 64
+	// MaxClientsPerIP caps the sessions of one source IP address, so that one
+	// host cannot take every slot; default MaxClients/4 (at least 1). Nothing is
+	// exempt: loopback clients all share 127.0.0.1, so a test or a benchmark
+	// running many clients from one host raises it.
+	MaxClientsPerIP int
+	MaxDuration     time.Duration // longest test accepted; default 10 minutes
+	// MaxBitrate is the highest rate a session's data may reach, bits/s of frame
+	// bytes received (0 = no limit). It is enforced by measurement for every
+	// test kind: a UDP session over it is cut (and its result says so), a TCP
+	// data connection is read no faster. A UDP throughput hello asking for more,
+	// or for no pacing, is refused at once.
+	MaxBitrate  float64
+	MaxFrame    int           // largest data frame accepted; default 4 MiB (control frames: 64 KiB)
+	IdleTimeout time.Duration // a connection or session silent this long is closed; default 10 s
+	// HelloTimeout bounds how long a new connection may take to send its first
+	// frame (and, with a token, to complete the authentication); default 5 s.
+	HelloTimeout time.Duration
+	// MaxPending and MaxPendingPerIP cap the connections that have not yet
+	// sent their hello or first frame, in total and per source IP; defaults
+	// 4*MaxClients and 2*MaxClientsPerIP (at least 16). Over a cap, the oldest
+	// such connection is closed.
+	MaxPending, MaxPendingPerIP int
+	// Token, if set, requires every client to prove it knows it (HMAC-SHA256
+	// challenge-response; see auth.go). It never crosses the wire.
+	Token string
+	Logf  func(format string, args ...any)
 }
 
 func (c *ServerConfig) setDefaults() {
@@ -39,6 +61,18 @@ func (c *ServerConfig) setDefaults() {
 	}
 	if c.MaxClients <= 0 {
 		c.MaxClients = 64
+	}
+	if c.MaxClientsPerIP <= 0 {
+		c.MaxClientsPerIP = max(1, c.MaxClients/4)
+	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = 4 * c.MaxClients
+	}
+	if c.MaxPendingPerIP <= 0 {
+		c.MaxPendingPerIP = max(16, 2*c.MaxClientsPerIP)
+	}
+	if c.HelloTimeout <= 0 {
+		c.HelloTimeout = 5 * time.Second
 	}
 	if c.MaxDuration <= 0 {
 		c.MaxDuration = 10 * time.Minute
@@ -65,10 +99,14 @@ type Server struct {
 	port  int
 	setup ServerSetup
 
-	mu       sync.Mutex
-	sessions map[uint64]*session
-	conns    map[net.Conn]struct{}
-	closed   bool
+	mu          sync.Mutex
+	sessions    map[uint64]*session
+	perIP       map[netip.Addr]int // sessions per control peer IP
+	conns       map[net.Conn]struct{}
+	pending     *list.List // of *pendingConn, oldest first
+	pendingEl   map[net.Conn]*list.Element
+	pendingByIP map[netip.Addr]int
+	closed      bool
 
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -88,7 +126,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err != nil || port < 0 || port > 65535 {
 		return nil, fmt.Errorf("listen address %q: port must be 0-65535", cfg.Listen)
 	}
-	s := &Server{cfg: cfg, sessions: map[uint64]*session{}, conns: map[net.Conn]struct{}{}}
+	s := &Server{cfg: cfg, sessions: map[uint64]*session{}, perIP: map[netip.Addr]int{}, conns: map[net.Conn]struct{}{},
+		pending: list.New(), pendingEl: map[net.Conn]*list.Element{}, pendingByIP: map[netip.Addr]int{}}
 	tries := 1
 	if port == 0 {
 		tries = 20
@@ -172,7 +211,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			break
 		}
 		accepted := time.Now()
-		if !s.track(conn) {
+		if !s.track(conn, addrOf(conn.RemoteAddr())) {
 			conn.Close()
 			break
 		}
@@ -218,13 +257,20 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-func (s *Server) track(c net.Conn) bool {
+// track registers a new connection (pending until it proves what it is),
+// closing the oldest pending ones over the caps.
+func (s *Server) track(c net.Conn, ip netip.Addr) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return false
 	}
 	s.conns[c] = struct{}{}
+	evicted := s.addPending(c, ip)
+	s.mu.Unlock()
+	for _, e := range evicted {
+		e.Close()
+	}
 	return true
 }
 
@@ -232,19 +278,28 @@ func (s *Server) untrack(c net.Conn) {
 	c.Close()
 	s.mu.Lock()
 	delete(s.conns, c)
+	if e := s.pendingEl[c]; e != nil {
+		s.dropPending(e)
+	}
 	s.mu.Unlock()
 }
 
 // handleConn reads a new connection's first frame: a hello (cookie 0) opens a
 // control session; a control frame carrying a live session's cookie, from that
 // session's peer, attaches a TCP data connection. Anything else closes it.
+//
+// Until then the connection is pending (capped, see pending.go), must send its
+// first frame within the hello timeout, and may send no frame over maxControl.
 func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 	peer := addrOf(conn.RemoteAddr())
-	conn.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
-	rd := frame.NewReader(conn, s.cfg.MaxFrame)
+	conn.SetReadDeadline(accepted.Add(s.cfg.HelloTimeout))
+	mc := &meteredConn{Conn: conn}
+	rd := frame.NewReader(mc, maxControl)
 	h, body, err := rd.Next()
 	if err != nil {
-		s.cfg.Logf("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
+		if !errors.Is(err, net.ErrClosed) { // closed by us: evicted by a newer connection
+			s.cfg.Logf("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
+		}
 		return
 	}
 	if h.Type != frame.TypeControl {
@@ -255,11 +310,14 @@ func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 		s.control(conn, rd, body, peer)
 		return
 	}
+	s.donePending(conn)
 	sess := s.find(h.Cookie, peer)
 	if sess == nil {
 		s.cfg.Logf("%s: unknown session cookie: closed", conn.RemoteAddr())
 		return
 	}
+	mc.attach(sess, s.cfg.MaxBitrate)
+	rd.SetMax(s.cfg.MaxFrame)
 	sess.serveData(conn, rd, accepted)
 }
 
@@ -274,12 +332,15 @@ func (s *Server) find(cookie uint64, peer netip.Addr) *session {
 	return sess
 }
 
-// lookupFlow is the UDP loop's session lookup.
-func (s *Server) lookupFlow(cookie uint64, src netip.Addr) *udp.Flow {
-	if sess := s.find(cookie, src); sess != nil {
-		return sess.flow
+// lookupFlow is the UDP loop's session lookup. The first datagram carrying a
+// session's cookie from its control peer's IP binds the session to that source
+// address and port; datagrams from any other source are dropped unanswered.
+func (s *Server) lookupFlow(cookie uint64, src netip.AddrPort) *udp.Flow {
+	sess := s.find(cookie, src.Addr())
+	if sess == nil || !sess.bindUDP(src) {
+		return nil
 	}
-	return nil
+	return sess.flow
 }
 
 func (s *Server) addSession(sess *session) error {
@@ -291,6 +352,9 @@ func (s *Server) addSession(sess *session) error {
 	if len(s.sessions) >= s.cfg.MaxClients {
 		return fmt.Errorf("server busy: %d sessions in progress (its limit); try again later", len(s.sessions))
 	}
+	if n := s.perIP[sess.peer]; n >= s.cfg.MaxClientsPerIP {
+		return fmt.Errorf("server busy: %d sessions in progress from %s (its per-address limit, --max-clients-per-ip); try again later", n, sess.peer)
+	}
 	for {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -301,13 +365,21 @@ func (s *Server) addSession(sess *session) error {
 		}
 	}
 	s.sessions[sess.cookie] = sess
+	s.perIP[sess.peer]++
 	return nil
 }
 
+// removeSession frees the session's slot. It is idempotent.
 func (s *Server) removeSession(sess *session) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[sess.cookie] != sess {
+		return
+	}
 	delete(s.sessions, sess.cookie)
-	s.mu.Unlock()
+	if s.perIP[sess.peer]--; s.perIP[sess.peer] <= 0 {
+		delete(s.perIP, sess.peer)
+	}
 }
 
 func addrOf(a net.Addr) netip.Addr {

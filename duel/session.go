@@ -3,10 +3,12 @@ package duel
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -24,14 +26,26 @@ type session struct {
 	cookie uint64
 	peer   netip.Addr
 	spec   TestSpec
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx    context.Context         // the whole session
+	end    context.CancelCauseFunc // ends the session (the idle watchdog)
+	// dataCtx bounds the data path; cancelled when the session is cut off
+	// (over the bit rate limit) while its control connection waits for the fin.
+	dataCtx    context.Context
+	cancelData context.CancelFunc
 
-	flow *udp.Flow // UDP tests
+	flow  *udp.Flow // UDP tests
+	meter *meter    // UDP tests with a bit rate limit (used under the flow's lock)
+
+	lastActive atomic.Int64 // Unix ns of the last sign of life (data or control)
+	cut        atomic.Bool  // cut off: its datagrams are dropped
+	idle       *time.Timer  // the idle watchdog, guarded by mu
 
 	mu       sync.Mutex
-	attached bool          // a TCP data connection has been attached
-	dataDone chan struct{} // closed when the TCP data connection's handler ends
+	idleOff  bool           // the watchdog is stopped
+	cutMsg   string         // why the session was cut off
+	udpSrc   netip.AddrPort // the source address its datagrams proved they own
+	attached bool           // a TCP data connection has been attached
+	dataDone chan struct{}  // closed when the TCP data connection's handler ends
 	dataConn net.Conn
 	view     ServerView      // TCP data connection's results, written by its handler
 	recv     *stats.Receiver // TCP throughput accounting, read once the handler ends
@@ -44,31 +58,24 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 		s.cfg.Logf("%s: refused: %s", conn.RemoteAddr(), msg)
 		_ = writeControl(conn, 0, errorMsg{Type: msgError, Error: msg})
 	}
-	var hl hello
-	if err := json.Unmarshal(body, &hl); err != nil || hl.Type != msgHello {
-		refuse("the first control message must be a hello")
+	hl, err := parseHello(body)
+	if err != nil {
+		refuse("%v", err)
 		return
 	}
-	if hl.Version != ProtocolVersion {
-		refuse("protocol version %d is not supported (this server speaks %d)", hl.Version, ProtocolVersion)
-		return
+	var nonce []byte
+	if s.cfg.Token != "" {
+		if nonce, err = s.authenticate(conn, rd, body, hl); err != nil {
+			refuse("%v", err)
+			return
+		}
 	}
 	if err := s.admit(hl.Test); err != nil {
 		refuse("%v", err)
 		return
 	}
-	sess := &session{srv: s, peer: peer, spec: hl.Test, dataDone: make(chan struct{})}
-	// A session lives at most its test's duration plus idle time on both sides.
-	sess.ctx, sess.cancel = context.WithTimeout(s.ctx, hl.Test.Duration+2*s.cfg.IdleTimeout+maxSettle)
-	defer sess.cancel()
-	if hl.Test.Proto == ProtoUDP {
-		mode := udp.ModeReceive
-		if hl.Test.Test == TestLatency {
-			mode = udp.ModeEcho
-		}
-		sess.flow = udp.NewFlow(mode)
-		sess.flow.SetInterval(hl.Test.Interval, hl.Test.Duration)
-	}
+	sess := s.newSession(hl.Test, peer)
+	defer sess.end(nil)
 	if err := s.addSession(sess); err != nil {
 		refuse("%v", err)
 		return
@@ -77,21 +84,102 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 	defer sess.closeData()
 	s.cfg.Logf("%s: session %016x: %s for %v", conn.RemoteAddr(), sess.cookie, hl.Test, hl.Test.Duration)
 
-	w := welcome{Type: msgWelcome, Cookie: sess.cookie, Port: s.port, MaxFrame: s.cfg.MaxFrame, Setup: s.setup}
+	w := welcome{Type: msgWelcome, Cookie: sess.cookie, Port: s.port, MaxFrame: s.cfg.MaxFrame, Setup: s.setup, IdleNs: int64(s.cfg.IdleTimeout)}
+	if nonce != nil {
+		w.ServerProof = authProof(s.cfg.Token, labelServer, nonce, hl.ClientNonce, body, sess.cookie)
+	}
 	if err := writeControl(conn, sess.cookie, w); err != nil {
 		return
 	}
+	s.donePending(conn)
+	sess.touch(time.Now())
+	sess.startIdle(s.cfg.IdleTimeout)
+	defer sess.stopIdle()
 	conn.SetReadDeadline(time.Now().Add(hl.Test.Duration + s.cfg.IdleTimeout))
-	stop := context.AfterFunc(sess.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(sess.ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
-	var f fin
-	if _, err := readControl(rd, msgFin, &f); err != nil {
+	f, err := sess.waitFin(rd)
+	if err != nil {
 		s.cfg.Logf("%s: session %016x ended without a fin: %v", conn.RemoteAddr(), sess.cookie, err)
+		if sess.ctx.Err() != nil {
+			// Tell a client that is still there why (best effort).
+			conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_ = writeControl(conn, sess.cookie, errorMsg{Type: msgError, Error: context.Cause(sess.ctx).Error()})
+		}
 		return
 	}
+	sess.stopIdle()
 	view := sess.finish(f)
+	if msg := sess.cutReason(); msg != "" {
+		view.Error = msg
+	}
+	// Free the slot before answering: a client that starts its next test as
+	// soon as it has this result must find it free (with --max-clients N, N
+	// clients running plans back to back were refused "server busy").
+	s.removeSession(sess)
 	conn.SetWriteDeadline(time.Now().Add(s.cfg.IdleTimeout))
 	_ = writeControl(conn, sess.cookie, result{Type: msgResult, View: view})
+}
+
+// parseHello decodes and checks a hello's body.
+func parseHello(body []byte) (hello, error) {
+	var hl hello
+	if err := json.Unmarshal(body, &hl); err != nil || hl.Type != msgHello {
+		return hl, errors.New("the first control message must be a hello")
+	}
+	if hl.Version != ProtocolVersion {
+		return hl, fmt.Errorf("protocol version %d is not supported (this server speaks %d)", hl.Version, ProtocolVersion)
+	}
+	return hl, nil
+}
+
+// newSession makes a session for an admitted test from peer.
+func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
+	sess := &session{srv: s, peer: peer, spec: t, dataDone: make(chan struct{})}
+	// A session lives at most its test's duration plus idle time on both sides.
+	base, end := context.WithCancelCause(s.ctx)
+	ctx, cancel := context.WithTimeoutCause(base, t.Duration+2*s.cfg.IdleTimeout+maxSettle,
+		fmt.Errorf("session ended: it outlasted its duration %v plus the server's timeouts", t.Duration))
+	sess.ctx = ctx
+	sess.end = func(cause error) { end(cause); cancel() }
+	sess.dataCtx, sess.cancelData = context.WithCancel(ctx)
+	if t.Proto == ProtoUDP {
+		mode := udp.ModeReceive
+		if t.Test == TestLatency {
+			mode = udp.ModeEcho
+		}
+		sess.flow = udp.NewFlow(mode)
+		sess.flow.SetInterval(t.Interval, t.Duration)
+		sess.meter = newMeter(s.cfg.MaxBitrate, rateBurst)
+		sess.flow.SetGate(sess.udpGate)
+	}
+	return sess
+}
+
+// waitFin reads control messages until the fin: alive messages (and any
+// message) count as signs of life.
+func (sess *session) waitFin(rd *frame.Reader) (fin, error) {
+	for {
+		_, typ, body, err := nextControl(rd)
+		if err != nil {
+			if sess.ctx.Err() != nil {
+				return fin{}, context.Cause(sess.ctx)
+			}
+			return fin{}, err
+		}
+		sess.touch(time.Now())
+		switch typ {
+		case msgAlive:
+		case msgFin:
+			var f fin
+			if err := json.Unmarshal(body, &f); err != nil {
+				return f, fmt.Errorf("bad fin message: %v", err)
+			}
+			return f, nil
+		default:
+			return fin{}, fmt.Errorf("unexpected %q message during the test", typ)
+		}
+	}
 }
 
 // admit checks a test against the server's limits.
@@ -102,18 +190,102 @@ func (s *Server) admit(t TestSpec) error {
 	if t.Duration > s.cfg.MaxDuration {
 		return fmt.Errorf("duration %v is over this server's limit of %v", t.Duration, s.cfg.MaxDuration)
 	}
+	if t.Bitrate < 0 {
+		return fmt.Errorf("bitrate %v: a bit rate search is run by the client as paced trials", t.Bitrate)
+	}
 	if s.cfg.MaxBitrate > 0 && t.Proto == ProtoUDP && t.Test == TestThroughput &&
 		(t.Bitrate == 0 || t.Bitrate > s.cfg.MaxBitrate) {
-		return fmt.Errorf("bit rate %s is over this server's limit of %.0f bit/s", rateText(t.Bitrate), s.cfg.MaxBitrate)
+		return fmt.Errorf("UDP bit rate %s is over this server's --max-bitrate of %.0f bit/s: pace it at that or less (--bitrate)", rateText(t.Bitrate), s.cfg.MaxBitrate)
 	}
 	return nil
 }
 
 func rateText(r float64) string {
 	if r == 0 {
-		return "unlimited"
+		return "0 (unpaced)"
 	}
 	return fmt.Sprintf("%.0f bit/s", r)
+}
+
+// touch records a sign of life.
+func (sess *session) touch(now time.Time) { sess.lastActive.Store(now.UnixNano()) }
+
+// startIdle starts the watchdog that ends the session once neither its data nor
+// its control connection has shown life for idle: a silent session frees its
+// slot within the idle timeout, whatever duration its hello asked for.
+func (sess *session) startIdle(idle time.Duration) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	sess.idle = time.AfterFunc(idle, func() {
+		left := time.Until(time.Unix(0, sess.lastActive.Load()).Add(idle))
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		if sess.idleOff {
+			return
+		}
+		if left > 0 {
+			sess.idle.Reset(left)
+			return
+		}
+		sess.end(fmt.Errorf("session ended: no data and no control message for %v (the server's idle timeout)", idle))
+	})
+}
+
+func (sess *session) stopIdle() {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	sess.idleOff = true
+	if sess.idle != nil {
+		sess.idle.Stop()
+	}
+}
+
+// udpGate passes each of the session's datagrams (called under the flow's
+// lock): it records the sign of life and enforces the bit rate limit.
+func (sess *session) udpGate(n int, now time.Time) bool {
+	if sess.cut.Load() {
+		return false
+	}
+	sess.touch(now)
+	if sess.meter != nil && sess.meter.take(n, now) < 0 {
+		sess.cutOff(sess.meter.overError(now))
+		return false
+	}
+	return true
+}
+
+// cutOff stops the session's data path (its datagrams are dropped from now on)
+// and records why, for its result. The control connection stays open for the
+// client's fin.
+func (sess *session) cutOff(msg string) {
+	sess.mu.Lock()
+	first := sess.cutMsg == ""
+	if first {
+		sess.cutMsg = msg
+	}
+	sess.mu.Unlock()
+	if first {
+		sess.cut.Store(true)
+		sess.cancelData()
+		sess.srv.cfg.Logf("session %016x: %s", sess.cookie, msg)
+	}
+}
+
+func (sess *session) cutReason() string {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	return sess.cutMsg
+}
+
+// bindUDP reports whether src may send the session's datagrams: the first
+// source to send one owns the session's UDP flow from then on.
+func (sess *session) bindUDP(src netip.AddrPort) bool {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if !sess.udpSrc.IsValid() {
+		sess.udpSrc = src
+	}
+	return sess.udpSrc == src
 }
 
 // serveData runs an attached TCP data connection until the client's FIN.
@@ -135,8 +307,8 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 	switch sess.spec.Test {
 	case TestThroughput:
 		recv := stats.NewReceiver()
-		recv.SetInterval(sess.spec.Interval, sess.spec.Duration)
-		err = tcp.Receive(sess.ctx, conn, rd, sess.cookie, recv)
+		recv.SetIntervalFrom(sess.spec.Interval, sess.spec.Duration, accepted)
+		err = tcp.Receive(sess.dataCtx, conn, rd, sess.cookie, recv)
 		if first := recv.First(); !first.IsZero() {
 			view.FirstUnixNs = first.UnixNano()
 		}
@@ -145,8 +317,11 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 		sess.mu.Unlock()
 	case TestLatency:
 		var c tcp.EchoCounts
-		c, err = tcp.Echo(sess.ctx, conn, rd, sess.cookie)
+		c, err = tcp.Echo(sess.dataCtx, conn, rd, sess.cookie)
 		view.Requests, view.Echoed = c.Requests, c.Echoed
+		if !c.First.IsZero() {
+			view.FirstUnixNs = c.First.UnixNano()
+		}
 	}
 	if err == nil {
 		view.PeerClosed, view.ClosedUnixNs = true, time.Now().UnixNano()
@@ -163,18 +338,55 @@ func (v *ServerView) fill(r stats.RecvReport) {
 	v.Received, v.Unique, v.Lost = r.Received, r.Unique, r.Lost
 	v.Reordered, v.Duplicate, v.Corrupt, v.Late = r.Reordered, r.Duplicate, r.Corrupt, r.Late
 	v.BodyBytes, v.WireBytes, v.SpanNs = r.BodyBytes, r.WireBytes, int64(r.Span)
+	if !r.Last.IsZero() {
+		v.LastNs = r.Last.UnixNano()
+	}
 	v.Jitter = r.Jitter
 	v.Intervals = r.Intervals
+}
+
+// settle waits for a UDP test's frames still in flight after the client's
+// fin: until every frame the client sent has arrived, or no frame has arrived
+// for the settle time, and at most maxSettle. The fin comes over the control
+// connection, which may be faster than the data's path (the embedded run's
+// control channel is off the emulated link), so the wait counts from the last
+// arrival rather than from the fin.
+func (sess *session) settle(f fin) {
+	quiet := min(max(time.Duration(f.SettleNs), 0), maxSettle)
+	begin := time.Now()
+	limit := begin.Add(maxSettle)
+	for {
+		n, last := sess.flow.Progress()
+		if n >= f.SentFrames && f.SentFrames > 0 {
+			return
+		}
+		now := time.Now()
+		from := begin
+		if last.After(from) {
+			from = last
+		}
+		until := from.Add(quiet)
+		if until.After(limit) {
+			until = limit
+		}
+		if !until.After(now) {
+			return
+		}
+		// Check again at least every 10 ms, so a flow that completes
+		// ends the wait promptly.
+		wait := min(until.Sub(now), 10*time.Millisecond)
+		select {
+		case <-time.After(wait):
+		case <-sess.ctx.Done():
+			return
+		}
+	}
 }
 
 // finish waits for the data to end and returns the server's view of the test.
 func (sess *session) finish(f fin) ServerView {
 	if sess.spec.Proto == ProtoUDP {
-		settle := min(max(time.Duration(f.SettleNs), 0), maxSettle)
-		select {
-		case <-time.After(settle):
-		case <-sess.ctx.Done():
-		}
+		sess.settle(f)
 		rep := sess.flow.Report(f.SentFrames)
 		var v ServerView
 		v.fill(rep.Recv)

@@ -61,6 +61,11 @@ func (r *Reader) Next() (Header, []byte, error) {
 	return h, body, nil
 }
 
+// SetMax changes the frame size limit for the frames Next reads from now on
+// (maxFrame <= 0 means MaxFrameSize). A server reads a connection's first frame
+// under a small limit and raises it once the connection has proved what it is.
+func (r *Reader) SetMax(maxFrame int) { r.max = limit(maxFrame) }
+
 // BodyCRC returns the CRC32C of the body Next last returned, computed while
 // checking the frame: compare it with PatternCRC to verify a pattern body
 // without another pass over it.
@@ -74,22 +79,28 @@ func (r *Reader) fail(err error) error {
 // fill makes at least n bytes available at buf[start:]. It returns io.EOF when
 // the stream ends cleanly before any of them, io.ErrUnexpectedEOF when it ends
 // partway.
+//
+// The buffer never grows to a length a header claims before the bytes arrive:
+// only when it is full of unread bytes does it grow, by doubling, so it is never
+// more than twice what the peer actually sent (and never beyond the limit). A
+// peer that announces a large frame and sends nothing more costs nothing extra.
 func (r *Reader) fill(n int) error {
 	if r.end-r.start >= n {
 		return nil
 	}
-	if len(r.buf)-r.start < n {
-		if n > len(r.buf) {
-			// Grow: n has been validated against the limit by ParseHeader.
-			nb := make([]byte, min(max(2*n, initialBuffer), max(r.max, n)))
-			r.end = copy(nb, r.buf[r.start:r.end])
-			r.buf = nb
-		} else {
-			r.end = copy(r.buf, r.buf[r.start:r.end])
-		}
+	if len(r.buf)-r.start < n && r.start > 0 {
+		r.end = copy(r.buf, r.buf[r.start:r.end])
 		r.start = 0
 	}
 	for r.end-r.start < n {
+		if r.end == len(r.buf) {
+			// Full of unread bytes and still short (so n > len(buf), and n was
+			// validated against the limit by ParseHeader): grow in one step.
+			nb := make([]byte, min(2*len(r.buf), max(r.max, n)))
+			r.end = copy(nb, r.buf[r.start:r.end])
+			r.start = 0
+			r.buf = nb
+		}
 		m, err := r.r.Read(r.buf[r.end:])
 		r.end += m
 		if err != nil {

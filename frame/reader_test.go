@@ -123,3 +123,38 @@ func TestReaderNeverAllocatesFromGarbage(t *testing.T) {
 		t.Fatalf("allocated %d bytes for a frame announcing 16 MiB", grew)
 	}
 }
+
+// TestReaderGrowsOnlyAsBytesArrive: a header claiming a large body must not make
+// the Reader allocate that body before its bytes arrive (issue 11 item 1).
+func TestReaderGrowsOnlyAsBytesArrive(t *testing.T) {
+	const claimed = 4 << 20
+	for _, sent := range []int{0, 1000, 100 << 10, 1 << 20, claimed - 1} {
+		hdr := make([]byte, HeaderLen)
+		putHeader(hdr, Header{Type: TypeData, BodyLen: claimed})
+		in := append(hdr, make([]byte, sent)...)
+		rd := NewReader(bytes.NewReader(in), 8<<20)
+		if _, _, err := rd.Next(); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("sent %d of %d: err %v, want io.ErrUnexpectedEOF", sent, claimed, err)
+		}
+		if limit := max(initialBuffer, 2*(HeaderLen+sent)); len(rd.buf) > limit {
+			t.Errorf("sent %d of a claimed %d bytes: buffer grew to %d, want at most %d", sent, claimed, len(rd.buf), limit)
+		}
+	}
+}
+
+func TestReaderSetMax(t *testing.T) {
+	b, hs := stream(t, 100, 5000)
+	rd := NewReader(bytes.NewReader(b), HeaderLen+1000)
+	if h, _, err := rd.Next(); err != nil || h != hs[0] {
+		t.Fatalf("first frame under the small limit: %+v, %v", h, err)
+	}
+	if _, _, err := rd.Next(); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("second frame over the small limit: %v, want ErrTooLarge", err)
+	}
+	rd = NewReader(bytes.NewReader(b), HeaderLen+1000)
+	rd.Next()
+	rd.SetMax(HeaderLen + 5000)
+	if h, _, err := rd.Next(); err != nil || h != hs[1] {
+		t.Fatalf("second frame after SetMax: %+v, %v", h, err)
+	}
+}

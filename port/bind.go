@@ -39,6 +39,40 @@ func serverSpec(proto Proto, addr netip.AddrPort) sockSpec {
 	return s
 }
 
+// BindAs names the server whose bind Check imitates.
+type BindAs string
+
+// The servers Check can bind as.
+const (
+	// AsGo binds as Go's net.Listen / net.ListenPacket (serverSpec).
+	AsGo BindAs = "go"
+	// AsC binds as a C server that sets no option: socket, bind, listen, with
+	// no SO_REUSEADDR, so TCP connections left in TIME_WAIT on the port block
+	// it. IPv6 sockets still get IPV6_V6ONLY, so that each result is about one
+	// family.
+	AsC BindAs = "c"
+)
+
+// ParseBindAs parses "go" or "c" ("" is go).
+func ParseBindAs(s string) (BindAs, error) {
+	switch BindAs(strings.ToLower(strings.TrimSpace(s))) {
+	case AsGo, "":
+		return AsGo, nil
+	case AsC:
+		return AsC, nil
+	}
+	return "", fmt.Errorf("unknown server %q: use go (Go's net.Listen: SO_REUSEADDR) or c (no SO_REUSEADDR)", s)
+}
+
+// spec returns the socket the server as names makes on addr.
+func (as BindAs) spec(proto Proto, addr netip.AddrPort) sockSpec {
+	s := serverSpec(proto, addr)
+	if as == AsC {
+		s.reuseAddr = false
+	}
+	return s
+}
+
 // String describes the socket for experiment steps:
 // "TCP 0.0.0.0:41234 SO_REUSEADDR, listen".
 func (s sockSpec) String() string {

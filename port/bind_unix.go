@@ -95,8 +95,11 @@ func boolInt(b bool) int {
 func (s *socket) close() error { return unix.Close(s.fd) }
 
 // port returns the socket's local port (the one the OS chose for port 0).
-func (s *socket) port() int {
-	sa, err := unix.Getsockname(s.fd)
+func (s *socket) port() int { return fdPort(s.fd) }
+
+// fdPort returns the local port of socket fd, 0 if it has none.
+func fdPort(fd int) int {
+	sa, err := unix.Getsockname(fd)
 	if err != nil {
 		return 0
 	}

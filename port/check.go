@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -42,7 +44,17 @@ const (
 	NoteKernel    = "none (the kernel holds TIME_WAIT sockets)"
 	NoteGone      = "unknown (the socket was gone when the socket table was read)"
 	NoteNoTable   = "unknown (no socket table on this OS)"
+	NoteHidden    = "unknown (no process this one can see holds it: another PID namespace or container)"
 )
+
+// ownerNote says why a socket's owner is unknown: without root, another
+// user's process; as root, a process out of sight.
+func ownerNote() string {
+	if os.Geteuid() == 0 {
+		return NoteHidden
+	}
+	return NoteRunAsRoot
+}
 
 // CheckOptions says what Check tries. Zero values mean the defaults.
 type CheckOptions struct {
@@ -55,6 +67,10 @@ type CheckOptions struct {
 	Table SocketTable
 	// Workers bind ports in parallel: default twice GOMAXPROCS.
 	Workers int
+	// As is the server whose bind to imitate: default AsGo.
+	As BindAs
+	// hidden overrides hiddenRanges() (tests).
+	hidden []hiddenRange
 }
 
 func (o CheckOptions) withDefaults() CheckOptions {
@@ -69,6 +85,9 @@ func (o CheckOptions) withDefaults() CheckOptions {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 2 * runtime.GOMAXPROCS(0)
+	}
+	if o.As == "" {
+		o.As = AsGo
 	}
 	return o
 }
@@ -136,6 +155,7 @@ func Check(ctx context.Context, ports []int, o CheckOptions) ([]Result, error) {
 
 // plan is what checkPort does for every port, worked out once.
 type plan struct {
+	as     BindAs
 	protos []Proto
 	addrs  []netip.Addr
 	strs   []string // addrs as strings
@@ -146,7 +166,7 @@ type plan struct {
 }
 
 func newPlan(o CheckOptions, infer bool) *plan {
-	pl := &plan{protos: o.Protos, addrs: o.Addrs, v6off: ipv6Disabled()}
+	pl := &plan{as: o.As, protos: o.Protos, addrs: o.Addrs, v6off: ipv6Disabled()}
 	pl.infer = infer && !pl.v6off
 	for _, a := range o.Addrs {
 		pl.strs = append(pl.strs, a.String())
@@ -162,7 +182,7 @@ func checkPort(rs []Result, p int, pl *plan) error {
 	for pi, proto := range pl.protos {
 		dualFree := false
 		if pl.infer {
-			s := serverSpec(proto, netip.AddrPortFrom(any6, uint16(p)))
+			s := pl.as.spec(proto, netip.AddrPortFrom(any6, uint16(p)))
 			s.v6only = false
 			st, name, ok := classify(tryBind(s))
 			if !ok {
@@ -179,7 +199,7 @@ func checkPort(rs []Result, p int, pl *plan) error {
 			case dualFree && pl.inferable[ai]:
 				r.State, r.Inferred = StateFree, true
 			default:
-				st, name, ok := classify(tryBind(serverSpec(proto, netip.AddrPortFrom(a, uint16(p)))))
+				st, name, ok := classify(tryBind(pl.as.spec(proto, netip.AddrPortFrom(a, uint16(p)))))
 				if !ok {
 					return fmt.Errorf("binding %s %s port %d: %s", proto, a, p, name)
 				}
@@ -192,11 +212,14 @@ func checkPort(rs []Result, p int, pl *plan) error {
 
 // explain adds owners, socket states, services and warnings to the results.
 func explain(rs []Result, ports []int, o CheckOptions) {
-	var want portSet
+	var want PortSet
 	for _, p := range ports {
-		want.add(p)
+		want.Add(p)
 	}
-	socks, tableErr := o.Table.Sockets(func(_ Proto, p int) bool { return want.has(p) })
+	if o.hidden == nil {
+		o.hidden = hiddenRanges(&want)
+	}
+	socks, tableErr := o.Table.Sockets(func(_ Proto, p int) bool { return want.Has(p) })
 	type key struct {
 		proto Proto
 		port  int
@@ -235,17 +258,19 @@ func explain(rs []Result, ports []int, o CheckOptions) {
 	if len(resolve) > 0 {
 		_ = o.Table.ResolveOwners(resolve)
 	}
+	findBound(rs, blockers, o.Table)
 
 	f := facts()
-	type wkey struct {
-		proto    Proto
-		port     int
-		free, tw bool
-	}
-	warnings := make(map[wkey][]Warning)
+	// Results alike share one warnings slice: a full-range check has half a
+	// million results but a handful of distinct warning lists.
+	warnings := make(map[warnKey][]Warning)
+	lastProto, lastPort, lastService := Proto(""), 0, ""
 	for i := range rs {
 		r := &rs[i]
-		r.Service = ServiceName(r.Proto, r.Port)
+		if r.Proto != lastProto || r.Port != lastPort {
+			lastProto, lastPort, lastService = r.Proto, r.Port, ServiceName(r.Proto, r.Port)
+		}
+		r.Service = lastService
 		if r.State == StateInUse {
 			switch s := blockers[i]; {
 			case tableErr != nil:
@@ -256,20 +281,80 @@ func explain(rs []Result, ports []int, o CheckOptions) {
 				r.SocketState = s.State
 				r.Owner = s.Owner
 				if s.Owner == nil {
-					r.OwnerNote = NoteRunAsRoot
+					r.OwnerNote = ownerNote()
 					if s.State == SockTimeWait {
 						r.OwnerNote = NoteKernel
 					}
 				}
 			}
 		}
-		k := wkey{r.Proto, r.Port, r.State == StateFree, r.SocketState == SockTimeWait}
+		k := warnKey{proto: r.Proto, state: r.State, timeWait: r.SocketState == SockTimeWait,
+			ephemeral: r.Port >= f.ephemeralLo && r.Port <= f.ephemeralHi}
+		if r.Port < 1024 || r.Port < f.privilegedBelow {
+			k.port = r.Port
+		}
+		for hi, h := range o.hidden {
+			if h.covers(r.Proto, r.Port) {
+				if hi >= 64 {
+					k.port = r.Port
+					break
+				}
+				k.hidden |= 1 << hi
+			}
+		}
 		ws, ok := warnings[k]
 		if !ok {
-			ws = warningsFor(f, r.Proto, r.Port, r.Service, k.free, k.tw)
+			ws = warningsFor(f, o, r.Proto, r.Port, r.Service, k)
 			warnings[k] = ws
 		}
 		r.Warnings = ws
+	}
+}
+
+// warnKey is what the warnings of a result depend on.
+type warnKey struct {
+	proto Proto
+	// port is the port when a warning's text depends on it (well-known and
+	// privileged ports, more than 64 hidden ranges), else 0.
+	port      int
+	state     State
+	timeWait  bool
+	ephemeral bool
+	// hidden has bit i set when o.hidden[i] covers the port.
+	hidden uint64
+}
+
+// findBound looks for the TCP sockets, bound but not listening, behind the
+// results in use that no socket in the table explains, when the table can.
+func findBound(rs []Result, blockers []*Socket, t SocketTable) {
+	bf, ok := t.(boundFinder)
+	if !ok {
+		return
+	}
+	var ports PortSet
+	n := 0
+	for i := range rs {
+		if rs[i].State == StateInUse && rs[i].Proto == TCP && blockers[i] == nil {
+			ports.Add(rs[i].Port)
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	bound := bf.FindBound(&ports)
+	for i := range rs {
+		r := &rs[i]
+		if r.State != StateInUse || r.Proto != TCP || blockers[i] != nil {
+			continue
+		}
+		a, _ := netip.ParseAddr(r.Address)
+		for j := range bound {
+			if s := &bound[j]; int(s.Local.Port()) == r.Port && overlaps(a, s.Local.Addr()) {
+				blockers[i] = s
+				break
+			}
+		}
 	}
 }
 
@@ -300,7 +385,7 @@ func blocker(cands []*Socket, a netip.Addr) *Socket {
 
 // warningsFor lists what to know about a port of one protocol. Messages do not
 // repeat the port number (the result has it), so that tables can group them.
-func warningsFor(f sysFacts, proto Proto, p int, service string, free, timeWait bool) []Warning {
+func warningsFor(f sysFacts, o CheckOptions, proto Proto, p int, service string, k warnKey) []Warning {
 	ws := []Warning{}
 	if p < 1024 {
 		name := service
@@ -322,22 +407,49 @@ func warningsFor(f sysFacts, proto Proto, p int, service string, free, timeWait 
 		}
 		ws = append(ws, w)
 	}
-	if p >= f.ephemeralLo && p <= f.ephemeralHi {
+	reserved := false
+	for i, h := range o.hidden {
+		if (i < 64 && k.hidden&(1<<i) != 0) || (i >= 64 && h.covers(proto, p)) {
+			if slices.ContainsFunc(ws, func(w Warning) bool { return w.Code == h.code }) {
+				continue // overlapping ranges: each code once per result
+			}
+			ws = append(ws, Warning{Code: h.code, Message: h.message, Advice: h.advice})
+			reserved = reserved || h.code == WarnReserved
+		}
+	}
+	if k.ephemeral && !reserved { // a reserved port is never given to outgoing connections
 		ws = append(ws, Warning{Code: WarnEphemeral,
 			Message: fmt.Sprintf("inside the ephemeral range %d-%d (from %s)", f.ephemeralLo, f.ephemeralHi, f.ephemeralSource),
 			Advice:  "outgoing connections may take it at any time: use a port outside the range, or reserve it (Linux: net.ipv4.ip_local_reserved_ports)"})
 	}
-	if timeWait && proto == TCP {
-		ws = append(ws, Warning{Code: WarnTimeWait,
-			Message: "TCP connections on this port are in TIME_WAIT",
-			Advice:  "a Go server binds anyway (Go sets SO_REUSEADDR); a server without SO_REUSEADDR fails with EADDRINUSE until they expire (60 s on Linux)"})
+	if k.timeWait && proto == TCP {
+		ws = append(ws, timeWaitWarning(o.As, k.state))
 	}
-	if free {
+	if k.state == StateFree {
 		ws = append(ws, Warning{Code: WarnRace,
 			Message: "free now, but another process may bind it between this check and your server's bind",
-			Advice:  "bind port 0 and report the port the OS chose, or keep the checked socket open and hand it to the server"})
+			Advice:  "bind port 0 and report the port the OS chose, or let netduel hold it for your server: netduel port hold PORT --exec -- SERVER"})
 	}
 	return ws
+}
+
+// timeWaitWarning explains TCP connections in TIME_WAIT on a port, for the
+// server Check bound as and what its bind got.
+func timeWaitWarning(as BindAs, st State) Warning {
+	w := Warning{Code: WarnTimeWait, Message: "TCP connections on this port are in TIME_WAIT"}
+	switch {
+	case st == StateFree && as == AsGo:
+		w.Advice = "a Go server binds anyway (Go sets SO_REUSEADDR); a server without SO_REUSEADDR fails with EADDRINUSE until they expire (60 s on Linux): see --as c"
+	case st == StateFree:
+		w.Advice = "they did not block this bind; a server without SO_REUSEADDR elsewhere may still fail until they expire (60 s on Linux)"
+	case as == AsC:
+		w.Message += ", and a bind without SO_REUSEADDR fails on them"
+		w.Advice = "set SO_REUSEADDR before bind (Go does: see --as go), or wait until they expire (60 s on Linux)"
+	default:
+		w.Message += ", and even a bind with SO_REUSEADDR fails on them"
+		w.Advice = "they were left by sockets without SO_REUSEADDR (outgoing connections from this port, say): wait until they expire (60 s on Linux) or use another port"
+	}
+	return w
 }
 
 // AllFree reports whether every result is free.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // row is the part of a Result a test states: the rest (service, warnings) is
@@ -191,10 +193,10 @@ func TestCheckOwnerNotes(t *testing.T) {
 		note  string
 		sock  string
 	}{
-		{"owner hidden", fakeTable{socks: []Socket{{Proto: TCP, Local: ap, State: SockListen, UID: 1000, id: 7}}}, NoteRunAsRoot, SockListen},
+		{"owner hidden", fakeTable{socks: []Socket{{Proto: TCP, Local: ap, State: SockListen, UID: 1000, id: 7}}}, ownerNote(), SockListen},
 		{"socket gone", fakeTable{}, NoteGone, ""},
 		{"no table", fakeTable{err: os.ErrNotExist}, NoteNoTable, ""},
-		{"procfs without processes", procTable{root: fakeProc(t, p)}, NoteRunAsRoot, SockListen},
+		{"procfs without processes", procTable{root: fakeProc(t, p)}, ownerNote(), SockListen},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,9 +230,11 @@ func fakeProc(t *testing.T, p int) string {
 	return root
 }
 
+// TestCheckTimeWait leaves a connection in TIME_WAIT on the server's side of
+// a port, as the experiment does, then checks it as each server would bind:
+// free for Go (SO_REUSEADDR), in use for a C server without it, each with the
+// TIME_WAIT advice that fits what its bind got.
 func TestCheckTimeWait(t *testing.T) {
-	// Leave a connection in TIME_WAIT on the server's side of a port, as the
-	// experiment does, then check it: free for Go (SO_REUSEADDR), with a warning.
 	res, err := Free(context.Background(), FreeOptions{})
 	if err != nil || len(res.Ports) == 0 {
 		t.Fatalf("no free port: %v", err)
@@ -239,16 +243,70 @@ func TestCheckTimeWait(t *testing.T) {
 	if e.Outcome != OutcomeBothBind {
 		t.Fatalf("setup: %+v", e)
 	}
-	rs, err := Check(context.Background(), res.Ports, CheckOptions{Protos: []Proto{TCP}, Addrs: []netip.Addr{loop4}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rs[0]
-	if r.State != StateFree || r.SocketState != SockTimeWait || !hasWarning(r, WarnTimeWait) {
-		t.Errorf("got %s %+v", show(r), r.Warnings)
+	for _, tc := range []struct {
+		as     BindAs
+		state  State
+		advice string
+	}{
+		{AsGo, StateFree, "a Go server binds anyway"},
+		{AsC, StateInUse, "set SO_REUSEADDR before bind"},
+	} {
+		rs, err := Check(context.Background(), res.Ports, CheckOptions{Protos: []Proto{TCP}, Addrs: []netip.Addr{loop4}, As: tc.as})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rs[0]
+		if r.State != tc.state || r.SocketState != SockTimeWait || !hasWarning(r, WarnTimeWait) {
+			t.Errorf("--as %s: got %s %+v", tc.as, show(r), r.Warnings)
+		}
+		for _, w := range r.Warnings {
+			if w.Code == WarnTimeWait && !strings.Contains(w.Advice, tc.advice) {
+				t.Errorf("--as %s: TIME_WAIT advice %q, want %q", tc.as, w.Advice, tc.advice)
+			}
+		}
 	}
 }
 
+// TestTimeWaitAdvice: the advice never says a Go server binds beside a bind
+// that failed.
+func TestTimeWaitAdvice(t *testing.T) {
+	for _, as := range []BindAs{AsGo, AsC} {
+		for _, st := range []State{StateFree, StateInUse} {
+			w := timeWaitWarning(as, st)
+			if says := strings.Contains(w.Advice, "binds anyway"); says != (as == AsGo && st == StateFree) {
+				t.Errorf("--as %s, %s: %q", as, st, w.Advice)
+			}
+		}
+	}
+}
+
+// TestCheckBoundNotListening: a TCP socket bound (without SO_REUSEADDR) but
+// not listening is in no /proc/net table; the check still finds it and names
+// its owner, this process. (With SO_REUSEADDR on both sides Linux lets a Go
+// listener share the port with it: the port is free for Go then.)
+func TestCheckBoundNotListening(t *testing.T) {
+	t.Parallel()
+	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		t.Skipf("no pidfd_open on this kernel: %v", err)
+	}
+	unix.Close(pidfd)
+	s, err := openSocket(sockSpec{proto: TCP, addr: netip.AddrPortFrom(loop4, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	p := s.port()
+	rs, err := Check(context.Background(), []int{p}, CheckOptions{Protos: []Proto{TCP}, Addrs: []netip.Addr{loop4, netip.IPv4Unspecified()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.State != StateInUse || r.Owner == nil || r.Owner.PID != os.Getpid() || r.SocketState != SockBound {
+			t.Errorf("got %s", show(r))
+		}
+	}
+}
 func hasWarning(r Result, code string) bool {
 	for _, w := range r.Warnings {
 		if w.Code == code {

@@ -70,10 +70,10 @@ func Free(ctx context.Context, o FreeOptions) (FreeResult, error) {
 		o.Table = OSSockets()
 	}
 	skip := func(p int) bool { return res.SkipHi > 0 && p >= res.SkipLo && p <= res.SkipHi }
-	var taken portSet
+	var taken PortSet
 	socks, _ := o.Table.Sockets(func(_ Proto, p int) bool { return p >= res.Lo && p <= res.Hi && !skip(p) })
 	for _, s := range socks {
-		taken.add(int(s.Local.Port()))
+		taken.Add(int(s.Local.Port()))
 	}
 	v6off := ipv6Disabled()
 	n := res.Hi - res.Lo + 1
@@ -100,7 +100,7 @@ func Free(ctx context.Context, o FreeOptions) (FreeResult, error) {
 			return res, ctx.Err()
 		}
 		p := res.Lo + (start-res.Lo+i)%n
-		if skip(p) || taken.has(p) {
+		if skip(p) || taken.Has(p) {
 			continue
 		}
 		res.Checked++

@@ -17,10 +17,20 @@ import (
 // startHolder) instead of running the tests.
 const helperEnv = "NETDUEL_PORT_TEST_HOLDER"
 
+// testChildren are other helper processes, by the variable that starts one.
+var testChildren = map[string]func(){}
+
 func TestMain(m *testing.M) {
+	BecomeActivated()
 	if network := os.Getenv(helperEnv); network != "" {
 		holdPort(network)
 		return
+	}
+	for env, child := range testChildren {
+		if os.Getenv(env) != "" {
+			child()
+			return
+		}
 	}
 	goleak.VerifyTestMain(m)
 }

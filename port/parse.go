@@ -19,7 +19,7 @@ const MaxPort = 65535
 // anything that is not a number are errors whose message names the value and
 // says how to write it.
 func ParsePorts(args ...string) ([]int, error) {
-	var set portSet
+	var set PortSet
 	n := 0
 	for _, arg := range args {
 		for item := range strings.SplitSeq(arg, ",") {
@@ -28,8 +28,8 @@ func ParsePorts(args ...string) ([]int, error) {
 				return nil, err
 			}
 			for p := lo; p <= hi; p++ {
-				if !set.has(p) {
-					set.add(p)
+				if !set.Has(p) {
+					set.Add(p)
 					n++
 				}
 			}
@@ -38,7 +38,7 @@ func ParsePorts(args ...string) ([]int, error) {
 	if n == 0 {
 		return nil, errors.New("no port given: name at least one (8080, 8080,8443 or 8000-8010)")
 	}
-	return set.list(n), nil
+	return set.List(n), nil
 }
 
 // ParseRange parses a single range "LO-HI" (or a single port, a range of one).
@@ -165,14 +165,18 @@ func ParseAddrs(args ...string) ([]netip.Addr, error) {
 	return out, nil
 }
 
-// portSet is a set of port numbers, one bit each.
-type portSet [(MaxPort + 1) / 64]uint64
+// PortSet is a set of port numbers, one bit each (8 KiB). The zero value is
+// empty.
+type PortSet [(MaxPort + 1) / 64]uint64
 
-func (s *portSet) add(p int)      { s[p>>6] |= 1 << (p & 63) }
-func (s *portSet) has(p int) bool { return s[p>>6]&(1<<(p&63)) != 0 }
+// Add puts p (0 to MaxPort) in the set.
+func (s *PortSet) Add(p int) { s[p>>6] |= 1 << (p & 63) }
 
-// list returns the n ports in s in ascending order.
-func (s *portSet) list(n int) []int {
+// Has reports whether p is in the set.
+func (s *PortSet) Has(p int) bool { return s[p>>6]&(1<<(p&63)) != 0 }
+
+// List returns the n ports in s in ascending order (n is a capacity hint).
+func (s *PortSet) List(n int) []int {
 	out := make([]int, 0, n)
 	for w, bits := range s {
 		for bits != 0 {
@@ -180,6 +184,20 @@ func (s *portSet) list(n int) []int {
 			out = append(out, w<<6|b)
 			bits &^= 1 << b
 		}
+	}
+	return out
+}
+
+// Ranges returns the ports in s as ascending runs of consecutive ports, each
+// as [lo, hi].
+func (s *PortSet) Ranges() [][2]int {
+	var out [][2]int
+	for _, p := range s.List(0) {
+		if n := len(out); n > 0 && out[n-1][1] == p-1 {
+			out[n-1][1] = p
+			continue
+		}
+		out = append(out, [2]int{p, p})
 	}
 	return out
 }

@@ -29,7 +29,7 @@ type Socket struct {
 const (
 	SockListen    = "LISTEN"
 	SockTimeWait  = "TIME_WAIT"
-	SockBound     = "BOUND"     // UDP, unconnected
+	SockBound     = "BOUND"     // UDP unconnected; TCP bound, not listening
 	SockConnected = "CONNECTED" // UDP, connected
 )
 
@@ -43,6 +43,12 @@ type SocketTable interface {
 	// ResolveOwners fills in the Owner of each socket where the OS lets this
 	// process see it.
 	ResolveOwners(socks []*Socket) error
+}
+
+// boundFinder is a SocketTable that can also find TCP sockets bound but not
+// listening, which the OS's tables do not list, with their owners.
+type boundFinder interface {
+	FindBound(ports *PortSet) []Socket
 }
 
 // overlaps reports whether a socket bound to local conflicts, for a bind, with

@@ -11,14 +11,23 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // OSSockets returns this OS's socket table: on Linux, /proc/net/{tcp,tcp6,udp,udp6}
-// for the sockets, and /proc/PID/fd for their owners.
-func OSSockets() SocketTable { return procTable{root: "/proc"} }
+// for the sockets, and /proc/PID/fd for their owners; TCP sockets bound but
+// not listening, which no table lists, are found through their descriptors
+// (see FindBound).
+func OSSockets() SocketTable { return procTable{root: "/proc", live: true} }
 
-// procTable reads a procfs mounted at root.
-type procTable struct{ root string }
+// procTable reads a procfs mounted at root; live says it is this host's, whose
+// processes' descriptors FindBound may borrow.
+type procTable struct {
+	root string
+	live bool
+}
 
 // tcpStates names the kernel's TCP states (include/net/tcp_states.h) as ss does.
 var tcpStates = [...]string{
@@ -200,4 +209,106 @@ func (t procTable) owner(pid, uid int) *Owner {
 	}
 	o.User = userName(uid)
 	return o
+}
+
+// FindBound implements boundFinder. A TCP socket that is bound but neither
+// listening nor connected is in no /proc/net table (nor in sock_diag's dumps
+// on most kernels), yet it holds its port. FindBound borrows every socket
+// descriptor of every process it may trace (pidfd_getfd, Linux 5.6; without
+// root, this user's processes only), asks getsockname for its port, and keeps
+// the unconnected TCP sockets that are not listening on one of ports.
+func (t procTable) FindBound(ports *PortSet) []Socket {
+	if !t.live {
+		return nil
+	}
+	procs, err := os.ReadDir(t.root)
+	if err != nil {
+		return nil
+	}
+	var out []Socket
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		fdDir := filepath.Join(t.root, p.Name(), "fd")
+		fds, err := os.ReadDir(fdDir)
+		if err != nil {
+			continue
+		}
+		pidfd := -1
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
+			if err != nil || !strings.HasPrefix(link, "socket:[") {
+				continue
+			}
+			n, err := strconv.Atoi(fd.Name())
+			if err != nil {
+				continue
+			}
+			if pidfd < 0 {
+				if pidfd, err = unix.PidfdOpen(pid, 0); err != nil {
+					break
+				}
+			}
+			s, ok := boundSocket(pidfd, n, ports)
+			if !ok {
+				continue
+			}
+			s.id, _ = strconv.ParseUint(strings.TrimSuffix(link[len("socket:["):], "]"), 10, 64)
+			uid := -1
+			if st, err := os.Stat(filepath.Join(fdDir, fd.Name())); err == nil {
+				if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+					uid = int(sys.Uid)
+				}
+			}
+			s.UID = uid
+			s.Owner = t.owner(pid, uid)
+			out = append(out, s)
+		}
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+	}
+	return out
+}
+
+// boundSocket borrows descriptor fd of the process behind pidfd and reports
+// it when it is a TCP socket bound to one of ports, not listening and not
+// connected.
+func boundSocket(pidfd, fd int, ports *PortSet) (Socket, bool) {
+	dup, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return Socket{}, false
+	}
+	defer unix.Close(dup)
+	sa, err := unix.Getsockname(dup)
+	if err != nil {
+		return Socket{}, false
+	}
+	var ap netip.AddrPort
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		ap = netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		ap = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+	default:
+		return Socket{}, false
+	}
+	if ap.Port() == 0 || !ports.Has(int(ap.Port())) {
+		return Socket{}, false
+	}
+	if typ, err := unix.GetsockoptInt(dup, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
+		return Socket{}, false
+	}
+	if proto, err := unix.GetsockoptInt(dup, unix.SOL_SOCKET, unix.SO_PROTOCOL); err != nil || proto != unix.IPPROTO_TCP {
+		return Socket{}, false
+	}
+	if acc, err := unix.GetsockoptInt(dup, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || acc != 0 {
+		return Socket{}, false
+	}
+	if _, err := unix.Getpeername(dup); err != unix.ENOTCONN {
+		return Socket{}, false
+	}
+	return Socket{Proto: TCP, Local: ap, State: SockBound}, true
 }

@@ -58,8 +58,8 @@ type Owner struct {
 
 // Warning is one thing to know about a port, with one line of advice.
 type Warning struct {
-	// Code names the kind of warning: well_known, privileged, ephemeral,
-	// time_wait, race.
+	// Code names the kind of warning: well_known, privileged, reserved,
+	// excluded, airplay, ephemeral, time_wait, race.
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Advice  string `json:"advice"`
@@ -72,6 +72,14 @@ const (
 	WarnEphemeral  = "ephemeral"
 	WarnTimeWait   = "time_wait"
 	WarnRace       = "race"
+	// WarnReserved: Linux net.ipv4.ip_local_reserved_ports lists the port.
+	WarnReserved = "reserved"
+	// WarnExcluded: inside one of Windows' excluded port ranges (Hyper-V,
+	// WinNAT, Docker, or an administrator's netsh add excludedportrange).
+	WarnExcluded = "excluded"
+	// WarnAirPlay: macOS 12 and later's AirPlay Receiver (ControlCenter)
+	// listens on the port.
+	WarnAirPlay = "airplay"
 )
 
 // DefaultAddrs are the addresses Check and Free try when none are given: the

@@ -41,6 +41,10 @@ type Baseline struct {
 	File         string       `json:"file"`
 	TolerancePct float64      `json:"tolerance_pct"`
 	Comparisons  []Comparison `json:"comparisons"`
+	// Problems are the results that could not be compared: one in either run
+	// without its (cell, proto, test) in the other, or measured across a
+	// different link. Each is one line, and each fails the comparison.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Regressions counts the metrics that got worse by more than the tolerance.
@@ -57,14 +61,21 @@ func (b *Baseline) Regressions() int {
 	return n
 }
 
-// Compare compares every result of cur with the result of the same protocol and
-// test in old. tolerancePct is the relative change allowed, in percent.
+// Compare compares every result of cur with the result of the same cell,
+// protocol and test in old. tolerancePct is the relative change allowed, in
+// percent. A result missing from either run, or measured across a different
+// link, is a Problem, not a comparison.
 func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline {
 	b := &Baseline{File: file, TolerancePct: tolerancePct, Comparisons: []Comparison{}}
 	for i := range cur.Results {
 		nr := &cur.Results[i]
-		or := findResult(old, nr.Proto, nr.Test)
+		or := findResult(old, nr)
 		if or == nil {
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: not in the baseline", resultName(nr)))
+			continue
+		}
+		if ol, nl := linkKey(or.Link), linkKey(nr.Link); ol != nl {
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: the link changed: baseline %s, now %s", resultName(nr), ol, nl))
 			continue
 		}
 		for _, m := range baselineMetrics {
@@ -77,7 +88,7 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 			if !ok1 || !ok2 {
 				continue
 			}
-			c := Comparison{Result: nr.Proto + " " + nr.Test, Metric: m.field, Old: ov, New: nv}
+			c := Comparison{Result: resultName(nr), Metric: m.field, Old: ov, New: nv}
 			if ov != 0 {
 				c.ChangePct = finite((nv - ov) / math.Abs(ov) * 100)
 			}
@@ -90,16 +101,44 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 			b.Comparisons = append(b.Comparisons, c)
 		}
 	}
+	for i := range old.Results {
+		if findResult(cur, &old.Results[i]) == nil {
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: in the baseline, missing from this run", resultName(&old.Results[i])))
+		}
+	}
 	return b
 }
 
-func findResult(rep *duel.Report, proto, test string) *duel.Result {
+// resultName names a result as a baseline line does: "udp throughput", with
+// " @ CELL" when it belongs to a cell.
+func resultName(r *duel.Result) string {
+	if r.Cell == "" {
+		return r.Proto + " " + r.Test
+	}
+	return r.Proto + " " + r.Test + " @ " + r.Cell
+}
+
+// findResult returns rep's result of the same cell, protocol and test as r.
+func findResult(rep *duel.Report, r *duel.Result) *duel.Result {
 	for i := range rep.Results {
-		if rep.Results[i].Proto == proto && rep.Results[i].Test == test {
-			return &rep.Results[i]
+		o := &rep.Results[i]
+		if o.Cell == r.Cell && o.Proto == r.Proto && o.Test == r.Test {
+			return o
 		}
 	}
 	return nil
+}
+
+// linkKey describes the link configuration a result was measured across, for
+// comparison: what was asked of the link, not its counters and not its seed
+// (the same link with other random decisions is the same link).
+func linkKey(l *duel.LinkInfo) string {
+	if l == nil {
+		return "no emulated link"
+	}
+	return fmt.Sprintf("%s emulator, %s TCP, %s (loss %g%% %s, delay %gms jitter %gms %s, reorder %g%% gap %d, duplicate %g%%, corrupt %g%%, rate %g bit/s, queue %d)",
+		l.Emulator, l.TCPStack, l.Congestion, l.Loss, l.LossModel, l.DelayMs, l.JitterMs, l.Distribution,
+		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue)
 }
 
 // BaselineTable writes old, new and change per metric, better in green and worse
@@ -112,6 +151,9 @@ func BaselineTable(w io.Writer, b *Baseline, st Style) error {
 	fmt.Fprintln(w, st.heading(fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64))))
 	if st.Markdown {
 		fmt.Fprintln(w)
+	}
+	for _, p := range b.Problems {
+		fmt.Fprintln(w, st.paint(colorRed, "FAIL")+" "+p)
 	}
 	if len(b.Comparisons) == 0 {
 		fmt.Fprintln(w, "no result in common with the baseline")

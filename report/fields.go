@@ -100,6 +100,7 @@ var fields = []field{
 	{"tcp.cwnd", unitCount, noCompare, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Cwnd) }), onlyTCP},
 	lifeField("connect_us", func(l *duel.Lifecycle) *float64 { return l.ConnectUS }),
 	lifeField("first_byte_us", func(l *duel.Lifecycle) *float64 { return l.FirstByteUS }),
+	lifeField("first_reply_us", func(l *duel.Lifecycle) *float64 { return l.FirstReplyUS }),
 	lifeField("close_us", func(l *duel.Lifecycle) *float64 { return l.CloseUS }),
 }
 

@@ -15,55 +15,126 @@ import (
 // Formats every reporting command accepts with -o.
 var Formats = []string{"table", "json", "ndjson", "csv", "markdown"}
 
-// csvHeader names RunCSV's columns; units are in the names.
-var csvHeader = []string{
-	"proto", "test", "duration_s", "size", "sent_frames", "received_frames",
-	"lost_frames", "reordered_frames", "duplicate_frames", "corrupt_frames", "lost_pct",
-	"goodput_bps", "offered_bps",
-	"rtt_min_us", "rtt_mean_us", "rtt_p50_us", "rtt_p90_us", "rtt_p99_us", "rtt_p999_us", "rtt_max_us",
-	"jitter_mean_ms", "jitter_max_ms",
-	"tcp_retransmits", "tcp_rtt_us", "tcp_cwnd", "tcp_congestion", "error",
-	"cell", "link_emulator", "link_tcp_stack", "link_loss_pct", "link_delay_ms", "link_jitter_ms", "link_rate_bps",
-	"link_dropped", "link_forwarded",
+// csvColumn is one column of RunCSV: its name (with the unit) and its value
+// for a result, "" where the result has none.
+type csvColumn struct {
+	name  string
+	value func(r *duel.Result) string
+}
+
+func csvFloat(v float64) string { return strconv.FormatFloat(finite(v), 'f', -1, 64) }
+func csvUint(v uint64) string   { return strconv.FormatUint(v, 10) }
+
+// csvOpt formats an optional number.
+func csvOpt[T any](v *T, f func(T) string) string {
+	if v == nil {
+		return ""
+	}
+	return f(*v)
+}
+
+// rttCol, jitterCol, tcpCol and linkCol make columns of a result's optional parts.
+func rttCol(name string, f func(*stats.RTTSummary) float64) csvColumn {
+	return csvColumn{name, func(r *duel.Result) string {
+		if r.RTT == nil {
+			return ""
+		}
+		return csvFloat(f(r.RTT))
+	}}
+}
+
+func jitterCol(name string, f func(*duel.Jitter) float64) csvColumn {
+	return csvColumn{name, func(r *duel.Result) string {
+		if r.Jitter == nil {
+			return ""
+		}
+		return csvFloat(f(r.Jitter))
+	}}
+}
+
+func tcpCol(name string, f func(*duel.TCPInfo) string) csvColumn {
+	return csvColumn{name, func(r *duel.Result) string {
+		if r.TCP == nil {
+			return ""
+		}
+		return f(r.TCP)
+	}}
+}
+
+func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
+	return csvColumn{name, func(r *duel.Result) string {
+		if r.Link == nil {
+			return ""
+		}
+		return f(r.Link)
+	}}
+}
+
+// csvColumns are RunCSV's columns in order; docs/output.md lists each (a test
+// compares the two).
+var csvColumns = []csvColumn{
+	{"proto", func(r *duel.Result) string { return r.Proto }},
+	{"test", func(r *duel.Result) string { return r.Test }},
+	{"duration_s", func(r *duel.Result) string { return csvFloat(r.DurationS) }},
+	{"size", func(r *duel.Result) string { return strconv.Itoa(r.Size) }},
+	{"sent_frames", func(r *duel.Result) string { return csvUint(r.SentFrames) }},
+	{"received_frames", func(r *duel.Result) string { return csvUint(r.ReceivedFrames) }},
+	{"lost_frames", func(r *duel.Result) string { return csvUint(r.LostFrames) }},
+	{"reordered_frames", func(r *duel.Result) string { return csvUint(r.ReorderedFrames) }},
+	{"duplicate_frames", func(r *duel.Result) string { return csvUint(r.DuplicateFrames) }},
+	{"corrupt_frames", func(r *duel.Result) string { return csvUint(r.CorruptFrames) }},
+	{"lost_pct", func(r *duel.Result) string { return csvFloat(r.LostPct) }},
+	{"goodput_bps", func(r *duel.Result) string { return csvFloat(r.GoodputBps) }},
+	{"offered_bps", func(r *duel.Result) string { return csvOpt(r.OfferedBps, csvFloat) }},
+	{"requested_bps", func(r *duel.Result) string { return csvOpt(r.RequestedBps, csvFloat) }},
+	rttCol("rtt_min_us", func(s *stats.RTTSummary) float64 { return s.Min }),
+	rttCol("rtt_mean_us", func(s *stats.RTTSummary) float64 { return s.Mean }),
+	rttCol("rtt_p50_us", func(s *stats.RTTSummary) float64 { return s.P50 }),
+	rttCol("rtt_p90_us", func(s *stats.RTTSummary) float64 { return s.P90 }),
+	rttCol("rtt_p99_us", func(s *stats.RTTSummary) float64 { return s.P99 }),
+	rttCol("rtt_p999_us", func(s *stats.RTTSummary) float64 { return s.P999 }),
+	rttCol("rtt_max_us", func(s *stats.RTTSummary) float64 { return s.Max }),
+	jitterCol("jitter_mean_ms", func(j *duel.Jitter) float64 { return j.Mean }),
+	jitterCol("jitter_max_ms", func(j *duel.Jitter) float64 { return j.Max }),
+	tcpCol("tcp_retransmits", func(t *duel.TCPInfo) string { return csvUint(uint64(t.Retransmits)) }),
+	tcpCol("tcp_rtt_us", func(t *duel.TCPInfo) string { return csvFloat(t.RTTUS) }),
+	tcpCol("tcp_cwnd", func(t *duel.TCPInfo) string { return csvUint(uint64(t.Cwnd)) }),
+	tcpCol("tcp_congestion", func(t *duel.TCPInfo) string { return t.Congestion }),
+	{"error", func(r *duel.Result) string { return r.Error }},
+	{"cell", func(r *duel.Result) string { return r.Cell }},
+	linkCol("link_emulator", func(l *duel.LinkInfo) string { return l.Emulator }),
+	linkCol("link_tcp_stack", func(l *duel.LinkInfo) string { return l.TCPStack }),
+	linkCol("link_loss_pct", func(l *duel.LinkInfo) string { return csvFloat(l.Loss) }),
+	linkCol("link_delay_ms", func(l *duel.LinkInfo) string { return csvFloat(l.DelayMs) }),
+	linkCol("link_jitter_ms", func(l *duel.LinkInfo) string { return csvFloat(l.JitterMs) }),
+	linkCol("link_rate_bps", func(l *duel.LinkInfo) string { return csvFloat(l.RateBps) }),
+	linkCol("link_seed", func(l *duel.LinkInfo) string { return csvUint(l.Seed) }),
+	linkCol("link_dropped", func(l *duel.LinkInfo) string {
+		return csvUint(l.Up.Dropped + l.Down.Dropped + l.Up.QueueDrops + l.Down.QueueDrops)
+	}),
+	linkCol("link_forwarded", func(l *duel.LinkInfo) string { return csvUint(l.Up.Forwarded + l.Down.Forwarded) }),
+}
+
+// CSVHeader returns RunCSV's header row.
+func CSVHeader() []string {
+	h := make([]string, len(csvColumns))
+	for i, c := range csvColumns {
+		h[i] = c.name
+	}
+	return h
 }
 
 // RunCSV writes one row per result after a header row. Fields a result does not
 // have (the RTT of a throughput test, say) are empty.
 func RunCSV(w io.Writer, rep *duel.Report) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	if err := cw.Write(CSVHeader()); err != nil {
 		return err
 	}
-	f := func(v float64) string { return strconv.FormatFloat(finite(v), 'f', -1, 64) }
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	for _, r := range rep.Results {
-		row := []string{r.Proto, r.Test, f(r.DurationS), strconv.Itoa(r.Size), u(r.SentFrames), u(r.ReceivedFrames),
-			u(r.LostFrames), u(r.ReorderedFrames), u(r.DuplicateFrames), u(r.CorruptFrames), f(r.LostPct),
-			f(r.GoodputBps), ""}
-		if r.OfferedBps != nil {
-			row[12] = f(*r.OfferedBps)
-		}
-		if s := r.RTT; s != nil {
-			row = append(row, f(s.Min), f(s.Mean), f(s.P50), f(s.P90), f(s.P99), f(s.P999), f(s.Max))
-		} else {
-			row = append(row, "", "", "", "", "", "", "")
-		}
-		if j := r.Jitter; j != nil {
-			row = append(row, f(j.Mean), f(j.Max))
-		} else {
-			row = append(row, "", "")
-		}
-		if t := r.TCP; t != nil {
-			row = append(row, u(uint64(t.Retransmits)), f(t.RTTUS), u(uint64(t.Cwnd)), t.Congestion)
-		} else {
-			row = append(row, "", "", "", "")
-		}
-		row = append(row, r.Error, r.Cell)
-		if l := r.Link; l != nil {
-			row = append(row, l.Emulator, l.TCPStack, f(l.Loss), f(l.DelayMs), f(l.JitterMs), f(l.RateBps),
-				u(l.Up.Dropped+l.Down.Dropped+l.Up.QueueDrops+l.Down.QueueDrops), u(l.Up.Forwarded+l.Down.Forwarded))
-		} else {
-			row = append(row, "", "", "", "", "", "", "", "", "")
+	row := make([]string, len(csvColumns))
+	for i := range rep.Results {
+		for j, c := range csvColumns {
+			row[j] = c.value(&rep.Results[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err

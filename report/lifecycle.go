@@ -9,7 +9,8 @@ import (
 
 // lifecycleTable shows each protocol's socket lifecycle side by side, from the
 // latency test where there is one (its data socket does the least besides), else
-// from the throughput test.
+// from the throughput test, on the first cell (link); the column headings say
+// which test and link each column comes from.
 func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	var pair [2]*duel.Result
 	first := ""
@@ -36,14 +37,24 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	if st.Markdown {
 		fmt.Fprintln(w)
 	}
-	t := st.newTable(w, "step", "TCP", "UDP")
+	heads := [2]string{"TCP", "UDP"}
+	for j, r := range pair {
+		if r != nil {
+			heads[j] += " · " + r.Test + " test"
+			if r.Cell != "" {
+				heads[j] += " · " + r.Cell
+			}
+		}
+	}
+	t := st.newTable(w, "step", heads[0], heads[1])
 	rows := [][3]string{
 		{"socket() (client)", "", ""},
 		{"bind() (server)", "", ""},
 		{"listen() (server)", "", ""},
 		{"connect() (client)", "", ""},
 		{"accept() (server)", "", ""},
-		{"first byte", "", ""},
+		{"first byte (server)", "", ""},
+		{"first reply (client)", "", ""},
 		{"close() (client)", "", ""},
 		{"server told of close", "", ""},
 	}
@@ -71,14 +82,23 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 			rows[4][j+1] = na + " none: the server learns of the client at its first datagram"
 		}
 		rows[5][j+1] = opt(l.FirstByteUS, firstByteNote(r))
-		rows[6][j+1] = opt(l.CloseUS, "")
+		if l.FirstByteUS == nil {
+			rows[5][j+1] = "not measured (server remote: not timed)"
+		}
+		rows[6][j+1] = opt(l.FirstReplyUS, " (the first round trip)")
+		if r.Test != duel.TestLatency {
+			rows[6][j+1] = na + " (a throughput test has no replies)"
+		}
+		rows[7][j+1] = opt(l.CloseUS, "")
 		switch {
+		case tcp && l.PeerSawClose && l.PeerSawCloseUS != nil:
+			rows[8][j+1] = "yes (FIN) after " + Micros(*l.PeerSawCloseUS) + ": the FIN's trip"
 		case tcp && l.PeerSawClose:
-			rows[7][j+1] = "yes (FIN)" + optSuffix(l.PeerSawCloseUS, " after ")
+			rows[8][j+1] = "yes (FIN); not timed"
 		case tcp:
-			rows[7][j+1] = st.bad("no FIN seen")
+			rows[8][j+1] = st.bad("no FIN seen")
 		default:
-			rows[7][j+1] = "never: no FIN in UDP"
+			rows[8][j+1] = "never: no FIN in UDP"
 		}
 	}
 	for _, r := range rows {
@@ -89,11 +109,13 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	return t.Render()
 }
 
+// firstByteNote says what the first byte's time spans: from connect() starting
+// to the server reading the data socket's first byte.
 func firstByteNote(r *duel.Result) string {
-	if r.Test == duel.TestLatency {
-		return " — first reply"
+	if r.Proto == duel.ProtoTCP {
+		return " after connect() began (handshake + first data)"
 	}
-	return " — first data at the server"
+	return " after connect() began (the first datagram)"
 }
 
 // opt formats an optional microsecond timing with a note.

@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -18,7 +17,6 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/netduel/netduel/duel"
-	"github.com/netduel/netduel/stats"
 )
 
 // PlotFormats are the file extensions Plot writes.
@@ -31,25 +29,26 @@ var protoColor = map[string]color.Color{
 
 // Plot draws the run's charts into path, in the format its extension names
 // (.svg, .png, or .html: a page with the SVG inline, which opens without network
-// access): goodput over time per protocol (from the results' intervals) and the
-// round-trip CDF per protocol. It returns an error naming what is missing when
-// there is nothing to draw.
+// access): goodput over time per protocol (from the results' intervals), the
+// round-trip CDF and its tail per protocol (from the results' histograms), and
+// for a loss sweep goodput and the round trip's p99 against loss. It returns an
+// error naming what is missing when there is nothing to draw. No values make
+// it panic (see plotaxis.go).
 func Plot(path string, rep *duel.Report) error {
-	var plots []*plot.Plot
-	if p := goodputPlot(rep); p != nil {
-		plots = append(plots, p)
+	if rep == nil {
+		return fmt.Errorf("nothing to plot: no report")
 	}
-	if p := cdfPlot(rep); p != nil {
-		plots = append(plots, p)
-	}
-	if p := sweepPlot(rep); p != nil {
-		plots = append(plots, p)
+	var plots []*chart
+	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, tailPlot, sweepGoodputPlot, sweepRTTPlot} {
+		if p := build(rep); p != nil {
+			plots = append(plots, p)
+		}
 	}
 	if len(plots) == 0 {
 		return fmt.Errorf("nothing to plot: no intervals (use --interval) and no latency test")
 	}
 	const w = 20 * vg.Centimeter
-	h := vg.Length(len(plots)) * 10 * vg.Centimeter
+	h := chartsHeight(plots)
 	ext := strings.ToLower(filepath.Ext(path))
 	var buf bytes.Buffer
 	switch ext {
@@ -78,196 +77,156 @@ func Plot(path string, rep *duel.Report) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
-func drawAll(c vg.CanvasSizer, plots []*plot.Plot) {
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadX: vg.Centimeter, PadY: vg.Centimeter, PadTop: vg.Centimeter / 2, PadBottom: vg.Centimeter / 2, PadLeft: vg.Centimeter / 2, PadRight: vg.Centimeter}
-	grid := make([][]*plot.Plot, len(plots))
-	for i, p := range plots {
-		grid[i] = []*plot.Plot{p}
-	}
-	canvases := plot.Align(grid, tiles, dc)
-	for i, p := range plots {
-		p.Draw(canvases[i][0])
-	}
+// chart is one plot and its legend. The legend is drawn in a strip under the
+// plot, never over its data.
+type chart struct {
+	p      *plot.Plot
+	legend plot.Legend
 }
 
-// rateScale picks a unit for the largest rate.
-func rateScale(maxBps float64) (float64, string) {
-	switch {
-	case maxBps >= 1e9:
-		return 1e9, "Gbit/s"
-	case maxBps >= 1e6:
-		return 1e6, "Mbit/s"
-	case maxBps >= 1e3:
-		return 1e3, "kbit/s"
-	}
-	return 1, "bit/s"
+// series is one line of a chart, in data units, before the axes are fitted.
+type series struct {
+	pts   plotter.XYs
+	proto string
+	style int    // dash pattern: the cell or delay
+	label string // legend entry
+	step  bool   // a CDF: horizontal, then vertical
+	marks bool   // points as well as the line (few points, or a summary)
 }
 
-func goodputPlot(rep *duel.Report) *plot.Plot {
-	var peak float64
-	var rs []*duel.Result
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.Test == duel.TestThroughput && len(r.Intervals) > 0 {
-			rs = append(rs, r)
-			for _, iv := range r.Intervals {
-				peak = max(peak, iv.GoodputBps)
-			}
-		}
-	}
-	if len(rs) == 0 {
-		return nil
-	}
-	div, unit := rateScale(peak)
+// axisSpec says how to fit one axis.
+type axisSpec struct {
+	name  string
+	label func(float64) string
+	logOK bool
+	zero  bool      // a linear axis starts at 0
+	fixed []float64 // values the range must hold, besides the data's
+}
+
+const legendFont = 10
+
+// maxSeries bounds the lines of one chart (a run has at most 2 protocols × 4
+// links): each takes a legend line, and the picture's height grows with them.
+const maxSeries = 16
+
+// newChart fits both axes to the series' values and draws the series. Every
+// value is made finite first, so no input makes gonum panic.
+func newChart(title string, x, y axisSpec, ss []series) *chart {
 	p := plot.New()
-	p.Title.Text = "Goodput over time"
-	p.X.Label.Text = "time (s)"
-	p.Y.Label.Text = "goodput (" + unit + ")"
-	p.Y.Min = 0
+	p.Title.Text = title
+	if len(ss) > maxSeries { // a hostile document: keep the picture (and its memory) bounded
+		p.Title.Text += fmt.Sprintf("\n(the first %d of %d lines)", maxSeries, len(ss))
+		ss = ss[:maxSeries]
+	}
+	xs, ys := append([]float64{}, x.fixed...), append([]float64{}, y.fixed...)
+	for _, s := range ss {
+		for _, pt := range s.pts {
+			xs, ys = append(xs, pt.X), append(ys, pt.Y)
+		}
+	}
+	fx, fy := fitAxis(&p.X, xs, x.label, x.logOK, x.zero), fitAxis(&p.Y, ys, y.label, y.logOK, y.zero)
+	p.X.Label.Text, p.Y.Label.Text = axisName(x.name, fx), axisName(y.name, fy)
 	p.Add(plotter.NewGrid())
-	cells := cellIndex(rep)
-	for _, r := range rs {
-		pts := make(plotter.XYs, 0, len(r.Intervals))
-		for _, iv := range r.Intervals {
-			pts = append(pts, plotter.XY{X: (iv.StartS + iv.EndS) / 2, Y: finite(iv.GoodputBps) / div})
+	c := &chart{p: p, legend: plot.NewLegend()}
+	c.legend.TextStyle.Font.Size = vg.Points(legendFont)
+	c.legend.Left, c.legend.Top = true, true
+	for _, s := range ss {
+		pts := make(plotter.XYs, len(s.pts))
+		for i, pt := range s.pts {
+			pts[i] = plotter.XY{X: fx.at(pt.X), Y: fy.at(pt.Y)}
 		}
-		addLine(p, pts, r, cells)
+		c.add(pts, s)
 	}
-	return p
+	return c
 }
 
-// cellIndex numbers the report's cells (links) in order, for line styles; nil
-// when there is only one.
-func cellIndex(rep *duel.Report) map[string]int {
-	order := cellOrder(rep)
-	if len(order) < 2 {
-		return nil
+func axisName(name string, f fitted) string {
+	if f.log {
+		return name + " (log scale)"
 	}
-	m := make(map[string]int, len(order))
-	for i, c := range order {
-		m[c] = i
-	}
-	return m
+	return name
 }
 
-// sweepPlot draws, for a loss sweep, goodput against loss: one line per
-// protocol and delay (log scale: TCP's goodput falls by orders of magnitude).
-func sweepPlot(rep *duel.Report) *plot.Plot {
-	if !rep.Sweep {
-		return nil
+// add draws one series: the protocol's colour, a dash pattern per cell or
+// delay, and an entry in the legend.
+func (c *chart) add(pts plotter.XYs, s series) {
+	if len(pts) == 0 {
+		return
 	}
-	type key struct {
-		proto string
-		delay float64
-	}
-	lines := map[key]plotter.XYs{}
-	var keys []key
-	losses := map[float64]bool{}
-	peak := 0.0
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.Test != duel.TestThroughput || r.Link == nil || r.GoodputBps <= 0 {
-			continue
-		}
-		k := key{r.Proto, r.Link.DelayMs}
-		if _, ok := lines[k]; !ok {
-			keys = append(keys, k)
-		}
-		lines[k] = append(lines[k], plotter.XY{X: r.Link.Loss, Y: r.GoodputBps})
-		losses[r.Link.Loss] = true
-		peak = max(peak, r.GoodputBps)
-	}
-	if len(losses) < 2 {
-		return nil
-	}
-	div, unit := rateScale(peak)
-	p := plot.New()
-	p.Title.Text = "Goodput against loss"
-	p.X.Label.Text = "loss per direction (%)"
-	p.Y.Label.Text = "goodput (" + unit + ", log scale)"
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Add(plotter.NewGrid())
-	delays := map[float64]int{}
-	for _, k := range keys {
-		if _, ok := delays[k.delay]; !ok {
-			delays[k.delay] = len(delays)
-		}
-	}
-	for _, k := range keys {
-		pts := lines[k]
-		sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
-		for i := range pts {
-			pts[i].Y /= div
-		}
-		label := strings.ToUpper(k.proto)
-		if len(delays) > 1 {
-			label += fmt.Sprintf(", delay %gms", k.delay)
-		}
-		styleLine(p, pts, k.proto, delays[k.delay], label)
-	}
-	return p
-}
-
-func cdfPlot(rep *duel.Report) *plot.Plot {
-	var rs []*duel.Result
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		if r.Test == duel.TestLatency && r.RTT != nil && (len(r.RTTCDF) > 0 || r.ReceivedFrames > 0) {
-			rs = append(rs, r)
-		}
-	}
-	if len(rs) == 0 {
-		return nil
-	}
-	p := plot.New()
-	p.Title.Text = "Round-trip time, cumulative distribution"
-	p.X.Label.Text = "round trip (µs, log scale)"
-	p.Y.Label.Text = "fraction of round trips"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Y.Min, p.Y.Max = 0, 1
-	p.Add(plotter.NewGrid())
-	for _, r := range rs {
-		cdf := r.RTTCDF
-		if len(cdf) == 0 { // from a saved report: the summary's percentiles
-			s := r.RTT
-			cdf = []stats.CDFPoint{{US: s.Min, Fraction: 0}, {US: s.P50, Fraction: 0.5}, {US: s.P90, Fraction: 0.9},
-				{US: s.P99, Fraction: 0.99}, {US: s.P999, Fraction: 0.999}, {US: s.Max, Fraction: 1}}
-		}
-		pts := make(plotter.XYs, 0, len(cdf))
-		for _, c := range cdf {
-			pts = append(pts, plotter.XY{X: max(finite(c.US), 1), Y: finite(c.Fraction)})
-		}
-		addLine(p, pts, r, cellIndex(rep))
-	}
-	p.Legend.Top = false // a CDF's lower right is empty
-	return p
-}
-
-// addLine draws one result's line: the protocol's colour, and with several
-// cells a dash pattern per cell and the cell in the legend.
-func addLine(p *plot.Plot, pts plotter.XYs, r *duel.Result, cells map[string]int) {
-	label := strings.ToUpper(r.Proto)
-	if cells != nil && r.Cell != "" {
-		label += " · " + r.Cell
-	}
-	styleLine(p, pts, r.Proto, cells[r.Cell], label)
-}
-
-// dashes are the line patterns told apart by cell or delay.
-var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
-
-func styleLine(p *plot.Plot, pts plotter.XYs, proto string, style int, label string) {
 	l, err := plotter.NewLine(pts)
 	if err != nil {
 		return
 	}
-	l.Color = protoColor[proto]
+	l.Color = protoColor[s.proto]
 	l.Width = vg.Points(1.5)
-	l.Dashes = dashes[style%len(dashes)]
-	p.Add(l)
-	p.Legend.Add(label, l)
-	p.Legend.Top = true
+	l.Dashes = dashes[s.style%len(dashes)]
+	if s.step {
+		l.StepStyle = plotter.PostStep
+	}
+	c.p.Add(l)
+	thumbs := []plot.Thumbnailer{l}
+	if s.marks || len(pts) == 1 {
+		if sc, err := plotter.NewScatter(pts); err == nil {
+			sc.Color = l.Color
+			sc.Radius = vg.Points(2.5)
+			sc.Shape = draw.CircleGlyph{}
+			c.p.Add(sc)
+			thumbs = append(thumbs, sc)
+		}
+	}
+	c.legend.Add(s.label, thumbs...)
 }
+
+// legendHeight is the height of the strip under the plot for its legend.
+func (c *chart) legendHeight() vg.Length {
+	r := c.legend.Rectangle(draw.Canvas{})
+	if h := r.Max.Y - r.Min.Y; h > 0 {
+		return h + vg.Points(legendFont)
+	}
+	return 0
+}
+
+// plotHeight is the height of one chart's plot area, without its legend.
+const plotHeight = 9 * vg.Centimeter
+
+func drawAll(c vg.CanvasSizer, charts []*chart) {
+	dc := draw.New(c)
+	const pad = vg.Centimeter / 2
+	top := dc.Max.Y - pad
+	for _, ch := range charts {
+		lh := ch.legendHeight()
+		area := dc
+		area.Max.Y, area.Min.Y = top, top-plotHeight-lh
+		area.Min.X, area.Max.X = dc.Min.X+pad, dc.Max.X-pad
+		plotArea := area
+		plotArea.Min.Y += lh
+		ch.p.Draw(plotArea)
+		leg := area
+		leg.Max.Y = area.Min.Y + lh - vg.Points(legendFont)/2
+		leg.Min.X += vg.Centimeter
+		ch.legend.Draw(leg)
+		top = area.Min.Y - pad
+	}
+}
+
+// chartsHeight is the canvas height the charts need.
+func chartsHeight(charts []*chart) vg.Length {
+	h := vg.Centimeter / 2
+	for _, ch := range charts {
+		h += plotHeight + ch.legendHeight() + vg.Centimeter/2
+	}
+	return h
+}
+
+// dashes are the line patterns told apart by cell or delay.
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)},
+	{vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}, {vg.Points(12), vg.Points(4)},
+	{vg.Points(4), vg.Points(2), vg.Points(1), vg.Points(2), vg.Points(1), vg.Points(2)},
+	{vg.Points(1), vg.Points(3)}, {vg.Points(10), vg.Points(3), vg.Points(3), vg.Points(3), vg.Points(3), vg.Points(3)}}
+
+// maxCellLines is how many links' lines a chart of per-link lines (goodput
+// over time, CDFs) draws: past it they cannot be told apart, and a sweep's
+// charts against loss summarise the run instead.
+const maxCellLines = 4
+
+func tooManyCells(rep *duel.Report) bool { return len(cellOrder(rep)) > maxCellLines }

@@ -18,10 +18,23 @@ type PortCheck struct {
 	Schema  string `json:"schema"`
 	Command string `json:"command"`
 	Version string `json:"netduel_version"`
+	// As is the server whose bind was tried: "go" or "c" (--as).
+	As string `json:"as"`
 	// AllFree: every port is free for every protocol and address checked
 	// (exit status 0).
-	AllFree bool          `json:"all_free"`
-	Ports   []port.Result `json:"ports"`
+	AllFree bool `json:"all_free"`
+	// Warnings are the warnings of Ports, each once, with the ports of one
+	// protocol it applies to (PortWarnings); a result names its own by code.
+	Warnings []PortWarning `json:"warnings"`
+	Ports    []port.Result `json:"ports"`
+}
+
+// PortWarning is one warning of a check document and where it applies: the
+// results of Proto on Ports carry its Code.
+type PortWarning struct {
+	port.Warning
+	Proto port.Proto  `json:"proto"`
+	Ports []PortRange `json:"ports"`
 }
 
 // PortRange is a range of ports, both ends included.
@@ -58,22 +71,17 @@ type PortConflicts struct {
 // results that are not free.
 const manyPorts = 32
 
-// RenderPortCheck writes a check document in format (one of Formats).
+// RenderPortCheck writes a check document in format (one of Formats). It
+// fills in doc.Warnings when they are nil.
 func RenderPortCheck(w io.Writer, format string, doc *PortCheck, st Style) error {
+	if doc.Warnings == nil {
+		doc.Warnings = PortWarnings(doc.Ports)
+	}
 	switch format {
 	case "json":
-		return WriteJSON(w, doc)
+		return portCheckJSON(w, doc)
 	case "ndjson":
-		return portNDJSON(w, doc.Schema, doc.Command, doc.Version, doc.Ports, func(r port.Result) any {
-			return struct {
-				Event string `json:"event"`
-				port.Result
-			}{"port", r}
-		}, struct {
-			Event   string `json:"event"`
-			Results int    `json:"results"`
-			AllFree bool   `json:"all_free"`
-		}{"end", len(doc.Ports), doc.AllFree})
+		return portCheckNDJSON(w, doc)
 	case "csv":
 		return portCheckCSV(w, doc.Ports)
 	case "markdown":
@@ -136,11 +144,11 @@ func portCheckCSV(w io.Writer, rs []port.Result) error {
 // distinctPorts lists the ports of rs in order, once each.
 func distinctPorts(rs []port.Result) []int {
 	var out []int
+	var seen port.PortSet
 	for _, r := range rs {
-		if len(out) == 0 || out[len(out)-1] != r.Port {
-			if !slices.Contains(out, r.Port) {
-				out = append(out, r.Port)
-			}
+		if !seen.Has(r.Port) {
+			seen.Add(r.Port)
+			out = append(out, r.Port)
 		}
 	}
 	return out
@@ -240,7 +248,7 @@ func portCheckTable(w io.Writer, doc *PortCheck, st Style) error {
 		}
 	}
 	fmt.Fprintln(w, verdict)
-	return portWarnings(w, doc.Ports, st)
+	return portWarnings(w, doc.Warnings, st)
 }
 
 func sortedCopy(ps []int) []int {
@@ -258,32 +266,27 @@ func plural(n int, what string) string {
 
 // portWarnings lists each distinct warning once, with the ports and protocols
 // it applies to.
-func portWarnings(w io.Writer, rs []port.Result, st Style) error {
+func portWarnings(w io.Writer, pws []PortWarning, st Style) error {
 	type group struct {
 		wn     port.Warning
-		ports  []int
+		ports  port.PortSet
 		protos []string
 	}
 	var groups []*group
-	find := func(wn port.Warning) *group {
-		for _, g := range groups {
-			if g.wn == wn {
-				return g
+	for _, pw := range pws {
+		i := slices.IndexFunc(groups, func(g *group) bool { return g.wn == pw.Warning })
+		if i < 0 {
+			i = len(groups)
+			groups = append(groups, &group{wn: pw.Warning})
+		}
+		g := groups[i]
+		for _, r := range pw.Ports {
+			for p := r.Lo; p <= r.Hi; p++ {
+				g.ports.Add(p)
 			}
 		}
-		g := &group{wn: wn}
-		groups = append(groups, g)
-		return g
-	}
-	for _, r := range rs {
-		for _, wn := range r.Warnings {
-			g := find(wn)
-			if !slices.Contains(g.ports, r.Port) {
-				g.ports = append(g.ports, r.Port)
-			}
-			if !slices.Contains(g.protos, string(r.Proto)) {
-				g.protos = append(g.protos, string(r.Proto))
-			}
+		if !slices.Contains(g.protos, string(pw.Proto)) {
+			g.protos = append(g.protos, string(pw.Proto))
 		}
 	}
 	if len(groups) == 0 {
@@ -295,9 +298,8 @@ func portWarnings(w io.Writer, rs []port.Result, st Style) error {
 		fmt.Fprintln(w)
 	}
 	for _, g := range groups {
-		slices.Sort(g.ports)
 		slices.Sort(g.protos) // tcp before udp
-		where := port.FormatPorts(g.ports) + "/" + strings.Join(g.protos, ",")
+		where := port.FormatPorts(g.ports.List(0)) + "/" + strings.Join(g.protos, ",")
 		if st.Markdown {
 			fmt.Fprintf(w, "- **%s** (%s): %s. %s\n", g.wn.Code, where, g.wn.Message, upperFirst(g.wn.Advice)+".")
 			continue

@@ -38,9 +38,12 @@ func Render(w, side io.Writer, format string, rep *duel.Report, x Extras, st Sty
 				return err
 			}
 		}
-		return nd.Finish(len(rep.Results), x, false, "")
+		return nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
 	case "csv":
 		if err := RunCSV(w, rep); err != nil {
+			return err
+		}
+		if err := runErrorCSV(w, rep); err != nil {
 			return err
 		}
 		w, st = side, Style{}
@@ -60,5 +63,11 @@ func Render(w, side io.Writer, format string, rep *duel.Report, x Extras, st Sty
 	if err := AssertTable(w, x.Checks, st); err != nil {
 		return err
 	}
-	return BaselineTable(w, x.Baseline, st)
+	if err := BaselineTable(w, x.Baseline, st); err != nil {
+		return err
+	}
+	if format == "csv" {
+		return nil // the run's error is the CSV's last row
+	}
+	return runErrorLine(w, rep, st)
 }

@@ -36,11 +36,23 @@ func (s Style) newTable(w io.Writer, header ...any) *tablewriter.Table {
 		tablewriter.WithTrimSpace(tw.Off),
 	}
 	if s.Markdown {
-		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+		esc := tw.CellFilter{Global: escapeMarkdownCells}
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()),
+			tablewriter.WithHeaderFilter(esc), tablewriter.WithRowFilter(esc))
 	}
 	t := tablewriter.NewTable(w, opts...)
 	t.Header(header...)
 	return t
+}
+
+// escapeMarkdownCells escapes the pipes in a Markdown table's cells ("TCP x |
+// UDP y"): GitHub's tables split a row at every bare |, shifting the columns.
+func escapeMarkdownCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = strings.ReplaceAll(c, "|", `\|`)
+	}
+	return out
 }
 
 // paint colours s when the style allows it.

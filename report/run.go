@@ -178,16 +178,24 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 		for _, r := range pair {
 			if r != nil && r.Search != nil {
 				if r.Search.Found {
-					fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% in %d trials\n",
-						strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials))
+					fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% that the receiver kept up with, in %d tests: %s\n",
+						strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials), r.Search.Tried(Rate))
 				} else {
 					fmt.Fprintf(w, "%s%s --bitrate max: %s\n", strings.ToUpper(r.Proto), where, st.bad(fmt.Sprintf(
-						"no rate kept loss <= %g%% over a whole test of at least %d frames; the last, at %s, lost %.3g%% of %d (%d trials; a slow link needs a longer --duration)",
-						r.Search.MaxLossPct, r.Search.MinFrames, searchFound(r), r.LostPct, r.SentFrames, len(r.Search.Trials))))
+						"no rate kept loss <= %g%% with the receiver keeping up; tried %s",
+						r.Search.MaxLossPct, r.Search.Tried(Rate))))
 				}
 			}
 			if r != nil && r.Error != "" {
 				fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("error: "+r.Error))
+			}
+			if r != nil {
+				if line := corruptionLine(r); line != "" {
+					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, line)
+				}
+				for _, warning := range r.Warnings {
+					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("warning: "+warning))
+				}
 			}
 		}
 	}
@@ -268,9 +276,23 @@ func countCell(n uint64) cell { return num(Count(n), float64(n)) }
 func throughputRows(p [2]*duel.Result) []row {
 	return []row{
 		each("goodput", higher, p, func(r *duel.Result) cell { return num(Rate(r.GoodputBps), r.GoodputBps) }),
+		each("requested rate", noCompare, p, func(r *duel.Result) cell {
+			switch {
+			case r.OfferedBps == nil:
+				return txt(na + " (paced by TCP)")
+			case r.Search != nil:
+				return txt("--bitrate max: " + searchFound(r))
+			case r.RequestedBps == nil || *r.RequestedBps == 0:
+				return txt("unpaced")
+			}
+			return num(Rate(*r.RequestedBps), *r.RequestedBps)
+		}),
 		each("offered rate", noCompare, p, func(r *duel.Result) cell {
 			if r.OfferedBps == nil {
 				return txt(na + " (paced by TCP)")
+			}
+			if req := r.RequestedBps; req != nil && *req > 0 && *r.OfferedBps < 0.95**req {
+				return num(fmt.Sprintf("%s (%.0f%% of requested)", Rate(*r.OfferedBps), 100**r.OfferedBps / *req), *r.OfferedBps)
 			}
 			return num(Rate(*r.OfferedBps), *r.OfferedBps)
 		}),

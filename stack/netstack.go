@@ -217,7 +217,11 @@ func (n *Netstack) Dial(ctx context.Context, network, address string) (net.Conn,
 	case "tcp", "tcp4":
 		c, err = gonet.DialContextTCP(ctx, n.s, fa, ipv4.ProtocolNumber)
 	case "udp", "udp4":
-		c, err = gonet.DialUDP(n.s, nil, &fa, ipv4.ProtocolNumber)
+		if noUDPChecksum(ctx) {
+			c, err = n.dialUDPNoChecksum(fa)
+		} else {
+			c, err = gonet.DialUDP(n.s, nil, &fa, ipv4.ProtocolNumber)
+		}
 	default:
 		return nil, net.UnknownNetworkError(network)
 	}

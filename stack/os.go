@@ -83,6 +83,11 @@ func (o *OS) dial(ctx context.Context, network, address string) (net.Conn, error
 		Control: func(_, _ string, c syscall.RawConn) error {
 			created = time.Now()
 			if isUDP {
+				if noUDPChecksum(ctx) {
+					if err := setNoUDPChecksum(c); err != nil {
+						return err
+					}
+				}
 				return setBuffers(c, o.bufSize())
 			}
 			return setCongestion(c, o.congestion())

@@ -9,6 +9,7 @@ type SendReport struct {
 	BodyBytes uint64        // body bytes among them
 	Duration  time.Duration // first send to the end of the last send
 	Refused   uint64        // sends the local stack refused (for example ENOBUFS), not retried
+	Start     time.Time     // the first send began
 }
 
 // OfferedRate returns the rate, in bits per second, at which frames were handed
@@ -25,7 +26,9 @@ type Receiver struct {
 	wireBytes   uint64
 	first, last time.Time
 	arrivals    uint64
+	unique      uint64 // intact frames not seen before
 	iv          intervals
+	st          stream // a byte stream's arrivals (TCP), after StartStream
 }
 
 // NewReceiver returns an empty Receiver.
@@ -36,10 +39,18 @@ func NewReceiver() *Receiver { return &Receiver{seq: NewSeqTracker(0)} }
 // last interval).
 func (r *Receiver) SetInterval(d, total time.Duration) { r.iv = newIntervals(d, total, time.Time{}) }
 
+// SetIntervalFrom is SetInterval with intervals counted from start (for a
+// stream, when its connection was accepted) rather than from the first arrival.
+func (r *Receiver) SetIntervalFrom(d, total time.Duration, start time.Time) {
+	r.iv = newIntervals(d, total, start)
+}
+
 // Frame records a frame whose CRC was valid. bodyOK says whether its body matched
 // the expected pattern; one that did not counts as corrupt. sentNs is the sender's
 // timestamp and now the arrival time.
 func (r *Receiver) Frame(seq uint64, sentNs int64, now time.Time, wireLen, bodyLen int, bodyOK bool) {
+	off := r.st.consumed
+	r.st.consumed += uint64(wireLen)
 	r.wireBytes += uint64(wireLen)
 	if !bodyOK {
 		r.seq.AddCorrupt()
@@ -52,30 +63,45 @@ func (r *Receiver) Frame(seq uint64, sentNs int64, now time.Time, wireLen, bodyL
 	r.arrivals++
 	o := r.seq.Add(seq)
 	if o != OutcomeDuplicate {
+		r.unique++
 		r.bodyBytes += uint64(bodyLen)
 		r.jitter.Add(sentNs, now.UnixNano())
 	}
 	if r.iv.enabled() {
-		{
-			b := r.iv.at(now)
-			b.frames++
-			if o != OutcomeDuplicate {
-				b.unique++
+		b := r.iv.at(now)
+		b.frames++
+		if o != OutcomeDuplicate {
+			b.unique++
+			if r.st.on {
+				// Each body byte counts in the interval it arrived in.
+				end := off + uint64(wireLen)
+				r.credit(end-uint64(bodyLen), end)
+			} else {
 				b.body += uint64(bodyLen)
 			}
-			if !b.hasSeq || seq > b.maxSeq {
-				b.maxSeq, b.hasSeq = seq, true
-			}
-			b.jitter = r.jitter.j
 		}
+		if !b.hasSeq || seq > b.maxSeq {
+			b.maxSeq, b.hasSeq = seq, true
+		}
+		b.jitter = r.jitter.j
 	}
 }
 
-// First returns the first intact arrival's time, zero if none.
-func (r *Receiver) First() time.Time { return r.first }
+// First returns when the flow's first byte arrived (a stream, after
+// StartStream) or its first intact frame (datagrams); zero if none.
+func (r *Receiver) First() time.Time {
+	if r.st.on {
+		return r.st.firstByte
+	}
+	return r.first
+}
+
+// Unique returns how many distinct intact frames have arrived so far.
+func (r *Receiver) Unique() uint64 { return r.unique }
 
 // Corrupt records a frame that failed its CRC.
 func (r *Receiver) Corrupt(wireLen int) {
+	r.st.consumed += uint64(wireLen)
 	r.wireBytes += uint64(wireLen)
 	r.seq.AddCorrupt()
 }
@@ -83,9 +109,12 @@ func (r *Receiver) Corrupt(wireLen int) {
 // RecvReport is a receiver's view of one flow.
 type RecvReport struct {
 	Counts
-	BodyBytes uint64        // verified body bytes of distinct frames
-	WireBytes uint64        // every byte received, duplicates and corrupt frames included
-	Span      time.Duration // first to last intact arrival
+	BodyBytes uint64 // verified body bytes of distinct frames
+	WireBytes uint64 // every byte received, duplicates and corrupt frames included
+	// Span is from the first arrival to the last intact one: for a stream the
+	// first byte, for datagrams the first intact frame.
+	Span      time.Duration
+	Last      time.Time // the last intact arrival (zero if none)
 	Jitter    JitterSummary
 	Intervals []Interval // with SetInterval
 }
@@ -102,8 +131,9 @@ func (r *Receiver) Report(sent uint64) RecvReport {
 	if r.iv.enabled() {
 		rep.Intervals = r.iv.list()
 	}
-	if r.arrivals > 1 {
-		rep.Span = r.last.Sub(r.first)
+	rep.Last = r.last
+	if first := r.First(); r.arrivals > 0 && !first.IsZero() && (r.st.on || r.arrivals > 1) {
+		rep.Span = max(0, r.last.Sub(first))
 	}
 	return rep
 }

@@ -35,6 +35,7 @@ type intervals struct {
 	every   time.Duration
 	n       int // intervals in the run: later arrivals (stragglers) join the last
 	start   time.Time
+	last    time.Time // the latest time given to at
 	buckets []bucket
 }
 
@@ -53,20 +54,28 @@ func (iv *intervals) at(now time.Time) *bucket {
 	if iv.start.IsZero() {
 		iv.start = now
 	}
+	if now.After(iv.last) {
+		iv.last = now
+	}
+	return iv.bucket(iv.index(now))
+}
+
+// index returns the number of the interval now falls in, once the start is set.
+func (iv *intervals) index(now time.Time) int {
 	i := int(now.Sub(iv.start) / iv.every)
-	if i < 0 {
-		i = 0
-	}
-	if i >= iv.n {
-		i = iv.n - 1
-	}
+	return min(max(i, 0), iv.n-1)
+}
+
+// bucket returns interval i's bucket, adding empty ones up to it.
+func (iv *intervals) bucket(i int) *bucket {
 	for len(iv.buckets) <= i {
 		iv.buckets = append(iv.buckets, bucket{})
 	}
 	return &iv.buckets[i]
 }
 
-// list turns the buckets into Intervals. Lost frames in an interval are the
+// list turns the buckets into Intervals; the last one is stretched to the
+// last arrival when stragglers joined it. Lost frames in an interval are the
 // sequence numbers its highest arrival passed over that no arrival in it filled
 // (as iperf3 counts them), never negative.
 func (iv *intervals) list() []Interval {
@@ -80,7 +89,12 @@ func (iv *intervals) list() []Interval {
 			Frames: b.frames,
 			Lost:   b.lost,
 		}
-		it.GoodputBps = Rate(b.body, iv.every)
+		if i == len(iv.buckets)-1 {
+			// Stragglers after the run's last interval join it: it ends at
+			// the last of them, and its rate is over that length.
+			it.EndS = max(it.EndS, iv.last.Sub(iv.start).Seconds())
+		}
+		it.GoodputBps = Rate(b.body, time.Duration((it.EndS-it.StartS)*float64(time.Second)))
 		if b.hasSeq {
 			var span uint64
 			if prevSeen && b.maxSeq > prevMax {

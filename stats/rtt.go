@@ -82,15 +82,22 @@ type CDFPoint struct {
 	Fraction float64 `json:"fraction"`
 }
 
-// CDF returns the cumulative distribution of the round trips (HDR percentile
-// iteration, denser towards the tail), empty when nothing was recorded.
+// CDF returns the cumulative distribution of the round trips, one point per
+// non-empty histogram bucket (its highest value and the fraction of round trips
+// up to it), empty when nothing was recorded.
 func (r *RTT) CDF() []CDFPoint {
-	if r.Count() == 0 {
+	total := r.h.TotalCount()
+	if total <= 0 {
 		return nil
 	}
 	var out []CDFPoint
-	for _, b := range r.h.CumulativeDistributionWithTicks(5) {
-		out = append(out, CDFPoint{US: float64(b.ValueAt), Fraction: min(b.Quantile/100, 1)})
+	var cum int64
+	for _, b := range r.h.Distribution() {
+		if b.Count <= 0 {
+			continue
+		}
+		cum += b.Count
+		out = append(out, CDFPoint{US: float64(b.To), Fraction: min(float64(cum)/float64(total), 1)})
 	}
 	return out
 }

@@ -183,8 +183,12 @@ func TestReceiverIntervals(t *testing.T) {
 		if iv.Frames != w.frames || iv.Lost != w.lost {
 			t.Errorf("interval %d: frames %d lost %d, want %d and %d", i, iv.Frames, iv.Lost, w.frames, w.lost)
 		}
-		if iv.GoodputBps != float64(iv.Frames)*100*8 {
-			t.Errorf("interval %d: goodput %v", i, iv.GoodputBps)
+		if want := float64(iv.Frames) * 100 * 8 / (iv.EndS - iv.StartS); math.Abs(iv.GoodputBps-want) > 1e-9 {
+			t.Errorf("interval %d: goodput %v, want %v", i, iv.GoodputBps, want)
 		}
+	}
+	// The straggler stretches the last interval to its arrival.
+	if end := rep.Intervals[2].EndS; end != 3.2 {
+		t.Errorf("last interval ends at %v s, want 3.2 (the straggler)", end)
 	}
 }

@@ -15,8 +15,9 @@ import (
 
 // EchoCounts is the server's view of a latency test.
 type EchoCounts struct {
-	Requests uint64 // intact echo requests received
-	Echoed   uint64 // replies written
+	Requests uint64    // intact echo requests received
+	Echoed   uint64    // replies written
+	First    time.Time // when the first byte of the first request was read
 }
 
 // Echo answers echo requests from rd on conn until the client's FIN (io.EOF). Each
@@ -26,6 +27,14 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 	var c EchoCounts
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
+	note := func(now time.Time, _ int) {
+		if c.First.IsZero() {
+			c.First = now
+		}
+	}
+	if rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, note} }) > 0 {
+		note(time.Now(), 0) // the first request's bytes came with the attach message
+	}
 	out := make([]byte, 0, 64<<10)
 	for {
 		h, body, err := rd.Next()

@@ -37,6 +37,7 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 	bufs := new(net.Buffers)
 	h := frame.Header{Type: frame.TypeData, Cookie: cfg.Cookie, BodyLen: uint32(bodyLen)}
 	start := time.Now()
+	rep.Start = start
 	end := start.Add(cfg.Duration)
 	for seq := uint64(0); ; seq++ {
 		now := time.Now()
@@ -71,9 +72,15 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 // for them in recv. Frames of another cookie or type count as corrupt. It returns
 // nil at a clean end of stream, or the error that cut the stream short; recv holds
 // what arrived until then. Receive is the only writer of recv while it runs.
+//
+// recv sees the stream's bytes as they are read (recv.StartStream), so its span
+// starts at the first byte and its intervals count each verified body byte when
+// it arrived, not when its frame was complete.
 func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, recv *stats.Receiver) error {
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
+	buffered := rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, recv.Read} })
+	recv.StartStream(time.Now(), buffered)
 	for {
 		h, body, err := rd.Next()
 		now := time.Now()
@@ -99,4 +106,18 @@ func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64
 		// the pattern's verifies the body without a second pass.
 		recv.Frame(h.Seq, h.Timestamp, now, wire, len(body), rd.BodyCRC() == frame.PatternCRC(len(body), h.Seq))
 	}
+}
+
+// arrivals tells a function when each read of a stream returned bytes.
+type arrivals struct {
+	src io.Reader
+	on  func(now time.Time, n int)
+}
+
+func (a *arrivals) Read(p []byte) (int, error) {
+	n, err := a.src.Read(p)
+	if n > 0 {
+		a.on(time.Now(), n)
+	}
+	return n, err
 }

@@ -20,7 +20,7 @@ func BenchmarkReceivePath(b *testing.B) {
 		frame.Seal(f, frame.Header{Type: frame.TypeData, Cookie: 1, Seq: uint64(i), BodyLen: size - frame.HeaderLen})
 	}
 	flow := NewFlow(ModeReceive)
-	s := &Server{Lookup: func(uint64, netip.Addr) *Flow { return flow }}
+	s := &Server{Lookup: func(uint64, netip.AddrPort) *Flow { return flow }}
 	src := netip.MustParseAddrPort("127.0.0.1:9")
 	b.SetBytes(size * batch)
 	b.ReportAllocs()

@@ -6,25 +6,42 @@ import (
 	"github.com/netduel/netduel/internal/clock"
 )
 
-// pacer spreads sends evenly at a bit rate: a token bucket refilled continuously
-// from the clock, with a burst of at most maxBurst (about 100 µs of traffic, at
-// least one datagram), so there is no once-per-second or once-per-millisecond burst.
+// pacer spreads sends evenly at a bit rate. Its budget grows continuously from
+// the clock (rate × time since the start), so a sender that falls behind (a
+// sleep that woke late, a slow write, a stall) is owed what it missed and makes
+// it up: the rate over the run is the rate asked for. Catching up is itself
+// paced, at catchUp times the rate, in bursts of at most maxBurst (about 100 µs
+// of traffic, at least one datagram), so there is never a once-per-second or
+// once-per-millisecond burst, and a stall is not followed by a flood. A debt
+// older than maxDebt is written off.
 type pacer struct {
 	rate     float64 // bytes per second; 0 = unpaced
 	start    time.Time
 	sent     float64 // bytes released so far
-	maxBurst float64 // bytes the bucket may hold
+	maxBurst float64 // bytes released at once at most
+	maxDebt  float64 // bytes the sender may be behind and still make up
+
+	tokens float64   // the burst limiter: refilled at catchUp × rate, at most maxBurst
+	last   time.Time // when tokens were last refilled
 
 	now   func() time.Time    // the clock; tests replace it
 	sleep func(time.Duration) // and the sleep
 }
 
-// burstWindow is how much traffic the bucket may release at once.
-const burstWindow = 100 * time.Microsecond
+const (
+	// burstWindow is how much traffic the pacer may release at once.
+	burstWindow = 100 * time.Microsecond
+	// catchUp is how much faster than the rate a sender that fell behind sends.
+	catchUp = 2
+	// debtWindow is how far behind a sender may fall and still make it up.
+	debtWindow = 500 * time.Millisecond
+)
 
 func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
-	p := &pacer{rate: bitsPerSec / 8, start: start, now: time.Now, sleep: clock.Sleep}
+	p := &pacer{rate: bitsPerSec / 8, start: start, last: start, now: time.Now, sleep: clock.Sleep}
 	p.maxBurst = max(p.rate*burstWindow.Seconds(), float64(frameLen))
+	p.maxDebt = max(p.rate*debtWindow.Seconds(), p.maxBurst)
+	p.tokens = p.maxBurst
 	return p
 }
 
@@ -34,25 +51,31 @@ func (p *pacer) wait(n int, end time.Time) bool {
 	if p.rate <= 0 {
 		return true
 	}
+	need := min(float64(n), p.maxBurst)
 	for {
 		now := p.now()
 		if !now.Before(end) {
 			return false
 		}
-		allowed := now.Sub(p.start).Seconds() * p.rate
-		if p.sent+float64(n) <= allowed {
-			// Never let an idle spell bank more than one burst.
-			if allowed-p.sent > p.maxBurst {
-				p.sent = allowed - p.maxBurst
-			}
+		// The bucket starts full: the first burst goes at once.
+		allowed := now.Sub(p.start).Seconds()*p.rate + p.maxBurst
+		if allowed-p.sent > p.maxDebt {
+			p.sent = allowed - p.maxDebt
+		}
+		if dt := now.Sub(p.last).Seconds(); dt > 0 {
+			p.tokens = min(p.maxBurst, p.tokens+dt*catchUp*p.rate)
+			p.last = now
+		}
+		if p.sent+float64(n) <= allowed && p.tokens >= need {
 			p.sent += float64(n)
+			p.tokens -= need
 			return true
 		}
-		due := time.Duration((p.sent + float64(n) - allowed) / p.rate * float64(time.Second))
-		if due > 200*time.Microsecond {
+		due := max((p.sent+float64(n)-allowed)/p.rate, (need-p.tokens)/(catchUp*p.rate))
+		if d := time.Duration(due * float64(time.Second)); d > 200*time.Microsecond {
 			// Sleep most of the way (a high-resolution sleep: Go's timers
 			// wake up to a millisecond late), and spin the rest.
-			p.sleep(due - 150*time.Microsecond)
+			p.sleep(d - 150*time.Microsecond)
 		}
 		// Otherwise spin briefly: sub-sleep-granularity waits stay accurate.
 	}

@@ -33,6 +33,7 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (r
 	start := time.Now()
 	end := start.Add(cfg.Duration)
 	p := newPacer(cfg.Bitrate, size, start)
+	rep.Start = start
 	defer func() { rep.Duration = time.Since(start) }()
 
 	batch := min(maxGSOSegments, MaxDatagram/size)

@@ -33,7 +33,7 @@ type Flow struct {
 	requests uint64 // echo requests received intact
 	first    time.Time
 	last     time.Time
-	peerPort netip.AddrPort // the last source the session's datagrams came from
+	gate     func(n int, now time.Time) bool
 }
 
 // NewFlow returns a Flow in the given mode.
@@ -53,6 +53,17 @@ func (f *Flow) SetInterval(d, total time.Duration) {
 	if f.recv != nil {
 		f.recv.SetInterval(d, total)
 	}
+}
+
+// SetGate installs a check that every datagram of the flow passes before it is
+// accounted or answered: gate gets the datagram's length and arrival time, and a
+// false return drops the datagram without an answer (the session's rate limit,
+// a session cut off). It is called with the flow's lock held, so it needs no
+// locking of its own against other datagrams. Call it before datagrams arrive.
+func (f *Flow) SetGate(gate func(n int, now time.Time) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gate = gate
 }
 
 // FlowReport is the server's view of a Flow.
@@ -76,10 +87,24 @@ func (f *Flow) Report(sent uint64) FlowReport {
 	return r
 }
 
-// Lookup finds the flow for a cookie, given the datagram's source address. It
-// returns nil when the cookie is unknown or the source is not the session's
-// control peer: such datagrams are dropped without an answer.
-type Lookup func(cookie uint64, src netip.Addr) *Flow
+// Progress returns how many distinct frames (receive mode) or intact echo
+// requests (echo mode) the Flow has accepted so far, and when the last
+// datagram was accepted: what a server waiting for frames still in flight
+// watches.
+func (f *Flow) Progress() (n uint64, last time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recv != nil {
+		return f.recv.Unique(), f.last
+	}
+	return f.requests, f.last
+}
+
+// Lookup finds the flow for a cookie, given the datagram's source address (IP
+// and port, IPv4-mapped addresses unmapped). It returns nil when the cookie is
+// unknown or the source is not the one the session owns: such datagrams are
+// dropped without an answer.
+type Lookup func(cookie uint64, src netip.AddrPort) *Flow
 
 // Server is the server's datagram loop on one UDP socket shared by every session.
 type Server struct {
@@ -166,16 +191,18 @@ func (s *Server) handleRead(b []byte, seg int, src netip.AddrPort, maxFrame int,
 				f.mu.Unlock()
 			}
 			cookie = h.Cookie
-			if f = s.Lookup(h.Cookie, src.Addr().Unmap()); f == nil {
+			if f = s.Lookup(h.Cookie, netip.AddrPortFrom(src.Addr().Unmap(), src.Port())); f == nil {
 				continue
 			}
 			f.mu.Lock()
-			if f.first.IsZero() {
-				f.first = now
-			}
-			f.last = now
-			f.peerPort = src
 		}
+		if f.gate != nil && !f.gate(len(d), now) {
+			continue
+		}
+		if f.first.IsZero() {
+			f.first = now
+		}
+		f.last = now
 		s.handle(f, d, h, body, bodyCRC, corrupt, src, uc, now)
 	}
 }

@@ -11,9 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
-
 // Exit codes (DESIGN §8).
 const (
 	exitOK      = 0
@@ -106,17 +103,6 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	return usageErrorf("%v (see '%s --help')", err, name)
 }
 
-func versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print the version",
-		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "netduel %s\n", version)
-			return nil
-		},
-	}
-}
-
 // run executes the CLI and maps errors to exit codes. It never panics on input.
 func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdout, stderr)
@@ -147,7 +133,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // consume the next argument as their value.
 var valueFlags = map[string]bool{
 	"-o": true, "--output": true, "--tolerance": true, "--assert": true,
-	"--plot": true, "--proto": true, "--addr": true, "--range": true, "--count": true, "--port": true,
+	"--plot": true, "--proto": true, "--addr": true, "--range": true, "--count": true, "--port": true, "--as": true,
 }
 
 // flagsFirst lets flags follow positional arguments ('netduel report a.json -o

@@ -36,31 +36,37 @@ func portCommand() *cli.Command {
 			{
 				Name:      "check",
 				Usage:     "try the bind a server would do on each port, protocol and address, and explain each refusal",
-				UsageText: "netduel port check [--proto tcp,udp] [--addr A,...] [-o FORMAT] PORT...   (PORT: 8080, 8080,8443 or 8000-8010)",
+				UsageText: "netduel port check [--proto tcp,udp] [--addr A,...] [--as go|c] [-o FORMAT] PORT...   (PORT: 8080, 8080,8443 or 8000-8010)",
 				Description: "Exit status: 0 when every port is free for every protocol and address, 1 when one is not, " +
 					"2 for bad input, 3 when the check itself failed.",
 				Flags: []cli.Flag{
 					proto(),
 					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` to bind, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1)"},
+					&cli.StringFlag{Name: "as", Value: "go", Usage: "bind as `SERVER`: go (net.Listen: SO_REUSEADDR on TCP) or c (no options: TIME_WAIT connections block it)"},
 					output(), noColor(),
 				},
 				Action: portCheckAction,
 			},
 			{
-				Name:      "free",
-				Usage:     "find ports free for every requested protocol at once",
-				UsageText: "netduel port free [--range LO-HI] [--proto tcp,udp] [--count N] [--addr A,...] [-o FORMAT]",
+				Name:  "free",
+				Usage: "find ports free for every requested protocol at once",
+				UsageText: "netduel port free [--range LO-HI] [--proto tcp,udp] [--count N] [--addr A,...] [-o FORMAT]\n" +
+					"   netduel port free [--range LO-HI] [--proto tcp] [--count N] --exec -- CMD [ARGS...]",
 				Description: "By default searches 1024-65535 without the ephemeral range, from a random place. " +
-					"Exit status 1 when fewer than --count ports were found.",
+					"Exit status 1 when fewer than --count ports were found. " +
+					"With --exec, holds the ports found and starts CMD on them as 'netduel port hold' does " +
+					"(--proto then defaults to tcp: the sockets handed over); the exit status is CMD's.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "range", Usage: "search `LO-HI` (default: 1024-65535 without the ephemeral range)"},
 					proto(),
 					&cli.IntFlag{Name: "count", Value: 1, Usage: "how many ports to find (`N`)"},
-					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` that must all be free, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1)"},
+					&cli.StringFlag{Name: "addr", Usage: "`ADDRESSES` that must all be free, a comma list (default: 0.0.0.0, ::, 127.0.0.1, ::1); with --exec, the one address to hold (default :: dual-stack)"},
+					&cli.BoolFlag{Name: "exec", Usage: "hold the ports found and start the command after -- on them (see 'netduel port hold')"},
 					output(),
 				},
 				Action: portFreeAction,
 			},
+			portHoldCommand(),
 			{
 				Name:      "conflicts",
 				Usage:     "run real bind experiments on this OS and set them next to what Linux, macOS and Windows document",
@@ -123,16 +129,21 @@ func portCheckAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	as, err := port.ParseBindAs(c.String("as"))
+	if err != nil || c.String("as") == "" {
+		return usageErrorf("--as %q: want go or c", c.String("as"))
+	}
 	ctx, stop := portContext(c)
 	defer stop()
-	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs})
+	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs, As: as})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return runtimeErrorf("interrupted")
 		}
 		return runtimeErrorf("port check: %v", err)
 	}
-	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, AllFree: port.AllFree(rs), Ports: rs}
+	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
+		Warnings: report.PortWarnings(rs), Ports: rs}
 	if err := report.RenderPortCheck(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
@@ -153,8 +164,17 @@ func portFreeAction(c *cli.Context) error {
 	if err := checkOutput(format, report.Formats...); err != nil {
 		return err
 	}
-	if c.Args().Len() > 0 {
-		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", c.Args().First())
+	head, argv := splitCommand(c.Args().Slice(), false)
+	if c.Bool("exec") {
+		head, argv = splitCommand(c.Args().Slice(), false)
+		if len(argv) == 0 {
+			return usageErrorf("--exec needs a command after --: 'netduel port free --exec -- ./server'")
+		}
+	} else if c.Args().Len() > 0 {
+		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI, or --exec -- CMD)", c.Args().First())
+	}
+	if len(head) > 0 {
+		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", head[0])
 	}
 	o := port.FreeOptions{Count: c.Int("count")}
 	if o.Count < 1 || o.Count > port.MaxPort {
@@ -168,6 +188,9 @@ func portFreeAction(c *cli.Context) error {
 	}
 	if o.Protos, err = parsePortProtos(c); err != nil {
 		return err
+	}
+	if c.Bool("exec") {
+		return freeAndExec(c, o, argv)
 	}
 	if o.Addrs, err = parsePortAddrs(c); err != nil {
 		return err

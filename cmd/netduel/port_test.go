@@ -113,13 +113,22 @@ func TestPortCheckJSONMatchesSchema(t *testing.T) {
 	}
 	bad := map[string]func(string) string{
 		"wrong schema":   func(d string) string { return strings.Replace(d, "netduel.port/v1", "netduel.port/v2", 1) },
-		"unknown state":  func(d string) string { return strings.Replace(d, `"state": "in_use"`, `"state": "busy"`, 1) },
-		"port as string": func(d string) string { return strings.Replace(d, `"port": 80,`, `"port": "80",`, 1) },
-		"port 0":         func(d string) string { return strings.Replace(d, `"port": 80,`, `"port": 0,`, 1) },
-		"unknown proto":  func(d string) string { return strings.Replace(d, `"proto": "udp"`, `"proto": "sctp"`, 1) },
+		"unknown state":  func(d string) string { return strings.Replace(d, `"state":"in_use"`, `"state":"busy"`, 1) },
+		"port as string": func(d string) string { return strings.Replace(d, `"port":80,`, `"port":"80",`, 1) },
+		"port 0":         func(d string) string { return strings.Replace(d, `"port":80,`, `"port":0,`, 1) },
+		"unknown proto":  func(d string) string { return strings.Replace(d, `"proto":"udp"`, `"proto":"sctp"`, 1) },
 		"owner without pid": func(d string) string {
-			return strings.Replace(d, `"pid": `+strconv.Itoa(os.Getpid())+",", "", 1)
+			return strings.Replace(d, `"pid":`+strconv.Itoa(os.Getpid())+",", "", 1)
 		},
+		"unknown warning code": func(d string) string {
+			return strings.Replace(d, `"warnings":["well_known"`, `"warnings":["spooky"`, 1)
+		},
+		"warning without ports": func(d string) string {
+			return strings.Replace(d, `"proto": "tcp",
+      "ports": [`, `"proto": "tcp",
+      "nowhere": [`, 1)
+		},
+		"bind as pascal": func(d string) string { return strings.Replace(d, `"as": "go"`, `"as": "pascal"`, 1) },
 		"extra field": func(d string) string {
 			return strings.Replace(d, `"all_free": false`, `"all_free": false, "surprise": 1`, 1)
 		},

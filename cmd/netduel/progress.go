@@ -14,7 +14,9 @@ import (
 
 // startProgress shows, on a terminal's stderr, the current test and link, its
 // elapsed and total time and a live rate, redrawn in place four times a second.
-// The returned func stops it and clears the line.
+// The returned func stops it and clears the line; call it before anything else
+// is written to the terminal (the results on stdout share its screen). Calling
+// it again does nothing.
 func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer[string]) func() {
 	var (
 		mu      sync.Mutex
@@ -62,5 +64,6 @@ func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer
 				i, tests, strings.ToUpper(s.Proto), s.Test, *where.Load(), min(el, s.Duration).Seconds(), s.Duration.Seconds(), rate)
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }

@@ -30,6 +30,7 @@ import (
 func runFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "server", Usage: "`HOST:PORT` of a running 'netduel serve'; without it an embedded server runs on 127.0.0.1, port 0"},
+		tokenFlag("shared secret of a 'netduel serve --token' server (also $NETDUEL_TOKEN); proved by HMAC, never sent; used with --server"),
 		&cli.StringFlag{Name: "proto", Value: "tcp,udp", Usage: "protocols to compare, a comma list of tcp, udp"},
 		&cli.StringFlag{Name: "test", Value: "throughput,latency", Usage: "tests to run, a comma list of throughput, latency"},
 		&cli.DurationFlag{Name: "duration", Value: 3 * time.Second, Usage: "how long each test runs"},
@@ -38,6 +39,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-loss", Value: "0.1%", Usage: "with --bitrate max: the loss `PERCENT` the rate found may have"},
 		&cli.DurationFlag{Name: "interval", Usage: "record goodput, loss and jitter (or round trips) every `D` into each result's intervals (e.g. 1s); 0 = none"},
 		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
+		&cli.StringFlag{Name: "udp-checksum", Value: "on", Usage: "`on` or off: off sends the client's UDP datagrams without a checksum (IPv4), so that a corrupted one reaches the server and its frame CRC32C counts it in corrupt_frames, instead of the kernel discarding it"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output `FORMAT`: table, json, ndjson, csv or markdown"},
 		&cli.StringSliceFlag{Name: "assert", Usage: "pass/fail rule `EXPR` = PROTO.TEST.FIELD OP NUMBER[UNIT] [@ CELL], e.g. 'udp.throughput.lost_pct < 1', 'tcp.latency.rtt_us.p99 <= 500us'; repeatable; any failure exits 1"},
@@ -63,6 +65,7 @@ func runCommand() *cli.Command {
 // runOptions is the run command's validated input.
 type runOptions struct {
 	server        string
+	token         string
 	plan          []duel.TestSpec
 	settle        time.Duration
 	output        string
@@ -76,6 +79,7 @@ type runOptions struct {
 	plot          string
 	link          *linkSetup // nil with --server
 	bitrateSet    bool
+	noUDPChecksum bool
 }
 
 func parseRunOptions(c *cli.Context) (*runOptions, error) {
@@ -86,12 +90,21 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	if err := checkOutput(o.output, report.Formats...); err != nil {
 		return nil, err
 	}
+	var err error
+	if o.noUDPChecksum, err = parseUDPChecksum(c.String("udp-checksum")); err != nil {
+		return nil, err
+	}
 	if s := c.String("server"); s != "" {
 		if err := hostPort("server", s, false); err != nil {
 			return nil, err
 		}
 		o.server = s
 	}
+	token, err := parseToken(c)
+	if err != nil {
+		return nil, err
+	}
+	o.token = token
 	protos, err := parseList("proto", c.String("proto"), duel.ProtoTCP, duel.ProtoUDP)
 	if err != nil {
 		return nil, err
@@ -305,7 +318,7 @@ func runAction(c *cli.Context) error {
 	progress := !o.quiet && isTerminal(stderr)
 
 	rep := &duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os"}
-	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle}
+	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle, NoUDPChecksum: o.noUDPChecksum}
 	cells := 1
 	if o.link != nil {
 		cells = len(o.link.cells)
@@ -313,10 +326,12 @@ func runAction(c *cli.Context) error {
 	var where atomic.Pointer[string]
 	setWhere := func(s string) { where.Store(&s) }
 	setWhere("os loopback")
+	stopProgress := func() {}
 	if progress {
-		stopProgress := startProgress(stderr, client, len(o.plan)*cells, &where)
+		stopProgress = startProgress(stderr, client, len(o.plan)*cells, &where)
 		defer stopProgress()
 	}
+	rep.Server = o.server
 	var nd *report.NDJSON
 	if o.output == "ndjson" {
 		nd = report.NewNDJSON(c.App.Writer)
@@ -331,7 +346,8 @@ func runAction(c *cli.Context) error {
 		if note != "" && !o.quiet {
 			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
 		}
-		rep.Server, client.Server = o.server, o.server
+		client.Server = o.server
+		client.Token = o.token
 		client.SameHost = isLoopback(o.server)
 		setWhere("the network to " + o.server)
 		results, err = client.Run(ctx, o.plan)
@@ -339,38 +355,57 @@ func runAction(c *cli.Context) error {
 		results, err = runCells(ctx, rep, client, o, setWhere)
 	}
 	rep.Results = results
-	if nd != nil && err != nil {
-		_ = nd.End(len(results), ctx.Err() != nil, err.Error())
-	}
-	if err != nil {
-		var ue *duel.UnreachableError
-		switch {
-		case errors.Is(err, context.Canceled):
-			return runtimeErrorf("interrupted")
-		case errors.As(err, &ue):
-			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
-		case errors.As(err, new(*link.UnavailableError)):
-			return runtimeErrorf("%v", err)
-		default:
-			return runtimeErrorf("%v", err)
-		}
-	}
+	stopProgress() // the line is cleared before any result or error is written
+	// From here on, a failure is data too: stdout gets a complete document
+	// with every finished result and the run's error, and the exit code is 3.
+	rep.Interrupted = ctx.Err() != nil
+	runErr := runFailure(err, rep.Interrupted, o.server != "", rep.Results)
 	x := report.Extras{Checks: report.Evaluate(o.asserts, rep.Results), ShowIntervals: o.showIntervals}
 	if o.baseline != nil {
 		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
 	}
-	if o.plot != "" {
-		if err := report.Plot(o.plot, rep); err != nil {
-			return runtimeErrorf("--plot %s: %v", o.plot, err)
+	if o.plot != "" && (runErr == nil || len(rep.Results) > 0) {
+		if perr := report.Plot(o.plot, rep); perr != nil && runErr == nil {
+			runErr = runtimeErrorf("--plot %s: %v", o.plot, perr)
+		} else if perr != nil && !o.quiet {
+			fmt.Fprintf(stderr, "netduel: note: --plot %s: %v\n", o.plot, perr)
 		}
 	}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+	}
 	if nd != nil {
-		_ = nd.Finish(len(results), x, false, "")
+		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
 	} else if err := report.Render(c.App.Writer, stderr, o.output, rep, x, report.Style{Color: o.color}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
+	if runErr != nil {
+		return runErr
+	}
+	if err := searchVerdict(rep.Results); err != nil {
+		return err
+	}
+	return verdict(x)
+}
+
+// runFailure turns the run's error, or its failed tests, into the exit-3
+// error; nil when every test ran and none failed.
+func runFailure(err error, interrupted, remote bool, results []duel.Result) error {
+	if interrupted {
+		return runtimeErrorf("interrupted")
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return runtimeErrorf("interrupted")
+		case remote && errors.As(err, new(*duel.UnreachableError)):
+			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
+		default:
+			return runtimeErrorf("%v", err)
+		}
+	}
 	var failed []string
-	for _, r := range rep.Results {
+	for _, r := range results {
 		if r.Error != "" {
 			failed = append(failed, fmt.Sprintf("%s %s: %s", r.Proto, r.Test, r.Error))
 		}
@@ -378,7 +413,7 @@ func runAction(c *cli.Context) error {
 	if len(failed) > 0 {
 		return runtimeErrorf("%d test(s) failed: %s", len(failed), strings.Join(failed, "; "))
 	}
-	return verdict(x)
+	return nil
 }
 
 // verdict turns failed assertions and baseline regressions into exit 1.
@@ -389,6 +424,9 @@ func verdict(x report.Extras) error {
 	}
 	if n := x.Baseline.Regressions(); n > 0 {
 		why = append(why, fmt.Sprintf("%d metrics worse than baseline %s by more than %g%%", n, x.Baseline.File, x.Baseline.TolerancePct))
+	}
+	if x.Baseline != nil && len(x.Baseline.Problems) > 0 {
+		why = append(why, fmt.Sprintf("%d results not comparable with baseline %s: %s", len(x.Baseline.Problems), x.Baseline.File, strings.Join(x.Baseline.Problems, "; ")))
 	}
 	if len(why) > 0 {
 		return failedError(strings.Join(why, "; "))

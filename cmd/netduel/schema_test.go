@@ -55,7 +55,7 @@ func TestRunOutputMatchesSchema(t *testing.T) {
 	if code := run(args, &out, &errb); code != 0 && code != 1 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	for _, key := range []string{`"intervals"`, `"assertions"`, `"baseline"`} {
+	for _, key := range []string{`"intervals"`, `"assertions"`, `"baseline"`, `"rtt_histogram"`} {
 		if !strings.Contains(out.String(), key) {
 			t.Fatalf("output lacks %s", key)
 		}
@@ -69,6 +69,9 @@ func TestRunOutputMatchesSchema(t *testing.T) {
 		"number as string": func(d string) string { return strings.Replace(d, `"size": 64`, `"size": "64"`, 1) },
 		"wrong schema":     func(d string) string { return strings.Replace(d, "netduel.run/v1", "netduel.run/v2", 1) },
 		"unknown proto":    func(d string) string { return strings.Replace(d, `"proto": "udp"`, `"proto": "sctp"`, 1) },
+		"histogram not base64": func(d string) string {
+			return strings.Replace(d, `"rtt_histogram": "`, `"rtt_histogram": "not base64: `, 1)
+		},
 		"extra field": func(d string) string {
 			return strings.Replace(d, `"embedded": true`, `"embedded": true, "surprise": 1`, 1)
 		},

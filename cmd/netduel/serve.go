@@ -21,14 +21,17 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "serve tests to 'netduel run --server' clients (TCP and UDP on the same port)",
-		UsageText: "netduel serve [--listen HOST:PORT] [--max-clients N] [--max-duration D] [--max-bitrate RATE] [--idle-timeout D]",
+		UsageText: "netduel serve [--listen HOST:PORT] [--max-clients N] [--max-clients-per-ip N] [--max-duration D] [--max-bitrate RATE] [--idle-timeout D] [--hello-timeout D] [--token T]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: defaultListen, Usage: "`HOST:PORT` for TCP and UDP alike (port 0: the kernel picks)"},
 			&cli.IntFlag{Name: "max-clients", Value: 64, Usage: "sessions served at once; more are refused with 'server busy'"},
+			&cli.IntFlag{Name: "max-clients-per-ip", Usage: "sessions of one source address at once (default: max-clients/4, at least 1; loopback is not exempt)"},
 			&cli.DurationFlag{Name: "max-duration", Value: 10 * time.Minute, Usage: "longest test accepted"},
-			&cli.StringFlag{Name: "max-bitrate", Value: "0", Usage: "highest UDP bit rate accepted (k/M/G suffixes); 0 = no limit"},
+			&cli.StringFlag{Name: "max-bitrate", Value: "0", Usage: "highest data rate of a session, measured (k/M/G suffixes): UDP sessions over it are cut, TCP is read no faster; 0 = no limit"},
 			&cli.StringFlag{Name: "max-frame", Value: "4MiB", Usage: "largest frame accepted, `BYTES`"},
-			&cli.DurationFlag{Name: "idle-timeout", Value: 10 * time.Second, Usage: "a connection silent this long is closed, so a vanished client never leaves the server busy"},
+			&cli.DurationFlag{Name: "idle-timeout", Value: 10 * time.Second, Usage: "a connection or session silent this long is closed, so a vanished client never leaves the server busy"},
+			&cli.DurationFlag{Name: "hello-timeout", Value: 5 * time.Second, Usage: "a new connection must send its hello (and authenticate) within this"},
+			tokenFlag("shared secret clients must prove they know (HMAC-SHA256 challenge; never sent); also $NETDUEL_TOKEN"),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no session log on stderr"},
 		},
 		Action: serveAction,
@@ -63,6 +66,17 @@ func serveAction(c *cli.Context) error {
 	if d := c.Duration("idle-timeout"); d < 100*time.Millisecond {
 		return usageErrorf("--idle-timeout %v: want at least 100ms", d)
 	}
+	if d := c.Duration("hello-timeout"); d < 100*time.Millisecond {
+		return usageErrorf("--hello-timeout %v: want at least 100ms", d)
+	}
+	perIP := c.Int("max-clients-per-ip")
+	if c.IsSet("max-clients-per-ip") && (perIP < 1 || perIP > c.Int("max-clients")) {
+		return usageErrorf("--max-clients-per-ip %d: want 1 to --max-clients (%d)", perIP, c.Int("max-clients"))
+	}
+	token, err := parseToken(c)
+	if err != nil {
+		return err
+	}
 	stderr := &lockedWriter{w: c.App.ErrWriter} // sessions log from their own goroutines
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, a...)...)
@@ -75,6 +89,10 @@ func serveAction(c *cli.Context) error {
 		MaxBitrate:  maxRate,
 		MaxFrame:    maxFrame,
 		IdleTimeout: c.Duration("idle-timeout"),
+
+		MaxClientsPerIP: perIP,
+		HelloTimeout:    c.Duration("hello-timeout"),
+		Token:           token,
 	}
 	if !c.Bool("quiet") {
 		cfg.Logf = logf
@@ -85,7 +103,11 @@ func serveAction(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logf("netduel %s serving on %s (TCP and UDP, same port); Ctrl-C stops", version, srv.Addr())
+	auth := "no token: any client may run tests"
+	if token != "" {
+		auth = "clients must prove the token"
+	}
+	logf("netduel %s serving on %s (TCP and UDP, same port; %s); Ctrl-C stops", version, srv.Addr(), auth)
 	if err := srv.Serve(ctx); err != nil {
 		return runtimeErrorf("server stopped: %v", err)
 	}

@@ -45,7 +45,7 @@ func BenchmarkServe64Clients(b *testing.B) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	srv := netduelCmd("serve", "-q", "--listen", addr)
+	srv := netduelCmd("serve", "-q", "--listen", addr, "--max-clients-per-ip", "64") // every client is 127.0.0.1
 	if err := srv.Start(); err != nil {
 		b.Fatal(err)
 	}

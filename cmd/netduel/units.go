@@ -1,12 +1,15 @@
 package main
 
 import (
-	"path/filepath"
-
-	"github.com/netduel/netduel/report"
+	"errors"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/netduel/netduel/report"
 )
 
 // parseRate parses a bit rate: a number of bits per second with an optional k, M
@@ -107,12 +110,52 @@ func hostPort(flag, s string, allowZero bool) error {
 // checkPlotFile checks a --plot file name's extension.
 func checkPlotFile(name string) error {
 	ext := strings.ToLower(filepath.Ext(name))
+	ok := false
 	for _, e := range report.PlotFormats {
-		if ext == e {
-			return nil
-		}
+		ok = ok || ext == e
 	}
-	return usageErrorf("--plot %q: the file name must end in %s", name, strings.Join(report.PlotFormats, ", "))
+	if !ok {
+		return usageErrorf("--plot %q: the file name must end in %s", name, strings.Join(report.PlotFormats, ", "))
+	}
+	if err := checkWritable(name); err != nil {
+		return usageErrorf("--plot %q: cannot write there: %v (name a file in a directory you can write)", name, err)
+	}
+	return nil
+}
+
+// checkWritable checks, before a run, that a file it will write can be
+// written: an existing file is opened for writing (not truncated), a new one
+// created and removed again.
+func checkWritable(name string) error {
+	fi, err := os.Stat(name)
+	switch {
+	case err == nil && fi.IsDir():
+		return errors.New("it is a directory")
+	case err == nil:
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return pathErr(err)
+		}
+		return f.Close()
+	case errors.Is(err, fs.ErrNotExist):
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return pathErr(err)
+		}
+		f.Close()
+		return os.Remove(name)
+	default:
+		return pathErr(err)
+	}
+}
+
+// pathErr drops the path from an *fs.PathError: the message names it already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // parsePercent reads a percentage from 0 to 100: "0.1%" or "0.1".

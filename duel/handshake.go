@@ -1,0 +1,95 @@
+package duel
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/netduel/netduel/frame"
+)
+
+// handshake sends the hello for spec on the control connection (answering a
+// token server's challenge) and returns the server's welcome. A refusal or a
+// failed authentication is returned as is; any other failure as an
+// *UnreachableError.
+func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welcome, error) {
+	var w welcome
+	hl := hello{Type: msgHello, Version: ProtocolVersion, Test: spec}
+	if c.Token != "" {
+		hl.ClientNonce = newNonce()
+	}
+	body, err := json.Marshal(hl)
+	if err != nil {
+		return w, err
+	}
+	if err := writeControlBody(ctl, 0, body); err != nil {
+		return w, &UnreachableError{Addr: c.Server, Err: err}
+	}
+	unreachable := func(err error) error {
+		if IsRefused(err) {
+			return err
+		}
+		return &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err)}
+	}
+	_, typ, msg, err := nextControl(rd)
+	if err != nil {
+		return w, unreachable(err)
+	}
+	var serverNonce []byte
+	if typ == msgChallenge {
+		var ch challenge
+		if err := json.Unmarshal(msg, &ch); err != nil {
+			return w, unreachable(fmt.Errorf("bad challenge message: %v", err))
+		}
+		if err := clientAuth(ctl, c.Token, ch, body, hl.ClientNonce); err != nil {
+			return w, err
+		}
+		serverNonce = ch.Nonce
+		if _, typ, msg, err = nextControl(rd); err != nil {
+			return w, unreachable(err)
+		}
+	}
+	if typ != msgWelcome {
+		return w, unreachable(fmt.Errorf("expected a welcome message, got %q", typ))
+	}
+	if err := json.Unmarshal(msg, &w); err != nil {
+		return w, unreachable(fmt.Errorf("bad welcome message: %v", err))
+	}
+	if c.Token != "" {
+		if err := checkServerProof(c.Token, w, serverNonce, hl.ClientNonce, body); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+// keepAlive sends alive messages on the control connection, a few per server
+// idle timeout (as the welcome states it), until the returned stop is called.
+// The server then never takes a test whose data is silent (a link losing every
+// packet) for a vanished client.
+func keepAlive(ctl net.Conn, cookie uint64, idle time.Duration) (stop func()) {
+	every := time.Second
+	if idle > 0 {
+		every = max(idle/4, 10*time.Millisecond)
+	}
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				if writeControl(ctl, cookie, alive{Type: msgAlive}) != nil {
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }
+}

@@ -1,0 +1,85 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/netduel/netduel/duel"
+)
+
+// TestBaselineMatchesCellAndLink: results are matched by (cell, proto, test),
+// and a result missing from either run, or measured across another link, fails
+// the comparison with a line naming it.
+func TestBaselineMatchesCellAndLink(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		edit     func(old, cur *duel.Report)
+		problems []string // substrings, one per expected problem
+		compared int      // results compared
+	}{
+		{"same runs", func(old, cur *duel.Report) {}, nil, 8},
+		{"missing from this run", func(old, cur *duel.Report) { cur.Results = cur.Results[:7] },
+			[]string{"udp latency @ lossy (1% loss, 20ms each way): in the baseline, missing from this run"}, 7},
+		{"not in the baseline", func(old, cur *duel.Report) { old.Results = old.Results[1:] },
+			[]string{"tcp throughput @ clean (loopback): not in the baseline"}, 7},
+		{"link changed", func(old, cur *duel.Report) {
+			for i := 4; i < 8; i++ {
+				li := *cur.Results[i].Link
+				li.Emulator, li.TCPStack, li.Loss = "netstack", "gvisor", 5
+				cur.Results[i].Link = &li
+			}
+		}, []string{"tcp throughput @ lossy (1% loss, 20ms each way): the link changed: baseline tun emulator, linux TCP",
+			"udp throughput @ lossy", "tcp latency @ lossy", "udp latency @ lossy"}, 4},
+		{"seed alone is the same link", func(old, cur *duel.Report) {
+			for i := 4; i < 8; i++ {
+				li := *cur.Results[i].Link
+				li.Seed = 42
+				cur.Results[i].Link = &li
+			}
+		}, nil, 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			old, cur := linksFixture(), linksFixture()
+			tt.edit(old, cur)
+			b := Compare(old, cur, "old.json", 10)
+			if len(b.Problems) != len(tt.problems) {
+				t.Fatalf("problems %q, want %d like %q", b.Problems, len(tt.problems), tt.problems)
+			}
+			for i, want := range tt.problems {
+				if !strings.Contains(b.Problems[i], want) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, b.Problems[i], want)
+				}
+			}
+			results := map[string]bool{}
+			for _, c := range b.Comparisons {
+				results[c.Result] = true
+				if c.Worse {
+					t.Errorf("identical results compared worse: %+v", c)
+				}
+			}
+			if len(results) != tt.compared {
+				t.Errorf("compared %d results, want %d: %v", len(results), tt.compared, results)
+			}
+		})
+	}
+}
+
+// TestBaselineCellsNotCrossed: the lossy cell is compared with the baseline's
+// lossy cell, not with the first result of the same protocol and test.
+func TestBaselineCellsNotCrossed(t *testing.T) {
+	t.Parallel()
+	old, cur := linksFixture(), linksFixture()
+	for i := 4; i < 8; i++ { // the lossy cell is 100 times slower in both runs
+		old.Results[i].GoodputBps /= 100
+		cur.Results[i].GoodputBps /= 100
+	}
+	b := Compare(old, cur, "old.json", 10)
+	for _, c := range b.Comparisons {
+		if c.Worse || c.Better {
+			t.Errorf("%s %s compared across cells: %+v", c.Result, c.Metric, c)
+		}
+	}
+}
