@@ -26,10 +26,10 @@ type Distribution uint8
 
 // Distributions, as netem names them.
 const (
-	DistUniform      Distribution = iota // netem's default without a table
-	DistNormal                           // Gaussian, standard deviation = jitter
-	DistPareto                           // Pareto (α = 3), standardised: mean 0, sd = jitter
-	DistParetoNormal                     // 3/4 Pareto + 1/4 normal, standardised: sd = jitter
+	DistUniform      Distribution = iota // netem's default without a table: delay ± jitter, evenly
+	DistNormal                           // iproute2's normal table: sd = jitter, within -4 .. +3.5 jitters
+	DistPareto                           // iproute2's pareto table (α = 3): sd 0.82 jitter, -0.67 .. +4 jitters
+	DistParetoNormal                     // iproute2's paretonormal table: sd 0.83 jitter, -1.5 .. +3.9 jitters
 )
 
 // String names the distribution as netem does.
