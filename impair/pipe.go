@@ -143,6 +143,17 @@ func (p *Pipe) Lateness() Lateness {
 	return lateness(p.late, p.over1, p.over5)
 }
 
+// ResetLateness starts Lateness afresh (at the start of a test, say).
+func (p *Pipe) ResetLateness() {
+	if p.pass {
+		return
+	}
+	p.mu.Lock()
+	p.late.Reset()
+	p.over1, p.over5 = 0, 0
+	p.mu.Unlock()
+}
+
 // Close stops the pipe; packets still in it are dropped. It waits for the
 // delivering goroutine to exit.
 func (p *Pipe) Close() {

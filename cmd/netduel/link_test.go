@@ -229,11 +229,19 @@ func TestLinkSeedRecorded(t *testing.T) {
 			Results []struct {
 				Link struct {
 					Seed uint64 `json:"seed"`
+					Up   struct {
+						Added *struct {
+							Packets uint64 `json:"packets"`
+						} `json:"added_delay"`
+					} `json:"client_to_server"`
 				} `json:"link"`
 			} `json:"results"`
 		}
 		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Results) != 1 {
 			t.Fatalf("%v: %s", err, out)
+		}
+		if a := doc.Results[0].Link.Up.Added; a == nil || a.Packets == 0 {
+			t.Errorf("no added_delay for the link's packets: %+v", a)
 		}
 		got := doc.Results[0].Link.Seed
 		if seed == "7" && got != 7 {

@@ -92,6 +92,15 @@ func (l *Link) Lateness() (up, down impair.Lateness) {
 	return up, down
 }
 
+// ResetLateness starts both directions' Lateness afresh.
+func (l *Link) ResetLateness() {
+	for _, p := range []*impair.Pipe{l.up, l.down} {
+		if p != nil {
+			p.ResetLateness()
+		}
+	}
+}
+
 // Close stops the forwarder and removes the devices, stacks and namespaces.
 func (l *Link) Close() error {
 	l.once.Do(func() {
