@@ -123,7 +123,7 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 				delay = max(0, delay-(l.last-now))
 				start = l.last
 			}
-			delay += time.Duration(float64(size) * 8 / l.cfg.Rate * float64(time.Second))
+			delay += l.cfg.serialisation(size)
 			v.Depart = start + delay
 		} else {
 			v.Depart = now + delay

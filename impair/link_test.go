@@ -34,18 +34,25 @@ func TestLinkExact(t *testing.T) {
 			[][]time.Duration{nil, nil}, Counters{Packets: 2, Dropped: 2}},
 		{"duplicate everything", Config{Duplicate: 1, Delay: ms}, []pkt{{0, 100}},
 			[][]time.Duration{{ms, ms}}, Counters{Packets: 1, Forwarded: 2, Duplicated: 1}},
-		// 8 Mbit/s: 1000 bytes take 1 ms to serialise; back-to-back packets
-		// queue behind each other, as in netem's rate.
-		{"rate serialises", Config{Rate: 8e6}, []pkt{{0, 1000}, {0, 1000}, {0, 1000}, {10 * ms, 500}},
+		// 8 Mbit/s: a 986-byte IP packet is a 1000-byte Ethernet frame (netem's
+		// basis) and takes 1 ms to serialise; back-to-back packets queue
+		// behind each other, as in netem's rate.
+		{"rate serialises", Config{Rate: 8e6}, []pkt{{0, 986}, {0, 986}, {0, 986}, {10 * ms, 486}},
 			[][]time.Duration{{ms}, {2 * ms}, {3 * ms}, {10*ms + ms/2}}, Counters{Packets: 4, Forwarded: 4}},
-		{"rate plus delay", Config{Rate: 8e6, Delay: 5 * ms}, []pkt{{0, 1000}, {0, 1000}},
+		{"rate plus delay", Config{Rate: 8e6, Delay: 5 * ms}, []pkt{{0, 986}, {0, 986}},
 			[][]time.Duration{{6 * ms}, {7 * ms}}, Counters{Packets: 2, Forwarded: 2}},
 		// netem checks the original against the limit, then re-enqueues the
 		// clone; when the queue is full both copies are dropped.
-		{"queue full drops both copies", Config{Rate: 8e6, QueueLimit: 1, Duplicate: 1}, []pkt{{0, 1000}, {0, 1000}},
+		{"queue full drops both copies", Config{Rate: 8e6, QueueLimit: 1, Duplicate: 1}, []pkt{{0, 986}, {0, 986}},
 			[][]time.Duration{{ms, 2 * ms}, nil}, Counters{Packets: 2, Forwarded: 2, Duplicated: 2, QueueDrops: 2}},
+		// netem's packet overhead and cells: 986 + 14 + 6 = 1006 bytes in
+		// 53-byte cells is 19 cells of 53 + 5 = 58 bytes: 1102 bytes, 1.102 ms.
+		{"rate overhead and cells", Config{Rate: 8e6, RateOverhead: 6, CellSize: 53, CellOverhead: 5}, []pkt{{0, 986}},
+			[][]time.Duration{{1102 * time.Microsecond}}, Counters{Packets: 1, Forwarded: 1}},
+		{"rate negative overhead", Config{Rate: 8e6, RateOverhead: -14}, []pkt{{0, 1000}},
+			[][]time.Duration{{ms}}, Counters{Packets: 1, Forwarded: 1}},
 		// A queue of two: the third packet arriving while two wait is dropped.
-		{"queue limit", Config{Rate: 8e6, QueueLimit: 2}, []pkt{{0, 1000}, {0, 1000}, {0, 1000}, {ms, 1000}},
+		{"queue limit", Config{Rate: 8e6, QueueLimit: 2}, []pkt{{0, 986}, {0, 986}, {0, 986}, {ms, 986}},
 			[][]time.Duration{{ms}, {2 * ms}, nil, {3 * ms}}, Counters{Packets: 4, Forwarded: 3, QueueDrops: 1}},
 		// reorder 100% gap 3: after a reordered packet, two are delayed, then the
 		// next goes at once; the first packet too goes at once (netem's counter
