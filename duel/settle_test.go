@@ -13,7 +13,7 @@ import (
 // it reaches the server before the frames still queued on a slow link. The
 // server must wait for them (until they stop arriving), not a fixed settle
 // time from the fin: sending 4 Mbit/s into a 2 Mbit/s link with room in its
-// queue for all of it, a 30 ms settle loses nothing.
+// queue for all of it, a 100 ms settle loses nothing.
 func TestSettleCoversTheDataPath(t *testing.T) {
 	t.Parallel()
 	l, err := link.Open(link.Netstack, impair.Config{Rate: 2e6, Seed: 1}, "cubic")
@@ -22,7 +22,7 @@ func TestSettleCoversTheDataPath(t *testing.T) {
 	}
 	defer l.Close()
 	plan := []TestSpec{{Proto: ProtoUDP, Test: TestThroughput, Duration: 400 * time.Millisecond, Size: 1400, Bitrate: 4e6}}
-	res, _, err := RunOnLink(context.Background(), l, Client{Settle: 30 * time.Millisecond}, plan, "")
+	res, _, err := RunOnLink(context.Background(), l, Client{Settle: 100 * time.Millisecond}, plan, "")
 	if err != nil || len(res) != 1 {
 		t.Fatalf("%v %+v", err, res)
 	}

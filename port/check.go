@@ -95,11 +95,13 @@ func (o CheckOptions) withDefaults() CheckOptions {
 // inferAbove is the number of ports above which Check, on Linux, first tries
 // one dual-stack bind on [::] per protocol, and when it succeeds reports the
 // wildcard and loopback addresses free without binding them one by one
-// (Result.Inferred): a dual-stack wildcard socket collides with every socket on
-// the port, IPv4 or IPv6, under the same SO_REUSEADDR rules, so every narrower
-// bind would succeed too. That halves the cost of a full-range check. Ports
-// where it fails get every bind tried. (Not on the BSDs: with SO_REUSEADDR they
-// let a wildcard bind share a port with a specific one.)
+// (Result.Inferred). The probe is a bare bind (see probeSpec): a dual-stack
+// wildcard socket without SO_REUSEADDR collides with every socket that holds
+// the port, IPv4 or IPv6, in any state (TIME_WAIT included), so when it binds,
+// nothing holds the port and every server's bind and listen would succeed too.
+// That halves the cost of a full-range check. Ports where it fails get every
+// bind tried. (Not on the BSDs: with SO_REUSEADDR they let a wildcard bind
+// share a port with a specific one.)
 const inferAbove = 1024
 
 var inferOS = runtime.GOOS == "linux"
@@ -175,6 +177,15 @@ func newPlan(o CheckOptions, infer bool) *plan {
 	return pl
 }
 
+// probeSpec is the socket whose bind tells that nothing holds port p for
+// proto: [::] dual-stack, no option, no listen; three system calls where a
+// Go server's TCP bind takes five (socket, setsockopt, bind, listen, close).
+// Being stricter than any server's bind, it can only send a port to the
+// exact binds, never report a taken one free.
+func probeSpec(proto Proto, p int) sockSpec {
+	return sockSpec{proto: proto, addr: netip.AddrPortFrom(any6, uint16(p))}
+}
+
 // checkPort fills rs with the binds of one port: for each protocol, each
 // address, in the order of addrs.
 func checkPort(rs []Result, p int, pl *plan) error {
@@ -182,9 +193,7 @@ func checkPort(rs []Result, p int, pl *plan) error {
 	for pi, proto := range pl.protos {
 		dualFree := false
 		if pl.infer {
-			s := pl.as.spec(proto, netip.AddrPortFrom(any6, uint16(p)))
-			s.v6only = false
-			st, name, ok := classify(tryBind(s))
+			st, name, ok := classify(tryBind(probeSpec(proto, p)))
 			if !ok {
 				return fmt.Errorf("binding %s [::] (dual-stack) port %d: %s", proto, p, name)
 			}
