@@ -21,30 +21,7 @@ func TestForwarderNeverDropsSilently(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			ctx := context.Background()
-			pc, err := l.Server.ListenPacket(ctx, "udp4", net.JoinHostPort(l.ServerHost, "0"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pc.Close()
-			got := make(chan int)
-			go func() {
-				buf := make([]byte, 2048)
-				n := 0
-				for {
-					pc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-					if _, _, err := pc.ReadFrom(buf); err != nil {
-						got <- n
-						return
-					}
-					n++
-				}
-			}()
-			c, err := l.Client.Dial(ctx, "udp4", pc.LocalAddr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c, got := udpSink(t, l, 500*time.Millisecond)
 			const n = 20_000
 			msg := make([]byte, 1000)
 			sent := 0
@@ -64,4 +41,36 @@ func TestForwarderNeverDropsSilently(t *testing.T) {
 			}
 		})
 	}
+}
+
+// udpSink listens for UDP on the link's server side and dials it from the
+// client side; the channel gets the number of datagrams received once none
+// came for idle. Both sockets close with the test.
+func udpSink(tb testing.TB, l *Link, idle time.Duration) (net.Conn, <-chan int) {
+	tb.Helper()
+	ctx := context.Background()
+	pc, err := l.Server.ListenPacket(ctx, "udp4", net.JoinHostPort(l.ServerHost, "0"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { pc.Close() })
+	got := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 2048)
+		n := 0
+		for {
+			pc.SetReadDeadline(time.Now().Add(idle))
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				got <- n
+				return
+			}
+			n++
+		}
+	}()
+	c, err := l.Client.Dial(ctx, "udp4", pc.LocalAddr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c, got
 }
