@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 
@@ -104,12 +103,4 @@ func checkServerProof(token string, w welcome, serverNonce, clientNonce, helloBo
 		return &AuthError{Reason: "the server's proof is wrong: it does not know the token"}
 	}
 	return nil
-}
-
-// isAuthError reports whether err is an authentication failure, ours or the
-// server's refusal.
-func isAuthError(err error) bool {
-	var ae *AuthError
-	var re *remoteError
-	return errors.As(err, &ae) || errors.As(err, &re) && len(re.msg) >= len(errAuthFailed) && re.msg[:len(errAuthFailed)] == errAuthFailed
 }

@@ -69,11 +69,14 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 // idle timeout (as the welcome states it), until the returned stop is called.
 // The server then never takes a test whose data is silent (a link losing every
 // packet) for a vanished client.
+//
+// A server whose welcome states no idle timeout predates alive messages (it
+// would take one for a protocol error): it gets none.
 func keepAlive(ctl net.Conn, cookie uint64, idle time.Duration) (stop func()) {
-	every := time.Second
-	if idle > 0 {
-		every = max(idle/4, 10*time.Millisecond)
+	if idle <= 0 {
+		return func() {}
 	}
+	every := max(idle/4, 10*time.Millisecond)
 	done, quit := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)

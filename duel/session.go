@@ -95,7 +95,7 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 	sess.touch(time.Now())
 	sess.startIdle(s.cfg.IdleTimeout)
 	defer sess.stopIdle()
-	conn.SetReadDeadline(time.Now().Add(hl.Test.Duration + s.cfg.IdleTimeout))
+	conn.SetReadDeadline(time.Time{}) // the idle watchdog and the session's lifetime bound it now
 	stop := context.AfterFunc(sess.ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	f, err := sess.waitFin(rd)

@@ -268,3 +268,45 @@ func TestPacerKeepsRate(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowGate: a datagram the flow's gate refuses is neither accounted nor
+// answered; one it passes is.
+func TestFlowGate(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := NewFlow(ModeEcho)
+	var seen []int
+	echo.SetGate(func(n int, _ time.Time) bool { seen = append(seen, n); return len(seen) > 1 }) // refuse the first
+	srv := &Server{PC: pc, Lookup: func(uint64, netip.AddrPort) *Flow { return echo }}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for seq := uint64(0); seq < 2; seq++ {
+		b := make([]byte, 100)
+		frame.FillBody(b[frame.HeaderLen:], seq)
+		frame.Seal(b, frame.Header{Type: frame.TypeEchoRequest, Cookie: 2, Seq: seq, BodyLen: 100 - frame.HeaderLen})
+		c.Write(b)
+	}
+	reply := make([]byte, 2000)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	n, err := c.Read(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _, err := frame.Decode(reply[:n], 0); err != nil || h.Seq != 1 {
+		t.Fatalf("reply %+v, %v: want only the echo of seq 1", h, err)
+	}
+	pc.Close()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	if e := echo.Report(0); e.Requests != 1 || e.Echoed != 1 || len(seen) != 2 {
+		t.Fatalf("echo %+v, gate saw %v: want one request accounted of two", e, seen)
+	}
+}
