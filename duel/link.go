@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
@@ -85,6 +86,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	var up0, down0 impair.Counters
 	var cs0, ss0 link.EndStats
 	c.onStart = func() {
+		l.ResetLateness()
 		up0, down0 = l.Counters()
 		cs0, ss0 = l.Stats()
 	}
@@ -96,10 +98,21 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		cs1, ss1 := l.Stats()
 		li := base
 		li.Up, li.Down = counters(up1, up0), counters(down1, down0)
+		lu, ld := l.Lateness()
+		li.Up.AddedDelay, li.Down.AddedDelay = addedDelay(lu), addedDelay(ld)
 		li.ClientStack, li.ServerStack = stackCounters(cs1, cs0), stackCounters(ss1, ss0)
 		r.Link = &li
 		r.Cell = cell
 	}
 	rs, err := c.Run(ctx, plan)
 	return rs, c.Server, err
+}
+
+func addedDelay(x impair.Lateness) *AddedDelay {
+	if x.Count == 0 {
+		return nil
+	}
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	return &AddedDelay{Packets: uint64(x.Count), P50US: us(x.P50), P99US: us(x.P99), MaxUS: us(x.Max),
+		Over1ms: uint64(x.Over1ms), Over5ms: uint64(x.Over5)}
 }

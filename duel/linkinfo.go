@@ -61,4 +61,17 @@ type LinkCounters struct {
 	Reordered  uint64 `json:"reordered"`
 	QueueDrops uint64 `json:"queue_drops"`
 	DroppedUDP uint64 `json:"dropped_udp"` // UDP datagrams among dropped and queue_drops
+	// AddedDelay is the delay the emulator itself added to the packets it
+	// held, beyond the model's departure times; absent where it held none.
+	AddedDelay *AddedDelay `json:"added_delay,omitempty"`
+}
+
+// AddedDelay is how late the emulator handed packets on, in µs.
+type AddedDelay struct {
+	Packets uint64  `json:"packets"` // packets held and handed on
+	P50US   float64 `json:"p50_us"`
+	P99US   float64 `json:"p99_us"`
+	MaxUS   float64 `json:"max_us"`
+	Over1ms uint64  `json:"over_1ms"` // packets more than 1 ms late
+	Over5ms uint64  `json:"over_5ms"` // more than 5 ms late: stalls
 }

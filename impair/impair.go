@@ -26,10 +26,10 @@ type Distribution uint8
 
 // Distributions, as netem names them.
 const (
-	DistUniform      Distribution = iota // netem's default without a table
-	DistNormal                           // Gaussian, standard deviation = jitter
-	DistPareto                           // Pareto (α = 3), standardised: mean 0, sd = jitter
-	DistParetoNormal                     // 3/4 Pareto + 1/4 normal, standardised: sd = jitter
+	DistUniform      Distribution = iota // netem's default without a table: delay ± jitter, evenly
+	DistNormal                           // iproute2's normal table: sd = jitter, within -4 .. +3.5 jitters
+	DistPareto                           // iproute2's pareto table (α = 3): sd 0.82 jitter, -0.67 .. +4 jitters
+	DistParetoNormal                     // iproute2's paretonormal table: sd 0.83 jitter, -1.5 .. +3.9 jitters
 )
 
 // String names the distribution as netem does.
@@ -82,8 +82,13 @@ type Config struct {
 	Duplicate    float64 // probability 0..1 of a second copy
 	Corrupt      float64 // probability 0..1 of one flipped bit
 	Rate         float64 // bits per second, 0 = unlimited
-	QueueLimit   int     // packets queued at most (drop-tail); 0 = DefaultQueueLimit
-	Seed         uint64  // random seed; 0 = pick one at random
+	// RateOverhead, CellSize and CellOverhead are netem's rate options
+	// (rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]): bytes added to
+	// each packet's length (may be negative), and the cells (ATM, say) the
+	// length is then rounded up to, each carrying CellOverhead more bytes.
+	RateOverhead, CellSize, CellOverhead int
+	QueueLimit                           int    // packets queued at most (drop-tail); 0 = DefaultQueueLimit
+	Seed                                 uint64 // random seed; 0 = pick one at random
 }
 
 // Enabled reports whether the configuration changes anything at all.
@@ -109,6 +114,23 @@ func (c Config) queueLimit() int {
 		return DefaultQueueLimit
 	}
 	return c.QueueLimit
+}
+
+// L2Header is the length netem's rate counts beyond the IP packet on an
+// Ethernet device (the qdisc sees the frame without its FCS): netduel's links
+// carry bare IP packets, so the rate adds it to match netem's basis.
+const L2Header = 14
+
+// serialisation is the time a packet of size IP bytes takes at the rate, as
+// sch_netem.c's packet_time_ns counts it: the L2 frame plus the packet
+// overhead, in whole cells (each with its overhead) when a cell size is set.
+func (c Config) serialisation(size int) time.Duration {
+	n := int64(size) + L2Header + int64(c.RateOverhead)
+	if c.CellSize > 0 {
+		cells := (max(n, 0) + int64(c.CellSize) - 1) / int64(c.CellSize)
+		n = cells * int64(c.CellSize+c.CellOverhead)
+	}
+	return time.Duration(float64(max(n, 0)) * 8e9 / c.Rate) // ns, truncated as netem's div64
 }
 
 // Validate checks the configuration; errors name the setting and the fix.
@@ -138,6 +160,12 @@ func (c Config) Validate() error {
 		return errors.New("reorder gap must not be negative")
 	case math.IsNaN(c.Rate) || c.Rate < 0:
 		return errors.New("rate must not be negative")
+	case c.CellSize < 0 || c.CellOverhead < 0 || c.RateOverhead < -L2Header-20 || c.RateOverhead > 1<<16 || c.CellSize > 1<<16 || c.CellOverhead > 1<<16:
+		return errors.New("rate overhead (from -34 bytes), cell size and cell overhead (from 0) must be at most 65536 bytes")
+	case (c.RateOverhead != 0 || c.CellSize != 0 || c.CellOverhead != 0) && c.Rate == 0:
+		return errors.New("packet overhead and cells shape a rate: add one (as netem's rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]])")
+	case c.CellOverhead != 0 && c.CellSize == 0:
+		return errors.New("a cell overhead needs a cell size")
 	case c.QueueLimit < 0 || c.QueueLimit > MaxQueueLimit:
 		return fmt.Errorf("queue limit must be from 0 (the default, %d) to %d packets", DefaultQueueLimit, MaxQueueLimit)
 	case c.ReorderGap > 1 && c.Reorder == 0:
@@ -180,7 +208,17 @@ func (c Config) Netem() string {
 		parts = append(parts, r)
 	}
 	if c.Rate > 0 {
-		parts = append(parts, "rate "+netemRate(c.Rate))
+		r := "rate " + netemRate(c.Rate)
+		if c.RateOverhead != 0 || c.CellSize != 0 {
+			r += " " + strconv.Itoa(c.RateOverhead)
+			if c.CellSize != 0 {
+				r += " " + strconv.Itoa(c.CellSize)
+				if c.CellOverhead != 0 {
+					r += " " + strconv.Itoa(c.CellOverhead)
+				}
+			}
+		}
+		parts = append(parts, r)
 	}
 	if len(parts) > 0 && c.QueueLimit > 0 {
 		parts = append(parts, "limit "+strconv.Itoa(c.QueueLimit))

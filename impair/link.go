@@ -123,7 +123,7 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 				delay = max(0, delay-(l.last-now))
 				start = l.last
 			}
-			delay += time.Duration(float64(size) * 8 / l.cfg.Rate * float64(time.Second))
+			delay += l.cfg.serialisation(size)
 			v.Depart = start + delay
 		} else {
 			v.Depart = now + delay
@@ -148,46 +148,22 @@ func (l *Link) release(now time.Duration) {
 	}
 }
 
-// delay draws one packet's delay: Delay plus Jitter shaped by the distribution,
-// never negative.
+// delay draws one packet's delay, as sch_netem.c's tabledist: without a
+// table (uniform) Delay ± Jitter, evenly; with one, Delay plus Jitter times a
+// value drawn from iproute2's table for the distribution (see dist.go). Never
+// negative.
 func (l *Link) delay() time.Duration {
-	d := float64(l.cfg.Delay)
-	if j := float64(l.cfg.Jitter); j > 0 {
-		d += j * l.variation()
+	mu, sigma := int64(l.cfg.Delay), int64(l.cfg.Jitter)
+	if sigma == 0 {
+		return l.cfg.Delay
 	}
-	return time.Duration(max(0, math.Round(d)))
-}
-
-// Pareto with α = 3 and scale 1 has mean 3/2 and standard deviation √3/2.
-const (
-	paretoAlpha = 3.0
-	paretoMean  = paretoAlpha / (paretoAlpha - 1)
-)
-
-var paretoSD = math.Sqrt(paretoAlpha/(paretoAlpha-2)) / (paretoAlpha - 1)
-
-// variation draws the jitter multiplier: uniform in [-1, 1] (netem without a
-// table), or a standardised value (mean 0, standard deviation 1) for the table
-// distributions, as iproute2's normal, pareto and paretonormal tables are.
-func (l *Link) variation() float64 {
-	switch l.cfg.Distribution {
-	case DistNormal:
-		return l.r.NormFloat64()
-	case DistPareto:
-		return l.pareto()
-	case DistParetoNormal:
-		// iproute2's paretonormal mixes the two; here 3/4 Pareto and 1/4 normal,
-		// rescaled to standard deviation 1.
-		const a, b = 0.75, 0.25
-		return (a*l.pareto() + b*l.r.NormFloat64()) / math.Sqrt(a*a+b*b)
+	var d int64
+	if t := distTable(l.cfg.Distribution); t != nil {
+		d = tabledist(mu, sigma, t[l.r.Uint32()%uint32(len(t))])
+	} else {
+		d = mu + int64(math.Round(float64(sigma)*(2*l.r.Float64()-1)))
 	}
-	return 2*l.r.Float64() - 1
-}
-
-func (l *Link) pareto() float64 {
-	u := 1 - l.r.Float64() // (0, 1]
-	x := math.Pow(u, -1/paretoAlpha)
-	return (x - paretoMean) / paretoSD
+	return time.Duration(max(0, d))
 }
 
 // departHeap is a min-heap of departure times (no allocation once grown).

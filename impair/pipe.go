@@ -2,12 +2,11 @@ package impair
 
 import (
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/netduel/netduel/internal/clock"
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Pipe carries packets through a Link in real time: Send applies the link's
@@ -27,18 +26,24 @@ type Pipe struct {
 	pending pktHeap
 	seq     uint64
 	closed  bool
+	busy    bool                    // the delivering thread is handing a packet on (outside mu)
+	sending bool                    // Send is handing a packet on itself (outside mu)
+	late    *hdrhistogram.Histogram // lateness of held packets, ns
+	over1   int64                   // packets over 1 ms late
+	over5   int64                   // packets over 5 ms late
 
 	passed atomic.Uint64 // pass-through packets
-	wake   chan struct{}
-	done   chan struct{}
+	w      *waiter
 	wg     sync.WaitGroup
 }
 
 // NewPipe starts a pipe applying cfg with randomness from r, delivering to out.
 func NewPipe(cfg Config, r *rand.Rand, out func(pkt []byte)) *Pipe {
-	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), link: NewLink(cfg, r),
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), link: NewLink(cfg, r)}
 	if !p.pass {
+		p.late = newLateHist()
+		p.w = newWaiter()
+		addSpareProcs()
 		p.wg.Add(1)
 		go p.run()
 	}
@@ -58,10 +63,16 @@ func (p *Pipe) Send(pkt []byte) {
 		return
 	}
 	before := p.link.c.Dropped + p.link.c.QueueDrops
-	n, v := p.link.Process(time.Since(p.start), len(pkt))
+	now := time.Since(p.start)
+	n, v := p.link.Process(now, len(pkt))
 	if d := p.link.c.Dropped + p.link.c.QueueDrops - before; d > 0 && isUDP(pkt) {
 		p.link.c.DroppedUDP += d
 	}
+	// Due at once (no delay, or a reordered packet), with nothing ahead of
+	// it in the pipe: the caller hands it on itself, sparing the delivering
+	// thread's wake-up.
+	direct := n > 0 && len(p.pending) == 0 && !p.busy && !p.sending
+	var out [2][]byte
 	earliest := len(p.pending) == 0
 	for i := 0; i < n; i++ {
 		b := pkt
@@ -71,6 +82,25 @@ func (p *Pipe) Send(pkt []byte) {
 		if bit := v[i].CorruptBit; bit >= 0 {
 			b[bit/8] ^= 1 << (bit % 8)
 		}
+		out[i] = b
+		direct = direct && v[i].Depart <= now
+	}
+	if direct {
+		p.sending = true
+		for range n {
+			_ = p.late.RecordValue(1)
+		}
+		p.mu.Unlock()
+		for _, b := range out[:n] {
+			p.out(b)
+		}
+		p.mu.Lock()
+		p.sending = false
+		p.mu.Unlock()
+		return
+	}
+	for i := 0; i < n; i++ {
+		b := out[i]
 		if len(p.pending) > 0 && v[i].Depart < p.pending[0].depart {
 			earliest = true
 		}
@@ -79,10 +109,7 @@ func (p *Pipe) Send(pkt []byte) {
 	}
 	p.mu.Unlock()
 	if n > 0 && earliest {
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+		p.w.wake()
 	}
 }
 
@@ -106,6 +133,27 @@ func (p *Pipe) Counters() Counters {
 	return p.link.Counters()
 }
 
+// Lateness returns how late the pipe handed packets on so far.
+func (p *Pipe) Lateness() Lateness {
+	if p.pass {
+		return Lateness{}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return lateness(p.late, p.over1, p.over5)
+}
+
+// ResetLateness starts Lateness afresh (at the start of a test, say).
+func (p *Pipe) ResetLateness() {
+	if p.pass {
+		return
+	}
+	p.mu.Lock()
+	p.late.Reset()
+	p.over1, p.over5 = 0, 0
+	p.mu.Unlock()
+}
+
 // Close stops the pipe; packets still in it are dropped. It waits for the
 // delivering goroutine to exit.
 func (p *Pipe) Close() {
@@ -117,64 +165,50 @@ func (p *Pipe) Close() {
 	p.closed = true
 	p.pending = nil
 	p.mu.Unlock()
-	close(p.done)
+	if p.pass {
+		return
+	}
+	p.w.wake()
 	p.wg.Wait()
+	p.w.close()
+	releaseSpareProcs()
 }
 
-// The delivering goroutine waits for a departure in three ways, because Go's
-// timers wake up to a millisecond late on Linux: a timer for waits longer than
-// coarseAbove (set to wake coarseAbove early), short precise sleeps (nanosleep,
-// at most sleepChunk each, so an earlier packet arriving meanwhile is seen soon)
-// down to spinBelow, and yielding in a loop for the last stretch.
-const (
-	coarseAbove = 2 * time.Millisecond
-	sleepChunk  = 100 * time.Microsecond
-	spinBelow   = 60 * time.Microsecond
-)
-
+// run delivers packets at their departure times, on a thread of its own
+// (see precise): it sleeps until the earliest departure, or until Send queues
+// a packet that must leave earlier.
 func (p *Pipe) run() {
 	defer p.wg.Done()
-	clock.Precise()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	precise()
 	for {
 		p.mu.Lock()
+		p.busy = false
 		if p.closed {
 			p.mu.Unlock()
 			return
 		}
 		if len(p.pending) == 0 {
 			p.mu.Unlock()
-			select {
-			case <-p.wake:
-			case <-p.done:
-				return
-			}
+			p.w.wait(-1)
 			continue
 		}
 		wait := p.pending[0].depart - time.Since(p.start)
 		if wait <= 0 {
 			it := p.pending.pop()
+			p.busy = true
+			_ = p.late.RecordValue(max(1, int64(-wait)))
+			if -wait > time.Millisecond {
+				p.over1++
+				if -wait > 5*time.Millisecond {
+					p.over5++
+				}
+			}
 			p.mu.Unlock()
 			p.out(it.pkt)
 			continue
 		}
 		p.mu.Unlock()
-		switch {
-		case wait <= spinBelow:
-			runtime.Gosched()
-		case wait <= coarseAbove:
-			clock.Sleep(min(wait-spinBelow, sleepChunk))
-		default:
-			timer.Reset(wait - coarseAbove + spinBelow)
-			select {
-			case <-timer.C:
-			case <-p.wake:
-				timer.Stop() // Go 1.23+ timers: no stale value to drain after Stop
-			case <-p.done:
-				return
-			}
-		}
+		p.w.wait(wait)
 	}
 }
 

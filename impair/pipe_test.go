@@ -137,6 +137,15 @@ func TestPipeDelay(t *testing.T) {
 	if d[0] < delay {
 		t.Errorf("a packet left after %v, before its %v delay", d[0], delay)
 	}
+	// The pipe's own account of its lateness covers every packet, and no
+	// packet is earlier than its departure (lateness >= 0 by construction).
+	if l := p.Lateness(); l.Count != 300 || l.Max < l.P99 || l.P99 < l.P50 {
+		t.Errorf("lateness %+v over 300 packets", l)
+	}
+	p.ResetLateness()
+	if l := p.Lateness(); l.Count != 0 {
+		t.Errorf("after a reset: %+v", l)
+	}
 }
 
 func TestPipeCloseDropsPending(t *testing.T) {

@@ -236,6 +236,9 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 				netem += fmt.Sprintf("; seed %d (--seed %d replays it)", l.Seed, l.Seed)
 			}
 			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, cc, netem)
+			if u, d := l.Up.AddedDelay, l.Down.AddedDelay; u != nil || d != nil {
+				fmt.Fprintf(w, "  delay the emulator itself added (p50 / p99 / max, beyond the model's): %s\n", addedDelayLine(u, d))
+			}
 			if l.Note != "" {
 				fmt.Fprintf(w, "  note: %s\n", l.Note)
 			}
@@ -404,4 +407,23 @@ func searchFound(r *duel.Result) string {
 		return "unpaced"
 	}
 	return Rate(*r.RequestedBps)
+}
+
+// addedDelayLine shows each direction's emulator lateness.
+func addedDelayLine(up, down *duel.AddedDelay) string {
+	var parts []string
+	for _, x := range []struct {
+		dir string
+		a   *duel.AddedDelay
+	}{{"client→server", up}, {"server→client", down}} {
+		if x.a == nil {
+			continue
+		}
+		p := fmt.Sprintf("%s %.0f / %.0f / %.0f µs", x.dir, x.a.P50US, x.a.P99US, x.a.MaxUS)
+		if x.a.Over5ms > 0 {
+			p += fmt.Sprintf(" (%d packets over 5 ms late)", x.a.Over5ms)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -26,10 +26,26 @@ import (
 // InjectPacket, so two Netstacks can be joined through an emulated link.
 type Netstack struct {
 	s    *gvstack.Stack
-	ep   *channel.Endpoint
+	ep   *countingEndpoint
 	addr netip.Addr
 	name string
-	read atomic.Uint64 // packets ReadPacket returned
+}
+
+// countingEndpoint is the channel endpoint, counting the packets it drops
+// because its queue is full: channel.Endpoint drops them silently (and the
+// NIC counts them as sent), so this is the only exact count.
+type countingEndpoint struct {
+	*channel.Endpoint
+	drops atomic.Uint64
+}
+
+// WritePackets implements stack.LinkEndpoint.
+func (e *countingEndpoint) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Error) {
+	n, err := e.Endpoint.WritePackets(pkts)
+	if err == nil && n < pkts.Len() {
+		e.drops.Add(uint64(pkts.Len() - n))
+	}
+	return n, err
 }
 
 const nicID = 1
@@ -51,7 +67,7 @@ func NewNetstack(name string, addr netip.Addr, mtu int, congestion string) (*Net
 		NetworkProtocols:   []gvstack.NetworkProtocolFactory{ipv4.NewProtocol},
 		TransportProtocols: []gvstack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
 	})
-	ep := channel.New(4096, uint32(mtu), "")
+	ep := &countingEndpoint{Endpoint: channel.New(4096, uint32(mtu), "")}
 	if err := s.CreateNIC(nicID, ep); err != nil {
 		return nil, fmt.Errorf("netstack: NIC: %v", err)
 	}
@@ -92,7 +108,6 @@ func (n *Netstack) ReadPacket(ctx context.Context) ([]byte, bool) {
 		return nil, false
 	}
 	defer pkt.DecRef()
-	n.read.Add(1)
 	v := pkt.ToView()
 	defer v.Release()
 	return append([]byte(nil), v.AsSlice()...), true
@@ -122,16 +137,10 @@ func (n *Netstack) Stats() NetstackStats {
 }
 
 // deviceDrops counts the packets the stack sent that never reached ReadPacket:
-// the channel endpoint between them drops them silently when its queue is
-// full (the forwarder lagging).
-func (n *Netstack) deviceDrops() uint64 {
-	tx := n.s.Stats().NICs.Tx.Packets.Value() + n.s.Stats().NICs.TxPacketsDroppedNoBufferSpace.Value()
-	out := n.read.Load() + uint64(n.ep.NumQueued())
-	if tx < out {
-		return 0
-	}
-	return tx - out
-}
+// the channel endpoint between them drops them when its queue is full (the
+// forwarder lagging). Counted as they are dropped, it has no false positives
+// from packets in flight.
+func (n *Netstack) deviceDrops() uint64 { return n.ep.drops.Load() }
 
 // NetstackStats are a gVisor stack's own counters.
 type NetstackStats struct {

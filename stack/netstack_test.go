@@ -103,3 +103,57 @@ func TestNetstackTCPAndUDP(t *testing.T) {
 		t.Fatalf("UDP across netstacks: %q %v", buf[:n], err)
 	}
 }
+
+// TestNetstackDeviceDropsExact: the NIC's queue drops are counted as they
+// happen: none while a reader keeps up (reading Stats meanwhile, when packets
+// are in flight between the queue and the reader, used to show phantom
+// drops), and exactly the overflow when nobody reads.
+func TestNetstackDeviceDropsExact(t *testing.T) {
+	n, err := NewNetstack("client", netip.MustParseAddr("198.18.0.1"), 1500, "cubic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	c, err := n.Dial(context.Background(), "udp", "198.18.0.2:9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := make([]byte, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	read := make(chan int)
+	go func() {
+		k := 0
+		for {
+			if _, ok := n.ReadPacket(ctx); !ok {
+				read <- k
+				return
+			}
+			k++
+		}
+	}()
+	const sent = 3000
+	for i := 0; i < sent; i++ {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if d := n.Stats().DeviceDrops; d != 0 {
+			t.Fatalf("after %d datagrams, all read or queued: %d device drops", i+1, d)
+		}
+	}
+	for n.ep.NumQueued() > 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if k := <-read; k < sent-1 { // the reader may stop holding the last
+		t.Fatalf("read %d of %d", k, sent)
+	}
+	// Nobody reads now: the queue (4096) fills, the rest is dropped.
+	const more = 5000
+	for i := 0; i < more; i++ {
+		c.Write(msg)
+	}
+	if d, q := n.Stats().DeviceDrops, n.ep.NumQueued(); int(d) != more-q || q != 4096 {
+		t.Errorf("%d device drops with %d queued of %d sent; want %d", d, q, more, more-q)
+	}
+}

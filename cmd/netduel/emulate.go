@@ -133,8 +133,10 @@ wait:
 		if what == "" {
 			what = "no impairment"
 		}
-		fmt.Fprintf(stderr, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n",
-			what, l.InsideCongestion, countersLine(up), countersLine(down))
+		cs, ss := l.Stats()
+		fmt.Fprintf(stderr, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n"+
+			"  device drops (packets the ends' devices dropped before or after the link): client %d, server %d\n",
+			what, l.InsideCongestion, countersLine(up), countersLine(down), cs.DeviceDrops, ss.DeviceDrops)
 	}
 	code := 0
 	var ee *exec.ExitError

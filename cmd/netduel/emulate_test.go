@@ -75,7 +75,7 @@ func TestEmulate(t *testing.T) {
 			t.Errorf("%s round trip p50 %.0f µs across 5 ms each way", r.Proto, r.RTT.P50)
 		}
 	}
-	if !strings.Contains(errs, "client→server:") || !strings.Contains(errs, "delay 5ms") {
+	if !strings.Contains(errs, "client→server:") || !strings.Contains(errs, "delay 5ms") || !strings.Contains(errs, "device drops") {
 		t.Errorf("no link summary on stderr (%d bytes): %q", len(errs), errs)
 	}
 }

@@ -33,6 +33,9 @@ func TestLinkFlagsBadInputExits2(t *testing.T) {
 		{[]string{"--reorder", "10"}, "reorder needs a delay"},
 		{[]string{"--reorder-gap", "-1", "--delay", "1ms", "--reorder", "5"}, "--reorder-gap"},
 		{[]string{"--rate", "fast"}, "--rate"},
+		{[]string{"--rate", "10M x"}, "--rate"},
+		{[]string{"--rate", "10M 1 2 3 4"}, "--rate"},
+		{[]string{"--rate", "10M 0 0 5"}, "cell overhead needs a cell size"},
 		{[]string{"--queue", "0", "--rate", "1M"}, "--queue"},
 		{[]string{"--loss-model", "state 60 50 60"}, "--loss-model"},
 		{[]string{"--loss-model", "gemodel 1", "--loss", "1"}, "--loss and --loss-model"},
@@ -229,11 +232,19 @@ func TestLinkSeedRecorded(t *testing.T) {
 			Results []struct {
 				Link struct {
 					Seed uint64 `json:"seed"`
+					Up   struct {
+						Added *struct {
+							Packets uint64 `json:"packets"`
+						} `json:"added_delay"`
+					} `json:"client_to_server"`
 				} `json:"link"`
 			} `json:"results"`
 		}
 		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Results) != 1 {
 			t.Fatalf("%v: %s", err, out)
+		}
+		if a := doc.Results[0].Link.Up.Added; a == nil || a.Packets == 0 {
+			t.Errorf("no added_delay for the link's packets: %+v", a)
 		}
 		got := doc.Results[0].Link.Seed
 		if seed == "7" && got != 7 {

@@ -29,7 +29,7 @@ func linkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "reorder-gap", Usage: "netem's gap `N` (needs --reorder): after a reordered packet the next N-1 are delayed, then each is sent at once with the --reorder probability (--reorder 25% --reorder-gap 5 reorders 12.5%)"},
 		&cli.StringFlag{Name: "duplicate", Usage: "`PERCENT` of packets duplicated"},
 		&cli.StringFlag{Name: "corrupt", Usage: "`PERCENT` of packets with one bit flipped"},
-		&cli.StringFlag{Name: "rate", Usage: "link `RATE` in bits/s with k/M/G suffixes (serialisation delay, drop-tail queue)"},
+		&cli.StringFlag{Name: "rate", Usage: "link `RATE` in bits/s with k/M/G suffixes (serialisation delay, drop-tail queue), counted on Ethernet frames as netem does; netem's 'RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]' in bytes, e.g. '10M 20' or '2M -14 53 5'"},
 		&cli.StringFlag{Name: "queue", Usage: "queue limit in `PACKETS` (netem's limit; default 1000, at most " + strconv.Itoa(impair.MaxQueueLimit) + ")"},
 		&cli.StringFlag{Name: "seed", Usage: "random `SEED` for a reproducible link (default: a random one, printed with the link and in JSON link.seed)"},
 		&cli.StringFlag{Name: "cc", Value: "cubic", Usage: "TCP congestion control pinned on both ends (the machine's default may be bbr, which hides loss); netstack offers reno and cubic"},
@@ -224,8 +224,17 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 		}
 	}
 	if s := c.String("rate"); s != "" {
-		if base.Rate, err = parseRate("rate", s); err != nil {
+		f := strings.Fields(s)
+		if base.Rate, err = parseRate("rate", f[0]); err != nil {
 			return nil, err
+		}
+		if len(f) > 4 {
+			return nil, usageErrorf("--rate %q: want RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]], as netem's rate", s)
+		}
+		for i, dst := range []*int{&base.RateOverhead, &base.CellSize, &base.CellOverhead}[:len(f)-1] {
+			if *dst, err = strconv.Atoi(f[i+1]); err != nil {
+				return nil, usageErrorf("--rate %q: %q is not a whole number of bytes (RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]])", s, f[i+1])
+			}
 		}
 	}
 	if s := c.String("queue"); s != "" {

@@ -79,6 +79,28 @@ func (l *Link) Counters() (up, down impair.Counters) {
 	return up, down
 }
 
+// Lateness returns how late the link handed packets on in each direction,
+// beyond their modelled departure: the delay the emulator itself added while
+// holding them (zero for a link with nothing to impair, which holds nothing).
+func (l *Link) Lateness() (up, down impair.Lateness) {
+	if l.up != nil {
+		up = l.up.Lateness()
+	}
+	if l.down != nil {
+		down = l.down.Lateness()
+	}
+	return up, down
+}
+
+// ResetLateness starts both directions' Lateness afresh.
+func (l *Link) ResetLateness() {
+	for _, p := range []*impair.Pipe{l.up, l.down} {
+		if p != nil {
+			p.ResetLateness()
+		}
+	}
+}
+
 // Close stops the forwarder and removes the devices, stacks and namespaces.
 func (l *Link) Close() error {
 	l.once.Do(func() {

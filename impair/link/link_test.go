@@ -120,7 +120,7 @@ func TestLinkCarriesAndCounts(t *testing.T) {
 				t.Errorf("UDP drops: up %+v down %+v", up, down)
 			}
 			if want := int(up.Forwarded) - int(down.Dropped); up.Packets < n || got != want {
-				t.Errorf("echoed %d, link forwarded %d up and dropped %d down (up %+v)", got, up.Forwarded, down.Dropped, up)
+				t.Errorf("echoed %d, link forwarded %d up and dropped %d down (up %+v; client %+v server %+v)", got, up.Forwarded, down.Dropped, up, cs, ss)
 			}
 			if loss := float64(up.Dropped) / float64(up.Packets); loss < 0.07 || loss > 0.13 {
 				t.Errorf("up loss %.3f for 10%%", loss)
