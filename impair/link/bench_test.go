@@ -161,7 +161,9 @@ func BenchmarkDelayLine(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer l.Close()
+			c0, s0 := l.Stats()
 			late, lost := measureOneWay(b, l, b.N)
+			c1, s1 := l.Stats()
 			slices.Sort(late)
 			us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 			stalls := 0
@@ -181,6 +183,10 @@ func BenchmarkDelayLine(b *testing.B) {
 			b.ReportMetric(us(up.P99), "pipe-late-µs/p99")
 			b.ReportMetric(us(up.Max), "pipe-late-µs/max")
 			b.ReportMetric(float64(lost), "lost")
+			// Where the lost went: the receiving socket's buffer, or either
+			// device (the forwarder lagging, or writing faster than the stack takes).
+			b.ReportMetric(float64(s1.UDPSocketDrops-s0.UDPSocketDrops), "socket-drops")
+			b.ReportMetric(float64(c1.DeviceDrops+s1.DeviceDrops-c0.DeviceDrops-s0.DeviceDrops), "device-drops")
 		})
 	}
 }
@@ -216,10 +222,12 @@ func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
 		impair.Realtime()
 		buf := make([]byte, 2048)
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		timeout := unix.NsecToTimespec(int64(l.Config.Delay + time.Second))
 		for len(late) < n {
 			k, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
 			if err == unix.EAGAIN || err == unix.EINTR {
+				// ppoll(2) writes the time left back into its timeout:
+				// a fresh one each call.
+				timeout := unix.NsecToTimespec(int64(l.Config.Delay + time.Second))
 				if m, _ := unix.Ppoll(fds, &timeout, nil); m == 0 {
 					return // a second with nothing: the rest is lost
 				}
