@@ -96,18 +96,45 @@ func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 	// Closers run in reverse: the readers stop (devices closed) before the pipes.
 	l.pipes(func(p []byte) { write(ts, p) }, func(p []byte) { write(tc, p) })
 	l.devices = [2]*stack.TUN{tc, ts}
+	// Each device is read by a thread of its own, real-time like the pipes'
+	// delivery, blocking in the kernel (stack.TUNReader), with a spare P to
+	// come back to: a reader goroutine in the runtime's poller, on an
+	// ordinary thread, was held up for milliseconds on a busy machine (run
+	// again only once a thread polled and a P was free, or preempted by
+	// other processes in the middle of a read), and every packet behind it
+	// waited too.
+	var readers [2]*stack.TUNReader
+	for i, dev := range []*stack.TUN{tc, ts} {
+		if readers[i], err = dev.Reader(); err != nil {
+			if i == 1 {
+				readers[0].Close()
+			}
+			tc.Close()
+			ts.Close()
+			return nil, err
+		}
+	}
 	var wg sync.WaitGroup
 	l.closers = append(l.closers, func() {
-		tc.Close() // unblocks the readers
+		for _, r := range readers {
+			r.Stop()
+		}
+		wg.Wait() // the readers are done with the devices' descriptors
+		for _, r := range readers {
+			r.Close()
+		}
+		tc.Close()
 		ts.Close()
-		wg.Wait()
 	})
-	read := func(dev, to *stack.TUN, into *impair.Pipe) {
+	read := func(r *stack.TUNReader, dev, to *stack.TUN, into *impair.Pipe) {
 		defer wg.Done()
+		impair.Realtime() // the thread ends with the goroutine
+		impair.SpareProcs(1)
+		defer impair.SpareProcs(-1)
 		if !dev.Offload {
 			for {
 				buf := alloc(MTU + 64)
-				n, err := dev.Read(buf)
+				n, err := r.Read(buf)
 				if err != nil {
 					return
 				}
@@ -122,7 +149,7 @@ func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 		for {
 			bp := bigPool.Get().(*[]byte)
 			buf := *bp
-			n, err := dev.Read(buf)
+			n, err := r.Read(buf)
 			if err != nil {
 				return
 			}
@@ -140,7 +167,7 @@ func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 		}
 	}
 	wg.Add(2)
-	go read(tc, ts, l.up)
-	go read(ts, tc, l.down)
+	go read(readers[0], tc, ts, l.up)
+	go read(readers[1], ts, tc, l.down)
 	return l, nil
 }

@@ -1,0 +1,87 @@
+package stack
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// TUNReader reads a TUN device's packets blocking in the kernel on the
+// calling thread (ppoll(2) on the device and on a stop eventfd), not through
+// the runtime's poller: a reader goroutine parked in the poller runs again
+// only once some thread polls the network and a P is free, which on a busy
+// machine is milliseconds later; a thread of its own (locked, real-time: see
+// impair.Realtime) is woken by the kernel as the packet comes. One goroutine
+// reads; Stop may be called from any.
+type TUNReader struct {
+	fd   int // the device's descriptor, owned by its os.File
+	stop int // eventfd: readable once Stop was called
+	once sync.Once
+}
+
+// ErrReaderStopped is what Read returns once Stop was called.
+var ErrReaderStopped = errors.New("TUN reader stopped")
+
+// Reader returns a reader of the device. Stop it, and let its Read return,
+// before closing the device: it reads the device's descriptor directly.
+func (t *TUN) Reader() (*TUNReader, error) {
+	rc, err := t.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	r := &TUNReader{fd: -1}
+	if err := rc.Control(func(fd uintptr) { r.fd = int(fd) }); err != nil {
+		return nil, err
+	}
+	r.stop, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Read reads one packet into b, waiting for one; after Stop it returns
+// ErrReaderStopped. A packet longer than b is cut short, as a TUN read does.
+func (r *TUNReader) Read(b []byte) (int, error) {
+	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}, {Fd: int32(r.stop), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Read(r.fd, b)
+		switch err {
+		case nil:
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, nil
+		case unix.EAGAIN, unix.EINTR:
+		default:
+			return 0, err
+		}
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Ppoll(fds, nil, nil); err != nil && err != unix.EINTR {
+			return 0, err
+		}
+		if fds[1].Revents != 0 {
+			return 0, ErrReaderStopped
+		}
+		if fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 && fds[0].Revents&unix.POLLIN == 0 {
+			return 0, io.EOF
+		}
+	}
+}
+
+// Stop makes Read return ErrReaderStopped (now, or at its next call). Once
+// Read has returned, Close releases the reader.
+func (r *TUNReader) Stop() {
+	r.once.Do(func() {
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		_, _ = unix.Write(r.stop, one[:])
+	})
+}
+
+// Close releases the reader's eventfd; Read must have returned and may not be
+// called again.
+func (r *TUNReader) Close() { unix.Close(r.stop) }
