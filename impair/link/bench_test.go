@@ -162,7 +162,9 @@ func BenchmarkDelayLine(b *testing.B) {
 			}
 			defer l.Close()
 			c0, s0 := l.Stats()
+			w0 := readSchedWait()
 			late, lost := measureOneWay(b, l, b.N)
+			w1 := readSchedWait()
 			c1, s1 := l.Stats()
 			slices.Sort(late)
 			us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
@@ -187,6 +189,10 @@ func BenchmarkDelayLine(b *testing.B) {
 			// device (the forwarder lagging, or writing faster than the stack takes).
 			b.ReportMetric(float64(s1.UDPSocketDrops-s0.UDPSocketDrops), "socket-drops")
 			b.ReportMetric(float64(c1.DeviceDrops+s1.DeviceDrops-c0.DeviceDrops-s0.DeviceDrops), "device-drops")
+			// What the machine took (see schedWait): the link's own threads
+			// kept off a CPU, and the hypervisor's steal.
+			b.ReportMetric(float64(w1.rtRunDelayNs-w0.rtRunDelayNs)/1e6, "rt-runq-wait-ms")
+			b.ReportMetric(float64(w1.stealMs-w0.stealMs), "steal-ms")
 		})
 	}
 }
