@@ -1,0 +1,62 @@
+package impair
+
+import (
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// pipeCheck is what a Pipe measures for the self-check (under its lock): the
+// delay each delivered copy got (its hand-over minus its arrival: the
+// model's delay plus the pipe's lateness), and the spacing of copies the rate
+// sent back to back.
+type pipeCheck struct {
+	delay *hdrhistogram.Histogram // ns, reordered copies left out
+	base  Tally                   // the link's trials at the last reset
+	last  time.Duration           // the previous hand-over
+	rateN uint64
+	model time.Duration // Σ modelled spacing of back-to-back copies
+	gaps  time.Duration // Σ their actual spacing
+}
+
+// newDelayHist records delays in ns, from 1 ns to two minutes (delay plus
+// jitter at most), 3 significant digits.
+func newDelayHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(2*MaxDelay), 3) }
+
+// delivered records a copy handed on at now.
+func (c *pipeCheck) delivered(now time.Duration, it pending) {
+	if !it.reordered {
+		_ = c.delay.RecordValue(max(1, int64(now-it.at)))
+	}
+	if it.spaced > 0 {
+		c.rateN++
+		c.model += it.spaced
+		c.gaps += now - c.last
+	}
+	c.last = now
+}
+
+func (c *pipeCheck) reset(t Tally) {
+	c.delay.Reset()
+	c.base = t
+	c.rateN, c.model, c.gaps = 0, 0, 0
+}
+
+// Tally returns the self-check's counts since the last ResetLateness: the
+// link's trials, the delivered copies' delay quantiles and the rate's
+// spacing. Check judges them.
+func (p *Pipe) Tally() Tally {
+	if p.pass {
+		return Tally{}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.link.t.sub(p.check.base)
+	if n := p.check.delay.TotalCount(); n > 0 {
+		t.DelayN = uint64(n)
+		t.DelayP50 = time.Duration(p.check.delay.ValueAtQuantile(50))
+		t.DelayP99 = time.Duration(p.check.delay.ValueAtQuantile(99))
+	}
+	t.RateN, t.RateModel, t.RateActual = p.check.rateN, p.check.model, p.check.gaps
+	return t
+}
