@@ -125,12 +125,17 @@ const L2Header = 14
 // sch_netem.c's packet_time_ns counts it: the L2 frame plus the packet
 // overhead, in whole cells (each with its overhead) when a cell size is set.
 func (c Config) serialisation(size int) time.Duration {
+	return time.Duration(float64(c.rateBytes(size)) * 8e9 / c.Rate) // ns, truncated as netem's div64
+}
+
+// rateBytes is the length the rate counts for a packet of size IP bytes.
+func (c Config) rateBytes(size int) int64 {
 	n := int64(size) + L2Header + int64(c.RateOverhead)
 	if c.CellSize > 0 {
 		cells := (max(n, 0) + int64(c.CellSize) - 1) / int64(c.CellSize)
 		n = cells * int64(c.CellSize+c.CellOverhead)
 	}
-	return time.Duration(float64(max(n, 0)) * 8e9 / c.Rate) // ns, truncated as netem's div64
+	return max(n, 0)
 }
 
 // Validate checks the configuration; errors name the setting and the fix.

@@ -91,7 +91,7 @@ func (p *Pipe) Send(pkt []byte) {
 		p.sending = true
 		for i := range n {
 			_ = p.late.RecordValue(1)
-			p.check.delivered(now, pending{depart: v[i].Depart, at: now, reordered: v[i].Reordered, spaced: v[i].Spaced})
+			p.check.delivered(p.link.cfg, now, pending{depart: v[i].Depart, at: now, reordered: v[i].Reordered, spaced: v[i].Spaced, pkt: out[i]})
 		}
 		p.mu.Unlock()
 		for _, b := range out[:n] {
@@ -201,7 +201,7 @@ func (p *Pipe) run() {
 		wait := p.pending[0].depart - now
 		if wait <= 0 {
 			it := p.pending.pop()
-			p.check.delivered(now, it)
+			p.check.delivered(p.link.cfg, now, it)
 			p.busy = true
 			_ = p.late.RecordValue(max(1, int64(-wait)))
 			if -wait > time.Millisecond {

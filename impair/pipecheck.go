@@ -15,7 +15,7 @@ type pipeCheck struct {
 	base  Tally                   // the link's trials at the last reset
 	last  time.Duration           // the previous hand-over
 	rateN uint64
-	model time.Duration // Σ modelled spacing of back-to-back copies
+	bytes uint64        // Σ the rate's length of back-to-back copies
 	gaps  time.Duration // Σ their actual spacing
 }
 
@@ -24,13 +24,13 @@ type pipeCheck struct {
 func newDelayHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(2*MaxDelay), 3) }
 
 // delivered records a copy handed on at now.
-func (c *pipeCheck) delivered(now time.Duration, it pending) {
+func (c *pipeCheck) delivered(cfg Config, now time.Duration, it pending) {
 	if !it.reordered {
 		_ = c.delay.RecordValue(max(1, int64(now-it.at)))
 	}
 	if it.spaced > 0 {
 		c.rateN++
-		c.model += it.spaced
+		c.bytes += uint64(cfg.rateBytes(len(it.pkt)))
 		c.gaps += now - c.last
 	}
 	c.last = now
@@ -39,7 +39,7 @@ func (c *pipeCheck) delivered(now time.Duration, it pending) {
 func (c *pipeCheck) reset(t Tally) {
 	c.delay.Reset()
 	c.base = t
-	c.rateN, c.model, c.gaps = 0, 0, 0
+	c.rateN, c.bytes, c.gaps = 0, 0, 0
 }
 
 // Tally returns the self-check's counts since the last ResetLateness: the
@@ -57,6 +57,6 @@ func (p *Pipe) Tally() Tally {
 		t.DelayP50 = time.Duration(p.check.delay.ValueAtQuantile(50))
 		t.DelayP99 = time.Duration(p.check.delay.ValueAtQuantile(99))
 	}
-	t.RateN, t.RateModel, t.RateActual = p.check.rateN, p.check.model, p.check.gaps
+	t.RateN, t.RateBytes, t.RateActual = p.check.rateN, p.check.bytes, p.check.gaps
 	return t
 }

@@ -16,7 +16,8 @@ type Tally struct {
 	DelayN                   uint64 // delivered copies, not reordered, whose delay is in the delay quantiles
 	DelayP50, DelayP99       time.Duration
 	RateN                    uint64        // copies that left back to back, spaced by the rate alone
-	RateModel, RateActual    time.Duration // their modelled spacing (serialisation) and their actual one
+	RateBytes                uint64        // their length as the rate counts it (L2 frame, overhead, cells)
+	RateActual               time.Duration // their actual spacing, each after the previous copy
 }
 
 func (t Tally) sub(b Tally) Tally {
@@ -107,7 +108,7 @@ func Check(cfg Config, t Tally) SelfCheck {
 		s.DelayP99 = delayFigure(cfg, 0.99, t.DelayP99, t.DelayN, DelaySlackP99)
 	}
 	if cfg.Rate > 0 && t.RateN >= minRateN && t.RateActual > 0 {
-		got := cfg.Rate * float64(t.RateModel) / float64(t.RateActual)
+		got := float64(8*t.RateBytes) / t.RateActual.Seconds()
 		s.Rate = figure(cfg.Rate, got, cfg.Rate*(1-RateTolerance), cfg.Rate*(1+RateTolerance), t.RateN)
 	}
 	return s

@@ -135,7 +135,8 @@ func runLink(cfg Config, n int) Tally {
 	var delays []time.Duration
 	var last time.Duration
 	var rn uint64
-	var model, actual time.Duration
+	var bytes uint64
+	var actual time.Duration
 	for i := range n {
 		now := time.Duration(i) * 100 * time.Microsecond
 		k, v := l.Process(now, 1000)
@@ -144,13 +145,13 @@ func runLink(cfg Config, n int) Tally {
 				delays = append(delays, x.Depart-now)
 			}
 			if x.Spaced > 0 {
-				rn, model, actual = rn+1, model+x.Spaced, actual+x.Depart-last
+				rn, bytes, actual = rn+1, bytes+uint64(cfg.rateBytes(1000)), actual+x.Depart-last
 			}
 			last = max(last, x.Depart)
 		}
 	}
 	tally := l.Tally()
-	tally.RateN, tally.RateModel, tally.RateActual = rn, model, actual
+	tally.RateN, tally.RateBytes, tally.RateActual = rn, bytes, actual
 	if len(delays) > 0 {
 		slices.Sort(delays)
 		tally.DelayN = uint64(len(delays))
