@@ -180,6 +180,12 @@ func searchRate(ctx context.Context, trial func(rate float64) (SearchTrial, erro
 	lo, hi := 0.0, first.OfferedBps
 	guess := first.DeliveredBps * (1 - bracketTol/3)
 	step, eff := bracketTol, 1.0
+	// down is how far below the bracket's top the next guess goes after a
+	// failure: it doubles while trials keep failing, so a path that loses a
+	// little too much at every rate near the top (a receiver short of CPU,
+	// not a bottleneck that delivers less) is left in a few trials rather
+	// than a percent at a time.
+	down := bracketTol
 	for i := 1; i < maxTrials; i++ {
 		if lo > 0 && hi <= lo*(1+bracketTol) {
 			break
@@ -200,18 +206,18 @@ func searchRate(ctx context.Context, trial func(rate float64) (SearchTrial, erro
 		}
 		if t.Pass {
 			lo = max(lo, got)
-			guess, step = lo*(1+step), step*2
+			guess, step, down = lo*(1+step), step*2, bracketTol
 			continue
 		}
 		hi, step = min(hi, max(got, lo)), bracketTol
 		if hi <= lo { // failed below a rate that passed: noise; widen
 			hi = lo * (1 + 2*bracketTol)
 		}
-		guess = t.DeliveredBps * (1 - bracketTol/3)
-		if guess >= hi*(1-bracketTol/3) {
-			// Everything got through, but a little too much was lost: below it.
-			guess = hi * (1 - bracketTol)
-		}
+		// What got through, a little below it; and at least down below the
+		// top of the bracket when everything nearly got through but a little
+		// too much was lost.
+		guess = min(t.DeliveredBps*(1-bracketTol/3), hi*(1-down))
+		down = min(2*down, 0.5)
 	}
 	return lo / eff, lo > 0, nil
 }
