@@ -7,10 +7,13 @@ import (
 	"github.com/netduel/netduel/duel"
 )
 
-// linkCheckLines renders the link's self-check, one line per direction, e.g.
-// "self-check →: loss 0.98% (1% in 0.62-1.4) ok; delay p50 5.06 ms (5 ms in
-// 4.99-5.11) ok", with FAIL on any figure outside its interval.
-func linkCheckLines(c *duel.LinkCheck, st Style) []string {
+// linkCheckLines renders a result's link self-check, one line per direction
+// the test used, e.g. "self-check TCP throughput →: loss 0.98% (1%:
+// 0.519–1.58) ok; delay p50 5.046 ms (5 ms: 4.995–5.105) ok": the measured
+// figure, then the configured one and its 99.9% interval, with FAIL on any
+// figure outside its interval (JSON has the trials, n).
+func linkCheckLines(r *duel.Result, st Style) []string {
+	c := r.Link.Check
 	if c == nil {
 		return nil
 	}
@@ -21,13 +24,13 @@ func linkCheckLines(c *duel.LinkCheck, st Style) []string {
 	}{{"→", c.Up}, {"←", c.Down}} {
 		var parts []string
 		for _, x := range []struct {
-			name string
-			f    *duel.CheckFigure
-			unit func(float64) string
+			name      string
+			f         *duel.CheckFigure
+			unit, num func(float64) string
 		}{
-			{"loss", d.c.Loss, pctFig}, {"delay p50", d.c.DelayP50, msFig}, {"delay p99", d.c.DelayP99, msFig},
-			{"rate", d.c.Rate, Rate}, {"duplicate", d.c.Duplicate, pctFig}, {"reorder", d.c.Reorder, pctFig},
-			{"corrupt", d.c.Corrupt, pctFig},
+			{"loss", d.c.Loss, pctFig, g3}, {"delay p50", d.c.DelayP50, msFig, g4}, {"delay p99", d.c.DelayP99, msFig, g4},
+			{"rate", d.c.Rate, Rate, Rate}, {"duplicate", d.c.Duplicate, pctFig, g3}, {"reorder", d.c.Reorder, pctFig, g3},
+			{"corrupt", d.c.Corrupt, pctFig, g3},
 		} {
 			if x.f == nil {
 				continue
@@ -36,17 +39,21 @@ func linkCheckLines(c *duel.LinkCheck, st Style) []string {
 			if !x.f.OK {
 				verdict = st.bad("FAIL")
 			}
-			parts = append(parts, fmt.Sprintf("%s %s (%s in %s–%s, n %d) %s", x.name, x.unit(x.f.Measured),
-				x.unit(x.f.Configured), x.unit(x.f.Low), x.unit(x.f.High), x.f.N, verdict))
+			parts = append(parts, fmt.Sprintf("%s %s (%s: %s–%s) %s", x.name, x.unit(x.f.Measured),
+				x.unit(x.f.Configured), x.num(x.f.Low), x.num(x.f.High), verdict))
 		}
 		if len(parts) == 0 {
 			continue
 		}
-		lines = append(lines, "self-check "+d.arrow+": "+strings.Join(parts, "; "))
+		lines = append(lines, fmt.Sprintf("self-check %s %s %s: %s", strings.ToUpper(r.Proto), r.Test, d.arrow, strings.Join(parts, "; ")))
 	}
 	return lines
 }
 
-func pctFig(v float64) string { return fmt.Sprintf("%.3g%%", v) }
+func pctFig(v float64) string { return g3(v) + "%" }
 
-func msFig(v float64) string { return fmt.Sprintf("%.4g ms", v) }
+func msFig(v float64) string { return g4(v) + " ms" }
+
+func g3(v float64) string { return fmt.Sprintf("%.3g", v) }
+
+func g4(v float64) string { return fmt.Sprintf("%.4g", v) }

@@ -27,7 +27,7 @@ func TestLinkCheckMatchesSchema(t *testing.T) {
 				t.Fatalf("output does not match the schema: %v\n%s", err, out.String())
 			}
 		default:
-			if !strings.Contains(out.String(), "self-check →: loss ") {
+			if !strings.Contains(out.String(), "self-check UDP latency →: loss ") {
 				t.Fatalf("no self-check line:\n%s", out.String())
 			}
 		}
