@@ -78,10 +78,14 @@ type Config struct {
 	Jitter       time.Duration // delay variation, shaped by Distribution
 	Distribution Distribution
 	Reorder      float64 // probability 0..1 that a packet is sent at once, ahead of delayed ones (needs Delay)
-	ReorderGap   int     // netem's gap: 0 or 1 = any packet may be reordered; N = after a reorder, N-1 packets are delayed first
-	Duplicate    float64 // probability 0..1 of a second copy
-	Corrupt      float64 // probability 0..1 of one flipped bit
-	Rate         float64 // bits per second, 0 = unlimited
+	// DelayCorr, ReorderCorr, DuplicateCorr and CorruptCorr are netem's
+	// correlations (0..1) of successive draws (see crandom); a random loss's
+	// is in its model (CorrelatedLoss).
+	DelayCorr, ReorderCorr, DuplicateCorr, CorruptCorr float64
+	ReorderGap                                         int     // netem's gap: 0 or 1 = any packet may be reordered; N = after a reorder, N-1 packets are delayed first
+	Duplicate                                          float64 // probability 0..1 of a second copy
+	Corrupt                                            float64 // probability 0..1 of one flipped bit
+	Rate                                               float64 // bits per second, 0 = unlimited
 	// RateOverhead, CellSize and CellOverhead are netem's rate options
 	// (rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]): bytes added to
 	// each packet's length (may be negative), and the cells (ATM, say) the
@@ -104,6 +108,9 @@ func (c Config) lossActive() bool {
 		return false
 	}
 	if r, ok := c.Loss.(randomLoss); ok {
+		return r.p > 0
+	}
+	if r, ok := c.Loss.(*corrLoss); ok {
 		return r.p > 0
 	}
 	return true
@@ -149,7 +156,9 @@ func (c Config) Validate() error {
 	for _, x := range []struct {
 		n string
 		p float64
-	}{{"reorder", c.Reorder}, {"duplicate", c.Duplicate}, {"corrupt", c.Corrupt}} {
+	}{{"reorder", c.Reorder}, {"duplicate", c.Duplicate}, {"corrupt", c.Corrupt},
+		{"delay correlation", c.DelayCorr}, {"reorder correlation", c.ReorderCorr},
+		{"duplicate correlation", c.DuplicateCorr}, {"corrupt correlation", c.CorruptCorr}} {
 		if err := prob(x.n, x.p); err != nil {
 			return err
 		}
@@ -190,6 +199,9 @@ func (c Config) Netem() string {
 		d := "delay " + netemTime(c.Delay)
 		if c.Jitter > 0 {
 			d += " " + netemTime(c.Jitter)
+			if c.DelayCorr > 0 {
+				d += " " + pct(c.DelayCorr)
+			}
 			if c.Distribution != DistUniform {
 				d += " distribution " + c.Distribution.String()
 			}
@@ -200,13 +212,13 @@ func (c Config) Netem() string {
 		parts = append(parts, "loss "+c.Loss.String())
 	}
 	if c.Duplicate > 0 {
-		parts = append(parts, "duplicate "+pct(c.Duplicate))
+		parts = append(parts, "duplicate "+pct(c.Duplicate)+corrSuffix(c.DuplicateCorr))
 	}
 	if c.Corrupt > 0 {
-		parts = append(parts, "corrupt "+pct(c.Corrupt))
+		parts = append(parts, "corrupt "+pct(c.Corrupt)+corrSuffix(c.CorruptCorr))
 	}
 	if c.Reorder > 0 {
-		r := "reorder " + pct(c.Reorder)
+		r := "reorder " + pct(c.Reorder) + corrSuffix(c.ReorderCorr)
 		if c.ReorderGap > 1 {
 			r += " gap " + strconv.Itoa(c.ReorderGap)
 		}
@@ -229,6 +241,13 @@ func (c Config) Netem() string {
 		parts = append(parts, "limit "+strconv.Itoa(c.QueueLimit))
 	}
 	return strings.Join(parts, " ")
+}
+
+func corrSuffix(c float64) string {
+	if c > 0 {
+		return " " + pct(c)
+	}
+	return ""
 }
 
 func pct(p float64) string { return strconv.FormatFloat(p*100, 'g', 6, 64) + "%" }

@@ -44,11 +44,14 @@ type Link struct {
 	last    time.Duration // latest departure among queued packets
 	c       Counters
 	t       Tally // the self-check's trials
+	// netem's correlated sources (uncorrelated when their correlation is 0)
+	dupCor, corruptCor, reorderCor, delayCor crandom
 }
 
 // NewLink returns a Link applying cfg with randomness from r.
 func NewLink(cfg Config, r *rand.Rand) *Link {
-	l := &Link{cfg: cfg, r: r, limit: cfg.queueLimit()}
+	l := &Link{cfg: cfg, r: r, limit: cfg.queueLimit(), dupCor: newCrandom(cfg.DuplicateCorr),
+		corruptCor: newCrandom(cfg.CorruptCorr), reorderCor: newCrandom(cfg.ReorderCorr), delayCor: newCrandom(cfg.DelayCorr)}
 	if cfg.Loss != nil {
 		l.loss = cfg.Loss.Clone()
 	}
@@ -76,7 +79,7 @@ func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	count := 1
 	if l.cfg.Duplicate > 0 {
 		l.t.DupTrials++
-		if l.r.Float64() < l.cfg.Duplicate {
+		if l.chance(l.cfg.Duplicate, &l.dupCor) {
 			count++
 			l.t.Duplicated++
 		}
@@ -129,7 +132,7 @@ func (l *Link) drop() bool {
 func (l *Link) corrupt(size int) int {
 	if l.cfg.Corrupt > 0 && size > 0 {
 		l.t.CorruptTrials++
-		if l.r.Float64() < l.cfg.Corrupt {
+		if l.chance(l.cfg.Corrupt, &l.corruptCor) {
 			l.t.Corrupted++
 			return l.r.IntN(8 * size)
 		}
@@ -147,7 +150,7 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 	if trial {
 		l.t.ReorderTrials++
 	}
-	if !trial || l.r.Float64() >= l.cfg.Reorder {
+	if !trial || !l.chance(l.cfg.Reorder, &l.reorderCor) {
 		delay := l.delay()
 		if l.cfg.Rate > 0 {
 			// netem: the last queued packet's departure is the reference: the
@@ -198,7 +201,16 @@ func (l *Link) delay() time.Duration {
 		return l.cfg.Delay
 	}
 	var d int64
-	if t := distTable(l.cfg.Distribution); t != nil {
+	if l.delayCor.rho != 0 {
+		// netem's tabledist on a correlated draw: the uniform case is
+		// (rnd mod 2σ) + μ - σ, a table's entry is table[rnd mod size].
+		rnd := l.delayCor.next(l.r)
+		if t := distTable(l.cfg.Distribution); t != nil {
+			d = tabledist(mu, sigma, t[rnd%uint32(len(t))])
+		} else {
+			d = int64(uint64(rnd)%uint64(2*sigma)) + mu - sigma
+		}
+	} else if t := distTable(l.cfg.Distribution); t != nil {
 		d = tabledist(mu, sigma, t[l.r.Uint32()%uint32(len(t))])
 	} else {
 		d = mu + int64(math.Round(float64(sigma)*(2*l.r.Float64()-1)))

@@ -184,7 +184,7 @@ func (l *geLoss) String() string {
 
 func (l *geLoss) Clone() LossModel { c := *l; c.bad = false; return &c }
 
-// ParseLossModel reads a loss model in netem syntax: "random 1%", "1%" (random),
+// ParseLossModel reads a loss model in netem syntax: "random 1% [CORR]", "1% [CORR]" (random),
 // "state p13 [p31 [p32 [p23 [p14]]]]" or "gemodel p [r [1-h [1-k]]]". Each value
 // is a percentage ("1%" or "1").
 func ParseLossModel(s string) (LossModel, error) {
@@ -213,10 +213,10 @@ func ParseLossModel(s string) (LossModel, error) {
 	}
 	switch kind {
 	case "random":
-		if len(vals) != 1 {
-			return nil, fmt.Errorf("loss random takes one percentage, e.g. 'random 1%%'")
+		if len(vals) < 1 || len(vals) > 2 {
+			return nil, fmt.Errorf("loss random takes a percentage and an optional correlation, e.g. 'random 1%%' or 'random 1%% 25%%'")
 		}
-		return RandomLoss(vals[0]), nil
+		return CorrelatedLoss(vals[0], get(1, 0)), nil
 	case "state":
 		if len(vals) < 1 || len(vals) > 5 {
 			return nil, fmt.Errorf("loss state takes 1 to 5 percentages: p13 [p31 [p32 [p23 [p14]]]]")

@@ -89,9 +89,11 @@ const (
 // (distribution-free order statistics), plus DelaySlackP50/P99 on the high
 // side (not checked when a rate is set: its queue adds delay); the achieved
 // rate, over copies that left back to back, must be within RateTolerance.
+// A figure with a netem correlation is not checked: its draws are neither
+// independent nor, in netem's arithmetic, at the configured rate.
 func Check(cfg Config, t Tally) SelfCheck {
 	var s SelfCheck
-	if cfg.lossActive() && t.LossTrials > 0 {
+	if cfg.lossActive() && t.LossTrials > 0 && !correlated(cfg.Loss) {
 		p, n := cfg.Loss.Mean(), float64(t.LossTrials)
 		lo, hi := binomialInterval(t.LossTrials, p)
 		if v, ok := markovVariance(cfg.Loss); ok {
@@ -100,10 +102,16 @@ func Check(cfg Config, t Tally) SelfCheck {
 		}
 		s.Loss = figure(p, ratio(t.Lost, t.LossTrials), lo, hi, t.LossTrials)
 	}
-	s.Duplicate = binomialFigure(cfg.Duplicate, t.Duplicated, t.DupTrials)
-	s.Corrupt = binomialFigure(cfg.Corrupt, t.Corrupted, t.CorruptTrials)
-	s.Reorder = binomialFigure(cfg.Reorder, t.Reordered, t.ReorderTrials)
-	if (cfg.Delay > 0 || cfg.Jitter > 0) && cfg.Rate == 0 && t.DelayN > 0 {
+	if cfg.DuplicateCorr == 0 {
+		s.Duplicate = binomialFigure(cfg.Duplicate, t.Duplicated, t.DupTrials)
+	}
+	if cfg.CorruptCorr == 0 {
+		s.Corrupt = binomialFigure(cfg.Corrupt, t.Corrupted, t.CorruptTrials)
+	}
+	if cfg.ReorderCorr == 0 {
+		s.Reorder = binomialFigure(cfg.Reorder, t.Reordered, t.ReorderTrials)
+	}
+	if (cfg.Delay > 0 || cfg.Jitter > 0) && cfg.Rate == 0 && t.DelayN > 0 && cfg.DelayCorr == 0 {
 		s.DelayP50 = delayFigure(cfg, 0.5, t.DelayP50, t.DelayN, DelaySlackP50)
 		s.DelayP99 = delayFigure(cfg, 0.99, t.DelayP99, t.DelayN, DelaySlackP99)
 	}
