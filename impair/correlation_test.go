@@ -159,3 +159,22 @@ func TestCorrelatedDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestCorrelatedSmallLoss: netem's 'loss 1% 25%' almost never drops (the
+// mix keeps the draws away from 0; about 5 per million). A model that drew
+// an independent P (or mixed the other way) drops near 1%.
+func TestCorrelatedSmallLoss(t *testing.T) {
+	t.Parallel()
+	m := CorrelatedLoss(0.01, 0.25)
+	r := rand.New(rand.NewPCG(1, 1))
+	const n = 1_000_000
+	lost := 0
+	for range n {
+		if m.Drop(r) {
+			lost++
+		}
+	}
+	if lost > 100 {
+		t.Errorf("loss 1%% 25%%: %d of %d dropped, netem's arithmetic drops about 5", lost, n)
+	}
+}
