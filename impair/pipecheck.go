@@ -19,9 +19,12 @@ type pipeCheck struct {
 	gaps  time.Duration // Σ their actual spacing
 }
 
-// newDelayHist records delays in ns, from 1 ns to two minutes (delay plus
-// jitter at most), 3 significant digits.
-func newDelayHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, int64(2*MaxDelay), 3) }
+// newDelayHist records delays in ns, to 1 µs at least (about 150 KiB where
+// 1 ns would take 225) and two minutes at most (delay plus jitter), 3
+// significant digits.
+func newDelayHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(int64(time.Microsecond), int64(2*MaxDelay), 3)
+}
 
 // delivered records a copy handed on at now.
 func (c *pipeCheck) delivered(cfg Config, now time.Duration, it pending) {
