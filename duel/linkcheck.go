@@ -1,6 +1,9 @@
 package duel
 
-import "github.com/netduel/netduel/impair"
+import (
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
+)
 
 // LinkCheck is the emulated link's self-check: per direction, what the link
 // did against what was configured, each figure with its 99.9% interval (see
@@ -35,6 +38,16 @@ type CheckFigure struct {
 	High       float64 `json:"high"`
 	OK         bool    `json:"ok"`
 	N          uint64  `json:"n"`
+}
+
+// CheckLink is the self-check of what l did since its last ResetLateness; nil
+// for a link with nothing to impair (or emulator none).
+func CheckLink(l *link.Link) *LinkCheck {
+	if !l.Config.Enabled() || l.Backend == link.None {
+		return nil
+	}
+	up, down := l.Tally()
+	return linkCheck(l.Config, up, down)
 }
 
 // linkCheck runs the self-check on both directions' tallies.

@@ -13,7 +13,12 @@ import (
 // figure, then the configured one and its 99.9% interval, with FAIL on any
 // figure outside its interval (JSON has the trials, n).
 func linkCheckLines(r *duel.Result, st Style) []string {
-	c := r.Link.Check
+	return LinkCheckLines(r.Link.Check, strings.ToUpper(r.Proto)+" "+r.Test+" ", st)
+}
+
+// LinkCheckLines renders a link self-check, one line per direction with
+// figures, each line starting "self-check " + label + the direction's arrow.
+func LinkCheckLines(c *duel.LinkCheck, label string, st Style) []string {
 	if c == nil {
 		return nil
 	}
@@ -45,7 +50,7 @@ func linkCheckLines(r *duel.Result, st Style) []string {
 		if len(parts) == 0 {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("self-check %s %s %s: %s", strings.ToUpper(r.Proto), r.Test, d.arrow, strings.Join(parts, "; ")))
+		lines = append(lines, fmt.Sprintf("self-check %s%s: %s", label, d.arrow, strings.Join(parts, "; ")))
 	}
 	return lines
 }
