@@ -101,6 +101,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		lu, ld := l.Lateness()
 		li.Up.AddedDelay, li.Down.AddedDelay = addedDelay(lu), addedDelay(ld)
 		li.ClientStack, li.ServerStack = stackCounters(cs1, cs0), stackCounters(ss1, ss0)
+		li.Check = CheckLink(l)
 		r.Link = &li
 		r.Cell = cell
 	}

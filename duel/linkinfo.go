@@ -29,6 +29,9 @@ type LinkInfo struct {
 	// whose host counters other traffic shares.
 	ClientStack *StackCounters `json:"client_stack,omitempty"`
 	ServerStack *StackCounters `json:"server_stack,omitempty"`
+	// Check is the link's self-check (emulator tun or netstack, impairment
+	// on): what it did against what was configured.
+	Check *LinkCheck `json:"check,omitempty"`
 }
 
 // StackCounters are one end's stack counters over a test.

@@ -78,10 +78,14 @@ type Config struct {
 	Jitter       time.Duration // delay variation, shaped by Distribution
 	Distribution Distribution
 	Reorder      float64 // probability 0..1 that a packet is sent at once, ahead of delayed ones (needs Delay)
-	ReorderGap   int     // netem's gap: 0 or 1 = any packet may be reordered; N = after a reorder, N-1 packets are delayed first
-	Duplicate    float64 // probability 0..1 of a second copy
-	Corrupt      float64 // probability 0..1 of one flipped bit
-	Rate         float64 // bits per second, 0 = unlimited
+	// DelayCorr, ReorderCorr, DuplicateCorr and CorruptCorr are netem's
+	// correlations (0..1) of successive draws (see crandom); a random loss's
+	// is in its model (CorrelatedLoss).
+	DelayCorr, ReorderCorr, DuplicateCorr, CorruptCorr float64
+	ReorderGap                                         int     // netem's gap: 0 or 1 = any packet may be reordered; N = after a reorder, N-1 packets are delayed first
+	Duplicate                                          float64 // probability 0..1 of a second copy
+	Corrupt                                            float64 // probability 0..1 of one flipped bit
+	Rate                                               float64 // bits per second, 0 = unlimited
 	// RateOverhead, CellSize and CellOverhead are netem's rate options
 	// (rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]): bytes added to
 	// each packet's length (may be negative), and the cells (ATM, say) the
@@ -106,6 +110,9 @@ func (c Config) lossActive() bool {
 	if r, ok := c.Loss.(randomLoss); ok {
 		return r.p > 0
 	}
+	if r, ok := c.Loss.(*corrLoss); ok {
+		return r.p > 0
+	}
 	return true
 }
 
@@ -125,12 +132,17 @@ const L2Header = 14
 // sch_netem.c's packet_time_ns counts it: the L2 frame plus the packet
 // overhead, in whole cells (each with its overhead) when a cell size is set.
 func (c Config) serialisation(size int) time.Duration {
+	return time.Duration(float64(c.rateBytes(size)) * 8e9 / c.Rate) // ns, truncated as netem's div64
+}
+
+// rateBytes is the length the rate counts for a packet of size IP bytes.
+func (c Config) rateBytes(size int) int64 {
 	n := int64(size) + L2Header + int64(c.RateOverhead)
 	if c.CellSize > 0 {
 		cells := (max(n, 0) + int64(c.CellSize) - 1) / int64(c.CellSize)
 		n = cells * int64(c.CellSize+c.CellOverhead)
 	}
-	return time.Duration(float64(max(n, 0)) * 8e9 / c.Rate) // ns, truncated as netem's div64
+	return max(n, 0)
 }
 
 // Validate checks the configuration; errors name the setting and the fix.
@@ -144,7 +156,9 @@ func (c Config) Validate() error {
 	for _, x := range []struct {
 		n string
 		p float64
-	}{{"reorder", c.Reorder}, {"duplicate", c.Duplicate}, {"corrupt", c.Corrupt}} {
+	}{{"reorder", c.Reorder}, {"duplicate", c.Duplicate}, {"corrupt", c.Corrupt},
+		{"delay correlation", c.DelayCorr}, {"reorder correlation", c.ReorderCorr},
+		{"duplicate correlation", c.DuplicateCorr}, {"corrupt correlation", c.CorruptCorr}} {
 		if err := prob(x.n, x.p); err != nil {
 			return err
 		}
@@ -185,6 +199,9 @@ func (c Config) Netem() string {
 		d := "delay " + netemTime(c.Delay)
 		if c.Jitter > 0 {
 			d += " " + netemTime(c.Jitter)
+			if c.DelayCorr > 0 {
+				d += " " + pct(c.DelayCorr)
+			}
 			if c.Distribution != DistUniform {
 				d += " distribution " + c.Distribution.String()
 			}
@@ -195,13 +212,13 @@ func (c Config) Netem() string {
 		parts = append(parts, "loss "+c.Loss.String())
 	}
 	if c.Duplicate > 0 {
-		parts = append(parts, "duplicate "+pct(c.Duplicate))
+		parts = append(parts, "duplicate "+pct(c.Duplicate)+corrSuffix(c.DuplicateCorr))
 	}
 	if c.Corrupt > 0 {
-		parts = append(parts, "corrupt "+pct(c.Corrupt))
+		parts = append(parts, "corrupt "+pct(c.Corrupt)+corrSuffix(c.CorruptCorr))
 	}
 	if c.Reorder > 0 {
-		r := "reorder " + pct(c.Reorder)
+		r := "reorder " + pct(c.Reorder) + corrSuffix(c.ReorderCorr)
 		if c.ReorderGap > 1 {
 			r += " gap " + strconv.Itoa(c.ReorderGap)
 		}
@@ -224,6 +241,13 @@ func (c Config) Netem() string {
 		parts = append(parts, "limit "+strconv.Itoa(c.QueueLimit))
 	}
 	return strings.Join(parts, " ")
+}
+
+func corrSuffix(c float64) string {
+	if c > 0 {
+		return " " + pct(c)
+	}
+	return ""
 }
 
 func pct(p float64) string { return strconv.FormatFloat(p*100, 'g', 6, 64) + "%" }

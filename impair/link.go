@@ -10,6 +10,10 @@ import (
 type Verdict struct {
 	Depart     time.Duration // when it leaves the link, on the caller's clock
 	CorruptBit int           // -1: intact; else the bit (0 .. 8×size-1) to flip
+	Reordered  bool          // sent at once, ahead of delayed ones (the self-check leaves it out of the delay)
+	// Spaced is the serialisation time from the previous departure when the
+	// copy left back to back behind it (the rate alone spaced them), else 0.
+	Spaced time.Duration
 }
 
 // Counters are what a link did, per direction.
@@ -39,11 +43,15 @@ type Link struct {
 	queue   departHeap
 	last    time.Duration // latest departure among queued packets
 	c       Counters
+	t       Tally // the self-check's trials
+	// netem's correlated sources (uncorrelated when their correlation is 0)
+	dupCor, corruptCor, reorderCor, delayCor crandom
 }
 
 // NewLink returns a Link applying cfg with randomness from r.
 func NewLink(cfg Config, r *rand.Rand) *Link {
-	l := &Link{cfg: cfg, r: r, limit: cfg.queueLimit()}
+	l := &Link{cfg: cfg, r: r, limit: cfg.queueLimit(), dupCor: newCrandom(cfg.DuplicateCorr),
+		corruptCor: newCrandom(cfg.CorruptCorr), reorderCor: newCrandom(cfg.ReorderCorr), delayCor: newCrandom(cfg.DelayCorr)}
 	if cfg.Loss != nil {
 		l.loss = cfg.Loss.Clone()
 	}
@@ -52,6 +60,10 @@ func NewLink(cfg Config, r *rand.Rand) *Link {
 
 // Counters returns the counts so far.
 func (l *Link) Counters() Counters { return l.c }
+
+// Tally returns the self-check's trials so far (its delay and rate fields
+// are the Pipe's: zero here).
+func (l *Link) Tally() Tally { return l.t }
 
 // Process decides the fate of a packet of size bytes arriving at now: 0, 1 or 2
 // copies (a duplicate), each with its departure time and corruption. It follows
@@ -65,10 +77,14 @@ func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	l.c.Packets++
 	l.release(now)
 	count := 1
-	if l.cfg.Duplicate > 0 && l.r.Float64() < l.cfg.Duplicate {
-		count++
+	if l.cfg.Duplicate > 0 {
+		l.t.DupTrials++
+		if l.chance(l.cfg.Duplicate, &l.dupCor) {
+			count++
+			l.t.Duplicated++
+		}
 	}
-	if l.loss != nil && l.loss.Drop(l.r) {
+	if l.drop() {
 		count--
 	}
 	if count == 0 {
@@ -85,7 +101,7 @@ func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	}
 	if count > 1 {
 		// The clone re-enters the qdisc: loss, corrupt, queue limit, delay.
-		if l.loss != nil && l.loss.Drop(l.r) {
+		if l.drop() {
 			l.c.Dropped++
 		} else if dv := (Verdict{CorruptBit: l.corrupt(size)}); l.queue.Len() >= l.limit {
 			l.c.QueueDrops++
@@ -99,10 +115,27 @@ func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	return n, v
 }
 
+// drop takes one loss decision.
+func (l *Link) drop() bool {
+	if l.loss == nil {
+		return false
+	}
+	l.t.LossTrials++
+	d := l.loss.Drop(l.r)
+	if d {
+		l.t.Lost++
+	}
+	return d
+}
+
 // corrupt draws a copy's corruption: -1 (intact) or the bit to flip.
 func (l *Link) corrupt(size int) int {
-	if l.cfg.Corrupt > 0 && l.r.Float64() < l.cfg.Corrupt && size > 0 {
-		return l.r.IntN(8 * size)
+	if l.cfg.Corrupt > 0 && size > 0 {
+		l.t.CorruptTrials++
+		if l.chance(l.cfg.Corrupt, &l.corruptCor) {
+			l.t.Corrupted++
+			return l.r.IntN(8 * size)
+		}
 	}
 	return -1
 }
@@ -113,7 +146,11 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 		l.c.Corrupted++
 	}
 	gap := max(l.cfg.ReorderGap, 1) // iproute2 sets gap 1 when reorder has none
-	if l.cfg.Reorder == 0 || l.counter < gap-1 || l.r.Float64() >= l.cfg.Reorder {
+	trial := l.cfg.Reorder > 0 && l.counter >= gap-1
+	if trial {
+		l.t.ReorderTrials++
+	}
+	if !trial || !l.chance(l.cfg.Reorder, &l.reorderCor) {
 		delay := l.delay()
 		if l.cfg.Rate > 0 {
 			// netem: the last queued packet's departure is the reference: the
@@ -123,7 +160,11 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 				delay = max(0, delay-(l.last-now))
 				start = l.last
 			}
-			delay += l.cfg.serialisation(size)
+			ser := l.cfg.serialisation(size)
+			if start != now && delay == 0 {
+				v.Spaced = ser
+			}
+			delay += ser
 			v.Depart = start + delay
 		} else {
 			v.Depart = now + delay
@@ -134,6 +175,8 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 		v.Depart = now
 		l.counter = 0
 		l.c.Reordered++
+		l.t.Reordered++
+		v.Reordered = true
 	}
 	l.queue.push(v.Depart)
 	l.last = max(l.last, v.Depart)
@@ -158,7 +201,16 @@ func (l *Link) delay() time.Duration {
 		return l.cfg.Delay
 	}
 	var d int64
-	if t := distTable(l.cfg.Distribution); t != nil {
+	if l.delayCor.rho != 0 {
+		// netem's tabledist on a correlated draw: the uniform case is
+		// (rnd mod 2σ) + μ - σ, a table's entry is table[rnd mod size].
+		rnd := l.delayCor.next(l.r)
+		if t := distTable(l.cfg.Distribution); t != nil {
+			d = tabledist(mu, sigma, t[rnd%uint32(len(t))])
+		} else {
+			d = int64(uint64(rnd)%uint64(2*sigma)) + mu - sigma
+		}
+	} else if t := distTable(l.cfg.Distribution); t != nil {
 		d = tabledist(mu, sigma, t[l.r.Uint32()%uint32(len(t))])
 	} else {
 		d = mu + int64(math.Round(float64(sigma)*(2*l.r.Float64()-1)))

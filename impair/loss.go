@@ -2,7 +2,6 @@ package impair
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 )
@@ -113,63 +112,28 @@ func (l *stateLoss) matrix() [4][4]float64 {
 // (the others get 0). In this chain's shape the reachable states hold a single
 // closed class, so the solution is unique.
 func stationary(P [4][4]float64) [4]float64 {
-	reach := [4]bool{true}
-	for changed := true; changed; {
-		changed = false
-		for i := range 4 {
-			for j := range 4 {
-				if reach[i] && !reach[j] && P[i][j] > 0 {
-					reach[j], changed = true, true
-				}
-			}
-		}
-	}
-	var idx []int
-	for i, r := range reach {
-		if r {
-			idx = append(idx, i)
-		}
-	}
+	idx := reachable(P)
 	n := len(idx)
 	// Rows: (Pᵀ - I) π = 0 for all but the last state, then Σ π = 1.
-	var a [4][5]float64
-	for r := 0; r < n-1; r++ {
+	a := make([][]float64, n)
+	b := make([]float64, n)
+	for r := range n {
+		a[r] = make([]float64, n)
 		for c := range n {
+			if r == n-1 {
+				a[r][c] = 1
+				continue
+			}
 			a[r][c] = P[idx[c]][idx[r]]
 			if r == c {
 				a[r][c]--
 			}
 		}
 	}
-	for c := range n {
-		a[n-1][c] = 1
-	}
-	a[n-1][n] = 1
-	for c := range n { // elimination with partial pivoting
-		piv := c
-		for r := c + 1; r < n; r++ {
-			if math.Abs(a[r][c]) > math.Abs(a[piv][c]) {
-				piv = r
-			}
-		}
-		a[c], a[piv] = a[piv], a[c]
-		if a[c][c] == 0 {
-			continue
-		}
-		for r := range n {
-			if r != c && a[r][c] != 0 {
-				f := a[r][c] / a[c][c]
-				for k := c; k <= n; k++ {
-					a[r][k] -= f * a[c][k]
-				}
-			}
-		}
-	}
+	b[n-1] = 1
 	var pi [4]float64
-	for c, i := range idx {
-		if a[c][c] != 0 {
-			pi[i] = min(1, max(0, a[c][n]/a[c][c]))
-		}
+	for c, x := range solve(a, b) {
+		pi[idx[c]] = min(1, max(0, x))
 	}
 	return pi
 }
@@ -220,7 +184,7 @@ func (l *geLoss) String() string {
 
 func (l *geLoss) Clone() LossModel { c := *l; c.bad = false; return &c }
 
-// ParseLossModel reads a loss model in netem syntax: "random 1%", "1%" (random),
+// ParseLossModel reads a loss model in netem syntax: "random 1% [CORR]", "1% [CORR]" (random),
 // "state p13 [p31 [p32 [p23 [p14]]]]" or "gemodel p [r [1-h [1-k]]]". Each value
 // is a percentage ("1%" or "1").
 func ParseLossModel(s string) (LossModel, error) {
@@ -249,10 +213,10 @@ func ParseLossModel(s string) (LossModel, error) {
 	}
 	switch kind {
 	case "random":
-		if len(vals) != 1 {
-			return nil, fmt.Errorf("loss random takes one percentage, e.g. 'random 1%%'")
+		if len(vals) < 1 || len(vals) > 2 {
+			return nil, fmt.Errorf("loss random takes a percentage and an optional correlation, e.g. 'random 1%%' or 'random 1%% 25%%'")
 		}
-		return RandomLoss(vals[0]), nil
+		return CorrelatedLoss(vals[0], get(1, 0)), nil
 	case "state":
 		if len(vals) < 1 || len(vals) > 5 {
 			return nil, fmt.Errorf("loss state takes 1 to 5 percentages: p13 [p31 [p32 [p23 [p14]]]]")

@@ -63,8 +63,11 @@ func TestParseLossModel(t *testing.T) {
 		// Bad state loses 50%, good 0.1%.
 		{"gemodel 2 20 50 0.1", "gemodel 2% 20% 50% 0.1%", (20.0/22)*0.001 + (2.0/22)*0.5, ""},
 		{"", "", 0, "empty loss model"},
-		{"random", "", 0, "one percentage"},
-		{"random 1 2", "", 0, "one percentage"},
+		{"random", "", 0, "optional correlation"},
+		// netem's 'loss random P CORR' (and 'loss P CORR').
+		{"random 1 2", "random 1% 2%", 0.01, ""},
+		{"1% 25%", "random 1% 25%", 0.01, ""},
+		{"random 1 2 3", "", 0, "optional correlation"},
 		{"state", "", 0, "1 to 5"},
 		{"state 1 2 3 4 5 6", "", 0, "1 to 5"},
 		{"state 60 50 60", "", 0, "at most 100%"},

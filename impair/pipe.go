@@ -31,6 +31,7 @@ type Pipe struct {
 	late    *hdrhistogram.Histogram // lateness of held packets, ns
 	over1   int64                   // packets over 1 ms late
 	over5   int64                   // packets over 5 ms late
+	check   pipeCheck               // the self-check's delay and rate
 
 	passed atomic.Uint64 // pass-through packets
 	w      *waiter
@@ -42,6 +43,7 @@ func NewPipe(cfg Config, r *rand.Rand, out func(pkt []byte)) *Pipe {
 	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), link: NewLink(cfg, r)}
 	if !p.pass {
 		p.late = newLateHist()
+		p.check.delay = newDelayHist()
 		p.w = newWaiter()
 		addSpareProcs()
 		p.wg.Add(1)
@@ -87,8 +89,9 @@ func (p *Pipe) Send(pkt []byte) {
 	}
 	if direct {
 		p.sending = true
-		for range n {
+		for i := range n {
 			_ = p.late.RecordValue(1)
+			p.check.delivered(p.link.cfg, now, pending{depart: v[i].Depart, at: now, reordered: v[i].Reordered, spaced: v[i].Spaced, pkt: out[i]})
 		}
 		p.mu.Unlock()
 		for _, b := range out[:n] {
@@ -104,7 +107,7 @@ func (p *Pipe) Send(pkt []byte) {
 		if len(p.pending) > 0 && v[i].Depart < p.pending[0].depart {
 			earliest = true
 		}
-		p.pending.push(pending{depart: v[i].Depart, seq: p.seq, pkt: b})
+		p.pending.push(pending{depart: v[i].Depart, seq: p.seq, pkt: b, at: now, reordered: v[i].Reordered, spaced: v[i].Spaced})
 		p.seq++
 	}
 	p.mu.Unlock()
@@ -143,13 +146,15 @@ func (p *Pipe) Lateness() Lateness {
 	return lateness(p.late, p.over1, p.over5)
 }
 
-// ResetLateness starts Lateness afresh (at the start of a test, say).
+// ResetLateness starts Lateness and Tally afresh (at the start of a test,
+// say).
 func (p *Pipe) ResetLateness() {
 	if p.pass {
 		return
 	}
 	p.mu.Lock()
 	p.late.Reset()
+	p.check.reset(p.link.t)
 	p.over1, p.over5 = 0, 0
 	p.mu.Unlock()
 }
@@ -192,9 +197,11 @@ func (p *Pipe) run() {
 			p.w.wait(-1)
 			continue
 		}
-		wait := p.pending[0].depart - time.Since(p.start)
+		now := time.Since(p.start)
+		wait := p.pending[0].depart - now
 		if wait <= 0 {
 			it := p.pending.pop()
+			p.check.delivered(p.link.cfg, now, it)
 			p.busy = true
 			_ = p.late.RecordValue(max(1, int64(-wait)))
 			if -wait > time.Millisecond {
@@ -228,9 +235,12 @@ func isUDP(pkt []byte) bool {
 }
 
 type pending struct {
-	depart time.Duration
-	seq    uint64
-	pkt    []byte
+	depart    time.Duration
+	seq       uint64
+	pkt       []byte
+	at        time.Duration // arrival
+	reordered bool          // Verdict.Reordered
+	spaced    time.Duration // Verdict.Spaced
 }
 
 // pktHeap is a min-heap of packets by departure, then arrival order.

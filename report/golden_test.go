@@ -198,7 +198,13 @@ func linksFixture() *duel.Report {
 			Up:          duel.LinkCounters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190},
 			Down:        duel.LinkCounters{Packets: 900, Forwarded: 891, Dropped: 9},
 			ClientStack: &duel.StackCounters{TCPRetransmits: 18, DeviceDrops: 4},
-			ServerStack: &duel.StackCounters{UDPChecksumErrors: 1}}
+			ServerStack: &duel.StackCounters{UDPChecksumErrors: 1},
+			Check: &duel.LinkCheck{
+				Up: duel.DirectionCheck{
+					Loss:     &duel.CheckFigure{Configured: 1, Measured: 1, Low: 0.85, High: 1.16, OK: true, N: 20000},
+					DelayP50: &duel.CheckFigure{Configured: 20, Measured: 20.4, Low: 19.98, High: 20.12, N: 19800},
+					DelayP99: &duel.CheckFigure{Configured: 20, Measured: 20.6, Low: 19.98, High: 21.02, OK: true, N: 19800}},
+				Down: duel.DirectionCheck{Loss: &duel.CheckFigure{Configured: 1, Measured: 1, Low: 0.22, High: 2.11, OK: true, N: 900}, OK: true}}}
 		out = append(out, r)
 	}
 	rep.Results = out

@@ -239,6 +239,13 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 			if u, d := l.Up.AddedDelay, l.Down.AddedDelay; u != nil || d != nil {
 				fmt.Fprintf(w, "  delay the emulator itself added (p50 / p99 / max, beyond the model's): %s\n", addedDelayLine(u, d))
 			}
+			for j := range rep.Results {
+				if o := &rep.Results[j]; o.Cell == c && o.Link != nil {
+					for _, line := range linkCheckLines(o, st) {
+						fmt.Fprintf(w, "  %s\n", line)
+					}
+				}
+			}
 			if l.Note != "" {
 				fmt.Fprintf(w, "  note: %s\n", l.Note)
 			}

@@ -13,8 +13,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
+	"github.com/netduel/netduel/report"
 )
 
 func emulateCommand() *cli.Command {
@@ -137,6 +139,9 @@ wait:
 		fmt.Fprintf(stderr, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n"+
 			"  device drops (packets the ends' devices dropped before or after the link): client %d, server %d\n",
 			what, l.InsideCongestion, countersLine(up), countersLine(down), cs.DeviceDrops, ss.DeviceDrops)
+		for _, line := range report.LinkCheckLines(duel.CheckLink(l), "", report.Style{}) {
+			fmt.Fprintf(stderr, "  %s\n", line)
+		}
 	}
 	code := 0
 	var ee *exec.ExitError

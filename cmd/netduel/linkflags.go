@@ -20,15 +20,15 @@ func linkFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "emulator", Value: link.Auto, Usage: "link backend: auto (tun where it can, else netstack), tun (kernel TCP, root), netstack (gVisor TCP), none (OS loopback, no impairment)"},
 		&cli.StringFlag{Name: "profile", Usage: "preset link `NAME`: " + profileList()},
-		&cli.StringFlag{Name: "loss", Usage: "random loss `PERCENT` per direction (5% or 5); a comma list sweeps"},
+		&cli.StringFlag{Name: "loss", Usage: "random loss `PERCENT` per direction (5% or 5), with netem's optional correlation ('1% 25%'); a comma list sweeps"},
 		&cli.StringFlag{Name: "loss-model", Usage: "netem loss `MODEL`: 'random P', 'state p13 [p31 [p32 [p23 [p14]]]]' or 'gemodel p [r [1-h [1-k]]]' (overrides --loss)"},
 		&cli.StringFlag{Name: "delay", Usage: "delay `D` per direction (--delay 10ms adds 20ms to the round trip); a comma list sweeps"},
-		&cli.StringFlag{Name: "jitter", Usage: "delay variation `D` (needs --delay), at most " + maxDelay.String()},
+		&cli.StringFlag{Name: "jitter", Usage: "delay variation `D` (needs --delay), at most " + maxDelay.String() + ", with netem's optional correlation ('5ms 25%')"},
 		&cli.StringFlag{Name: "distribution", Usage: "jitter distribution (needs --jitter): uniform (default), normal, pareto, paretonormal (iproute2's tables)"},
-		&cli.StringFlag{Name: "reorder", Usage: "`PERCENT` of packets sent at once, ahead of delayed ones (needs --delay)"},
+		&cli.StringFlag{Name: "reorder", Usage: "`PERCENT` of packets sent at once, ahead of delayed ones (needs --delay); netem's optional correlation: '25% 50%'"},
 		&cli.StringFlag{Name: "reorder-gap", Usage: "netem's gap `N` (needs --reorder): after a reordered packet the next N-1 are delayed, then each is sent at once with the --reorder probability (--reorder 25% --reorder-gap 5 reorders 12.5%)"},
-		&cli.StringFlag{Name: "duplicate", Usage: "`PERCENT` of packets duplicated"},
-		&cli.StringFlag{Name: "corrupt", Usage: "`PERCENT` of packets with one bit flipped"},
+		&cli.StringFlag{Name: "duplicate", Usage: "`PERCENT` of packets duplicated; netem's optional correlation: '1% 25%'"},
+		&cli.StringFlag{Name: "corrupt", Usage: "`PERCENT` of packets with one bit flipped; netem's optional correlation: '1% 25%'"},
 		&cli.StringFlag{Name: "rate", Usage: "link `RATE` in bits/s with k/M/G suffixes (serialisation delay, drop-tail queue), counted on Ethernet frames as netem does; netem's 'RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]' in bytes, e.g. '10M 20' or '2M -14 53 5'"},
 		&cli.StringFlag{Name: "queue", Usage: "queue limit in `PACKETS` (netem's limit; default 1000, at most " + strconv.Itoa(impair.MaxQueueLimit) + ")"},
 		&cli.StringFlag{Name: "seed", Usage: "random `SEED` for a reproducible link (default: a random one, printed with the link and in JSON link.seed)"},
@@ -179,8 +179,17 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 	}
 	var err error
 	if s := c.String("jitter"); s != "" {
-		if base.Jitter, err = parseDelay(s); err != nil {
+		f := strings.Fields(s)
+		if len(f) == 0 || len(f) > 2 {
+			return nil, usageErrorf("--jitter %q: want JITTER [CORRELATION], as netem's 'delay TIME JITTER [CORRELATION]', e.g. '5ms' or '5ms 25%%'", s)
+		}
+		if base.Jitter, err = parseDelay(f[0]); err != nil {
 			return nil, usageErrorf("--jitter %q: want a duration from 0 to %v, such as 5ms or 500us", s, maxDelay)
+		}
+		if len(f) == 2 {
+			if base.DelayCorr, err = impair.ParsePercent(f[1]); err != nil {
+				return nil, usageErrorf("--jitter %q: correlation: %v", s, err)
+			}
 		}
 		if !c.IsSet("delay") && base.Delay == 0 {
 			// iproute2: jitter is the second value of "delay TIME JITTER".
@@ -196,22 +205,14 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 			return nil, usageErrorf("--distribution needs --jitter (netem: a distribution shapes the jitter); add --jitter, e.g. --delay 10ms --jitter 2ms --distribution %s", s)
 		}
 	}
-	pct := func(flag string, dst *float64) error {
-		if s := c.String(flag); s != "" {
-			v, err := impair.ParsePercent(s)
-			if err != nil {
-				return usageErrorf("--%s %q: %v", flag, s, err)
-			}
-			*dst = v
-		}
-		return nil
-	}
 	for _, f := range []struct {
-		name string
-		dst  *float64
-	}{{"reorder", &base.Reorder}, {"duplicate", &base.Duplicate}, {"corrupt", &base.Corrupt}} {
-		if err := pct(f.name, f.dst); err != nil {
-			return nil, err
+		name      string
+		dst, corr *float64
+	}{{"reorder", &base.Reorder, &base.ReorderCorr}, {"duplicate", &base.Duplicate, &base.DuplicateCorr}, {"corrupt", &base.Corrupt, &base.CorruptCorr}} {
+		if s := c.String(f.name); s != "" {
+			if *f.dst, *f.corr, err = percentCorr(f.name, s); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if s := c.String("reorder-gap"); s != "" {
@@ -255,18 +256,18 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 			return nil, usageErrorf("--loss-model %q: %v", s, err)
 		}
 	}
-	losses := []*float64{nil}
+	losses := []*[2]float64{nil} // probability, correlation
 	if s := c.String("loss"); s != "" {
 		if c.IsSet("loss-model") {
 			return nil, usageErrorf("--loss and --loss-model both set: use one")
 		}
 		losses = nil
 		for _, item := range strings.Split(s, ",") {
-			v, err := impair.ParsePercent(strings.TrimSpace(item))
+			p, corr, err := percentCorr("loss", item)
 			if err != nil {
-				return nil, usageErrorf("--loss %q: %v", item, err)
+				return nil, err
 			}
-			losses = append(losses, &v)
+			losses = append(losses, &[2]float64{p, corr})
 		}
 	}
 	delays := []*time.Duration{nil}
@@ -287,8 +288,12 @@ func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 			cfg := base
 			var parts []string
 			if l != nil {
-				cfg.Loss = impair.RandomLoss(*l)
-				parts = append(parts, "loss "+strconv.FormatFloat(*l*100, 'g', -1, 64)+"%")
+				cfg.Loss = impair.CorrelatedLoss(l[0], l[1])
+				label := "loss " + strconv.FormatFloat(l[0]*100, 'g', -1, 64) + "%"
+				if l[1] > 0 {
+					label += " (correlation " + strconv.FormatFloat(l[1]*100, 'g', -1, 64) + "%)"
+				}
+				parts = append(parts, label)
 			}
 			if d != nil {
 				cfg.Delay = *d

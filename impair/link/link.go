@@ -92,7 +92,19 @@ func (l *Link) Lateness() (up, down impair.Lateness) {
 	return up, down
 }
 
-// ResetLateness starts both directions' Lateness afresh.
+// Tally returns the self-check's counts in each direction since the last
+// ResetLateness (zero for a link with nothing to impair).
+func (l *Link) Tally() (up, down impair.Tally) {
+	if l.up != nil {
+		up = l.up.Tally()
+	}
+	if l.down != nil {
+		down = l.down.Tally()
+	}
+	return up, down
+}
+
+// ResetLateness starts both directions' Lateness and Tally afresh.
 func (l *Link) ResetLateness() {
 	for _, p := range []*impair.Pipe{l.up, l.down} {
 		if p != nil {

@@ -1,0 +1,65 @@
+package impair
+
+import (
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// pipeCheck is what a Pipe measures for the self-check (under its lock): the
+// delay each delivered copy got (its hand-over minus its arrival: the
+// model's delay plus the pipe's lateness), and the spacing of copies the rate
+// sent back to back.
+type pipeCheck struct {
+	delay *hdrhistogram.Histogram // ns, reordered copies left out
+	base  Tally                   // the link's trials at the last reset
+	last  time.Duration           // the previous hand-over
+	rateN uint64
+	bytes uint64        // Σ the rate's length of back-to-back copies
+	gaps  time.Duration // Σ their actual spacing
+}
+
+// newDelayHist records delays in ns, to 1 µs at least (about 150 KiB where
+// 1 ns would take 225) and two minutes at most (delay plus jitter), 3
+// significant digits.
+func newDelayHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(int64(time.Microsecond), int64(2*MaxDelay), 3)
+}
+
+// delivered records a copy handed on at now.
+func (c *pipeCheck) delivered(cfg Config, now time.Duration, it pending) {
+	if !it.reordered {
+		_ = c.delay.RecordValue(max(1, int64(now-it.at)))
+	}
+	if it.spaced > 0 {
+		c.rateN++
+		c.bytes += uint64(cfg.rateBytes(len(it.pkt)))
+		c.gaps += now - c.last
+	}
+	c.last = now
+}
+
+func (c *pipeCheck) reset(t Tally) {
+	c.delay.Reset()
+	c.base = t
+	c.rateN, c.bytes, c.gaps = 0, 0, 0
+}
+
+// Tally returns the self-check's counts since the last ResetLateness: the
+// link's trials, the delivered copies' delay quantiles and the rate's
+// spacing. Check judges them.
+func (p *Pipe) Tally() Tally {
+	if p.pass {
+		return Tally{}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.link.t.sub(p.check.base)
+	if n := p.check.delay.TotalCount(); n > 0 {
+		t.DelayN = uint64(n)
+		t.DelayP50 = time.Duration(p.check.delay.ValueAtQuantile(50))
+		t.DelayP99 = time.Duration(p.check.delay.ValueAtQuantile(99))
+	}
+	t.RateN, t.RateBytes, t.RateActual = p.check.rateN, p.check.bytes, p.check.gaps
+	return t
+}
