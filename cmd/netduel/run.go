@@ -202,8 +202,41 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			o.plan[i].Duration = defaultPairDuration
 		}
 	}
+	if err := checkAssertCells(o.asserts, o.link); err != nil {
+		return nil, err
+	}
 	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
 	return o, nil
+}
+
+// checkAssertCells refuses, before the run, an assertion whose "@ CELL" names
+// no link of the run: a typo there would otherwise fail as a missing value
+// after the whole run, and look like a regression in CI.
+func checkAssertCells(asserts []report.Assertion, ls *linkSetup) error {
+	var labels []string
+	if ls != nil {
+		for _, c := range ls.cells {
+			if c.label != "" {
+				labels = append(labels, c.label)
+			}
+		}
+	}
+	for _, a := range asserts {
+		if a.Cell == "" {
+			continue
+		}
+		found := false
+		for _, l := range labels {
+			found = found || strings.Contains(strings.ToLower(l), strings.ToLower(a.Cell))
+		}
+		if !found {
+			if len(labels) == 0 {
+				return usageErrorf("--assert %q: this run has one link, with no name to match %q: drop the @ part", a.Expr, a.Cell)
+			}
+			return usageErrorf("--assert %q: no link of this run is named like %q; its links are %s", a.Expr, a.Cell, "'"+strings.Join(labels, "', '")+"'")
+		}
+	}
+	return nil
 }
 
 // defaultPairDuration is each test's duration in the default run, which runs the
