@@ -35,6 +35,10 @@ func TestBadValuesExit2(t *testing.T) {
 		{[]string{"run", "--emulator", "none", "--assert", "tcp.latency.lost_pct < 3 @ nosuch"}, "--assert"},
 		{[]string{"run", "--loss", "0,1%", "--assert", "tcp.latency.lost_pct < 3 @ loss 2%"}, "no link of this run"},
 		{[]string{"emulate", "--peer", "", "--", "true"}, "--peer"},
+		// Flags the run's tests would ignore.
+		{[]string{"run", "--proto", "tcp", "--bitrate", "max"}, "--bitrate"},
+		{[]string{"run", "--test", "latency", "--bitrate", "10M"}, "--bitrate"},
+		{[]string{"run", "--max-loss", "1%"}, "--max-loss"},
 	}
 	// Every non-link flag of run, serve and report, given an empty value.
 	skip := linkFlagSet()

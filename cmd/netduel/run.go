@@ -173,6 +173,12 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			o.plan = append(o.plan, spec)
 		}
 	}
+	if c.IsSet("bitrate") && !planHas(o.plan, duel.ProtoUDP, duel.TestThroughput) {
+		return nil, usageErrorf("--bitrate paces the UDP throughput test, which this run does not include: add udp to --proto and throughput to --test, or drop --bitrate")
+	}
+	if c.IsSet("max-loss") && bitrate != duel.SearchRate {
+		return nil, usageErrorf("--max-loss is the loss --bitrate max may accept: add --bitrate max, or drop --max-loss")
+	}
 	for _, expr := range c.StringSlice("assert") {
 		a, err := report.ParseAssertion(expr)
 		if err != nil {
