@@ -122,8 +122,13 @@ func TestAbuseClaimedFrameLength(t *testing.T) {
 	binary.BigEndian.PutUint16(payload[0:], frame.Magic)
 	payload[2], payload[3] = frame.Version, byte(frame.TypeControl)
 	binary.BigEndian.PutUint32(payload[32:], claimed-frame.HeaderLen) // the server's --max-frame
-	for _, afterHello := range []bool{false, true} {
-		name := map[bool]string{false: "before the hello", true: "after the hello"}[afterHello]
+	// On an attached TCP throughput data connection the limit is the
+	// server's --max-frame, and the claimed frame is a data frame.
+	data := make([]byte, claimed-1)
+	copy(data, payload[:frame.HeaderLen])
+	data[3] = byte(frame.TypeData)
+	for _, where := range []string{"before the hello", "after the hello", "on a data connection"} {
+		name := where
 		t.Run(name, func(t *testing.T) {
 			base := heapInuse()
 			stop := make(chan struct{})
@@ -134,9 +139,21 @@ func TestAbuseClaimedFrameLength(t *testing.T) {
 			for i := 0; i < conns; i++ {
 				var c net.Conn
 				var err error
-				if afterHello {
+				switch where {
+				case "on a data connection":
+					var ctl net.Conn
+					var w welcome
+					ctl, _, w, err = openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoTCP, Test: TestThroughput, Duration: time.Minute, Size: claimed})
+					if err != nil {
+						break
+					}
+					open = append(open, ctl)
+					if c, err = dialFrom(t, "127.0.0.1", addr); err == nil {
+						err = writeControl(c, w.Cookie, struct{}{}) // attach it
+					}
+				case "after the hello":
 					c, _, _, err = openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: TestLatency, Duration: time.Minute, Size: 64})
-				} else {
+				default:
 					c, err = dialFrom(t, "127.0.0.1", addr)
 				}
 				if err != nil {
@@ -146,12 +163,19 @@ func TestAbuseClaimedFrameLength(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			var closedByServer atomic.Int64
-			for _, c := range open {
+			send := payload
+			if where == "on a data connection" {
+				send = data
+			}
+			for i, c := range open {
+				if where == "on a data connection" && i%2 == 0 {
+					continue // a control connection: it stays quiet
+				}
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
 					c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-					if _, err := c.Write(payload); err != nil {
+					if _, err := c.Write(send); err != nil {
 						closedByServer.Add(1) // the server cut it short
 					}
 				}()
@@ -433,8 +457,7 @@ func TestAbuseBitrate(t *testing.T) {
 		return max(rate*rateBurst.Seconds(), minBurst) + rate*elapsed.Seconds()
 	}
 	tcpBound := func(elapsed time.Duration) float64 { // the same for a TCP throttle
-		rate := limit / 8 * rateTolerance
-		return max(rate*throttleBurst.Seconds(), minBurst) + rate*elapsed.Seconds()
+		return limit / 8 * elapsed.Seconds()
 	}
 
 	t.Run("udp liar claiming 1 Mbit/s, sending unpaced", func(t *testing.T) {
@@ -500,6 +523,10 @@ func TestAbuseBitrate(t *testing.T) {
 			t.Logf("tcp %s: %.0f bytes in %v (bound %.0f), error %q", test, bytes, elapsed.Round(time.Millisecond), most, r.Error)
 			if bytes > most {
 				t.Errorf("server took %.0f bytes in %v, more than the limit lets through (%.0f)", bytes, elapsed, most)
+			}
+			// What the user is shown: goodput never above the limit.
+			if test == TestThroughput && r.GoodputBps > limit {
+				t.Errorf("goodput %.0f bit/s, above the server's --max-bitrate %.0f", r.GoodputBps, limit)
 			}
 			if r.Error != "" {
 				t.Errorf("throttled TCP test failed: %s", r.Error)

@@ -409,7 +409,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 		res.LostFrames, res.ReorderedFrames = d.pp.Lost, d.pp.Late
 		res.DuplicateFrames, res.CorruptFrames = d.pp.Duplicate, d.pp.Corrupt
 		res.GoodputBps = stats.Rate(d.pp.BodyBytes, d.pp.Duration)
-		if d.rtt != nil {
+		if d.rtt != nil && d.rtt.Count() > 0 { // no round trip: no figures, not zeros
 			s := d.rtt.Summary()
 			res.RTT = &s
 			res.RTTHistogram = d.rtt.Encode()

@@ -83,6 +83,9 @@ func TestTotalLossIsAMeasurement(t *testing.T) {
 					t.Errorf("udp %s: error %q, sent %d, lost %d (%g%%): want all lost, no error", r.Test, r.Error, r.SentFrames, r.LostFrames, r.LostPct)
 				}
 			}
+			if r := res[1]; r.RTT != nil || r.RTTHistogram != "" {
+				t.Errorf("udp latency with no round trip: RTT %+v: want no figures (zeros would pass an assertion)", r.RTT)
+			}
 			if r := res[2]; !strings.Contains(r.Error, "never got through") || r.SentFrames != 0 {
 				t.Errorf("tcp throughput: error %q, sent %d: want its data connection never got through", r.Error, r.SentFrames)
 			}

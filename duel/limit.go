@@ -19,9 +19,13 @@ const (
 	// bucket holds before it is cut (start-up bursts, the kernel handing over a
 	// backlog after a stall).
 	rateBurst = time.Second
-	// throttleBurst is the same for a TCP data connection, which is slowed
-	// rather than cut: a small burst keeps a short test's average near the limit.
-	throttleBurst = 100 * time.Millisecond
+	// throttleShare is the share of the limit a TCP data connection, which is
+	// slowed rather than cut, is read at; throttleBurst is the most it reads at
+	// once. Its bucket starts empty, so what it has read by any moment is at
+	// most throttleShare of the limit over the time since its first read, plus
+	// one read: over a test of a second or more, under the limit.
+	throttleShare = 0.99
+	throttleBurst = 5 * time.Millisecond
 	// minBurst is the bucket's smallest capacity, in bytes.
 	minBurst = 256 << 10
 )
@@ -47,6 +51,17 @@ func newMeter(limitBps float64, burst time.Duration) *meter {
 	rate := limitBps / 8 * rateTolerance
 	b := max(rate*burst.Seconds(), minBurst)
 	return &meter{limitBps: limitBps, rate: rate, burst: b, tokens: b}
+}
+
+// newThrottle returns an empty bucket for a TCP data connection read at
+// throttleShare of a limit in bits/s, at most throttleBurst at a time, or nil
+// for no limit.
+func newThrottle(limitBps float64) *meter {
+	if limitBps <= 0 {
+		return nil
+	}
+	rate := limitBps / 8 * throttleShare
+	return &meter{limitBps: limitBps, rate: rate, burst: max(rate*throttleBurst.Seconds(), 1500)}
 }
 
 // take spends n bytes arriving at now and returns the bucket's level afterwards:
@@ -87,13 +102,16 @@ type meteredConn struct {
 // the limit, so that the bytes queued in the kernel (which the throttled reads
 // drain at the limit after the sender stops) stay few.
 func (c *meteredConn) attach(sess *session, limitBps float64) {
-	c.sess, c.meter = sess, newMeter(limitBps, throttleBurst)
+	c.sess, c.meter = sess, newThrottle(limitBps)
 	if rb, ok := c.Conn.(interface{ SetReadBuffer(int) error }); ok && c.meter != nil {
 		_ = rb.SetReadBuffer(int(max(c.meter.rate/10, 64<<10)))
 	}
 }
 
 func (c *meteredConn) Read(p []byte) (int, error) {
+	if c.meter != nil && len(p) > int(c.meter.burst) {
+		p = p[:int(c.meter.burst)] // a throttled read takes one burst at most
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 && c.sess != nil {
 		now := time.Now()

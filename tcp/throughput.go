@@ -82,7 +82,10 @@ func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64
 	buffered := rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, recv.Read} })
 	recv.StartStream(time.Now(), buffered)
 	for {
-		h, body, err := rd.Next()
+		// The body streams through the reader's buffer: only its CRC is kept,
+		// so a peer announcing frames of the limit's size costs the buffer's
+		// memory, not the frame's.
+		h, err := rd.NextSummed()
 		now := time.Now()
 		switch {
 		case err == nil:
@@ -97,14 +100,15 @@ func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64
 			}
 			return err
 		}
-		wire := frame.HeaderLen + len(body)
+		bodyLen := int(h.BodyLen)
+		wire := frame.HeaderLen + bodyLen
 		if h.Type != frame.TypeData || h.Cookie != cookie {
 			recv.Corrupt(wire)
 			continue
 		}
 		// The body's CRC was computed while checking the frame: comparing it with
 		// the pattern's verifies the body without a second pass.
-		recv.Frame(h.Seq, h.Timestamp, now, wire, len(body), rd.BodyCRC() == frame.PatternCRC(len(body), h.Seq))
+		recv.Frame(h.Seq, h.Timestamp, now, wire, bodyLen, rd.BodyCRC() == frame.PatternCRC(bodyLen, h.Seq))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,6 +52,9 @@ func emulateAction(c *cli.Context) error {
 	}
 	if err := emptyLinkFlag(c); err != nil {
 		return err
+	}
+	if c.IsSet("peer") && strings.TrimSpace(c.String("peer")) == "" {
+		return usageErrorf("--peer is empty: give it a shell command, e.g. --peer 'iperf3 -s -1', or leave it out")
 	}
 	if err := checkCongestion(link.Tun, c.String("cc")); err != nil {
 		return err

@@ -31,6 +31,14 @@ func TestBadValuesExit2(t *testing.T) {
 		{[]string{"port", "check", "--bogus", "8080"}, "netduel port check --help"},
 		{[]string{"port", "free", "--bogus"}, "netduel port free --help"},
 		{[]string{"report", "--bogus", "x.json"}, "netduel report --help"},
+		// An assertion's cell must name a link of the run, before the run.
+		{[]string{"run", "--emulator", "none", "--assert", "tcp.latency.lost_pct < 3 @ nosuch"}, "--assert"},
+		{[]string{"run", "--loss", "0,1%", "--assert", "tcp.latency.lost_pct < 3 @ loss 2%"}, "no link of this run"},
+		{[]string{"emulate", "--peer", "", "--", "true"}, "--peer"},
+		// Flags the run's tests would ignore.
+		{[]string{"run", "--proto", "tcp", "--bitrate", "max"}, "--bitrate"},
+		{[]string{"run", "--test", "latency", "--bitrate", "10M"}, "--bitrate"},
+		{[]string{"run", "--max-loss", "1%"}, "--max-loss"},
 	}
 	// Every non-link flag of run, serve and report, given an empty value.
 	skip := linkFlagSet()

@@ -173,6 +173,12 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			o.plan = append(o.plan, spec)
 		}
 	}
+	if c.IsSet("bitrate") && !planHas(o.plan, duel.ProtoUDP, duel.TestThroughput) {
+		return nil, usageErrorf("--bitrate paces the UDP throughput test, which this run does not include: add udp to --proto and throughput to --test, or drop --bitrate")
+	}
+	if c.IsSet("max-loss") && bitrate != duel.SearchRate {
+		return nil, usageErrorf("--max-loss is the loss --bitrate max may accept: add --bitrate max, or drop --max-loss")
+	}
 	for _, expr := range c.StringSlice("assert") {
 		a, err := report.ParseAssertion(expr)
 		if err != nil {
@@ -202,8 +208,41 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 			o.plan[i].Duration = defaultPairDuration
 		}
 	}
+	if err := checkAssertCells(o.asserts, o.link); err != nil {
+		return nil, err
+	}
 	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
 	return o, nil
+}
+
+// checkAssertCells refuses, before the run, an assertion whose "@ CELL" names
+// no link of the run: a typo there would otherwise fail as a missing value
+// after the whole run, and look like a regression in CI.
+func checkAssertCells(asserts []report.Assertion, ls *linkSetup) error {
+	var labels []string
+	if ls != nil {
+		for _, c := range ls.cells {
+			if c.label != "" {
+				labels = append(labels, c.label)
+			}
+		}
+	}
+	for _, a := range asserts {
+		if a.Cell == "" {
+			continue
+		}
+		found := false
+		for _, l := range labels {
+			found = found || strings.Contains(strings.ToLower(l), strings.ToLower(a.Cell))
+		}
+		if !found {
+			if len(labels) == 0 {
+				return usageErrorf("--assert %q: this run has one link, with no name to match %q: drop the @ part", a.Expr, a.Cell)
+			}
+			return usageErrorf("--assert %q: no link of this run is named like %q; its links are %s", a.Expr, a.Cell, "'"+strings.Join(labels, "', '")+"'")
+		}
+	}
+	return nil
 }
 
 // defaultPairDuration is each test's duration in the default run, which runs the
