@@ -116,7 +116,7 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		return t, nil
 	}
 	trialDur := max(spec.Duration/4, time.Second)
-	best, ok, err := searchRate(ctx, func(rate float64) (SearchTrial, error) { return run(rate, trialDur, false) })
+	best, ok, err := searchRate(ctx, search.MinFrames, func(rate float64) (SearchTrial, error) { return run(rate, trialDur, false) })
 	if err != nil {
 		return Result{}, err
 	}
@@ -172,7 +172,12 @@ func deliveredRate(unique uint64, size int, span time.Duration) float64 {
 // The bracket holds the rates the sender achieved; a busy sender offers less
 // than it is asked, so each guess is asked for divided by the share of the
 // asked rate the last paced trial achieved.
-func searchRate(ctx context.Context, trial func(rate float64) (SearchTrial, error)) (ask float64, ok bool, err error) {
+//
+// A failed trial that sent fewer than minFrames frames ends the search: below
+// it trials are too short for their loss to say anything (a link that loses
+// 5% at every rate passes a trial of 8 frames two times in three), so going
+// lower would only find a rate by luck.
+func searchRate(ctx context.Context, minFrames uint64, trial func(rate float64) (SearchTrial, error)) (ask float64, ok bool, err error) {
 	first, err := trial(0)
 	if err != nil || first.Pass {
 		return 0, err == nil, err
@@ -208,6 +213,9 @@ func searchRate(ctx context.Context, trial func(rate float64) (SearchTrial, erro
 			lo = max(lo, got)
 			guess, step, down = lo*(1+step), step*2, bracketTol
 			continue
+		}
+		if t.Frames < minFrames {
+			break
 		}
 		hi, step = min(hi, max(got, lo)), bracketTol
 		if hi <= lo { // failed below a rate that passed: noise; widen

@@ -23,6 +23,10 @@ type pathModel struct {
 	// loses a little too much (0.3% plus 2% per 100% over), as a loopback
 	// receiver short of CPU does, rather than capping what it delivers.
 	soft bool
+	// framesAt, if set, makes a trial's frames what one second at its rate
+	// carries (1400-byte frames), and a trial of fewer than framesAt frames
+	// lose none: short trials that pass by luck.
+	framesAt uint64
 }
 
 func (m pathModel) trial(rate, maxLossPct float64) SearchTrial {
@@ -38,9 +42,15 @@ func (m pathModel) trial(rate, maxLossPct float64) SearchTrial {
 	if m.queued {
 		lost = 100 * m.extraLoss
 	}
-	const frames = 10000
+	frames := 10000.0
+	if m.framesAt > 0 {
+		frames = math.Floor(offered / (1400 * 8))
+		if frames < float64(m.framesAt) {
+			lost, delivered = 0, offered
+		}
+	}
 	lostFrames := math.Round(lost / 100 * frames)
-	return SearchTrial{BitrateBps: rate, OfferedBps: offered, DeliveredBps: delivered, LostPct: lost, Frames: frames,
+	return SearchTrial{BitrateBps: rate, OfferedBps: offered, DeliveredBps: delivered, LostPct: lost, Frames: uint64(frames),
 		Pass: lostFrames <= math.Floor(maxLossPct/100*frames) && delivered >= (1-deliveredTol)*offered}
 }
 
@@ -66,12 +76,13 @@ func TestSearchRate(t *testing.T) {
 		{"loopback, receiver short of CPU", pathModel{capacity: 6e9, ceiling: 18e9, soft: true}, true},
 		{"50M, busy sender", pathModel{capacity: 50e6, ceiling: 10e9, shortfall: 0.2}, true},
 		{"5% loss everywhere", pathModel{capacity: 20e9, ceiling: 10e9, extraLoss: 0.05}, false},
+		{"5% loss everywhere, short trials lucky", pathModel{capacity: 20e9, ceiling: 5e6, extraLoss: 0.05, framesAt: 20}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var tried []float64
-			got, ok, err := searchRate(context.Background(), func(rate float64) (SearchTrial, error) {
+			got, ok, err := searchRate(context.Background(), minFrames(0.1), func(rate float64) (SearchTrial, error) {
 				tried = append(tried, rate)
 				return tc.m.trial(rate, 0.1), nil
 			})
