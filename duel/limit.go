@@ -24,7 +24,7 @@ const (
 	// once. Its bucket starts empty, so what it has read by any moment is at
 	// most throttleShare of the limit over the time since its first read, plus
 	// one read: over a test of a second or more, under the limit.
-	throttleShare = 0.99
+	throttleShare = 0.97
 	throttleBurst = 5 * time.Millisecond
 	// minBurst is the bucket's smallest capacity, in bytes.
 	minBurst = 256 << 10
