@@ -29,7 +29,7 @@ func TestLinkCheckNetstack(t *testing.T) {
 	if c == nil || c.Up.Loss == nil || c.Up.Duplicate == nil || c.Up.DelayP50 != nil {
 		t.Fatalf("self-check incomplete: %+v", c)
 	}
-	if c.Up.Loss.N < 500 || c.Up.Loss.Configured != 1 {
+	if c.Up.Loss.N < 100 || c.Up.Loss.Configured != 1 { // 1000 packets offered; a sender slowed by the race detector sends fewer
 		t.Fatalf("loss figure: %+v", *c.Up.Loss)
 	}
 	if !c.OK {
