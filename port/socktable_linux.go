@@ -145,10 +145,45 @@ func (t procTable) ResolveOwners(socks []*Socket) error {
 	if len(need) == 0 {
 		return nil
 	}
+	return t.eachProcSockets(func(pid int, _ string, fds []procSocket) bool {
+		var owner *Owner
+		for _, fd := range fds {
+			ss, ok := need[fd.inode]
+			if !ok {
+				continue
+			}
+			if owner == nil {
+				owner = t.owner(pid, ss[0].UID)
+			}
+			for _, s := range ss {
+				s.Owner = owner
+			}
+			delete(need, fd.inode)
+			if len(need) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// procSocket is one socket descriptor of a process: its number and the socket's
+// inode.
+type procSocket struct {
+	fd    int
+	inode uint64
+}
+
+// eachProcSockets calls fn for every process under t.root whose descriptors
+// this process may read, with its pid, its fd directory and its socket
+// descriptors, until fn returns false. It fails only when t.root cannot be
+// read; a process that is gone or not ours to see is passed over.
+func (t procTable) eachProcSockets(fn func(pid int, fdDir string, fds []procSocket) bool) error {
 	procs, err := os.ReadDir(t.root)
 	if err != nil {
 		return err
 	}
+	var socks []procSocket
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
 		if err != nil {
@@ -159,30 +194,21 @@ func (t procTable) ResolveOwners(socks []*Socket) error {
 		if err != nil {
 			continue // gone, or not ours to see
 		}
-		var owner *Owner
+		socks = socks[:0]
 		for _, fd := range fds {
 			link, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
 			if err != nil || !strings.HasPrefix(link, "socket:[") {
 				continue
 			}
 			inode, err := strconv.ParseUint(strings.TrimSuffix(link[len("socket:["):], "]"), 10, 64)
-			if err != nil {
+			n, err2 := strconv.Atoi(fd.Name())
+			if err != nil || err2 != nil {
 				continue
 			}
-			ss, ok := need[inode]
-			if !ok {
-				continue
-			}
-			if owner == nil {
-				owner = t.owner(pid, ss[0].UID)
-			}
-			for _, s := range ss {
-				s.Owner = owner
-			}
-			delete(need, inode)
-			if len(need) == 0 {
-				return nil
-			}
+			socks = append(socks, procSocket{fd: n, inode: inode})
+		}
+		if len(socks) > 0 && !fn(pid, fdDir, socks) {
+			return nil
 		}
 	}
 	return nil
@@ -221,43 +247,23 @@ func (t procTable) FindBound(ports *PortSet) []Socket {
 	if !t.live {
 		return nil
 	}
-	procs, err := os.ReadDir(t.root)
-	if err != nil {
-		return nil
-	}
 	var out []Socket
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
-			continue
-		}
-		fdDir := filepath.Join(t.root, p.Name(), "fd")
-		fds, err := os.ReadDir(fdDir)
-		if err != nil {
-			continue
-		}
+	_ = t.eachProcSockets(func(pid int, fdDir string, fds []procSocket) bool {
 		pidfd := -1
 		for _, fd := range fds {
-			link, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
-			if err != nil || !strings.HasPrefix(link, "socket:[") {
-				continue
-			}
-			n, err := strconv.Atoi(fd.Name())
-			if err != nil {
-				continue
-			}
 			if pidfd < 0 {
+				var err error
 				if pidfd, err = unix.PidfdOpen(pid, 0); err != nil {
-					break
+					return true
 				}
 			}
-			s, ok := boundSocket(pidfd, n, ports)
+			s, ok := boundSocket(pidfd, fd.fd, ports)
 			if !ok {
 				continue
 			}
-			s.id, _ = strconv.ParseUint(strings.TrimSuffix(link[len("socket:["):], "]"), 10, 64)
+			s.id = fd.inode
 			uid := -1
-			if st, err := os.Stat(filepath.Join(fdDir, fd.Name())); err == nil {
+			if st, err := os.Stat(filepath.Join(fdDir, strconv.Itoa(fd.fd))); err == nil {
 				if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 					uid = int(sys.Uid)
 				}
@@ -269,7 +275,8 @@ func (t procTable) FindBound(ports *PortSet) []Socket {
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
-	}
+		return true
+	})
 	return out
 }
 
