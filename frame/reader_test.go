@@ -36,15 +36,18 @@ func readAll(t *testing.T, rd *Reader, want []Header) error {
 	return err
 }
 
+// streamCuts are the ways a stream may hand its bytes over: whole, one byte
+// at a time, half of what is asked, or the last data with io.EOF.
+var streamCuts = map[string]func(io.Reader) io.Reader{
+	"whole":    func(r io.Reader) io.Reader { return r },
+	"one byte": iotest.OneByteReader,
+	"half":     iotest.HalfReader,
+	"data+EOF": iotest.DataErrReader,
+}
+
 func TestReaderSplits(t *testing.T) {
 	b, hs := stream(t, 24, 0, 1000, 131072, 24, 1<<20, 5)
-	wraps := map[string]func(io.Reader) io.Reader{
-		"whole":    func(r io.Reader) io.Reader { return r },
-		"one byte": iotest.OneByteReader,
-		"half":     iotest.HalfReader,
-		"data+EOF": iotest.DataErrReader,
-	}
-	for name, wrap := range wraps {
+	for name, wrap := range streamCuts {
 		t.Run(name, func(t *testing.T) {
 			rd := NewReader(wrap(bytes.NewReader(b)), 2<<20)
 			if err := readAll(t, rd, hs); err != io.EOF {

@@ -17,13 +17,7 @@ func TestNextSummed(t *testing.T) {
 	b, hs := stream(t, sizes...)
 	corrupt := bytes.Clone(b)
 	corrupt[3*HeaderLen+24+1000/2] ^= 1 // the middle of frame 2's body (frame 1 has none)
-	wraps := map[string]func(io.Reader) io.Reader{
-		"whole":    func(r io.Reader) io.Reader { return r },
-		"one byte": iotest.OneByteReader,
-		"half":     iotest.HalfReader,
-		"data+EOF": iotest.DataErrReader,
-	}
-	for name, wrap := range wraps {
+	for name, wrap := range streamCuts {
 		for _, bad := range []bool{false, true} {
 			in := b
 			if bad {
