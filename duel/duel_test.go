@@ -151,7 +151,7 @@ func TestConcurrentClients(t *testing.T) {
 }
 
 func TestBadInputLeavesServerServing(t *testing.T) {
-	srv := startServer(t, ServerConfig{IdleTimeout: 500 * time.Millisecond, HelloTimeout: 500 * time.Millisecond})
+	srv := startServer(t, ServerConfig{IdleTimeout: 3 * time.Second, HelloTimeout: 500 * time.Millisecond})
 	addr := srv.Addr().String()
 	junk := make([]byte, 2000)
 
