@@ -60,7 +60,7 @@ func TestAbuseBitrate(t *testing.T) {
 		}
 	})
 	t.Run("search sentinel refused", func(t *testing.T) {
-		_, _, _, err := openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: time.Second, Size: 1400, Bitrate: SearchRate})
+		_, _, _, err := openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: time.Second, Size: 1400, Bitrate: -1})
 		if !IsRefused(err) {
 			t.Fatalf("bitrate -1: %v, want a refusal", err)
 		}
@@ -79,8 +79,8 @@ func TestAbuseBitrate(t *testing.T) {
 			t.Errorf("server echoed %.0f bytes, more than the limit lets through", echoed)
 		}
 	})
-	for _, test := range []string{TestThroughput, TestLatency} {
-		t.Run("tcp "+test+" is read no faster than the limit", func(t *testing.T) {
+	for _, test := range Tests() {
+		t.Run("tcp "+string(test)+" is read no faster than the limit", func(t *testing.T) {
 			start := time.Now()
 			r, err := newClient(srv).RunTest(context.Background(), TestSpec{Proto: ProtoTCP, Test: test, Duration: time.Second, Size: 64 << 10})
 			elapsed := time.Since(start)
@@ -141,8 +141,8 @@ func TestAbuseUDPSources(t *testing.T) {
 			n += m
 		}
 	}
-	for _, test := range []string{TestLatency, TestThroughput} {
-		t.Run(test, func(t *testing.T) {
+	for _, test := range []Test{TestLatency, TestThroughput} {
+		t.Run(string(test), func(t *testing.T) {
 			ctl, rd, w, err := openSession(t, "127.0.0.1", addr, TestSpec{Proto: ProtoUDP, Test: test, Duration: 10 * time.Second, Size: 1400, Bitrate: 1e6})
 			if err != nil {
 				t.Fatal(err)

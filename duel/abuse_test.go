@@ -67,7 +67,7 @@ func finishSession(t testing.TB, c net.Conn, rd *frame.Reader, w welcome, sent u
 // mustServe runs an honest test of each protocol against srv.
 func mustServe(t *testing.T, srv *Server) {
 	t.Helper()
-	for _, proto := range []string{ProtoTCP, ProtoUDP} {
+	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
 		r, err := newClient(srv).RunTest(context.Background(), TestSpec{Proto: proto, Test: TestLatency, Duration: 200 * time.Millisecond, Size: 64})
 		if err != nil || r.Error != "" || r.ReceivedFrames == 0 {
 			t.Fatalf("honest %s client after the attack: err %v, result error %q, %d round trips", proto, err, r.Error, r.ReceivedFrames)
@@ -269,10 +269,10 @@ func TestAbuseSilentSession(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	srv := startServer(t, ServerConfig{IdleTimeout: idle, MaxClientsPerIP: 64})
 	addr := srv.Addr().String()
-	for _, proto := range []string{ProtoTCP, ProtoUDP} {
-		for _, test := range []string{TestThroughput, TestLatency} {
+	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+		for _, test := range []Test{TestThroughput, TestLatency} {
 			for _, someData := range []bool{false, true} {
-				name := proto + "/" + test + map[bool]string{false: "/silent", true: "/data then silent"}[someData]
+				name := string(proto) + "/" + string(test) + map[bool]string{false: "/silent", true: "/data then silent"}[someData]
 				t.Run(name, func(t *testing.T) {
 					spec := TestSpec{Proto: proto, Test: test, Duration: 10 * time.Minute, Size: DefaultSize(proto, test), Bitrate: 1e6}
 					c, rd, w, err := openSession(t, "127.0.0.1", addr, spec)
@@ -306,14 +306,14 @@ func TestAbuseSilentSession(t *testing.T) {
 }
 
 // sendSome sends a few frames of a session's data, then stops.
-func sendSome(t *testing.T, proto, test, addr string, cookie uint64) {
+func sendSome(t *testing.T, proto Proto, test Test, addr string, cookie uint64) {
 	t.Helper()
 	typ := frame.TypeData
 	if test == TestLatency {
 		typ = frame.TypeEchoRequest
 	}
 	buf := make([]byte, 200)
-	c, err := net.Dial(proto, addr)
+	c, err := net.Dial(string(proto), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestMaxClientsBackToBack(t *testing.T) {
 		srv := startServer(t, ServerConfig{MaxClients: clients, MaxClientsPerIP: clients})
 		plan := make([]TestSpec, 6)
 		for i := range plan {
-			plan[i] = TestSpec{Proto: []string{ProtoTCP, ProtoUDP}[i%2], Test: TestLatency, Duration: 20 * time.Millisecond, Size: 64}
+			plan[i] = TestSpec{Proto: []Proto{ProtoTCP, ProtoUDP}[i%2], Test: TestLatency, Duration: 20 * time.Millisecond, Size: 64}
 		}
 		var wg sync.WaitGroup
 		var refused atomic.Int64

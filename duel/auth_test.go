@@ -68,8 +68,8 @@ func TestAuth(t *testing.T) {
 		{"neither has a token", without, "", true},
 	}
 	for _, tc := range cases {
-		for _, proto := range []string{ProtoTCP, ProtoUDP} {
-			t.Run(tc.name+"/"+proto, func(t *testing.T) {
+		for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+			t.Run(tc.name+"/"+string(proto), func(t *testing.T) {
 				rec := &recorder{}
 				c := newClient(tc.srv)
 				c.Network, c.Token = rec, tc.token

@@ -43,7 +43,11 @@ type Client struct {
 	// Progress is called.
 	Live *atomic.Uint64
 
-	onStart   func()        // before each test (RunOnLink: link counters)
+	onStart func() // before each test (RunOnLink: link counters)
+	// drain, if set, waits before the fin until the data path holds no more
+	// of the test's packets (RunOnLink: the link's queue toward the server
+	// is empty), so that the server's settle only covers its own socket.
+	drain     func(ctx context.Context)
 	decorate  func(*Result) // after each test (RunOnLink: link info)
 	linkQueue int           // packets an emulated link queues (RunOnLink), for a search's pauses
 	// control, if set, opens the control connection instead of dialing Server,
@@ -81,12 +85,10 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		}
 		var r Result
 		var err error
-		if spec.Bitrate == SearchRate && spec.Proto == ProtoUDP && spec.Test == TestThroughput {
-			r, err = c.FindMaxRate(ctx, spec, spec.MaxLossPct)
+		if spec.Search != nil && spec.Proto == ProtoUDP && spec.Test == TestThroughput {
+			r, err = c.FindMaxRate(ctx, spec, spec.Search.MaxLossPct)
 		} else {
-			if spec.Bitrate == SearchRate {
-				spec.Bitrate = 0
-			}
+			spec.Search = nil
 			r, err = c.RunTest(ctx, spec)
 		}
 		if err != nil {
@@ -166,6 +168,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 		return res, nil
 	}
 
+	if c.drain != nil {
+		c.drain(ctx)
+	}
 	// Tell the server we are done and collect its view.
 	ctl.SetDeadline(time.Now().Add(controlTimeout(settle+maxSettle+15*time.Second, connect)))
 	var view ServerView

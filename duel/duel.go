@@ -12,6 +12,8 @@ package duel
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/netduel/netduel/stats"
@@ -20,12 +22,18 @@ import (
 // ProtocolVersion is the control protocol's version, checked in the hello.
 const ProtocolVersion = 1
 
+// Proto is a transport protocol a test runs over.
+type Proto string
+
+// Test is what a test measures.
+type Test string
+
 // Protocols and tests a TestSpec may name.
 const (
-	ProtoTCP       = "tcp"
-	ProtoUDP       = "udp"
-	TestThroughput = "throughput"
-	TestLatency    = "latency"
+	ProtoTCP       Proto = "tcp"
+	ProtoUDP       Proto = "udp"
+	TestThroughput Test  = "throughput"
+	TestLatency    Test  = "latency"
 )
 
 // Defaults for a TestSpec's Size, per protocol and test: the UDP payload of one
@@ -38,46 +46,47 @@ const (
 
 // TestSpec is one test of a plan: a protocol, a test and its parameters.
 type TestSpec struct {
-	Proto    string        `json:"proto"`
-	Test     string        `json:"test"`
+	Proto    Proto         `json:"proto"`
+	Test     Test          `json:"test"`
 	Duration time.Duration `json:"duration_ns"`
 	Size     int           `json:"size"`                  // frame bytes on the wire (header + body)
 	Bitrate  float64       `json:"bitrate"`               // UDP throughput pacing, bits/s; 0 = unpaced
 	Interval time.Duration `json:"interval_ns,omitempty"` // > 0: per-interval figures
-	// MaxLossPct >= 0 with Bitrate < 0 asks Client.Run to search for the highest
-	// bit rate whose loss stays at or below it (--bitrate max). Not sent to the server.
-	MaxLossPct float64 `json:"-"`
+	// Search, if set, asks Client.Run to search for the highest bit rate whose
+	// loss stays at or below Search.MaxLossPct (--bitrate max) instead of
+	// pacing at Bitrate; only a test kind that paces takes it. Not sent to the
+	// server.
+	Search *SearchSpec `json:"-"`
 }
 
-// SearchRate is the Bitrate value that asks for a bit rate search.
-const SearchRate = -1
+// SearchSpec asks for a bit rate search (--bitrate max).
+type SearchSpec struct {
+	MaxLossPct float64 // the loss, percent, the rate found may cause
+}
 
-// DefaultSize returns the default frame size for a protocol and test.
-func DefaultSize(proto, test string) int {
-	switch {
-	case test == TestLatency:
-		return DefaultLatencySize
-	case proto == ProtoTCP:
-		return DefaultTCPSize
-	default:
-		return DefaultUDPSize
+// DefaultSize returns the default frame size for a protocol and test (the
+// kind's), or 0 if no kind has them.
+func DefaultSize(proto Proto, test Test) int {
+	if k, ok := LookupKind(proto, test); ok {
+		return k.DefaultSize
 	}
+	return 0
 }
 
 // String names the spec, for example "udp throughput".
-func (s TestSpec) String() string { return s.Proto + " " + s.Test }
+func (s TestSpec) String() string { return KindName(s.Proto, s.Test) }
 
 // check validates a spec against a frame size limit.
 func (s TestSpec) check(maxFrame int) error {
-	switch s.Proto {
-	case ProtoTCP, ProtoUDP:
+	k := s.Kind()
+	switch {
+	case k != nil:
+	case !slices.Contains(Protos(), s.Proto):
+		return fmt.Errorf("unknown protocol %q (want %s)", s.Proto, orList(Protos()))
+	case !slices.Contains(Tests(), s.Test):
+		return fmt.Errorf("unknown test %q (want %s)", s.Test, orList(Tests()))
 	default:
-		return fmt.Errorf("unknown protocol %q (want tcp or udp)", s.Proto)
-	}
-	switch s.Test {
-	case TestThroughput, TestLatency:
-	default:
-		return fmt.Errorf("unknown test %q (want throughput or latency)", s.Test)
+		return fmt.Errorf("no %s test over %s", s.Test, s.Proto)
 	}
 	if s.Duration <= 0 {
 		return fmt.Errorf("duration %v must be positive", s.Duration)
@@ -85,13 +94,13 @@ func (s TestSpec) check(maxFrame int) error {
 	if s.Size < minFrame || s.Size > maxFrame {
 		return fmt.Errorf("size %d is outside %d..%d bytes", s.Size, minFrame, maxFrame)
 	}
-	if s.Proto == ProtoUDP && s.Size > maxUDPFrame {
-		return fmt.Errorf("size %d does not fit one UDP datagram (at most %d bytes)", s.Size, maxUDPFrame)
+	if k.MaxSize > 0 && s.Size > k.MaxSize {
+		return fmt.Errorf("size %d does not fit one %s datagram (at most %d bytes)", s.Size, strings.ToUpper(string(s.Proto)), k.MaxSize)
 	}
 	if s.Interval < 0 || (s.Interval > 0 && s.Duration/s.Interval > stats.MaxIntervals) {
 		return fmt.Errorf("interval %v: want a positive interval giving at most %d intervals", s.Interval, stats.MaxIntervals)
 	}
-	if s.Bitrate < 0 && s.Bitrate != SearchRate {
+	if s.Bitrate < 0 {
 		return fmt.Errorf("bitrate %v must not be negative", s.Bitrate)
 	}
 	return nil

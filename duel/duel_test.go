@@ -48,9 +48,9 @@ func newClient(srv *Server) *Client {
 
 func TestRunEveryProtoAndTest(t *testing.T) {
 	srv := startServer(t, ServerConfig{})
-	for _, proto := range []string{ProtoTCP, ProtoUDP} {
-		for _, test := range []string{TestThroughput, TestLatency} {
-			t.Run(proto+"/"+test, func(t *testing.T) {
+	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+		for _, test := range []Test{TestThroughput, TestLatency} {
+			t.Run(string(proto)+"/"+string(test), func(t *testing.T) {
 				spec := TestSpec{Proto: proto, Test: test, Duration: 300 * time.Millisecond, Size: DefaultSize(proto, test)}
 				if proto == ProtoUDP && test == TestThroughput {
 					spec.Bitrate = 50e6 // paced well below what loopback takes: no loss expected
@@ -229,7 +229,7 @@ func TestBadInputLeavesServerServing(t *testing.T) {
 		}
 	})
 	t.Run("still serves", func(t *testing.T) {
-		for _, proto := range []string{ProtoTCP, ProtoUDP} {
+		for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
 			r, err := newClient(srv).RunTest(context.Background(), TestSpec{Proto: proto, Test: TestLatency, Duration: 200 * time.Millisecond, Size: 64})
 			if err != nil || r.Error != "" || r.ReceivedFrames == 0 {
 				t.Fatalf("%s after bad input: err %v, result error %q, %d round trips", proto, err, r.Error, r.ReceivedFrames)

@@ -177,8 +177,8 @@ func (bc *byteCounter) port() int { return bc.ln.Addr().(*net.TCPAddr).Port }
 // port must not get the client's data sent there (it got 398 MB in 2 s).
 func TestRedirectingWelcomeRefused(t *testing.T) {
 	t.Parallel()
-	for _, proto := range []string{ProtoTCP, ProtoUDP} {
-		t.Run(proto, func(t *testing.T) {
+	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+		t.Run(string(proto), func(t *testing.T) {
 			t.Parallel()
 			victim := startCounter(t)
 			fs := startFake(t, func(int) string { return welcomeJSON(victim.port()) }, honestResult)
@@ -258,11 +258,11 @@ var hostileViews = []struct {
 func TestHostileServerReports(t *testing.T) {
 	t.Parallel()
 	for _, hv := range hostileViews {
-		for _, proto := range []string{ProtoTCP, ProtoUDP} {
+		for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
 			if proto == ProtoTCP && strings.Contains(hv.name, "jitter") {
 				continue // TCP results show no jitter; the check is the same code
 			}
-			t.Run(proto+"/"+hv.name, func(t *testing.T) {
+			t.Run(string(proto)+"/"+hv.name, func(t *testing.T) {
 				t.Parallel()
 				fs := startFake(t, welcomeJSON, func(f fin) string {
 					v := hv.view
@@ -303,9 +303,9 @@ func TestHostileServerReports(t *testing.T) {
 // so the hostile cases fail for their figures, not for the fake.
 func TestHonestFakeAccepted(t *testing.T) {
 	t.Parallel()
-	for _, proto := range []string{ProtoTCP, ProtoUDP} {
-		for _, test := range []string{TestThroughput, TestLatency} {
-			t.Run(proto+"/"+test, func(t *testing.T) {
+	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+		for _, test := range []Test{TestThroughput, TestLatency} {
+			t.Run(string(proto)+"/"+string(test), func(t *testing.T) {
 				t.Parallel()
 				fs := startFake(t, welcomeJSON, honestResult)
 				c := &Client{Server: fs.addr(), SameHost: true, Settle: 10 * time.Millisecond}

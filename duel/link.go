@@ -93,6 +93,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	if l.Config.Enabled() {
 		c.linkQueue = cmp.Or(l.Config.QueueLimit, impair.DefaultQueueLimit)
 	}
+	c.drain = func(ctx context.Context) { drainLink(ctx, l, maxSettle) }
 	c.decorate = func(r *Result) {
 		up1, down1 := l.Counters()
 		cs1, ss1 := l.Stats()
@@ -107,6 +108,27 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	}
 	rs, err := c.Run(ctx, plan)
 	return rs, c.Server, err
+}
+
+// drainLink waits until the link holds no packet toward the server, for at
+// most limit: an embedded run's fin goes off the link, and would otherwise
+// reach the server before the frames a slow link still queues.
+func drainLink(ctx context.Context, l *link.Link, limit time.Duration) {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.After(limit)
+	for {
+		if up, _ := l.Counters(); up.InFlight() == 0 {
+			return
+		}
+		select {
+		case <-t.C:
+		case <-deadline:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func addedDelay(x impair.Lateness) *AddedDelay {

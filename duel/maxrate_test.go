@@ -141,7 +141,7 @@ func TestFindMaxRateOnLink(t *testing.T) {
 			defer l.Close()
 			// 0.5% allowed: 200 frames show it, so 5% loss cannot pass by luck.
 			spec := TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 500 * time.Millisecond, Size: 1200,
-				Bitrate: SearchRate, MaxLossPct: 0.5}
+				Search: &SearchSpec{MaxLossPct: 0.5}}
 			rs, _, err := RunOnLink(context.Background(), l, Client{Settle: 100 * time.Millisecond}, []TestSpec{spec}, "")
 			if err != nil {
 				t.Fatal(err)

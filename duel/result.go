@@ -47,8 +47,8 @@ type Result struct {
 	// Cell names the link configuration in a sweep, e.g. "loss 1%, delay 20ms"
 	// (empty for a single link).
 	Cell      string  `json:"cell,omitempty"`
-	Proto     string  `json:"proto"` // "tcp" or "udp"
-	Test      string  `json:"test"`  // "throughput" or "latency"
+	Proto     Proto   `json:"proto"` // "tcp" or "udp"
+	Test      Test    `json:"test"`  // "throughput" or "latency"
 	DurationS float64 `json:"duration_s"`
 	Size      int     `json:"size"` // frame bytes on the wire (header + body)
 

@@ -31,6 +31,16 @@ type Counters struct {
 	DroppedUDP uint64 `json:"dropped_udp"`
 }
 
+// InFlight is how many packets (and copies) the link holds: offered or made,
+// and neither forwarded nor dropped yet.
+func (c Counters) InFlight() uint64 {
+	in, out := c.Packets+c.Duplicated, c.Forwarded+c.Dropped+c.QueueDrops
+	if out > in {
+		return 0
+	}
+	return in - out
+}
+
 // Link applies a Config to one direction's packets. Times are offsets on the
 // caller's monotonic clock; randomness comes from the caller's source, so a
 // seeded Link replays exactly. Not safe for concurrent use.

@@ -13,12 +13,12 @@ import (
 // Assertion is a pass/fail rule on a result field:
 // PROTO.TEST.FIELD OP NUMBER[UNIT], e.g. "udp.throughput.lost_pct < 1".
 type Assertion struct {
-	Expr  string  // as written
-	Proto string  // "tcp" or "udp"
-	Test  string  // "throughput" or "latency"
-	Field string  // JSON path inside the result, e.g. "rtt_us.p99"
-	Op    string  // < <= > >= == !=
-	Value float64 // in the field's own unit
+	Expr  string     // as written
+	Proto duel.Proto // "tcp" or "udp"
+	Test  duel.Test  // "throughput" or "latency"
+	Field string     // JSON path inside the result, e.g. "rtt_us.p99"
+	Op    string     // < <= > >= == !=
+	Value float64    // in the field's own unit
 	// Cell, if set, limits the assertion to the cells (links) whose label
 	// contains it, case-insensitively ("… @ lossy"); otherwise it applies to
 	// every cell.
@@ -58,17 +58,22 @@ func ParseAssertion(expr string) (Assertion, error) {
 	if len(parts) != 3 {
 		return a, fmt.Errorf("--assert %q: %q should be PROTO.TEST.FIELD, e.g. tcp.latency.rtt_us.p99", expr, lhs)
 	}
-	a.Proto, a.Test, a.Field = strings.ToLower(parts[0]), strings.ToLower(parts[1]), parts[2]
-	if a.Proto != duel.ProtoTCP && a.Proto != duel.ProtoUDP {
-		return a, fmt.Errorf("--assert %q: protocol %q is not tcp or udp", expr, parts[0])
+	var err error
+	a.Field = parts[2]
+	if a.Proto, err = duel.ParseProto(parts[0]); err != nil {
+		return a, fmt.Errorf("--assert %q: %w", expr, err)
 	}
-	if a.Test != duel.TestThroughput && a.Test != duel.TestLatency {
-		return a, fmt.Errorf("--assert %q: test %q is not throughput or latency", expr, parts[1])
+	if a.Test, err = duel.ParseTest(parts[1]); err != nil {
+		return a, fmt.Errorf("--assert %q: %w", expr, err)
+	}
+	kind, ok := duel.LookupKind(a.Proto, a.Test)
+	if !ok {
+		return a, fmt.Errorf("--assert %q: netduel has no %s %s test", expr, a.Proto, a.Test)
 	}
 	f, ok := lookupField(a.Field)
-	if !ok || !f.valid(a.Proto, a.Test) {
-		return a, fmt.Errorf("--assert %q: unknown field %q for %s %s; valid fields: %s",
-			expr, a.Field, a.Proto, a.Test, strings.Join(FieldNames(a.Proto, a.Test), ", "))
+	if !ok || !f.valid(kind) {
+		return a, fmt.Errorf("--assert %q: unknown field %q for %s; valid fields: %s",
+			expr, a.Field, kind, strings.Join(FieldNames(kind), ", "))
 	}
 	a.field = f
 	v, suffix, err := parseValue(rhs, f.unit)
@@ -152,7 +157,7 @@ func Evaluate(as []Assertion, results []duel.Result) []Check {
 			}
 			matched = true
 			v, ok := a.field.get(r)
-			name := r.Proto + " " + r.Test
+			name := duel.KindName(r.Proto, r.Test)
 			if r.Cell != "" {
 				name += " · " + r.Cell
 			}
@@ -161,7 +166,7 @@ func Evaluate(as []Assertion, results []duel.Result) []Check {
 			out = append(out, c)
 		}
 		if !matched {
-			name := a.Proto + " " + a.Test
+			name := duel.KindName(a.Proto, a.Test)
 			if a.Cell != "" {
 				name += " @ " + a.Cell
 			}

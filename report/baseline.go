@@ -79,7 +79,7 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 		}
 		for _, m := range baselineMetrics {
 			f, _ := lookupField(m.field)
-			if !f.valid(nr.Proto, nr.Test) {
+			if !f.valid(nr.Kind()) {
 				continue
 			}
 			ov, ok1 := f.get(or)
@@ -112,9 +112,9 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 // " @ CELL" when it belongs to a cell.
 func resultName(r *duel.Result) string {
 	if r.Cell == "" {
-		return r.Proto + " " + r.Test
+		return duel.KindName(r.Proto, r.Test)
 	}
-	return r.Proto + " " + r.Test + " @ " + r.Cell
+	return duel.KindName(r.Proto, r.Test) + " @ " + r.Cell
 }
 
 // findResult returns rep's result of the same cell, protocol and test as r.

@@ -21,21 +21,22 @@ const (
 // field is a numeric field of a result that assertions and baselines can name,
 // by its JSON path ("rtt_us.p99").
 type field struct {
-	name  string
-	unit  unit
-	dir   better // which way is better, for baselines
-	get   func(r *duel.Result) (float64, bool)
-	valid func(proto, test string) bool // where the field exists
+	name string
+	unit unit
+	dir  better // which way is better, for baselines
+	get  func(r *duel.Result) (float64, bool)
+	has  duel.Figure // the figures a kind must measure to have it
 }
 
-func always(string, string) bool { return true }
-func onlyTest(t string) func(string, string) bool {
-	return func(_, test string) bool { return test == t }
-}
-func onlyTCP(proto, _ string) bool { return proto == duel.ProtoTCP }
-func udpThroughput(proto, test string) bool {
-	return proto == duel.ProtoUDP && test == duel.TestThroughput
-}
+// valid reports whether the field exists in a kind's results.
+func (f field) valid(k *duel.Kind) bool { return k != nil && k.Has(f.has) }
+
+const (
+	always        = duel.FigFrames
+	roundTrips    = duel.FigRoundTrips
+	onlyTCP       = duel.FigTCPInfo
+	udpThroughput = duel.FigPacing
+)
 
 func u64(f func(r *duel.Result) uint64) func(r *duel.Result) (float64, bool) {
 	return func(r *duel.Result) (float64, bool) { return float64(f(r)), true }
@@ -51,7 +52,7 @@ func rttField(name string, pick func(*duel.Result) float64) field {
 			return 0, false
 		}
 		return finite(pick(r)), true
-	}, onlyTest(duel.TestLatency)}
+	}, roundTrips}
 }
 
 func lifeField(name string, pick func(l *duel.Lifecycle) *float64) field {
@@ -93,8 +94,8 @@ var fields = []field{
 	rttField("p99", func(r *duel.Result) float64 { return r.RTT.P99 }),
 	rttField("p999", func(r *duel.Result) float64 { return r.RTT.P999 }),
 	rttField("max", func(r *duel.Result) float64 { return r.RTT.Max }),
-	{"jitter_ms.mean", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Mean }), udpThroughput},
-	{"jitter_ms.max", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Max }), udpThroughput},
+	{"jitter_ms.mean", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Mean }), duel.FigJitter},
+	{"jitter_ms.max", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Max }), duel.FigJitter},
 	{"tcp.retransmits", unitCount, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Retransmits) }), onlyTCP},
 	{"tcp.rtt_us", unitUS, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return t.RTTUS }), onlyTCP},
 	{"tcp.cwnd", unitCount, noCompare, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Cwnd) }), onlyTCP},
@@ -132,10 +133,10 @@ func lookupField(name string) (field, bool) {
 }
 
 // FieldNames lists the fields valid for a protocol and test, sorted.
-func FieldNames(proto, test string) []string {
+func FieldNames(k *duel.Kind) []string {
 	var out []string
 	for _, f := range fields {
-		if f.valid(proto, test) {
+		if f.valid(k) {
 			out = append(out, f.name)
 		}
 	}

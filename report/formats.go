@@ -73,8 +73,8 @@ func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
 // csvColumns are RunCSV's columns in order; docs/output.md lists each (a test
 // compares the two).
 var csvColumns = []csvColumn{
-	{"proto", func(r *duel.Result) string { return r.Proto }},
-	{"test", func(r *duel.Result) string { return r.Test }},
+	{"proto", func(r *duel.Result) string { return string(r.Proto) }},
+	{"test", func(r *duel.Result) string { return string(r.Test) }},
 	{"duration_s", func(r *duel.Result) string { return csvFloat(r.DurationS) }},
 	{"size", func(r *duel.Result) string { return strconv.Itoa(r.Size) }},
 	{"sent_frames", func(r *duel.Result) string { return csvUint(r.SentFrames) }},
@@ -187,9 +187,9 @@ func (n *NDJSON) Start(rep *duel.Report, tests int) error {
 func (n *NDJSON) Result(r duel.Result) error {
 	for _, iv := range r.Intervals {
 		if err := n.emit(struct {
-			Event string `json:"event"`
-			Proto string `json:"proto"`
-			Test  string `json:"test"`
+			Event string     `json:"event"`
+			Proto duel.Proto `json:"proto"`
+			Test  duel.Test  `json:"test"`
 			stats.Interval
 		}{"interval", r.Proto, r.Test, iv}); err != nil {
 			return err

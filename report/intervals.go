@@ -16,7 +16,7 @@ func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, st.heading(fmt.Sprintf("Intervals: %s %s", strings.ToUpper(r.Proto), r.Test)))
+		fmt.Fprintln(w, st.heading(fmt.Sprintf("Intervals: %s %s", strings.ToUpper(string(r.Proto)), r.Test)))
 		if st.Markdown {
 			fmt.Fprintln(w)
 		}

@@ -17,7 +17,7 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	if cells := cellOrder(rep); len(cells) > 0 {
 		first = cells[0]
 	}
-	for _, test := range []string{duel.TestThroughput, duel.TestLatency} {
+	for _, test := range duel.Tests() {
 		for i := range rep.Results {
 			r := &rep.Results[i]
 			if r.Test != test || r.Cell != first {
@@ -40,7 +40,7 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	heads := [2]string{"TCP", "UDP"}
 	for j, r := range pair {
 		if r != nil {
-			heads[j] += " · " + r.Test + " test"
+			heads[j] += " · " + string(r.Test) + " test"
 			if r.Cell != "" {
 				heads[j] += " · " + r.Cell
 			}

@@ -22,7 +22,7 @@ import (
 // PlotFormats are the file extensions Plot writes.
 var PlotFormats = []string{".svg", ".png", ".html"}
 
-var protoColor = map[string]color.Color{
+var protoColor = map[duel.Proto]color.Color{
 	duel.ProtoTCP: color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	duel.ProtoUDP: color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 }
@@ -87,7 +87,7 @@ type chart struct {
 // series is one line of a chart, in data units, before the axes are fitted.
 type series struct {
 	pts   plotter.XYs
-	proto string
+	proto duel.Proto
 	style int    // dash pattern: the cell or delay
 	label string // legend entry
 	step  bool   // a CDF: horizontal, then vertical

@@ -124,7 +124,7 @@ func plotSVG(t *testing.T, rep *duel.Report) string {
 }
 
 // latencyResult is a latency result with a histogram of the given round trips.
-func latencyResult(proto string, rtts ...time.Duration) duel.Result {
+func latencyResult(proto duel.Proto, rtts ...time.Duration) duel.Result {
 	h := stats.NewRTT()
 	for _, d := range rtts {
 		h.Record(d)

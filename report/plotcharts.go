@@ -42,7 +42,7 @@ func goodputPlot(rep *duel.Report) *chart {
 // resultSeries is one result's line: with several cells, the cell is in its
 // label and picks its dash pattern.
 func resultSeries(pts plotter.XYs, r *duel.Result, cells map[string]int) series {
-	label := strings.ToUpper(r.Proto)
+	label := strings.ToUpper(string(r.Proto))
 	if cells != nil && r.Cell != "" {
 		label += " · " + r.Cell
 	}
@@ -86,12 +86,12 @@ func sweepRTTPlot(rep *duel.Report) *chart {
 
 // sweepPlot draws one figure of a sweep's results of test against loss: a
 // line per protocol and delay.
-func sweepPlot(rep *duel.Report, test, title string, y axisSpec, value func(*duel.Result) (float64, bool)) *chart {
+func sweepPlot(rep *duel.Report, test duel.Test, title string, y axisSpec, value func(*duel.Result) (float64, bool)) *chart {
 	if !rep.Sweep {
 		return nil
 	}
 	type key struct {
-		proto string
+		proto duel.Proto
 		delay float64
 	}
 	lines := map[key]plotter.XYs{}
@@ -127,7 +127,7 @@ func sweepPlot(rep *duel.Report, test, title string, y axisSpec, value func(*due
 	for _, k := range keys {
 		pts := lines[k]
 		sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
-		label := strings.ToUpper(k.proto)
+		label := strings.ToUpper(string(k.proto))
 		if len(delays) > 1 {
 			label += ", delay " + round3(k.delay) + "ms"
 		}

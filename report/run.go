@@ -9,7 +9,7 @@ import (
 )
 
 // protos are the comparison table's columns, in order.
-var protos = [2]string{duel.ProtoTCP, duel.ProtoUDP}
+var protos = [2]duel.Proto{duel.ProtoTCP, duel.ProtoUDP}
 
 const na = "—"
 
@@ -74,7 +74,7 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 			return err
 		}
 	} else {
-		for _, test := range []string{duel.TestThroughput, duel.TestLatency} {
+		for _, test := range duel.Tests() {
 			if err := testTable(w, rep, cells, test, st); err != nil {
 				return err
 			}
@@ -108,7 +108,7 @@ func cellOrder(rep *duel.Report) []string {
 }
 
 // pairFor returns the TCP and UDP results of one test in one cell.
-func pairFor(rep *duel.Report, cell, test string) (pair [2]*duel.Result, found bool) {
+func pairFor(rep *duel.Report, cell string, test duel.Test) (pair [2]*duel.Result, found bool) {
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		if r.Test != test || r.Cell != cell {
@@ -123,7 +123,7 @@ func pairFor(rep *duel.Report, cell, test string) (pair [2]*duel.Result, found b
 	return pair, found
 }
 
-func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st Style) error {
+func testTable(w io.Writer, rep *duel.Report, cells []string, test duel.Test, st Style) error {
 	var pairs [][2]*duel.Result
 	var labels []string
 	for _, c := range cells {
@@ -138,7 +138,7 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 	if test == duel.TestLatency {
 		rowsFor = latencyRows
 	}
-	fmt.Fprintln(w, st.heading(strings.ToUpper(test[:1])+test[1:]+sizeNote(pairs[0])))
+	fmt.Fprintln(w, st.heading(strings.ToUpper(string(test[:1]))+string(test[1:])+sizeNote(pairs[0])))
 	if st.Markdown {
 		fmt.Fprintln(w)
 	}
@@ -179,22 +179,22 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test string, st St
 			if r != nil && r.Search != nil {
 				if r.Search.Found {
 					fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% that the receiver kept up with, in %d tests: %s\n",
-						strings.ToUpper(r.Proto), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials), r.Search.Tried(Rate))
+						strings.ToUpper(string(r.Proto)), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials), r.Search.Tried(Rate))
 				} else {
-					fmt.Fprintf(w, "%s%s --bitrate max: %s\n", strings.ToUpper(r.Proto), where, st.bad(fmt.Sprintf(
+					fmt.Fprintf(w, "%s%s --bitrate max: %s\n", strings.ToUpper(string(r.Proto)), where, st.bad(fmt.Sprintf(
 						"no rate kept loss <= %g%% with the receiver keeping up; tried %s",
 						r.Search.MaxLossPct, r.Search.Tried(Rate))))
 				}
 			}
 			if r != nil && r.Error != "" {
-				fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("error: "+r.Error))
+				fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(string(r.Proto)), r.Test, where, st.bad("error: "+r.Error))
 			}
 			if r != nil {
 				if line := corruptionLine(r); line != "" {
-					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, line)
+					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(string(r.Proto)), r.Test, where, line)
 				}
 				for _, warning := range r.Warnings {
-					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(r.Proto), r.Test, where, st.bad("warning: "+warning))
+					fmt.Fprintf(w, "%s %s%s: %s\n", strings.ToUpper(string(r.Proto)), r.Test, where, st.bad("warning: "+warning))
 				}
 			}
 		}
@@ -262,7 +262,7 @@ func sizeNote(pair [2]*duel.Result) string {
 	var parts []string
 	for i, r := range pair {
 		if r != nil {
-			parts = append(parts, fmt.Sprintf("%s %d-byte frames", strings.ToUpper(protos[i]), r.Size))
+			parts = append(parts, fmt.Sprintf("%s %d-byte frames", strings.ToUpper(string(protos[i])), r.Size))
 		}
 	}
 	return "  (" + strings.Join(parts, ", ") + ")"

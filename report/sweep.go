@@ -32,7 +32,7 @@ func SweepTables(w io.Writer, rep *duel.Report, st Style) error {
 			delays = append(delays, r.Link.DelayMs)
 		}
 	}
-	find := func(proto, test string, loss, delay float64) *duel.Result {
+	find := func(proto duel.Proto, test duel.Test, loss, delay float64) *duel.Result {
 		for i := range rep.Results {
 			r := &rep.Results[i]
 			if r.Link != nil && r.Proto == proto && r.Test == test && r.Link.Loss == loss && r.Link.DelayMs == delay {
@@ -42,8 +42,9 @@ func SweepTables(w io.Writer, rep *duel.Report, st Style) error {
 		return nil
 	}
 	grids := []struct {
-		title, test string
-		value       func(r *duel.Result) string
+		title string
+		test  duel.Test
+		value func(r *duel.Result) string
 	}{
 		{"Goodput", duel.TestThroughput, func(r *duel.Result) string { return Rate(r.GoodputBps) }},
 		{"Delivery ratio (frames delivered / sent)", duel.TestThroughput, func(r *duel.Result) string {
@@ -72,7 +73,7 @@ func SweepTables(w io.Writer, rep *duel.Report, st Style) error {
 		for _, l := range losses {
 			line := []any{strconv.FormatFloat(l, 'g', 4, 64) + "%"}
 			for _, d := range delays {
-				cellText := func(proto string) string {
+				cellText := func(proto duel.Proto) string {
 					if r := find(proto, g.test, l, d); r != nil {
 						if r.Error != "" {
 							return "error"

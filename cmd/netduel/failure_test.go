@@ -284,7 +284,7 @@ func TestLossyNetstackHandshake(t *testing.T) {
 func TestPlotUnwritableRefusedBeforeRun(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"/nonexistent-dir/x.svg", dir, dir + "/no/such/dir/x.png"} {
-		t.Run(p, func(t *testing.T) {
+		t.Run(string(p), func(t *testing.T) {
 			code, out, errs := runCLI(t, "run", "--plot", p, "-o", "json", "--duration", "100ms")
 			if code != exitUsage || out != "" || !strings.Contains(errs, "--plot") {
 				t.Errorf("exit %d, stdout %d bytes, stderr %q: want exit 2 naming --plot, nothing on stdout", code, len(out), errs)

@@ -61,7 +61,7 @@ func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer
 				rate = fmt.Sprintf("%.0f round trips/s", float64(live.Load())/el.Seconds())
 			}
 			fmt.Fprintf(w, "\r\033[K[%d/%d] %s %s over %s  %.1fs / %.1fs  %s",
-				i, tests, strings.ToUpper(s.Proto), s.Test, *where.Load(), min(el, s.Duration).Seconds(), s.Duration.Seconds(), rate)
+				i, tests, strings.ToUpper(string(s.Proto)), s.Test, *where.Load(), min(el, s.Duration).Seconds(), s.Duration.Seconds(), rate)
 		}
 	}()
 	var once sync.Once

@@ -18,7 +18,7 @@ import (
 // (it got 398 MB in 2 s, and the client exited 0).
 func TestRedirectingServerExits3(t *testing.T) {
 	for _, proto := range []string{"tcp", "udp"} {
-		t.Run(proto, func(t *testing.T) {
+		t.Run(string(proto), func(t *testing.T) {
 			victim, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)

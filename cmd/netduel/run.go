@@ -108,11 +108,11 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 		return nil, err
 	}
 	o.token = token
-	protos, err := parseList("proto", c.String("proto"), duel.ProtoTCP, duel.ProtoUDP)
+	protos, err := parseList("proto", c.String("proto"), duel.Protos()...)
 	if err != nil {
 		return nil, err
 	}
-	tests, err := parseList("test", c.String("test"), duel.TestThroughput, duel.TestLatency)
+	tests, err := parseList("test", c.String("test"), duel.Tests()...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +149,11 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 		}
 	}
 	var bitrate, maxLoss float64
-	if strings.EqualFold(strings.TrimSpace(c.String("bitrate")), "max") {
-		bitrate = duel.SearchRate
-	} else if bitrate, err = parseRate("bitrate", c.String("bitrate")); err != nil {
+	search := strings.EqualFold(strings.TrimSpace(c.String("bitrate")), "max")
+	if !search {
+		bitrate, err = parseRate("bitrate", c.String("bitrate"))
+	}
+	if err != nil {
 		return nil, err
 	}
 	if maxLoss, err = parsePercent("max-loss", c.String("max-loss")); err != nil {
@@ -159,16 +161,23 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	}
 	for _, test := range tests {
 		for _, p := range protos {
+			kind, ok := duel.LookupKind(p, test)
+			if !ok {
+				return nil, usageErrorf("--proto %s with --test %s: netduel has no %s %s test", p, test, p, test)
+			}
 			sz := size
 			if sz == 0 {
-				sz = duel.DefaultSize(p, test)
+				sz = kind.DefaultSize
 			}
-			if err := checkSize(sz, p); err != nil {
+			if err := checkSize(sz, kind); err != nil {
 				return nil, err
 			}
 			spec := duel.TestSpec{Proto: p, Test: test, Duration: d, Size: sz, Interval: interval}
-			if p == duel.ProtoUDP && test == duel.TestThroughput {
-				spec.Bitrate, spec.MaxLossPct = bitrate, maxLoss
+			if kind.Has(duel.FigPacing) {
+				spec.Bitrate = bitrate
+				if search {
+					spec.Search = &duel.SearchSpec{MaxLossPct: maxLoss}
+				}
 			}
 			o.plan = append(o.plan, spec)
 		}
@@ -176,7 +185,7 @@ func parseRunOptions(c *cli.Context) (*runOptions, error) {
 	if c.IsSet("bitrate") && !planHas(o.plan, duel.ProtoUDP, duel.TestThroughput) {
 		return nil, usageErrorf("--bitrate paces the UDP throughput test, which this run does not include: add udp to --proto and throughput to --test, or drop --bitrate")
 	}
-	if c.IsSet("max-loss") && bitrate != duel.SearchRate {
+	if c.IsSet("max-loss") && !search {
 		return nil, usageErrorf("--max-loss is the loss --bitrate max may accept: add --bitrate max, or drop --max-loss")
 	}
 	for _, expr := range c.StringSlice("assert") {
@@ -302,7 +311,7 @@ func runCells(ctx context.Context, rep *duel.Report, client *duel.Client, o *run
 	return out, nil
 }
 
-func planHas(plan []duel.TestSpec, proto, test string) bool {
+func planHas(plan []duel.TestSpec, proto duel.Proto, test duel.Test) bool {
 	for _, s := range plan {
 		if s.Proto == proto && s.Test == test {
 			return true
@@ -311,21 +320,18 @@ func planHas(plan []duel.TestSpec, proto, test string) bool {
 	return false
 }
 
-// checkSize validates --size for one protocol.
-func checkSize(size int, proto string) error {
+// checkSize validates --size for one test kind.
+func checkSize(size int, k *duel.Kind) error {
 	maxSize := frame.MaxFrameSize
-	if proto == duel.ProtoUDP {
-		maxSize = udpMaxFrame
+	if k.MaxSize > 0 {
+		maxSize = k.MaxSize
 	}
 	if size < frame.HeaderLen || size > maxSize {
 		return usageErrorf("--size %d: a %s frame must be %d to %d bytes (the %d-byte header included)",
-			size, strings.ToUpper(proto), frame.HeaderLen, maxSize, frame.HeaderLen)
+			size, strings.ToUpper(string(k.Proto)), frame.HeaderLen, maxSize, frame.HeaderLen)
 	}
 	return nil
 }
-
-// udpMaxFrame is the largest UDP payload over IPv4.
-const udpMaxFrame = 65507
 
 // startCPUProfile starts Go's CPU profiler writing to file.
 func startCPUProfile(file string) (func(), error) {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,17 +64,17 @@ func parseSize(flag, s string) (int, error) {
 
 // parseList splits a comma list and checks each item against the allowed values,
 // keeping the order given and dropping repeats.
-func parseList(flag, s string, allowed ...string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	for _, item := range strings.Split(s, ",") {
-		item = strings.ToLower(strings.TrimSpace(item))
-		ok := false
-		for _, a := range allowed {
-			ok = ok || item == a
-		}
-		if !ok {
-			return nil, usageErrorf("--%s %q: %q is not one of %s", flag, s, item, strings.Join(allowed, ", "))
+func parseList[T ~string](flag, s string, allowed ...T) ([]T, error) {
+	var out []T
+	seen := map[T]bool{}
+	for _, word := range strings.Split(s, ",") {
+		item := T(strings.ToLower(strings.TrimSpace(word)))
+		if !slices.Contains(allowed, item) {
+			names := make([]string, len(allowed))
+			for i, a := range allowed {
+				names[i] = string(a)
+			}
+			return nil, usageErrorf("--%s %q: %q is not one of %s", flag, s, item, strings.Join(names, ", "))
 		}
 		if !seen[item] {
 			seen[item] = true
