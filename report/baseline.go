@@ -181,7 +181,7 @@ func metricText(metric string, v float64) string {
 	f, _ := lookupField(metric)
 	switch f.unit {
 	case unitBps:
-		return Rate(v)
+		return FormatRate(v)
 	case unitUS:
 		return Micros(v)
 	case unitMS:

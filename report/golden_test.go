@@ -80,7 +80,7 @@ func TestGoldenRun(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out, side bytes.Buffer
-			if err := Render(&out, &side, format, rep, x, Style{}); err != nil {
+			if err := Render(&out, RunDoc{rep, x}, Options{Format: format, Side: &side}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "run."+format, out.Bytes())
@@ -106,7 +106,7 @@ func TestNothingDelivered(t *testing.T) {
 	}}
 	for _, format := range Formats {
 		var out, side bytes.Buffer
-		if err := Render(&out, &side, format, rep, Extras{}, Style{}); err != nil {
+		if err := Render(&out, RunDoc{rep, Extras{}}, Options{Format: format, Side: &side}); err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
 		for _, bad := range []string{"NaN", "Inf", "-1"} {
@@ -165,7 +165,7 @@ func TestGoldenSweep(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out, side bytes.Buffer
-			if err := Render(&out, &side, format, sweepFixture(), Extras{}, Style{}); err != nil {
+			if err := Render(&out, RunDoc{sweepFixture(), Extras{}}, Options{Format: format, Side: &side}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "sweep."+format, out.Bytes())
@@ -215,7 +215,7 @@ func linksFixture() *duel.Report {
 func TestGoldenLinks(t *testing.T) {
 	for _, format := range []string{"table", "markdown"} {
 		var out, side bytes.Buffer
-		if err := Render(&out, &side, format, linksFixture(), Extras{}, Style{}); err != nil {
+		if err := Render(&out, RunDoc{linksFixture(), Extras{}}, Options{Format: format, Side: &side}); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "links."+format, out.Bytes())

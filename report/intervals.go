@@ -29,7 +29,7 @@ func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
 		for _, iv := range r.Intervals {
 			row := []any{
 				fmt.Sprintf("%.2f-%.2f s", iv.StartS, iv.EndS),
-				Count(iv.Frames), Count(iv.Lost), Rate(iv.GoodputBps),
+				Count(iv.Frames), Count(iv.Lost), FormatRate(iv.GoodputBps),
 			}
 			if latency {
 				row = append(row, Micros(iv.RTTP50US), Micros(iv.RTTP99US))

@@ -34,7 +34,7 @@ func LinkCheckLines(c *duel.LinkCheck, label string, st Style) []string {
 			unit, num func(float64) string
 		}{
 			{"loss", d.c.Loss, pctFig, g3}, {"delay p50", d.c.DelayP50, msFig, g4}, {"delay p99", d.c.DelayP99, msFig, g4},
-			{"rate", d.c.Rate, Rate, Rate}, {"duplicate", d.c.Duplicate, pctFig, g3}, {"reorder", d.c.Reorder, pctFig, g3},
+			{"rate", d.c.Rate, FormatRate, FormatRate}, {"duplicate", d.c.Duplicate, pctFig, g3}, {"reorder", d.c.Reorder, pctFig, g3},
 			{"corrupt", d.c.Corrupt, pctFig, g3},
 		} {
 			if x.f == nil {

@@ -179,11 +179,11 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test duel.Test, st
 			if r != nil && r.Search != nil {
 				if r.Search.Found {
 					fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% that the receiver kept up with, in %d tests: %s\n",
-						strings.ToUpper(string(r.Proto)), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials), r.Search.Tried(Rate))
+						strings.ToUpper(string(r.Proto)), where, searchFound(r), r.Search.MaxLossPct, len(r.Search.Trials), r.Search.Tried(FormatRate))
 				} else {
 					fmt.Fprintf(w, "%s%s --bitrate max: %s\n", strings.ToUpper(string(r.Proto)), where, st.bad(fmt.Sprintf(
 						"no rate kept loss <= %g%% with the receiver keeping up; tried %s",
-						r.Search.MaxLossPct, r.Search.Tried(Rate))))
+						r.Search.MaxLossPct, r.Search.Tried(FormatRate))))
 				}
 			}
 			if r != nil && r.Error != "" {
@@ -285,7 +285,7 @@ func countCell(n uint64) cell { return num(Count(n), float64(n)) }
 
 func throughputRows(p [2]*duel.Result) []row {
 	return []row{
-		each("goodput", higher, p, func(r *duel.Result) cell { return num(Rate(r.GoodputBps), r.GoodputBps) }),
+		each("goodput", higher, p, func(r *duel.Result) cell { return num(FormatRate(r.GoodputBps), r.GoodputBps) }),
 		each("requested rate", noCompare, p, func(r *duel.Result) cell {
 			switch {
 			case r.OfferedBps == nil:
@@ -295,16 +295,16 @@ func throughputRows(p [2]*duel.Result) []row {
 			case r.RequestedBps == nil || *r.RequestedBps == 0:
 				return txt("unpaced")
 			}
-			return num(Rate(*r.RequestedBps), *r.RequestedBps)
+			return num(FormatRate(*r.RequestedBps), *r.RequestedBps)
 		}),
 		each("offered rate", noCompare, p, func(r *duel.Result) cell {
 			if r.OfferedBps == nil {
 				return txt(na + " (paced by TCP)")
 			}
 			if req := r.RequestedBps; req != nil && *req > 0 && *r.OfferedBps < 0.95**req {
-				return num(fmt.Sprintf("%s (%.0f%% of requested)", Rate(*r.OfferedBps), 100**r.OfferedBps / *req), *r.OfferedBps)
+				return num(fmt.Sprintf("%s (%.0f%% of requested)", FormatRate(*r.OfferedBps), 100**r.OfferedBps / *req), *r.OfferedBps)
 			}
-			return num(Rate(*r.OfferedBps), *r.OfferedBps)
+			return num(FormatRate(*r.OfferedBps), *r.OfferedBps)
 		}),
 		each("frames sent", noCompare, p, func(r *duel.Result) cell { return countCell(r.SentFrames) }),
 		each("frames received", noCompare, p, func(r *duel.Result) cell { return countCell(r.ReceivedFrames) }),
@@ -406,14 +406,11 @@ func linkRows(p [2]*duel.Result) []row {
 
 type rttSummary struct{ min, mean, p50, p90, p99, p999, max float64 }
 
-// JSON writes the report as a netduel.run/v1 document.
-func JSON(w io.Writer, rep *duel.Report) error { return WriteJSON(w, document{Report: rep}) }
-
 func searchFound(r *duel.Result) string {
 	if r.RequestedBps == nil || *r.RequestedBps == 0 {
 		return "unpaced"
 	}
-	return Rate(*r.RequestedBps)
+	return FormatRate(*r.RequestedBps)
 }
 
 // addedDelayLine shows each direction's emulator lateness.

@@ -46,7 +46,7 @@ func SweepTables(w io.Writer, rep *duel.Report, st Style) error {
 		test  duel.Test
 		value func(r *duel.Result) string
 	}{
-		{"Goodput", duel.TestThroughput, func(r *duel.Result) string { return Rate(r.GoodputBps) }},
+		{"Goodput", duel.TestThroughput, func(r *duel.Result) string { return FormatRate(r.GoodputBps) }},
 		{"Delivery ratio (frames delivered / sent)", duel.TestThroughput, func(r *duel.Result) string {
 			return fmt.Sprintf("%.2f%%", 100-finite(r.LostPct))
 		}},

@@ -56,7 +56,7 @@ func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer
 			el := time.Since(st)
 			rate := ""
 			if s.Test == duel.TestThroughput {
-				rate = report.Rate(float64(live.Load())*8/el.Seconds()) + " sent"
+				rate = report.FormatRate(float64(live.Load())*8/el.Seconds()) + " sent"
 			} else {
 				rate = fmt.Sprintf("%.0f round trips/s", float64(live.Load())/el.Seconds())
 			}

@@ -427,7 +427,7 @@ func runAction(c *cli.Context) error {
 	}
 	if nd != nil {
 		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
-	} else if err := report.Render(c.App.Writer, stderr, o.output, rep, x, report.Style{Color: o.color}); err != nil {
+	} else if err := report.Render(c.App.Writer, report.RunDoc{Report: rep, Extras: x}, report.Options{Format: o.output, Style: report.Style{Color: o.color}, Side: stderr}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	if runErr != nil {
