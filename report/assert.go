@@ -78,7 +78,7 @@ func ParseAssertion(expr string) (Assertion, error) {
 	a.field = f
 	v, suffix, err := parseValue(rhs, f.unit)
 	if err != nil {
-		return a, fmt.Errorf("--assert %q: %v", expr, err)
+		return a, fmt.Errorf("--assert %q: %w", expr, err)
 	}
 	a.Value, a.suffix = v, suffix
 	return a, nil
@@ -146,10 +146,11 @@ type Check struct {
 func Evaluate(as []Assertion, results []duel.Result) []Check {
 	var out []Check
 	for _, a := range as {
+		kind, _ := duel.LookupKind(a.Proto, a.Test)
 		matched := false
 		for i := range results {
 			r := &results[i]
-			if r.Proto != a.Proto || r.Test != a.Test {
+			if kind == nil || r.Kind() != kind {
 				continue
 			}
 			if a.Cell != "" && !strings.Contains(strings.ToLower(r.Cell), strings.ToLower(a.Cell)) {

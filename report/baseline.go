@@ -121,7 +121,7 @@ func resultName(r *duel.Result) string {
 func findResult(rep *duel.Report, r *duel.Result) *duel.Result {
 	for i := range rep.Results {
 		o := &rep.Results[i]
-		if o.Cell == r.Cell && o.Proto == r.Proto && o.Test == r.Test {
+		if o.SameTest(r) {
 			return o
 		}
 	}
@@ -200,7 +200,7 @@ func ReadReport(path string) (*duel.Report, error) {
 	}
 	var rep duel.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
-		return nil, fmt.Errorf("%s is not a netduel JSON report: %v", path, err)
+		return nil, fmt.Errorf("%s is not a netduel JSON report: %w", path, err)
 	}
 	if rep.Schema != duel.Schema {
 		return nil, fmt.Errorf("%s has schema %q, want %q (save one with 'netduel run -o json > FILE')", path, rep.Schema, duel.Schema)

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/netduel/netduel/duel"
 )
@@ -16,11 +15,11 @@ func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, st.heading(fmt.Sprintf("Intervals: %s %s", strings.ToUpper(string(r.Proto)), r.Test)))
+		fmt.Fprintln(w, st.heading(fmt.Sprintf("Intervals: %s %s", protoName(r.Proto), r.Test)))
 		if st.Markdown {
 			fmt.Fprintln(w)
 		}
-		latency := r.Test == duel.TestLatency
+		latency := has(r, duel.FigRoundTrips)
 		header := []any{"interval", "frames", "lost", "goodput", "jitter"}
 		if latency {
 			header = []any{"interval", "round trips", "timed out", "goodput", "RTT p50", "RTT p99"}
@@ -33,7 +32,7 @@ func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
 			}
 			if latency {
 				row = append(row, Micros(iv.RTTP50US), Micros(iv.RTTP99US))
-			} else if r.Proto == duel.ProtoUDP {
+			} else if has(r, duel.FigJitter) {
 				row = append(row, Micros(iv.JitterMs*1000))
 			} else {
 				row = append(row, na)
