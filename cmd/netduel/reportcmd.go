@@ -70,7 +70,7 @@ func reportAction(c *cli.Context) error {
 		if err := checkPlotFile(p); err != nil {
 			return err
 		}
-		if err := report.Plot(p, rep); err != nil {
+		if err := plotFile(p, rep); err != nil {
 			return runtimeErrorf("--plot %s: %v", p, err)
 		}
 	}

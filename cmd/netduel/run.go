@@ -416,7 +416,7 @@ func runAction(c *cli.Context) error {
 		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
 	}
 	if o.plot != "" && (runErr == nil || len(rep.Results) > 0) {
-		if perr := report.Plot(o.plot, rep); perr != nil && runErr == nil {
+		if perr := plotFile(o.plot, rep); perr != nil && runErr == nil {
 			runErr = runtimeErrorf("--plot %s: %v", o.plot, perr)
 		} else if perr != nil && !o.quiet {
 			fmt.Fprintf(stderr, "netduel: note: --plot %s: %v\n", o.plot, perr)
