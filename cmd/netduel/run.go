@@ -392,7 +392,7 @@ func runAction(c *cli.Context) error {
 	var results []duel.Result
 	if o.server != "" {
 		// Pin --cc on this side's sockets too: for throughput they are the sender's.
-		cc, note := link.UsableCongestion(c.String("cc"))
+		cc, note, _ := stack.UsableCongestion(c.String("cc"))
 		client.Network = &stack.OS{Congestion: cc}
 		if note != "" && !o.quiet {
 			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
