@@ -212,10 +212,7 @@ func AssertTable(w io.Writer, cs []Check, st Style) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, st.heading("Assertions"))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, "Assertions")
 	t := st.newTable(w, "assertion", "result", "actual", "verdict")
 	for _, c := range cs {
 		actual := "no value"

@@ -147,10 +147,7 @@ func BaselineTable(w io.Writer, b *Baseline, st Style) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, st.heading(fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64))))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64)))
 	for _, p := range b.Problems {
 		fmt.Fprintln(w, st.paint(colorRed, "FAIL")+" "+p)
 	}

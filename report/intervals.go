@@ -15,10 +15,7 @@ func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, st.heading(fmt.Sprintf("Intervals: %s %s", protoName(r.Proto), r.Test)))
-		if st.Markdown {
-			fmt.Fprintln(w)
-		}
+		st.section(w, fmt.Sprintf("Intervals: %s %s", protoName(r.Proto), r.Test))
 		latency := has(r, duel.FigRoundTrips)
 		header := []any{"interval", "frames", "lost", "goodput", "jitter"}
 		if latency {

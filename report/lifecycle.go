@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/netduel/netduel/duel"
@@ -107,10 +106,7 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	if !anyResult(pair) {
 		return nil
 	}
-	fmt.Fprintln(w, st.heading("Socket lifecycle"))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, "Socket lifecycle")
 	header := []any{"step"}
 	for j, r := range pair {
 		head := protoName(columns[j])

@@ -239,10 +239,7 @@ func portWarnings(w io.Writer, pws []PortWarning, st Style) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, st.heading("Warnings"))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, "Warnings")
 	for _, g := range groups {
 		slices.Sort(g.protos) // tcp before udp
 		where := port.FormatPorts(g.ports.List(0)) + "/" + strings.Join(g.protos, ",")

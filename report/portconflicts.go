@@ -139,10 +139,7 @@ func expectedLine(e port.Experiment) string {
 // HeldPortTable writes the short port-conflict table of a run's report: for
 // each of port.HeldPortExperiments, what was tried and what happened.
 func HeldPortTable(w io.Writer, p int, exps []port.Experiment, st Style) error {
-	fmt.Fprintln(w, st.heading(fmt.Sprintf("Port %d: what TCP and UDP sharing it means for other binds", p)))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, fmt.Sprintf("Port %d: what TCP and UDP sharing it means for other binds", p))
 	t := st.newTable(w, "experiment", "binds tried", "observed")
 	for _, e := range exps {
 		var steps []string

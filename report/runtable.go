@@ -86,10 +86,7 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test duel.Test, st
 	if len(pairs) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w, st.heading(strings.ToUpper(string(test[:1]))+string(test[1:])+sizeNote(pairs[0])))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, strings.ToUpper(string(test[:1]))+string(test[1:])+sizeNote(pairs[0]))
 	if err := metricsTable(w, rep, pairs, labels, st); err != nil {
 		return err
 	}

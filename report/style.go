@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -70,6 +71,15 @@ func (s Style) heading(str string) string {
 		return "### " + str
 	}
 	return s.paint(color.Bold, str)
+}
+
+// section writes a section's heading, and in Markdown the blank line a table
+// needs after it.
+func (s Style) section(w io.Writer, title string) {
+	fmt.Fprintln(w, s.heading(title))
+	if s.Markdown {
+		fmt.Fprintln(w)
+	}
 }
 
 // better marks the better of two values in Markdown, where there is no colour.
