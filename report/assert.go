@@ -206,8 +206,8 @@ func Failed(cs []Check) int {
 	return n
 }
 
-// AssertTable writes the assertions with their actual values and pass/fail.
-func AssertTable(w io.Writer, cs []Check, st Style) error {
+// assertTable writes the assertions with their actual values and pass/fail.
+func assertTable(w io.Writer, cs []Check, st Style) error {
 	if len(cs) == 0 {
 		return nil
 	}

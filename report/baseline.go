@@ -140,9 +140,9 @@ func linkKey(l *duel.LinkInfo) string {
 		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue)
 }
 
-// BaselineTable writes old, new and change per metric, better in green and worse
+// baselineTable writes old, new and change per metric, better in green and worse
 // (beyond the tolerance) in red.
-func BaselineTable(w io.Writer, b *Baseline, st Style) error {
+func baselineTable(w io.Writer, b *Baseline, st Style) error {
 	if b == nil {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/netduel/netduel/stats"
 )
 
-// csvColumn is one column of RunCSV: its name (with the unit) and its value
+// csvColumn is one column of runCSV: its name (with the unit) and its value
 // for a result, "" where the result has none.
 type csvColumn struct {
 	name  string
@@ -64,7 +64,7 @@ func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
 	}}
 }
 
-// csvColumns are RunCSV's columns in order; docs/output.md lists each (a test
+// csvColumns are runCSV's columns in order; docs/output.md lists each (a test
 // compares the two).
 var csvColumns = []csvColumn{
 	{"proto", func(r *duel.Result) string { return string(r.Proto) }},
@@ -109,8 +109,8 @@ var csvColumns = []csvColumn{
 	linkCol("link_forwarded", func(l *duel.LinkInfo) string { return csvUint(l.Up.Forwarded + l.Down.Forwarded) }),
 }
 
-// CSVHeader returns RunCSV's header row.
-func CSVHeader() []string {
+// csvHeader returns runCSV's header row.
+func csvHeader() []string {
 	h := make([]string, len(csvColumns))
 	for i, c := range csvColumns {
 		h[i] = c.name
@@ -118,11 +118,11 @@ func CSVHeader() []string {
 	return h
 }
 
-// RunCSV writes one row per result after a header row. Fields a result does not
+// runCSV writes one row per result after a header row. Fields a result does not
 // have (the RTT of a throughput test, say) are empty.
-func RunCSV(w io.Writer, rep *duel.Report) error {
+func runCSV(w io.Writer, rep *duel.Report) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader()); err != nil {
+	if err := cw.Write(csvHeader()); err != nil {
 		return err
 	}
 	row := make([]string, len(csvColumns))

@@ -7,8 +7,8 @@ import (
 	"github.com/netduel/netduel/duel"
 )
 
-// IntervalTables writes one table per result that recorded intervals.
-func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
+// intervalTables writes one table per result that recorded intervals.
+func intervalTables(w io.Writer, rep *duel.Report, st Style) error {
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		if len(r.Intervals) == 0 {

@@ -13,7 +13,7 @@ import (
 // figure, then the configured one and its 99.9% interval, with FAIL on any
 // figure outside its interval (JSON has the trials, n).
 func linkCheckLines(r *duel.Result, st Style) []string {
-	return LinkCheckLines(r.Link.Check, strings.ToUpper(string(r.Proto))+" "+string(r.Test)+" ", st)
+	return LinkCheckLines(r.Link.Check, protoName(r.Proto)+" "+string(r.Test)+" ", st)
 }
 
 // LinkCheckLines renders a link self-check, one line per direction with

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/port"
 )
 
@@ -69,7 +70,7 @@ func TestGoldenPort(t *testing.T) {
 		})
 	}
 	var out bytes.Buffer
-	if err := HeldPortTable(&out, 41000, conflictsFixture().Experiments[:1], Style{}); err != nil {
+	if err := heldPortTable(&out, &duel.PortConflicts{Port: 41000, Experiments: conflictsFixture().Experiments[:1]}, Style{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "port_held.table", out.Bytes())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/port"
 )
 
@@ -136,9 +137,10 @@ func expectedLine(e port.Experiment) string {
 	return strings.Join(parts, "; ")
 }
 
-// HeldPortTable writes the short port-conflict table of a run's report: for
+// heldPortTable writes the short port-conflict table of a run's report: for
 // each of port.HeldPortExperiments, what was tried and what happened.
-func HeldPortTable(w io.Writer, p int, exps []port.Experiment, st Style) error {
+func heldPortTable(w io.Writer, pc *duel.PortConflicts, st Style) error {
+	p, exps := pc.Port, pc.Experiments
 	st.section(w, fmt.Sprintf("Port %d: what TCP and UDP sharing it means for other binds", p))
 	t := st.newTable(w, "experiment", "binds tried", "observed")
 	for _, e := range exps {

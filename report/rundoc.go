@@ -50,7 +50,7 @@ func (d RunDoc) writeNDJSON(w io.Writer) error {
 
 // writeCSV writes the results, then the run's error as the CSV's last row.
 func (d RunDoc) writeCSV(w, side io.Writer) error {
-	if err := RunCSV(w, d.Report); err != nil {
+	if err := runCSV(w, d.Report); err != nil {
 		return err
 	}
 	if err := runErrorCSV(w, d.Report); err != nil {
@@ -60,11 +60,11 @@ func (d RunDoc) writeCSV(w, side io.Writer) error {
 }
 
 func (d RunDoc) writeTable(w io.Writer, st Style) error {
-	if err := RunTable(w, d.Report, st); err != nil {
+	if err := runTable(w, d.Report, st); err != nil {
 		return err
 	}
 	if d.ShowIntervals {
-		if err := IntervalTables(w, d.Report, st); err != nil {
+		if err := intervalTables(w, d.Report, st); err != nil {
 			return err
 		}
 	}
@@ -76,10 +76,10 @@ func (d RunDoc) writeTable(w io.Writer, st Style) error {
 
 // extrasTables writes the assertions and the baseline comparison.
 func (d RunDoc) extrasTables(w io.Writer, st Style) error {
-	if err := AssertTable(w, d.Checks, st); err != nil {
+	if err := assertTable(w, d.Checks, st); err != nil {
 		return err
 	}
-	return BaselineTable(w, d.Baseline, st)
+	return baselineTable(w, d.Baseline, st)
 }
 
 // JSON writes the report as a netduel.run/v1 document.

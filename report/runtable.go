@@ -12,11 +12,11 @@ import (
 
 const na = "—"
 
-// RunTable writes the comparison tables: one per test (one row per metric, one
+// runTable writes the comparison tables: one per test (one row per metric, one
 // column per protocol, the better value highlighted; with several links, a pair of
 // columns per link), the links' descriptions, then the socket lifecycle. A sweep
-// (loss × delay) gets grid tables instead (see SweepTables).
-func RunTable(w io.Writer, rep *duel.Report, st Style) error {
+// (loss × delay) gets grid tables instead (see sweepTables).
+func runTable(w io.Writer, rep *duel.Report, st Style) error {
 	where := fmt.Sprintf("embedded server on %s, %s network stack", rep.Server, rep.Network)
 	switch {
 	case !rep.Embedded:
@@ -27,7 +27,7 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 	fmt.Fprintf(w, "%s  (%s)\n\n", st.heading("netduel: "+protoList(" vs ")), where)
 	cells := cellOrder(rep)
 	if rep.Sweep {
-		if err := SweepTables(w, rep, st); err != nil {
+		if err := sweepTables(w, rep, st); err != nil {
 			return err
 		}
 	} else {
@@ -43,7 +43,7 @@ func RunTable(w io.Writer, rep *duel.Report, st Style) error {
 	}
 	if pc := rep.PortConflicts; pc != nil && len(pc.Experiments) > 0 {
 		fmt.Fprintln(w)
-		if err := HeldPortTable(w, pc.Port, pc.Experiments, st); err != nil {
+		if err := heldPortTable(w, pc, st); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)

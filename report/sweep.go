@@ -17,7 +17,7 @@ type sweepGrid struct {
 	value func(r *duel.Result) string
 }
 
-// sweepGrids are SweepTables' grids, in order.
+// sweepGrids are sweepTables' grids, in order.
 var sweepGrids = []sweepGrid{
 	{"Goodput", duel.FigStream, func(r *duel.Result) string { return FormatRate(r.GoodputBps) }},
 	{"Delivery ratio (frames delivered / sent)", duel.FigStream, func(r *duel.Result) string {
@@ -31,10 +31,10 @@ var sweepGrids = []sweepGrid{
 	}},
 }
 
-// SweepTables writes a loss × delay sweep as grid tables, rows loss and columns
+// sweepTables writes a loss × delay sweep as grid tables, rows loss and columns
 // delay, each cell "TCP x | UDP y": goodput, delivery ratio (frames delivered of
 // frames sent) and the round-trip p99.
-func SweepTables(w io.Writer, rep *duel.Report, st Style) error {
+func sweepTables(w io.Writer, rep *duel.Report, st Style) error {
 	s := newSweep(rep)
 	if len(s.losses) == 0 {
 		return nil // no result across a link: nothing to grid
