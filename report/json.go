@@ -5,10 +5,10 @@ import (
 	"io"
 )
 
-// WriteJSON writes v as indented JSON with a trailing newline. Floats that are
+// writeIndentedJSON writes v as indented JSON with a trailing newline. Floats that are
 // NaN or Inf (which encoding/json refuses) must never reach it: results are
 // sanitised at their source; this is the last check.
-func WriteJSON(w io.Writer, v any) error {
+func writeIndentedJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err

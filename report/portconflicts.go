@@ -22,7 +22,7 @@ type PortConflictsDoc struct {
 	Experiments []port.Experiment `json:"experiments"`
 }
 
-func (doc *PortConflictsDoc) writeJSON(w io.Writer) error { return WriteJSON(w, doc) }
+func (doc *PortConflictsDoc) writeJSON(w io.Writer) error { return writeIndentedJSON(w, doc) }
 
 func (doc *PortConflictsDoc) writeNDJSON(w io.Writer) error {
 	return portNDJSON(w, doc.Schema, doc.Command, doc.Version, doc.Experiments, func(e port.Experiment) any {

@@ -23,7 +23,7 @@ type PortFreeDoc struct {
 	Addresses []string   `json:"addresses"`
 }
 
-func (doc *PortFreeDoc) writeJSON(w io.Writer) error { return WriteJSON(w, doc) }
+func (doc *PortFreeDoc) writeJSON(w io.Writer) error { return writeIndentedJSON(w, doc) }
 
 func (doc *PortFreeDoc) writeNDJSON(w io.Writer) error {
 	return portNDJSON(w, doc.Schema, doc.Command, doc.Version, doc.Ports, func(p int) any {

@@ -31,7 +31,7 @@ type runJSON struct {
 }
 
 func (d RunDoc) writeJSON(w io.Writer) error {
-	return WriteJSON(w, runJSON{d.Report, d.Checks, d.Baseline})
+	return writeIndentedJSON(w, runJSON{d.Report, d.Checks, d.Baseline})
 }
 
 func (d RunDoc) writeNDJSON(w io.Writer) error {
@@ -81,6 +81,3 @@ func (d RunDoc) extrasTables(w io.Writer, st Style) error {
 	}
 	return baselineTable(w, d.Baseline, st)
 }
-
-// JSON writes the report as a netduel.run/v1 document.
-func JSON(w io.Writer, rep *duel.Report) error { return RunDoc{Report: rep}.writeJSON(w) }
