@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -195,8 +196,8 @@ func linksFixture() *duel.Report {
 		}
 		r.Link = &duel.LinkInfo{Emulator: "tun", TCPStack: "linux", Congestion: "cubic", Loss: 1, LossModel: "random 1%",
 			DelayMs: 20, Seed: 42, Netem: "delay 20ms loss random 1%",
-			Up:          duel.LinkCounters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190},
-			Down:        duel.LinkCounters{Packets: 900, Forwarded: 891, Dropped: 9},
+			Up:          duel.LinkCounters{Counters: impair.Counters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190}},
+			Down:        duel.LinkCounters{Counters: impair.Counters{Packets: 900, Forwarded: 891, Dropped: 9}},
 			ClientStack: &duel.StackCounters{TCPRetransmits: 18, DeviceDrops: 4},
 			ServerStack: &duel.StackCounters{UDPChecksumErrors: 1},
 			Check: &duel.LinkCheck{
