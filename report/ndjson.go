@@ -80,8 +80,9 @@ func (n *NDJSON) Checks(cs []Check) error {
 	return nil
 }
 
-// Finish writes the assertion events, the baseline event (if any) and the end event.
-func (n *NDJSON) Finish(results int, x Extras, interrupted bool, errMsg string) error {
+// Finish writes the assertion events, the baseline event (if any) and the
+// end event of rep (its results, whether it was interrupted, its error).
+func (n *NDJSON) Finish(rep *duel.Report, x Extras) error {
 	if err := n.Checks(x.Checks); err != nil {
 		return err
 	}
@@ -93,7 +94,7 @@ func (n *NDJSON) Finish(results int, x Extras, interrupted bool, errMsg string) 
 			return err
 		}
 	}
-	return n.End(results, interrupted, errMsg)
+	return n.End(len(rep.Results), rep.Interrupted, rep.Error)
 }
 
 // End writes the end event; errMsg is empty for a complete run.

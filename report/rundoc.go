@@ -45,7 +45,7 @@ func (d RunDoc) writeNDJSON(w io.Writer) error {
 			return err
 		}
 	}
-	return nd.Finish(len(rep.Results), d.Extras, rep.Interrupted, rep.Error)
+	return nd.Finish(rep, d.Extras)
 }
 
 // writeCSV writes the results, then the run's error as the CSV's last row.

@@ -426,7 +426,7 @@ func runAction(c *cli.Context) error {
 		rep.Error = runErr.Error()
 	}
 	if nd != nil {
-		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
+		_ = nd.Finish(rep, x)
 	} else if err := report.Render(c.App.Writer, report.RunDoc{Report: rep, Extras: x}, report.Options{Format: o.output, Style: report.Style{Color: o.color}, Side: stderr}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
