@@ -27,7 +27,7 @@ type cell struct {
 func txt(s string) cell            { return cell{text: s} }
 func num(s string, v float64) cell { return cell{text: s, val: finite(v), ok: true} }
 
-// row is one metric across both protocols.
+// row is one metric across the protocols: a cell per column.
 type row struct {
 	label string
 	dir   better
