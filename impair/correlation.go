@@ -36,7 +36,7 @@ func netemProb(p float64) uint32 { return uint32(math.RoundToEven(min(1, max(0, 
 
 // chance draws an event of probability p (> 0): uncorrelated, a float
 // below p; correlated, netem's test P >= get_crandom().
-func (l *Link) chance(p float64, c *crandom) bool {
+func (l *Model) chance(p float64, c *crandom) bool {
 	if c.rho == 0 {
 		return l.r.Float64() < p
 	}

@@ -73,7 +73,7 @@ func TestNetemProb(t *testing.T) {
 	}
 }
 
-// TestCorrelatedDecisions runs each correlated option through a Link: the
+// TestCorrelatedDecisions runs each correlated option through a Model: the
 // decisions' lag-1 autocorrelation is clearly positive with a correlation
 // and near 0 without; the netem line carries it.
 func TestCorrelatedDecisions(t *testing.T) {
@@ -100,7 +100,7 @@ func TestCorrelatedDecisions(t *testing.T) {
 				t.Errorf("netem %q, want %q", got, c.netem)
 			}
 			for _, corr := range []float64{0, 0.5} {
-				l := NewLink(c.cfg(corr), rand.New(rand.NewPCG(9, 9)))
+				l := NewModel(c.cfg(corr), rand.New(rand.NewPCG(9, 9)))
 				xs := make([]float64, n)
 				for i := range xs {
 					now := time.Duration(i) * time.Second // the queue drains between packets
@@ -135,7 +135,7 @@ func TestCorrelatedDelay(t *testing.T) {
 	mu, sigma := 10*time.Millisecond, 5*time.Millisecond
 	for _, dist := range []Distribution{DistUniform, DistNormal} {
 		cfg := Config{Delay: mu, Jitter: sigma, DelayCorr: 0.25, Distribution: dist}
-		l := NewLink(cfg, rand.New(rand.NewPCG(3, 4)))
+		l := NewModel(cfg, rand.New(rand.NewPCG(3, 4)))
 		ref := rand.New(rand.NewPCG(3, 4))
 		rho := uint64(math.RoundToEven(0.25*math.MaxUint32)) + 1
 		var last uint64

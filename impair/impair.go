@@ -2,13 +2,13 @@
 // netem's semantics (man tc-netem, the kernel's sch_netem.c): loss (random,
 // 4-state Markov, Gilbert-Elliott), delay with jitter and a distribution,
 // reordering with a gap, duplication, corruption (one bit flipped), and a rate
-// limit with a drop-tail queue. A Link applies them to one direction's packets
+// limit with a drop-tail queue. A Model applies them to one direction's packets
 // with an injectable random source and explicit times, so tests are exact and
-// repeatable; a Pipe carries real packets through a Link in real time. The
+// repeatable; a Pipe carries real packets through a Model in real time. The
 // backends that feed Pipes with IP packets (TUN devices, gVisor stacks) are in
 // the sub-package link.
 //
-// Concurrency: a Link is not safe for concurrent use; a Pipe is (Send may be
+// Concurrency: a Model is not safe for concurrent use; a Pipe is (Send may be
 // called from any goroutine).
 package impair
 

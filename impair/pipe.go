@@ -9,7 +9,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Pipe carries packets through a Link in real time: Send applies the link's
+// Pipe carries packets through a Model in real time: Send applies the link's
 // models and a goroutine hands each surviving copy to out at its departure time,
 // in departure order (ties in arrival order). With nothing to impair it is a
 // pass-through: Send calls out directly. Pipe is safe for concurrent use.
@@ -22,7 +22,7 @@ type Pipe struct {
 	pass  bool // nothing to impair
 
 	mu      sync.Mutex
-	link    *Link
+	model   *Model
 	pending pktHeap
 	seq     uint64
 	closed  bool
@@ -40,7 +40,7 @@ type Pipe struct {
 
 // NewPipe starts a pipe applying cfg with randomness from r, delivering to out.
 func NewPipe(cfg Config, r *rand.Rand, out func(pkt []byte)) *Pipe {
-	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), link: NewLink(cfg, r)}
+	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), model: NewModel(cfg, r)}
 	if !p.pass {
 		p.late = newLateHist()
 		p.check.delay = newDelayHist()
@@ -64,11 +64,11 @@ func (p *Pipe) Send(pkt []byte) {
 		p.mu.Unlock()
 		return
 	}
-	before := p.link.c.Dropped + p.link.c.QueueDrops
+	before := p.model.c.Dropped + p.model.c.QueueDrops
 	now := time.Since(p.start)
-	n, v := p.link.Process(now, len(pkt))
-	if d := p.link.c.Dropped + p.link.c.QueueDrops - before; d > 0 && isUDP(pkt) {
-		p.link.c.DroppedUDP += d
+	n, v := p.model.Process(now, len(pkt))
+	if d := p.model.c.Dropped + p.model.c.QueueDrops - before; d > 0 && isUDP(pkt) {
+		p.model.c.DroppedUDP += d
 	}
 	// Due at once (no delay, or a reordered packet), with nothing ahead of
 	// it in the pipe: the caller hands it on itself, sparing the delivering
@@ -91,7 +91,7 @@ func (p *Pipe) Send(pkt []byte) {
 		p.sending = true
 		for i := range n {
 			_ = p.late.RecordValue(1)
-			p.check.delivered(p.link.cfg, now, pending{depart: v[i].Depart, at: now, reordered: v[i].Reordered, spaced: v[i].Spaced, pkt: out[i]})
+			p.check.delivered(p.model.cfg, now, pending{depart: v[i].Depart, at: now, reordered: v[i].Reordered, spaced: v[i].Spaced, pkt: out[i]})
 		}
 		p.mu.Unlock()
 		for _, b := range out[:n] {
@@ -133,7 +133,7 @@ func (p *Pipe) Counters() Counters {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.link.Counters()
+	return p.model.Counters()
 }
 
 // Lateness returns how late the pipe handed packets on so far.
@@ -154,7 +154,7 @@ func (p *Pipe) ResetLateness() {
 	}
 	p.mu.Lock()
 	p.late.Reset()
-	p.check.reset(p.link.t)
+	p.check.reset(p.model.t)
 	p.over1, p.over5 = 0, 0
 	p.mu.Unlock()
 }
@@ -201,7 +201,7 @@ func (p *Pipe) run() {
 		wait := p.pending[0].depart - now
 		if wait <= 0 {
 			it := p.pending.pop()
-			p.check.delivered(p.link.cfg, now, it)
+			p.check.delivered(p.model.cfg, now, it)
 			p.busy = true
 			_ = p.late.RecordValue(max(1, int64(-wait)))
 			if -wait > time.Millisecond {

@@ -54,7 +54,7 @@ func (p *Pipe) Tally() Tally {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t := p.link.t.sub(p.check.base)
+	t := p.model.t.sub(p.check.base)
 	if n := p.check.delay.TotalCount(); n > 0 {
 		t.DelayN = uint64(n)
 		t.DelayP50 = time.Duration(p.check.delay.ValueAtQuantile(50))

@@ -150,7 +150,7 @@ func delayFigure(cfg Config, q float64, got time.Duration, n uint64, slack time.
 // significant digits).
 const histPrecision = 1e-3
 
-// delayQuantile is the configured delay's q-quantile, as Link.delay draws
+// delayQuantile is the configured delay's q-quantile, as Model.delay draws
 // it: Delay ± Jitter evenly, or a table's entry scaled by tabledist.
 func delayQuantile(cfg Config, q float64) time.Duration {
 	if cfg.Jitter == 0 {

@@ -128,10 +128,10 @@ func TestMarkovVariance(t *testing.T) {
 	}
 }
 
-// runLink drives a link at one packet per 100 µs and returns its tally
+// runModel drives a Model at one packet per 100 µs and returns its tally
 // with the model's delays (no pipe: lateness 0).
-func runLink(cfg Config, n int) Tally {
-	l := NewLink(cfg, rand.New(rand.NewPCG(7, 11)))
+func runModel(cfg Config, n int) Tally {
+	l := NewModel(cfg, rand.New(rand.NewPCG(7, 11)))
 	var delays []time.Duration
 	var last time.Duration
 	var rn uint64
@@ -187,11 +187,11 @@ func TestCheckFlagsBias(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			good := c.fig(Check(c.said, runLink(c.said, n)))
+			good := c.fig(Check(c.said, runModel(c.said, n)))
 			if good == nil || !good.OK {
 				t.Fatalf("the unbiased link fails: %+v", good)
 			}
-			bad := c.fig(Check(c.said, runLink(c.actual, n)))
+			bad := c.fig(Check(c.said, runModel(c.actual, n)))
 			if bad == nil || bad.OK {
 				t.Fatalf("the biased link passes: %+v", bad)
 			}

@@ -8,11 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// CongestionUsable reports whether this process may pin TCP congestion control
-// cc on its sockets: an unprivileged process may only use the algorithms in
+// pinCongestion tries TCP congestion control cc on a socket that is never
+// bound or connected: an unprivileged process may only use the algorithms in
 // /proc/sys/net/ipv4/tcp_allowed_congestion_control (and any needs its module
-// loaded). It tries it on a socket that is never bound or connected.
-func CongestionUsable(cc string) error {
+// loaded).
+func pinCongestion(cc string) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err

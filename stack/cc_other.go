@@ -4,8 +4,8 @@ package stack
 
 import "errors"
 
-// CongestionUsable: only Linux lets a socket choose its congestion control.
-func CongestionUsable(string) error {
+// pinCongestion: only Linux lets a socket choose its congestion control.
+func pinCongestion(string) error {
 	return errors.New("choosing the TCP congestion control per socket is Linux-only")
 }
 

@@ -143,7 +143,7 @@ func (o *runOptions) client(c *cli.Context) duel.Client {
 	if o.server == "" {
 		return client
 	}
-	cc, note := link.UsableCongestion(c.String("cc"))
+	cc, note, _ := stack.UsableCongestion(c.String("cc"))
 	if note != "" && !o.quiet {
 		fmt.Fprintf(c.App.ErrWriter, "netduel: note: %s\n", note)
 	}

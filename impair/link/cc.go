@@ -24,7 +24,7 @@ var ccName = regexp.MustCompile(`^[a-z0-9_]{1,15}$`)
 // says which ones it has. On Linux's own stack (tun, none) the kernel is asked
 // (loading the algorithm's module if this process may); a name it does not
 // know is refused, while one it knows but will not let an unprivileged process
-// use is left to UsableCongestion's fallback.
+// use is left to stack.UsableCongestion's fallback.
 func CheckCongestion(backend, cc string) error {
 	if backend == Auto || backend == "" {
 		backend = Netstack
@@ -41,13 +41,13 @@ func CheckCongestion(backend, cc string) error {
 		return fmt.Errorf("gVisor's TCP (--emulator netstack) offers %s", strings.Join(netstackCongestion, " and "))
 	}
 	if runtime.GOOS != "linux" {
-		return nil // the OS's own choice: UsableCongestion says so in a note
+		return nil // the OS's own choice: stack.UsableCongestion says so in a note
 	}
 	avail := availableCongestion()
 	if !ccName.MatchString(cc) {
 		return fmt.Errorf("not a congestion control's name; this kernel has %s", avail)
 	}
-	err := stack.CongestionUsable(cc)
+	_, _, err := stack.UsableCongestion(cc)
 	if err == nil || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
 		return nil
 	}

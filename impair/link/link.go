@@ -186,31 +186,11 @@ func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
 		if cfg.Enabled() {
 			return nil, errors.New("emulator none cannot impair the link: give it a Config that does nothing, or use the auto, tun or netstack backend")
 		}
-		cc, note := UsableCongestion(congestion)
+		cc, note, _ := stack.UsableCongestion(congestion)
 		return &Link{Backend: None, TCPStack: osTCP(), Congestion: cc, Note: note, Config: cfg,
 			Client: &stack.OS{Congestion: cc}, Server: &stack.OS{Congestion: cc}, ServerHost: "127.0.0.1"}, nil
 	}
 	return nil, fmt.Errorf("unknown emulator %q: want auto, tun, netstack or none", backend)
-}
-
-// UsableCongestion returns the congestion control the host's own stack can
-// pin for this process: cc itself, or, where it may not (an unprivileged user
-// and an algorithm outside tcp_allowed_congestion_control, or not Linux), the
-// system's default with a note saying so.
-func UsableCongestion(cc string) (string, string) {
-	if cc == "" {
-		return "", ""
-	}
-	err := stack.CongestionUsable(cc)
-	if err == nil {
-		return cc, ""
-	}
-	def := stack.DefaultCongestion()
-	note := fmt.Sprintf("congestion control %s cannot be pinned here (%v); the system default", cc, err)
-	if def == "" {
-		return "", note + " is used"
-	}
-	return def, fmt.Sprintf("%s, %s, is used", note, def)
 }
 
 func osTCP() string {

@@ -41,10 +41,10 @@ func (c Counters) InFlight() uint64 {
 	return in - out
 }
 
-// Link applies a Config to one direction's packets. Times are offsets on the
+// Model applies a Config to one direction's packets. Times are offsets on the
 // caller's monotonic clock; randomness comes from the caller's source, so a
-// seeded Link replays exactly. Not safe for concurrent use.
-type Link struct {
+// seeded Model replays exactly. Not safe for concurrent use.
+type Model struct {
 	cfg     Config
 	loss    LossModel
 	r       *rand.Rand
@@ -58,9 +58,9 @@ type Link struct {
 	dupCor, corruptCor, reorderCor, delayCor crandom
 }
 
-// NewLink returns a Link applying cfg with randomness from r.
-func NewLink(cfg Config, r *rand.Rand) *Link {
-	l := &Link{cfg: cfg, r: r, limit: cfg.queueLimit(), dupCor: newCrandom(cfg.DuplicateCorr),
+// NewModel returns a Model applying cfg with randomness from r.
+func NewModel(cfg Config, r *rand.Rand) *Model {
+	l := &Model{cfg: cfg, r: r, limit: cfg.queueLimit(), dupCor: newCrandom(cfg.DuplicateCorr),
 		corruptCor: newCrandom(cfg.CorruptCorr), reorderCor: newCrandom(cfg.ReorderCorr), delayCor: newCrandom(cfg.DelayCorr)}
 	if cfg.Loss != nil {
 		l.loss = cfg.Loss.Clone()
@@ -69,11 +69,11 @@ func NewLink(cfg Config, r *rand.Rand) *Link {
 }
 
 // Counters returns the counts so far.
-func (l *Link) Counters() Counters { return l.c }
+func (l *Model) Counters() Counters { return l.c }
 
 // Tally returns the self-check's trials so far (its delay and rate fields
 // are the Pipe's: zero here).
-func (l *Link) Tally() Tally { return l.t }
+func (l *Model) Tally() Tally { return l.t }
 
 // Process decides the fate of a packet of size bytes arriving at now: 0, 1 or 2
 // copies (a duplicate), each with its departure time and corruption. It follows
@@ -83,7 +83,7 @@ func (l *Link) Tally() Tally { return l.t }
 // loss decision, which advances a Markov model's state, its own corruption,
 // queue check and delay) but is never duplicated again; when the queue is full
 // for the original, both copies are dropped. It does not allocate.
-func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
+func (l *Model) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	l.c.Packets++
 	l.release(now)
 	count := 1
@@ -126,7 +126,7 @@ func (l *Link) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 }
 
 // drop takes one loss decision.
-func (l *Link) drop() bool {
+func (l *Model) drop() bool {
 	if l.loss == nil {
 		return false
 	}
@@ -139,7 +139,7 @@ func (l *Link) drop() bool {
 }
 
 // corrupt draws a copy's corruption: -1 (intact) or the bit to flip.
-func (l *Link) corrupt(size int) int {
+func (l *Model) corrupt(size int) int {
 	if l.cfg.Corrupt > 0 && size > 0 {
 		l.t.CorruptTrials++
 		if l.chance(l.cfg.Corrupt, &l.corruptCor) {
@@ -151,7 +151,7 @@ func (l *Link) corrupt(size int) int {
 }
 
 // schedule is one admitted copy's reorder or delay step, which queues it.
-func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
+func (l *Model) schedule(now time.Duration, size int, v Verdict) Verdict {
 	if v.CorruptBit >= 0 {
 		l.c.Corrupted++
 	}
@@ -195,7 +195,7 @@ func (l *Link) schedule(now time.Duration, size int, v Verdict) Verdict {
 }
 
 // release forgets the packets that have left by now.
-func (l *Link) release(now time.Duration) {
+func (l *Model) release(now time.Duration) {
 	for l.queue.Len() > 0 && l.queue.min() <= now {
 		l.queue.pop()
 	}
@@ -205,7 +205,7 @@ func (l *Link) release(now time.Duration) {
 // table (uniform) Delay ± Jitter, evenly; with one, Delay plus Jitter times a
 // value drawn from iproute2's table for the distribution (see dist.go). Never
 // negative.
-func (l *Link) delay() time.Duration {
+func (l *Model) delay() time.Duration {
 	mu, sigma := int64(l.cfg.Delay), int64(l.cfg.Jitter)
 	if sigma == 0 {
 		return l.cfg.Delay

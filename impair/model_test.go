@@ -11,9 +11,9 @@ import (
 
 func seeded(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 7)) }
 
-// TestLinkExact checks single decisions whose outcome does not depend on the
+// TestModelExact checks single decisions whose outcome does not depend on the
 // random draws, on an injected clock.
-func TestLinkExact(t *testing.T) {
+func TestModelExact(t *testing.T) {
 	ms := time.Millisecond
 	type pkt struct {
 		at   time.Duration
@@ -63,7 +63,7 @@ func TestLinkExact(t *testing.T) {
 			Counters{Packets: 6, Forwarded: 6, Reordered: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := NewLink(tc.cfg, seeded(1))
+			l := NewModel(tc.cfg, seeded(1))
 			for i, p := range tc.pkts {
 				n, v := l.Process(p.at, p.size)
 				var got []time.Duration
@@ -84,8 +84,8 @@ func TestLinkExact(t *testing.T) {
 	}
 }
 
-func TestLinkCorruptBitInRange(t *testing.T) {
-	l := NewLink(Config{Corrupt: 1}, seeded(3))
+func TestModelCorruptBitInRange(t *testing.T) {
+	l := NewModel(Config{Corrupt: 1}, seeded(3))
 	seen := map[int]bool{}
 	for i := 0; i < 2000; i++ {
 		n, v := l.Process(time.Duration(i), 10)
@@ -102,13 +102,13 @@ func TestLinkCorruptBitInRange(t *testing.T) {
 	}
 }
 
-// TestLinkReplays: the same seed gives the same decisions, another seed others.
-func TestLinkReplays(t *testing.T) {
+// TestModelReplays: the same seed gives the same decisions, another seed others.
+func TestModelReplays(t *testing.T) {
 	lm, _ := ParseLossModel("gemodel 2% 30% 80% 0.5%")
 	cfg := Config{Loss: lm, Delay: 5 * time.Millisecond, Jitter: 2 * time.Millisecond, Distribution: DistNormal,
 		Duplicate: 0.05, Corrupt: 0.05, Reorder: 0.1}
 	trace := func(seed uint64) []Verdict {
-		l := NewLink(cfg, seeded(seed))
+		l := NewModel(cfg, seeded(seed))
 		var out []Verdict
 		for i := 0; i < 5000; i++ {
 			n, v := l.Process(time.Duration(i)*100*time.Microsecond, 1200)
@@ -168,7 +168,7 @@ func TestLossFidelity(t *testing.T) {
 			t.Fatal(err)
 		}
 		for seed := uint64(1); seed <= 5; seed++ {
-			l := NewLink(Config{Loss: m}, seeded(seed))
+			l := NewModel(Config{Loss: m}, seeded(seed))
 			lost, bursts, run := 0, 0, 0
 			for i := 0; i < n; i++ {
 				if k, _ := l.Process(time.Duration(i), 100); k == 0 {
@@ -212,7 +212,7 @@ func TestDelayFidelity(t *testing.T) {
 		{DistUniform, 10 * ms, 0, 0, 0},
 	} {
 		t.Run(tc.dist.String()+"/"+tc.jit.String(), func(t *testing.T) {
-			l := NewLink(Config{Delay: tc.delay, Jitter: tc.jit, Distribution: tc.dist}, seeded(11))
+			l := NewModel(Config{Delay: tc.delay, Jitter: tc.jit, Distribution: tc.dist}, seeded(11))
 			d := make([]float64, 0, n)
 			var sum, sq float64
 			for i := 0; i < n; i++ {
@@ -261,7 +261,7 @@ func TestDelayFidelity(t *testing.T) {
 func TestRateFidelity(t *testing.T) {
 	for _, rate := range []float64{1e6, 10e6, 100e6} {
 		const size = 1250
-		l := NewLink(Config{Rate: rate, QueueLimit: 100}, seeded(5))
+		l := NewModel(Config{Rate: rate, QueueLimit: 100}, seeded(5))
 		// Offer twice the rate for 20,000 packets.
 		gap := time.Duration(float64(size*8) / (2 * rate) * float64(time.Second))
 		var first, last time.Duration = -1, 0
@@ -304,7 +304,7 @@ func TestEventRates(t *testing.T) {
 		{"reorder 25% gap 5", Config{Delay: time.Millisecond, Reorder: 0.25, ReorderGap: 5},
 			func(c Counters) uint64 { return c.Reordered }, 1 / (4 + 1/0.25)},
 	} {
-		l := NewLink(tc.cfg, seeded(9))
+		l := NewModel(tc.cfg, seeded(9))
 		for i := 0; i < n; i++ {
 			l.Process(time.Duration(i)*10*time.Microsecond, 200)
 		}
@@ -317,9 +317,9 @@ func TestEventRates(t *testing.T) {
 	}
 }
 
-func TestLinkProcessDoesNotAllocate(t *testing.T) {
+func TestModelProcessDoesNotAllocate(t *testing.T) {
 	lm, _ := ParseLossModel("gemodel 1% 30%")
-	l := NewLink(Config{Loss: lm, Delay: time.Millisecond, Jitter: 100 * time.Microsecond, Distribution: DistNormal,
+	l := NewModel(Config{Loss: lm, Delay: time.Millisecond, Jitter: 100 * time.Microsecond, Distribution: DistNormal,
 		Duplicate: 0.01, Corrupt: 0.01, Rate: 1e9}, seeded(1))
 	now := time.Duration(0)
 	for i := 0; i < 10000; i++ { // grow the queue to its working size
@@ -331,9 +331,9 @@ func TestLinkProcessDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func BenchmarkLinkProcess(b *testing.B) {
+func BenchmarkModelProcess(b *testing.B) {
 	lm, _ := ParseLossModel("random 1%")
-	l := NewLink(Config{Loss: lm, Delay: time.Millisecond, Jitter: 100 * time.Microsecond, Distribution: DistNormal}, seeded(1))
+	l := NewModel(Config{Loss: lm, Delay: time.Millisecond, Jitter: 100 * time.Microsecond, Distribution: DistNormal}, seeded(1))
 	b.ReportAllocs()
 	now := time.Duration(0)
 	for b.Loop() {
@@ -381,7 +381,7 @@ func TestPeriodicStateModelStaysOn(t *testing.T) {
 // 9%), none with 0.9 × 0.1 = 9%.
 func TestDuplicateTakesItsOwnLossDecision(t *testing.T) {
 	const n = 200_000
-	l := NewLink(Config{Loss: RandomLoss(0.1), Duplicate: 0.1}, seeded(5))
+	l := NewModel(Config{Loss: RandomLoss(0.1), Duplicate: 0.1}, seeded(5))
 	var copies [3]int
 	for i := range n {
 		k, _ := l.Process(time.Duration(i)*time.Microsecond, 100)
@@ -397,7 +397,7 @@ func TestDuplicateTakesItsOwnLossDecision(t *testing.T) {
 	// delivers and the clone's loses again, and so on: one copy every time
 	// (deciding once gave 1, 2, 1, 2 ...).
 	m, _ := ParseLossModel("state 100% 100%")
-	l = NewLink(Config{Loss: m, Duplicate: 1}, seeded(5))
+	l = NewModel(Config{Loss: m, Duplicate: 1}, seeded(5))
 	for i := range 100 {
 		if k, _ := l.Process(time.Duration(i)*time.Microsecond, 100); k != 1 {
 			t.Fatalf("packet %d: %d copies, want 1", i, k)
@@ -421,7 +421,7 @@ func TestDelayTablesKS(t *testing.T) {
 	jit := time.Duration(distScale) * 1000 // 8.192 ms: sigma·t/8192 = 1000·t ns, exact
 	for _, d := range []Distribution{DistUniform, DistNormal, DistPareto, DistParetoNormal} {
 		t.Run(d.String(), func(t *testing.T) {
-			l := NewLink(Config{Delay: 50 * ms, Jitter: jit, Distribution: d}, seeded(13))
+			l := NewModel(Config{Delay: 50 * ms, Jitter: jit, Distribution: d}, seeded(13))
 			xs := make([]float64, n)
 			for i := range xs {
 				now := time.Duration(i) * ms
