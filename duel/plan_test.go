@@ -239,3 +239,30 @@ func TestPresets(t *testing.T) {
 		t.Error("found a profile named mars")
 	}
 }
+
+// TestRunPlanInterruptedBetweenCells: an interrupt after the first cell keeps
+// its results, runs nothing more, and says the run was interrupted.
+func TestRunPlanInterruptedBetweenCells(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	delay := impair.Config{Delay: time.Millisecond}
+	plan := Plan{Tests: planTests(), Cells: []Cell{{Label: "a"}, {Label: "b", Link: &delay}, {Label: "c"}}, Emulator: link.Netstack}
+	cells := 0
+	rep, err := Run(ctx, plan, RunOptions{Client: Client{Settle: 50 * time.Millisecond}, Where: func(string) {
+		if cells++; cells == 2 {
+			cancel() // as Ctrl-C would, once the second cell's link is open
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || !rep.Interrupted || cells != 2 {
+		t.Fatalf("error %v, interrupted %v, %d cells started", err, rep.Interrupted, cells)
+	}
+	if len(rep.Results) != len(plan.Tests) {
+		t.Fatalf("%d results, want the first cell's %d", len(rep.Results), len(plan.Tests))
+	}
+	for _, r := range rep.Results {
+		if r.Cell != "a" || r.Error != "" {
+			t.Errorf("%s %s in %q: %q", r.Proto, r.Test, r.Cell, r.Error)
+		}
+	}
+}
