@@ -46,7 +46,7 @@ func serveFrameCount(sess *session, _ net.Conn, rd *frame.Reader, _ time.Time, v
 func mergeFrameCount(res *Result, d dataOutcome, v ServerView, _ mergeInfo) {
 	res.DurationS = d.send.Duration.Seconds()
 	res.SentFrames, res.ReceivedFrames = d.send.Frames, v.Received
-	res.LostFrames = sub(d.send.Frames, v.Received)
+	res.LostFrames = d.send.Frames - min(d.send.Frames, v.Received)
 	res.GoodputBps = stats.Rate(v.BodyBytes, d.send.Duration)
 }
 

@@ -307,14 +307,10 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 
 // fill copies a receiver report into the view.
 func (v *ServerView) fill(r stats.RecvReport) {
-	v.Received, v.Unique, v.Lost = r.Received, r.Unique, r.Lost
-	v.Reordered, v.Duplicate, v.Corrupt, v.Late = r.Reordered, r.Duplicate, r.Corrupt, r.Late
-	v.BodyBytes, v.WireBytes, v.SpanNs = r.BodyBytes, r.WireBytes, int64(r.Span)
+	v.RecvReport = r
 	if !r.Last.IsZero() {
 		v.LastNs = r.Last.UnixNano()
 	}
-	v.Jitter = r.Jitter
-	v.Intervals = r.Intervals
 }
 
 // settle waits for a UDP test's frames still in flight after the client's

@@ -60,7 +60,7 @@ func mergeThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 	res.ReceivedFrames = v.Received
 	res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
 	res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
-	rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
+	rr := v.RecvReport
 	if m.sameHost && v.LastNs > 0 && !d.send.Start.IsZero() {
 		// One clock: the span runs from the sender's first write.
 		rr.Span = max(rr.Span, time.Duration(v.LastNs-d.send.Start.UnixNano()))
@@ -77,7 +77,7 @@ func mergeThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 func mergePacedThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 	mergeThroughput(res, d, v, m)
 	res.OfferedBps = ptr(d.send.OfferedRate())
-	res.deliveredBps = deliveredRate(v.Unique, m.spec.Size, time.Duration(v.SpanNs))
+	res.deliveredBps = deliveredRate(v.Unique, m.spec.Size, v.Span)
 	res.RequestedBps = ptr(m.spec.Bitrate)
 	if w := pacingWarning(m.spec.Bitrate, *res.OfferedBps); w != "" {
 		res.Warnings = append(res.Warnings, w)

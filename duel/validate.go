@@ -78,8 +78,8 @@ const clockSlack = time.Second
 func validateView(v ServerView, win window) error {
 	// Time spans: nothing the server saw can last longer than the client waited.
 	maxSpan := win.elapsed + win.elapsed/100 + clockSlack
-	if v.SpanNs < 0 || time.Duration(v.SpanNs) > maxSpan {
-		return fmt.Errorf("span_ns %d is outside 0..%d (the test lasted %v on this side)", v.SpanNs, int64(maxSpan), win.elapsed)
+	if v.Span < 0 || v.Span > maxSpan {
+		return fmt.Errorf("span_ns %d is outside 0..%d (the test lasted %v on this side)", int64(v.Span), int64(maxSpan), win.elapsed)
 	}
 	if !win.from.IsZero() {
 		lo, hi := win.from.Add(-clockSlack).UnixNano(), win.to.Add(clockSlack).UnixNano()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -80,7 +81,7 @@ func TestGoldenRun(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out, side bytes.Buffer
-			if err := Render(&out, &side, format, rep, x, Style{}); err != nil {
+			if err := Render(&out, RunDoc{rep, x}, Options{Format: format, Side: &side}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "run."+format, out.Bytes())
@@ -106,7 +107,7 @@ func TestNothingDelivered(t *testing.T) {
 	}}
 	for _, format := range Formats {
 		var out, side bytes.Buffer
-		if err := Render(&out, &side, format, rep, Extras{}, Style{}); err != nil {
+		if err := Render(&out, RunDoc{rep, Extras{}}, Options{Format: format, Side: &side}); err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
 		for _, bad := range []string{"NaN", "Inf", "-1"} {
@@ -165,7 +166,7 @@ func TestGoldenSweep(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out, side bytes.Buffer
-			if err := Render(&out, &side, format, sweepFixture(), Extras{}, Style{}); err != nil {
+			if err := Render(&out, RunDoc{sweepFixture(), Extras{}}, Options{Format: format, Side: &side}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "sweep."+format, out.Bytes())
@@ -195,8 +196,8 @@ func linksFixture() *duel.Report {
 		}
 		r.Link = &duel.LinkInfo{Emulator: "tun", TCPStack: "linux", Congestion: "cubic", Loss: 1, LossModel: "random 1%",
 			DelayMs: 20, Seed: 42, Netem: "delay 20ms loss random 1%",
-			Up:          duel.LinkCounters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190},
-			Down:        duel.LinkCounters{Packets: 900, Forwarded: 891, Dropped: 9},
+			Up:          duel.LinkCounters{Counters: impair.Counters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190}},
+			Down:        duel.LinkCounters{Counters: impair.Counters{Packets: 900, Forwarded: 891, Dropped: 9}},
 			ClientStack: &duel.StackCounters{TCPRetransmits: 18, DeviceDrops: 4},
 			ServerStack: &duel.StackCounters{UDPChecksumErrors: 1},
 			Check: &duel.LinkCheck{
@@ -215,7 +216,7 @@ func linksFixture() *duel.Report {
 func TestGoldenLinks(t *testing.T) {
 	for _, format := range []string{"table", "markdown"} {
 		var out, side bytes.Buffer
-		if err := Render(&out, &side, format, linksFixture(), Extras{}, Style{}); err != nil {
+		if err := Render(&out, RunDoc{linksFixture(), Extras{}}, Options{Format: format, Side: &side}); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "links."+format, out.Bytes())

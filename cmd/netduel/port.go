@@ -142,9 +142,9 @@ func portCheckAction(c *cli.Context) error {
 		}
 		return runtimeErrorf("port check: %v", err)
 	}
-	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
+	doc := &report.PortCheckDoc{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
 		Warnings: report.PortWarnings(rs), Ports: rs}
-	if err := report.RenderPortCheck(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
+	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	if !doc.AllFree {
@@ -184,7 +184,7 @@ func portFreeAction(c *cli.Context) error {
 		return runtimeErrorf("port free: %v", err)
 	}
 	doc := freeDocument(o, res)
-	if err := report.RenderPortFree(c.App.Writer, format, doc); err != nil {
+	if err := report.Render(c.App.Writer, doc, report.Options{Format: format}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	if len(doc.Ports) < o.Count {
@@ -219,8 +219,8 @@ func parseFreeOptions(c *cli.Context) (port.FreeOptions, []string, error) {
 }
 
 // freeDocument is port free's document for what Free found.
-func freeDocument(o port.FreeOptions, res port.FreeResult) *report.PortFree {
-	doc := &report.PortFree{Schema: port.Schema, Command: "free", Version: version, Ports: res.Ports,
+func freeDocument(o port.FreeOptions, res port.FreeResult) *report.PortFreeDoc {
+	doc := &report.PortFreeDoc{Schema: port.Schema, Command: "free", Version: version, Ports: res.Ports,
 		Requested: o.Count, Range: report.PortRange{Lo: res.Lo, Hi: res.Hi}}
 	if doc.Ports == nil {
 		doc.Ports = []int{}
@@ -281,8 +281,8 @@ func portConflictsAction(c *cli.Context) error {
 		}
 		return runtimeErrorf("port conflicts: %v", err)
 	}
-	doc := &report.PortConflicts{Schema: port.Schema, Command: "conflicts", Version: version, OS: runtime.GOOS, Experiments: exps}
-	if err := report.RenderPortConflicts(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
+	doc := &report.PortConflictsDoc{Schema: port.Schema, Command: "conflicts", Version: version, OS: runtime.GOOS, Experiments: exps}
+	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	return nil

@@ -55,7 +55,7 @@ func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer
 			}
 			el := time.Since(st)
 			// Live counts round trips for a kind that has them, else bytes sent.
-			rate := report.Rate(float64(live.Load())*8/el.Seconds()) + " sent"
+			rate := report.FormatRate(float64(live.Load())*8/el.Seconds()) + " sent"
 			if k := s.Kind(); k != nil && k.Has(duel.FigRoundTrips) {
 				rate = fmt.Sprintf("%.0f round trips/s", float64(live.Load())/el.Seconds())
 			}

@@ -166,8 +166,8 @@ func finishRun(c *cli.Context, o *runOptions, rep *duel.Report, nd *report.NDJSO
 		rep.Error = runErr.Error()
 	}
 	if nd != nil {
-		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
-	} else if err := report.Render(c.App.Writer, c.App.ErrWriter, o.output, rep, x, report.Style{Color: o.color}); err != nil {
+		_ = nd.Finish(rep, x)
+	} else if err := report.Render(c.App.Writer, report.RunDoc{Report: rep, Extras: x}, report.Options{Format: o.output, Style: report.Style{Color: o.color}, Side: c.App.ErrWriter}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	if runErr != nil {
@@ -186,7 +186,7 @@ func (o *runOptions) drawPlot(stderr io.Writer, rep *duel.Report, runErr error) 
 	if o.plot == "" || (runErr != nil && len(rep.Results) == 0) {
 		return runErr
 	}
-	perr := report.Plot(o.plot, rep)
+	perr := plotFile(o.plot, rep)
 	switch {
 	case perr != nil && runErr == nil:
 		return runtimeErrorf("--plot %s: %v", o.plot, perr)
