@@ -198,7 +198,7 @@ func (c *comparison) write(w io.Writer) error {
 // with --check, exitMissed when a target is missed.
 func (c *comparison) exitCode(logf func(string, ...any)) int {
 	for _, m := range c.metrics {
-		if len(m.Netduel) == 0 || len(m.Competitor) == 0 {
+		if len(m.Netduel) == 0 || (len(m.Competitor) == 0 && !m.absolute()) {
 			logf("%s: no sample from %s; see the errors above", m.Name, map[bool]string{true: "netduel", false: m.CompetitorName}[len(m.Netduel) == 0])
 			return exitRuntime
 		}
