@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/report"
 )
 
@@ -77,6 +78,11 @@ func (c *comparison) takeCPU(id int) take {
 	return func(r *netduelResult, u usage) {
 		if err := c.addCPU(id, true, u, r.ReceivedFrames*uint64(r.Size)); err != nil {
 			c.fail(fmt.Sprintf("round %d: netduel %s: %v", c.round, c.metrics[id].Name, err), func(string, ...any) {})
+			return
+		}
+		if k, ok := duel.LookupKind(r.Proto, r.Test); ok && k.Has(duel.FigPacing) {
+			m := c.metrics[id]
+			m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
 		}
 	}
 }

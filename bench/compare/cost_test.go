@@ -204,3 +204,25 @@ func TestInOrder(t *testing.T) {
 		t.Errorf("one step: %v", got)
 	}
 }
+
+func TestTakeCPULoss(t *testing.T) {
+	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
+	udp, err := parseNetduel(readSample(t, "netduel_udp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := udp.find("udp/throughput")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.takeCPU(mUDPCPU)(r, usage{client: time.Second})
+	if m := c.metrics[mUDPCPU]; len(m.Netduel) != 1 || len(m.NetduelLossPct) != 1 || !near(m.NetduelLossPct[0], r.LostPct) {
+		t.Errorf("udp cpu sample %v, loss %v", m.Netduel, m.NetduelLossPct)
+	}
+	tcp, _ := parseNetduel(readSample(t, "netduel_tcp.json"))
+	r, _ = tcp.find("tcp/throughput")
+	c.takeCPU(mTCPCPU)(r, usage{client: time.Second})
+	if m := c.metrics[mTCPCPU]; len(m.Netduel) != 1 || m.NetduelLossPct != nil {
+		t.Errorf("tcp cpu sample %v, loss %v", m.Netduel, m.NetduelLossPct)
+	}
+}

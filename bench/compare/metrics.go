@@ -315,8 +315,14 @@ func (c *comparison) iperfStep(what string, ids iperfIDs, args ...string) step {
 				m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
 			}
 		}
-		if ids.cpu >= 0 {
-			return c.addCPU(ids.cpu, false, u, res.Bytes)
+		if id := ids.cpu; id >= 0 {
+			if err := c.addCPU(id, false, u, res.Bytes); err != nil {
+				return err
+			}
+			if res.UDP {
+				m := c.metrics[id]
+				m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
+			}
 		}
 		return nil
 	}}
