@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/report"
+	"github.com/shirou/gopsutil/v4/process"
 )
 
 // Cost: CPU time per byte moved, and how long a port check of the whole
@@ -27,10 +26,6 @@ const (
 	udpCPURateName = "2 Gbit/s"
 )
 
-// userHZ is the unit of the CPU times in /proc/PID/stat: USER_HZ, 100 on
-// every Linux architecture (it is part of the kernel's ABI).
-const userHZ = 100
-
 // portRange is what the port check rows check, and portCheckMax the target.
 const (
 	portRange    = "1024-65535"
@@ -38,8 +33,8 @@ const (
 )
 
 // usage is the CPU time a measurement took: the client's from the kernel's
-// rusage of the child, the server's as the growth of its /proc/PID/stat
-// times over the run. serverErr says why the server's is unknown.
+// rusage of the child, the server's as the growth of its CPU times (from
+// /proc/PID/stat) over the run. serverErr says why the server's is unknown.
 type usage struct {
 	client, server time.Duration
 	serverErr      error
@@ -123,29 +118,18 @@ func cpuText(samples []cpuSample) string {
 	return fmt.Sprintf(" (client %.2f + server %.2f)", mc, ms)
 }
 
-// parseProcStat returns the user + system CPU time of /proc/PID/stat's text
-// (fields 14 and 15, after the command name in parentheses, which may hold
-// spaces and parentheses itself).
-func parseProcStat(b []byte) (time.Duration, error) {
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("/proc stat: no command name")
+// procCPU is the user + system CPU time process pid has used (gopsutil:
+// /proc/PID/stat on Linux).
+func procCPU(pid int) (time.Duration, error) {
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		return 0, err
 	}
-	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state): utime is field 14, stime 15.
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc stat: %d fields after the command name, want at least 13", len(f))
+	t, err := p.Times()
+	if err != nil {
+		return 0, err
 	}
-	var ticks uint64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc stat: %w", err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
+	return time.Duration((t.User + t.System) * float64(time.Second)), nil
 }
 
 // cpuTime is the user + system CPU time the server named name has used.

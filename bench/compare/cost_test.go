@@ -5,24 +5,18 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestParseProcStat(t *testing.T) {
-	// A command name with spaces and parentheses; utime 1234, stime 567 ticks.
-	got, err := parseProcStat(readSample(t, "proc_stat.txt"))
-	if err != nil {
-		t.Fatal(err)
+func TestProcCPU(t *testing.T) {
+	if _, err := procCPU(os.Getpid()); err != nil {
+		t.Fatalf("this process's CPU time: %v", err)
 	}
-	if want := 18010 * time.Millisecond; got != want {
-		t.Errorf("cpu %v, want %v", got, want)
-	}
-	for _, bad := range []string{"", "1 (x S 1 2", "1 (x) S 1 2 3", "1 (x) S 1 2 3 4 5 6 7 8 9 10 a 2 3"} {
-		if _, err := parseProcStat([]byte(bad)); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
+	if _, err := procCPU(1 << 30); err == nil {
+		t.Error("no error for a process that does not exist")
 	}
 }
 
