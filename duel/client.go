@@ -341,7 +341,7 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 	kind.half.merge(res, d, v, mergeInfo{spec: spec, sameHost: c.SameHost})
 	res.LostPct = pct(res.LostFrames, res.SentFrames)
 	if d.hasInfo {
-		res.TCP = &TCPInfo{Retransmits: d.info.Retransmits, RTTUS: us(d.info.RTT), Cwnd: d.info.Cwnd, Congestion: d.info.Congestion}
+		res.TCP = tcpInfo(d.info)
 	}
 	if v.Error != "" && d.err == nil {
 		res.Error = "server: " + cleanServerText(v.Error)

@@ -84,7 +84,8 @@ func mergePacedThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo)
 	}
 	refused := d.send.Refused
 	res.SenderRefused = &refused
-	res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}
+	j := Jitter(v.Jitter)
+	res.Jitter = &j
 }
 
 // checkThroughput: counts within what was sent. A link may duplicate a

@@ -13,6 +13,7 @@ import (
 	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/stats"
+	"github.com/netduel/netduel/tcp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -34,14 +35,14 @@ func fixture() *duel.Report {
 		Server: "127.0.0.1:40000", Embedded: true, Network: "os",
 		Results: []duel.Result{
 			{Proto: "tcp", Test: "throughput", DurationS: 3, Size: 131072, SentFrames: 60000, ReceivedFrames: 60000,
-				GoodputBps: 20.9e9, TCP: &duel.TCPInfo{Retransmits: 3, RTTUS: 95, Cwnd: 22, Congestion: "cubic"}, Lifecycle: life(true),
+				GoodputBps: 20.9e9, TCP: &duel.TCPInfo{Info: tcp.Info{Retransmits: 3, Cwnd: 22, Congestion: "cubic"}, RTTUS: 95}, Lifecycle: life(true),
 				Intervals: []stats.Interval{{StartS: 0, EndS: 1, Frames: 20000, GoodputBps: 20.8e9}, {StartS: 1, EndS: 2, Frames: 20000, GoodputBps: 21e9}}},
 			{Proto: "udp", Test: "throughput", DurationS: 3, Size: 1400, SentFrames: 800000, ReceivedFrames: 798000,
 				LostFrames: 2000, ReorderedFrames: 12, DuplicateFrames: 1, CorruptFrames: 2, LostPct: 0.25, GoodputBps: 2.89e9,
-				OfferedBps: f(2.99e9), RequestedBps: f(0), SenderRefused: u(150), Jitter: &duel.Jitter{Mean: 0.0021, Max: 0.41, Last: 0.001}, Lifecycle: life(false)},
+				OfferedBps: f(2.99e9), RequestedBps: f(0), SenderRefused: u(150), Jitter: &duel.Jitter{MeanMs: 0.0021, MaxMs: 0.41, LastMs: 0.001}, Lifecycle: life(false)},
 			{Proto: "tcp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 210000, ReceivedFrames: 210000, GoodputBps: 13.4e6,
 				RTT: &stats.RTTSummary{Count: 200000, Min: 12, Mean: 13.6, P50: 13, P90: 14, P99: 30, P999: 81, Max: 174},
-				TCP: &duel.TCPInfo{RTTUS: 12, Cwnd: 10, Congestion: "cubic"}, Lifecycle: life(true)},
+				TCP: &duel.TCPInfo{Info: tcp.Info{Cwnd: 10, Congestion: "cubic"}, RTTUS: 12}, Lifecycle: life(true)},
 			{Proto: "udp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 240000, ReceivedFrames: 239990, LostFrames: 10,
 				ReorderedFrames: 3, LostPct: 0.0041, GoodputBps: 14.6e6,
 				RTT: &stats.RTTSummary{Count: 230000, Min: 11, Mean: 12.3, P50: 11, P90: 15, P99: 21, P999: 68, Max: 1140}, Lifecycle: life(false),

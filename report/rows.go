@@ -129,7 +129,7 @@ func throughputRows(p []*duel.Result) []row {
 			if r.Jitter == nil {
 				return txt(na)
 			}
-			return txt(fmt.Sprintf("%s / %s", Micros(r.Jitter.Mean*1000), Micros(r.Jitter.Max*1000)))
+			return txt(fmt.Sprintf("%s / %s", Micros(r.Jitter.MeanMs*1000), Micros(r.Jitter.MaxMs*1000)))
 		}),
 		each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) })),
 		each("smoothed RTT (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Micros(t.RTTUS) })),
