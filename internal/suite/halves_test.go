@@ -2,6 +2,7 @@ package suite
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -30,54 +31,63 @@ type halves struct {
 	pingPong func(ctx context.Context, c net.Conn, size int) (stats.PingPongReport, *stats.RTT, error)
 	// lossless: every frame arrives (TCP); else a reply may time out.
 	lossless bool
-	size     int // frame bytes
+	sizes    []int // frame bytes for the throughput test: the smallest, small, one packet, more
 }
 
 var transports = map[string]halves{
-	"tcp": {receive: tcpReceive, send: tcpSend, echo: tcpEcho, pingPong: tcpPingPong, lossless: true, size: 1400},
-	"udp": {receive: udpReceive, send: udpSend, echo: udpEcho, pingPong: udpPingPong, size: 1200},
+	"tcp": {receive: tcpReceive, send: tcpSend, echo: tcpEcho, pingPong: tcpPingPong, lossless: true,
+		sizes: []int{frame.HeaderLen, 64, 1400, 128 << 10}},
+	"udp": {receive: udpReceive, send: udpSend, echo: udpEcho, pingPong: udpPingPong,
+		sizes: []int{frame.HeaderLen, 64, 1200}},
 }
 
 // TestThroughputCounts: on every Network, over both transports, what the
 // receiver counts is what the sender sent, frame for frame and byte for byte.
-// The UDP sender offers 10 Mbit/s for 100 ms (about 100 datagrams, 125 kB):
-// less than any receiving socket's buffer holds and any device queue, so none
-// may be lost even if the receiver is not scheduled meanwhile.
+// The UDP sender offers about 100 datagrams over 100 ms (at most 125 kB): less
+// than any receiving socket's buffer holds and any device queue, so none may
+// be lost even if the receiver is not scheduled meanwhile.
 func TestThroughputCounts(t *testing.T) {
 	t.Parallel()
 	forEach(t, func(t *testing.T, n network, proto string) {
 		h := transports[proto]
-		var sent stats.SendReport
-		var got stats.RecvReport
-		retryStarved(t, func() bool {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			addr, report := h.receive(ctx, t, n)
-			c, err := n.client.Dial(ctx, proto, addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			if sent, err = h.send(ctx, c, h.size); err != nil {
-				t.Fatal(err)
-			}
-			if proto == "tcp" {
-				tcp.CloseWrite(c)
-			}
-			got = report(sent.Frames)
-			return sent.Frames == 0
-		})
-		body := uint64(h.size - frame.HeaderLen)
-		if sent.Refused != 0 || sent.BodyBytes != sent.Frames*body {
-			t.Fatalf("sender: %+v", sent)
-		}
-		if got.Received != sent.Frames || got.Unique != sent.Frames || got.Lost != 0 || got.Corrupt != 0 || got.Duplicate != 0 {
-			t.Fatalf("sent %d frames, receiver counted %+v", sent.Frames, got.Counts)
-		}
-		if got.BodyBytes != sent.BodyBytes || got.WireBytes != sent.Bytes {
-			t.Fatalf("sent %d body (%d wire) bytes, receiver verified %d (%d)", sent.BodyBytes, sent.Bytes, got.BodyBytes, got.WireBytes)
+		for _, size := range h.sizes {
+			t.Run(fmt.Sprint(size), func(t *testing.T) { throughputCounts(t, n, proto, size) })
 		}
 	})
+}
+
+func throughputCounts(t *testing.T, n network, proto string, size int) {
+	h := transports[proto]
+	var sent stats.SendReport
+	var got stats.RecvReport
+	retryStarved(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		addr, report := h.receive(ctx, t, n)
+		c, err := n.client.Dial(ctx, proto, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if sent, err = h.send(ctx, c, size); err != nil {
+			t.Fatal(err)
+		}
+		if proto == "tcp" {
+			tcp.CloseWrite(c)
+		}
+		got = report(sent.Frames)
+		return sent.Frames == 0
+	})
+	body := uint64(size - frame.HeaderLen)
+	if sent.Refused != 0 || sent.BodyBytes != sent.Frames*body {
+		t.Fatalf("sender: %+v", sent)
+	}
+	if got.Received != sent.Frames || got.Unique != sent.Frames || got.Lost != 0 || got.Corrupt != 0 || got.Duplicate != 0 {
+		t.Fatalf("sent %d frames, receiver counted %+v", sent.Frames, got.Counts)
+	}
+	if got.BodyBytes != sent.BodyBytes || got.WireBytes != sent.Bytes {
+		t.Fatalf("sent %d body (%d wire) bytes, receiver verified %d (%d)", sent.BodyBytes, sent.Bytes, got.BodyBytes, got.WireBytes)
+	}
 }
 
 // retryStarved runs try again, up to three times in all, while it reports
@@ -247,7 +257,8 @@ func udpReceive(ctx context.Context, t *testing.T, n network) (string, func(uint
 }
 
 func udpSend(ctx context.Context, c net.Conn, size int) (stats.SendReport, error) {
-	return udp.SendThroughput(ctx, c, udp.ThroughputConfig{Cookie: cookie, Size: size, Bitrate: 10e6, Duration: 100 * time.Millisecond})
+	// 100 frames in 100 ms: see TestThroughputCounts.
+	return udp.SendThroughput(ctx, c, udp.ThroughputConfig{Cookie: cookie, Size: size, Bitrate: float64(size * 8 * 1000), Duration: 100 * time.Millisecond})
 }
 
 func udpEcho(_ context.Context, t *testing.T, n network) (string, func() (uint64, uint64)) {
