@@ -14,7 +14,6 @@ import (
 	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 	"github.com/netduel/netduel/tcp"
-	"github.com/netduel/netduel/udp"
 )
 
 // Client runs tests against a server.
@@ -85,7 +84,7 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		}
 		var r Result
 		var err error
-		if spec.Search != nil && spec.Proto == ProtoUDP && spec.Test == TestThroughput {
+		if k := spec.Kind(); spec.Search != nil && k != nil && k.Has(FigPacing) {
 			r, err = c.FindMaxRate(ctx, spec, spec.Search.MaxLossPct)
 		} else {
 			spec.Search = nil
@@ -122,10 +121,13 @@ func (c *Client) network() stack.Network {
 // RunTest runs one test. It returns an error only when the test could not start
 // (server unreachable, test refused); a failure during the test is in Result.Error.
 func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
-	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, UDPChecksumOff: spec.Proto == ProtoUDP && c.NoUDPChecksum}
+	res := Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size}
 	if err := spec.check(frame.MaxFrameSize); err != nil {
 		return res, err
 	}
+	kind := spec.Kind()
+	_, res.UDPChecksumOff = kind.half.transport.(datagrams)
+	res.UDPChecksumOff = res.UDPChecksumOff && c.NoUDPChecksum
 	began := time.Now()
 	ctl, server, err := c.dialControl(ctx)
 	if err != nil {
@@ -154,7 +156,7 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 		settle = 250 * time.Millisecond
 	}
 	stopAlive := keepAlive(ctl, w.Cookie, time.Duration(w.IdleNs))
-	d := c.runData(ctx, spec, w, dataAddr)
+	d := c.runData(ctx, kind, spec, w, dataAddr)
 	stopAlive()
 	res.Lifecycle = d.life
 	if ctx.Err() != nil {
@@ -264,25 +266,20 @@ type dataOutcome struct {
 	connectAt  time.Time
 	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
 	finTimed   bool      // TCP: nothing was left to send when the FIN went
+	idle       bool      // nothing is in flight once the kind's send returns (round trips)
 	err        error
 }
 
-func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr string) dataOutcome {
+func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welcome, addr string) dataOutcome {
 	var d dataOutcome
 	var tr stack.Trace
-	network := "tcp"
-	if spec.Proto == ProtoUDP {
-		network = "udp"
-	}
+	tp := kind.half.transport
 	d.connectAt = time.Now()
 	// A link that drops every packet never completes TCP's handshake: give up
 	// in bounded time, within the server's wait for data to start.
 	dialCtx, cancel := context.WithTimeout(ctx, dataConnectTimeout)
-	dctx := stack.WithTrace(dialCtx, &tr)
-	if spec.Proto == ProtoUDP && c.NoUDPChecksum {
-		dctx = stack.WithoutUDPChecksum(dctx)
-	}
-	conn, err := c.network().Dial(dctx, network, addr)
+	dctx := tp.dialContext(stack.WithTrace(dialCtx, &tr), c)
+	conn, err := c.network().Dial(dctx, tp.network(), addr)
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && dialCtx.Err() != nil {
@@ -292,46 +289,15 @@ func (c *Client) runData(ctx context.Context, spec TestSpec, w welcome, addr str
 		}
 		return d
 	}
-	d.life.fromTrace(tr, spec.Proto == ProtoTCP)
-	if spec.Proto == ProtoTCP {
-		// Attach the data connection to the session.
-		if err := writeControl(conn, w.Cookie, struct{}{}); err != nil {
-			conn.Close()
-			d.err = fmt.Errorf("attaching the data connection: %w", err)
-			return d
-		}
+	d.life.fromTrace(tr, kind.Has(FigConnection))
+	if err := tp.attach(conn, w.Cookie); err != nil {
+		conn.Close()
+		d.err = fmt.Errorf("attaching the data connection: %w", err)
+		return d
 	}
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
-	switch {
-	case spec.Proto == ProtoTCP && spec.Test == TestThroughput:
-		d.send, d.err = tcp.SendThroughput(ctx, conn, tcp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Sent: c.Live})
-		d.sentFrames = d.send.Frames
-	case spec.Proto == ProtoTCP:
-		d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup, Interval: spec.Interval, Done: c.Live})
-		d.sentFrames = d.pp.Sent
-	case spec.Test == TestThroughput:
-		d.send, d.err = udp.SendThroughput(ctx, conn, udp.ThroughputConfig{Cookie: w.Cookie, Size: spec.Size, Bitrate: spec.Bitrate, Duration: spec.Duration, Sent: c.Live})
-		d.sentFrames = d.send.Frames
-	default:
-		d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: w.Cookie, Size: spec.Size, Duration: spec.Duration, Warmup: warmup, Interval: spec.Interval, Done: c.Live})
-		d.sentFrames = d.pp.Sent
-	}
-	if spec.Proto == ProtoTCP {
-		// FIN, then wait for the server to read everything and close its side, so
-		// that TCP_INFO is final and the server has seen the end of the stream.
-		// The FIN is sent once nothing is left unsent, so that the time the
-		// server sees it is the FIN's trip, not the send buffer draining (a
-		// latency test has nothing in flight after its last reply).
-		d.finTimed = d.err == nil && (spec.Test == TestLatency || tcp.WaitSent(ctx, conn, 30*time.Second))
-		d.finAt = time.Now()
-		if d.err == nil {
-			d.err = tcp.CloseWrite(conn)
-		}
-		if d.err == nil {
-			d.err = waitPeerClose(conn, 30*time.Second)
-		}
-		d.info, d.hasInfo = tcp.ReadInfo(conn)
-	}
+	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup}, &d)
+	tp.end(ctx, conn, &d)
 	t0 := time.Now()
 	_ = conn.Close()
 	d.life.CloseUS = ptr(us(time.Since(t0)))
@@ -367,69 +333,15 @@ func (l *Lifecycle) fromTrace(tr stack.Trace, isTCP bool) {
 
 // merge builds the Result from both ends' views.
 func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v ServerView) {
-	life := &res.Lifecycle
-	if spec.Proto == ProtoTCP {
-		life.BindUS, life.ListenUS = ptr(w.Setup.TCPBindUS), ptr(w.Setup.TCPListenUS)
-		life.PeerSawClose = v.PeerClosed
-		if c.SameHost && v.AcceptUnixNs > 0 {
-			life.AcceptUS = ptr(max(0, us(time.Duration(v.AcceptUnixNs-d.connectAt.UnixNano()))))
-		}
-		if c.SameHost && v.PeerClosed && v.ClosedUnixNs > 0 && !d.finAt.IsZero() && d.finTimed {
-			life.PeerSawCloseUS = ptr(max(0, us(time.Duration(v.ClosedUnixNs-d.finAt.UnixNano()))))
-		}
-	} else {
-		life.BindUS = ptr(w.Setup.UDPBindUS)
+	kind := spec.Kind()
+	if kind == nil {
+		return
 	}
-	switch spec.Test {
-	case TestThroughput:
-		res.DurationS = d.send.Duration.Seconds()
-		res.SentFrames = d.send.Frames
-		res.ReceivedFrames = v.Received
-		res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
-		res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
-		rr := stats.RecvReport{BodyBytes: v.BodyBytes, Span: time.Duration(v.SpanNs)}
-		if c.SameHost && v.LastNs > 0 && !d.send.Start.IsZero() {
-			// One clock: the span runs from the sender's first write.
-			rr.Span = max(rr.Span, time.Duration(v.LastNs-d.send.Start.UnixNano()))
-		}
-		res.GoodputBps = rr.Goodput(d.send.Duration)
-		if c.SameHost && v.FirstUnixNs > 0 {
-			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
-		}
-		res.Intervals = v.Intervals
-		if spec.Proto == ProtoUDP {
-			res.OfferedBps = ptr(d.send.OfferedRate())
-			res.deliveredBps = deliveredRate(v.Unique, spec.Size, time.Duration(v.SpanNs))
-			res.RequestedBps = ptr(spec.Bitrate)
-			if w := pacingWarning(spec.Bitrate, *res.OfferedBps); w != "" {
-				res.Warnings = append(res.Warnings, w)
-			}
-			refused := d.send.Refused
-			res.SenderRefused = &refused
-			res.Jitter = &Jitter{Mean: v.Jitter.MeanMs, Max: v.Jitter.MaxMs, Last: v.Jitter.LastMs}
-		}
-	case TestLatency:
-		res.DurationS = d.pp.Duration.Seconds()
-		res.SentFrames, res.ReceivedFrames = d.pp.Sent, d.pp.Received
-		res.LostFrames, res.ReorderedFrames = d.pp.Lost, d.pp.Late
-		res.DuplicateFrames, res.CorruptFrames = d.pp.Duplicate, d.pp.Corrupt
-		res.GoodputBps = stats.Rate(d.pp.BodyBytes, d.pp.Duration)
-		if d.rtt != nil && d.rtt.Count() > 0 { // no round trip: no figures, not zeros
-			s := d.rtt.Summary()
-			res.RTT = &s
-			res.RTTHistogram = d.rtt.Encode()
-		}
-		if d.pp.Received > 0 {
-			life.FirstReplyUS = ptr(us(d.pp.FirstRTT))
-		}
-		if c.SameHost && v.FirstUnixNs > 0 {
-			life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
-		}
-		res.Intervals = d.pp.Intervals
-	}
+	kind.half.transport.lifecycle(&res.Lifecycle, w, d, v, c.SameHost)
+	kind.half.merge(res, d, v, mergeInfo{spec: spec, sameHost: c.SameHost})
 	res.LostPct = pct(res.LostFrames, res.SentFrames)
 	if d.hasInfo {
-		res.TCP = &TCPInfo{Retransmits: d.info.Retransmits, RTTUS: us(d.info.RTT), Cwnd: d.info.Cwnd, Congestion: d.info.Congestion}
+		res.TCP = tcpInfo(d.info)
 	}
 	if v.Error != "" && d.err == nil {
 		res.Error = "server: " + cleanServerText(v.Error)

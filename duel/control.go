@@ -100,20 +100,9 @@ type fin struct {
 // ServerView is the server's receiver-side view of one test, returned in the
 // result message.
 type ServerView struct {
-	// Data frames (throughput tests).
-	Received  uint64              `json:"received"`
-	Unique    uint64              `json:"unique"`
-	Lost      uint64              `json:"lost"`
-	Reordered uint64              `json:"reordered"`
-	Duplicate uint64              `json:"duplicate"`
-	Corrupt   uint64              `json:"corrupt"`
-	Late      uint64              `json:"late"`
-	BodyBytes uint64              `json:"body_bytes"`
-	WireBytes uint64              `json:"wire_bytes"`
-	SpanNs    int64               `json:"span_ns"`
-	LastNs    int64               `json:"last_unix_ns"` // the last intact arrival, Unix ns (0 = none)
-	Jitter    stats.JitterSummary `json:"jitter"`
-	Intervals []stats.Interval    `json:"intervals,omitempty"`
+	// Data frames (throughput tests): the server's receiver report.
+	stats.RecvReport
+	LastNs int64 `json:"last_unix_ns"` // the last intact arrival, Unix ns (0 = none)
 	// Echo requests (latency tests).
 	Requests uint64 `json:"requests"`
 	Echoed   uint64 `json:"echoed"`

@@ -47,64 +47,88 @@ func newClient(srv *Server) *Client {
 	return &Client{Network: &stack.OS{}, Server: srv.Addr().String(), SameHost: true, Settle: 100 * time.Millisecond}
 }
 
-func TestRunEveryProtoAndTest(t *testing.T) {
+// TestRunEveryKind runs every registered test kind (a test-only kind
+// included, kind_test.go) on loopback and checks its result by the figures
+// the kind declares.
+func TestRunEveryKind(t *testing.T) {
 	srv := startServer(t, ServerConfig{})
-	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
-		for _, test := range []Test{TestThroughput, TestLatency} {
-			t.Run(string(proto)+"/"+string(test), func(t *testing.T) {
-				spec := TestSpec{Proto: proto, Test: test, Duration: 300 * time.Millisecond, Size: DefaultSize(proto, test)}
-				if proto == ProtoUDP && test == TestThroughput {
-					spec.Bitrate = 50e6 // paced well below what loopback takes: no loss expected
-				}
-				r, err := newClient(srv).RunTest(context.Background(), spec)
-				if err != nil {
-					t.Fatalf("RunTest: %v", err)
-				}
-				if r.Error != "" {
-					t.Fatalf("result error: %s", r.Error)
-				}
-				if r.SentFrames == 0 || r.ReceivedFrames == 0 {
-					t.Fatalf("sent %d, received %d: want both > 0", r.SentFrames, r.ReceivedFrames)
-				}
-				if r.GoodputBps <= 0 {
-					t.Errorf("goodput %v, want > 0", r.GoodputBps)
-				}
-				if r.CorruptFrames != 0 || r.DuplicateFrames != 0 {
-					t.Errorf("corrupt %d, duplicate %d on loopback: want 0", r.CorruptFrames, r.DuplicateFrames)
-				}
-				if proto == ProtoTCP && r.LostFrames != 0 {
-					t.Errorf("TCP lost %d frames", r.LostFrames)
-				}
-				if proto == ProtoTCP && test == TestThroughput && r.ReceivedFrames != r.SentFrames {
-					t.Errorf("TCP received %d of %d frames", r.ReceivedFrames, r.SentFrames)
-				}
-				if r.ReceivedFrames+r.LostFrames < r.SentFrames && test == TestThroughput {
-					t.Errorf("received %d + lost %d < sent %d", r.ReceivedFrames, r.LostFrames, r.SentFrames)
-				}
-				switch test {
-				case TestLatency:
-					if r.RTT == nil || r.RTT.P50 <= 0 || r.RTT.Min > r.RTT.P50 || r.RTT.P50 > r.RTT.P99 || r.RTT.P99 > r.RTT.Max {
-						t.Errorf("RTT summary %+v: want 0 < min <= p50 <= p99 <= max", r.RTT)
-					}
-				case TestThroughput:
-					if proto == ProtoUDP && (r.OfferedBps == nil || *r.OfferedBps <= 0 || *r.OfferedBps > 60e6) {
-						t.Errorf("offered rate %v, want about 50 Mbit/s", deref(r.OfferedBps))
-					}
-				}
-				l := r.Lifecycle
-				if l.ConnectUS == nil || l.SocketUS == nil || l.BindUS == nil || l.CloseUS == nil {
-					t.Errorf("lifecycle missing steps: %+v", l)
-				}
-				if proto == ProtoTCP && (!l.Handshake || !l.PeerSawClose || l.ListenUS == nil) {
-					t.Errorf("TCP lifecycle %+v: want a handshake, a listen and the FIN seen", l)
-				}
-				if proto == ProtoUDP && (l.Handshake || l.PeerSawClose || l.ListenUS != nil) {
-					t.Errorf("UDP lifecycle %+v: want no handshake, no listen, no close seen", l)
-				}
-			})
-		}
+	for _, k := range Kinds() {
+		t.Run(strings.ReplaceAll(k.String(), " ", "/"), func(t *testing.T) {
+			spec := TestSpec{Proto: k.Proto, Test: k.Test, Duration: 300 * time.Millisecond, Size: k.DefaultSize}
+			if k.Has(FigPacing) {
+				spec.Bitrate = 50e6 // paced well below what loopback takes: no loss expected
+			}
+			r, err := newClient(srv).RunTest(context.Background(), spec)
+			if err != nil {
+				t.Fatalf("RunTest: %v", err)
+			}
+			if r.Error != "" {
+				t.Fatalf("result error: %s", r.Error)
+			}
+			checkFrames(t, k, r)
+			checkFigures(t, k, r)
+			checkLifecycle(t, k, r.Lifecycle)
+		})
 	}
 	waitSessions(t, srv, 0)
+}
+
+// checkFrames checks a loopback result's frame counts.
+func checkFrames(t *testing.T, k *Kind, r Result) {
+	t.Helper()
+	if r.SentFrames == 0 || r.ReceivedFrames == 0 {
+		t.Fatalf("sent %d, received %d: want both > 0", r.SentFrames, r.ReceivedFrames)
+	}
+	if r.GoodputBps <= 0 {
+		t.Errorf("goodput %v, want > 0", r.GoodputBps)
+	}
+	if r.CorruptFrames != 0 || r.DuplicateFrames != 0 {
+		t.Errorf("corrupt %d, duplicate %d on loopback: want 0", r.CorruptFrames, r.DuplicateFrames)
+	}
+	if k.Has(FigConnection) && r.LostFrames != 0 {
+		t.Errorf("%s lost %d frames", k, r.LostFrames)
+	}
+	if k.Has(FigConnection|FigStream) && r.ReceivedFrames != r.SentFrames {
+		t.Errorf("%s received %d of %d frames", k, r.ReceivedFrames, r.SentFrames)
+	}
+	if k.Has(FigStream) && r.ReceivedFrames+r.LostFrames < r.SentFrames {
+		t.Errorf("received %d + lost %d < sent %d", r.ReceivedFrames, r.LostFrames, r.SentFrames)
+	}
+}
+
+// checkFigures checks that a result has the figures its kind declares, and
+// plausible ones.
+func checkFigures(t *testing.T, k *Kind, r Result) {
+	t.Helper()
+	if k.Has(FigRoundTrips) != (r.RTT != nil) {
+		t.Errorf("%s: RTT %+v", k, r.RTT)
+	}
+	if r.RTT != nil && (r.RTT.P50 <= 0 || r.RTT.Min > r.RTT.P50 || r.RTT.P50 > r.RTT.P99 || r.RTT.P99 > r.RTT.Max) {
+		t.Errorf("RTT summary %+v: want 0 < min <= p50 <= p99 <= max", r.RTT)
+	}
+	if k.Has(FigPacing) && (r.OfferedBps == nil || *r.OfferedBps <= 0 || *r.OfferedBps > 60e6) {
+		t.Errorf("offered rate %v, want about 50 Mbit/s", deref(r.OfferedBps))
+	}
+	if !k.Has(FigPacing) && (r.OfferedBps != nil || r.RequestedBps != nil) {
+		t.Errorf("%s: a paced sender's figures in a kind that does not pace", k)
+	}
+	if k.Has(FigJitter) != (r.Jitter != nil) {
+		t.Errorf("%s: jitter %+v", k, r.Jitter)
+	}
+}
+
+// checkLifecycle checks the socket lifecycle steps a kind's transport has.
+func checkLifecycle(t *testing.T, k *Kind, l Lifecycle) {
+	t.Helper()
+	if l.ConnectUS == nil || l.SocketUS == nil || l.BindUS == nil || l.CloseUS == nil {
+		t.Errorf("lifecycle missing steps: %+v", l)
+	}
+	if k.Has(FigConnection) && (!l.Handshake || !l.PeerSawClose || l.ListenUS == nil) {
+		t.Errorf("%s lifecycle %+v: want a handshake, a listen and the FIN seen", k, l)
+	}
+	if !k.Has(FigConnection) && (l.Handshake || l.PeerSawClose || l.ListenUS != nil) {
+		t.Errorf("%s lifecycle %+v: want no handshake, no listen, no close seen", k, l)
+	}
 }
 
 // waitSessions waits until the server has n sessions in progress.

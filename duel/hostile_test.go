@@ -290,7 +290,7 @@ func TestHostileServerReports(t *testing.T) {
 					len(r.Intervals) != 0 || r.Lifecycle.AcceptUS != nil || r.Lifecycle.FirstByteUS != nil {
 					t.Errorf("the server's figures reached the result: %+v", r)
 				}
-				if r.Jitter != nil && (r.Jitter.Max != 0 || r.Jitter.Mean != 0) {
+				if r.Jitter != nil && (r.Jitter.MaxMs != 0 || r.Jitter.MeanMs != 0) {
 					t.Errorf("jitter %+v from an inconsistent report", *r.Jitter)
 				}
 				checkSane(t, r)
@@ -352,7 +352,7 @@ func checkSane(t *testing.T, r Result) {
 		}
 	}
 	if r.Jitter != nil {
-		fs = append(fs, r.Jitter.Mean, r.Jitter.Max, r.Jitter.Last)
+		fs = append(fs, r.Jitter.MeanMs, r.Jitter.MaxMs, r.Jitter.LastMs)
 	}
 	for _, iv := range r.Intervals {
 		fs = append(fs, iv.StartS, iv.EndS, iv.GoodputBps, iv.JitterMs, iv.RTTP50US, iv.RTTP99US)

@@ -1,6 +1,7 @@
 package duel
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,6 +45,9 @@ type Kind struct {
 	// MaxSize, if set, bounds the frame size below the server's limit (one
 	// UDP datagram).
 	MaxSize int
+	// Rank orders kinds in the registry and so in reports: by test first
+	// (throughput 100, latency 200), then by protocol (TCP before UDP).
+	Rank int
 
 	half kindHalves
 }
@@ -63,7 +67,8 @@ func register(k *Kind) *Kind {
 	if _, dup := LookupKind(k.Proto, k.Test); dup {
 		panic("duel: test kind " + k.String() + " registered twice")
 	}
-	registry = append(registry, k)
+	i, _ := slices.BinarySearchFunc(registry, k, func(a, b *Kind) int { return cmp.Compare(a.Rank, b.Rank) })
+	registry = slices.Insert(registry, i, k)
 	return k
 }
 

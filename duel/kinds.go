@@ -1,16 +1,47 @@
 package duel
 
-// kindHalves are a kind's client and server halves and its merge.
-type kindHalves struct{}
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
 
-// The registered test kinds, in report order.
-var (
-	tcpThroughput = register(&Kind{Proto: ProtoTCP, Test: TestThroughput, DefaultSize: DefaultTCPSize,
-		Figures: FigFrames | FigStream | FigTCPInfo | FigConnection})
-	udpThroughput = register(&Kind{Proto: ProtoUDP, Test: TestThroughput, DefaultSize: DefaultUDPSize, MaxSize: maxUDPFrame,
-		Figures: FigFrames | FigStream | FigPacing | FigJitter})
-	tcpLatency = register(&Kind{Proto: ProtoTCP, Test: TestLatency, DefaultSize: DefaultLatencySize,
-		Figures: FigFrames | FigRoundTrips | FigTCPInfo | FigConnection})
-	udpLatency = register(&Kind{Proto: ProtoUDP, Test: TestLatency, DefaultSize: DefaultLatencySize, MaxSize: maxUDPFrame,
-		Figures: FigFrames | FigRoundTrips})
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/udp"
 )
+
+// kindHalves are what a test kind does in this package: its transport, its
+// client half (send), its server half (serve for a stream, udpMode for
+// datagrams), how its result merges and how the server's view is checked.
+// A kind is one register call in the file of its test (throughput.go,
+// latency.go); nothing else switches on a protocol or a test.
+type kindHalves struct {
+	transport transport
+	// send runs the client's data phase on an attached data socket, filling
+	// the outcome's figures and its sent frames.
+	send func(ctx context.Context, conn net.Conn, p sendParams, d *dataOutcome)
+	// serve (stream transports) serves an attached data connection until the
+	// client's FIN, filling the view.
+	serve func(sess *session, conn net.Conn, rd *frame.Reader, accepted time.Time, view *ServerView) error
+	// udpMode (datagram transports) is how the server's flow treats the
+	// session's datagrams.
+	udpMode udp.Mode
+	// merge fills the result's figures from both ends' views.
+	merge func(res *Result, d dataOutcome, v ServerView, m mergeInfo)
+	// check validates the server's view against what the client knows.
+	check func(v ServerView, win window) error
+}
+
+// sendParams are what a kind's client half needs.
+type sendParams struct {
+	spec   TestSpec
+	cookie uint64
+	live   *atomic.Uint64 // Client.Live
+	warmup time.Duration  // round trips not recorded at the start
+}
+
+// mergeInfo is what a kind's merge needs besides both ends' views.
+type mergeInfo struct {
+	spec     TestSpec
+	sameHost bool // the server shares the client's clock
+}

@@ -11,39 +11,6 @@ import (
 	"github.com/netduel/netduel/impair/link"
 )
 
-func counters(after, before impair.Counters) LinkCounters {
-	d := sub
-	return LinkCounters{
-		Packets:    d(after.Packets, before.Packets),
-		Forwarded:  d(after.Forwarded, before.Forwarded),
-		Dropped:    d(after.Dropped, before.Dropped),
-		Duplicated: d(after.Duplicated, before.Duplicated),
-		Corrupted:  d(after.Corrupted, before.Corrupted),
-		Reordered:  d(after.Reordered, before.Reordered),
-		QueueDrops: d(after.QueueDrops, before.QueueDrops),
-		DroppedUDP: d(after.DroppedUDP, before.DroppedUDP),
-	}
-}
-
-func stackCounters(after, before link.EndStats) *StackCounters {
-	if !after.Known || !before.Known {
-		return nil
-	}
-	return &StackCounters{
-		UDPChecksumErrors: sub(after.UDPChecksumErrors, before.UDPChecksumErrors),
-		TCPRetransmits:    sub(after.TCPRetransmits, before.TCPRetransmits),
-		DeviceDrops:       sub(after.DeviceDrops, before.DeviceDrops),
-		UDPSocketDrops:    sub(after.UDPSocketDrops, before.UDPSocketDrops),
-	}
-}
-
-func sub(a, b uint64) uint64 {
-	if a < b {
-		return 0
-	}
-	return a - b
-}
-
 func linkInfo(l *link.Link) LinkInfo {
 	c := l.Config
 	li := LinkInfo{
@@ -98,10 +65,10 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		up1, down1 := l.Counters()
 		cs1, ss1 := l.Stats()
 		li := base
-		li.Up, li.Down = counters(up1, up0), counters(down1, down0)
+		li.Up.Counters, li.Down.Counters = up1.Sub(up0), down1.Sub(down0)
 		lu, ld := l.Lateness()
 		li.Up.AddedDelay, li.Down.AddedDelay = addedDelay(lu), addedDelay(ld)
-		li.ClientStack, li.ServerStack = stackCounters(cs1, cs0), stackCounters(ss1, ss0)
+		li.ClientStack, li.ServerStack = cs1.Sub(cs0), ss1.Sub(ss0)
 		li.Check = CheckLink(l)
 		r.Link = &li
 		r.Cell = cell

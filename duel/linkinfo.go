@@ -1,5 +1,10 @@
 package duel
 
+import (
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
+)
+
 // LinkInfo describes the link a result was measured across: its emulator, its
 // configuration (netem's terms, one direction; netduel applies it in both), and
 // what it did to this test's packets in each direction.
@@ -34,36 +39,12 @@ type LinkInfo struct {
 	Check *LinkCheck `json:"check,omitempty"`
 }
 
-// StackCounters are one end's stack counters over a test.
-type StackCounters struct {
-	// UDPChecksumErrors: datagrams the stack discarded for a bad checksum
-	// (Linux: Udp InCsumErrors): corrupted packets that never reached netduel.
-	UDPChecksumErrors uint64 `json:"udp_checksum_errors"`
-	// TCPRetransmits: TCP segments the stack resent, all its connections
-	// (the control connection included).
-	TCPRetransmits uint64 `json:"tcp_retransmits"`
-	// UDPSocketDrops: datagrams the stack dropped because a socket's receive
-	// buffer was full (Linux: Udp RcvbufErrors): the receiver lagged.
-	UDPSocketDrops uint64 `json:"udp_socket_drops"`
-	// DeviceDrops: packets the end's stack dropped at the link's device: going
-	// out, its queue full because the forwarder lagged (they never reached the
-	// link and are not in its counters); coming in (tun), the receive backlog
-	// full. A UDP sender outrunning the forwarder loses datagrams here. With
-	// tun's offloads the kernel counts a dropped super-packet once, though it
-	// held up to 64 KiB of datagrams.
-	DeviceDrops uint64 `json:"device_drops"`
-}
+// StackCounters are one end's own stack counters over a test.
+type StackCounters = link.EndStats
 
 // LinkCounters are what the link did to packets in one direction.
 type LinkCounters struct {
-	Packets    uint64 `json:"packets"`
-	Forwarded  uint64 `json:"forwarded"`
-	Dropped    uint64 `json:"dropped"`
-	Duplicated uint64 `json:"duplicated"`
-	Corrupted  uint64 `json:"corrupted"`
-	Reordered  uint64 `json:"reordered"`
-	QueueDrops uint64 `json:"queue_drops"`
-	DroppedUDP uint64 `json:"dropped_udp"` // UDP datagrams among dropped and queue_drops
+	impair.Counters
 	// AddedDelay is the delay the emulator itself added to the packets it
 	// held, beyond the model's departure times; absent where it held none.
 	AddedDelay *AddedDelay `json:"added_delay,omitempty"`

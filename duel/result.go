@@ -5,6 +5,7 @@ import (
 
 	"github.com/netduel/netduel/port"
 	"github.com/netduel/netduel/stats"
+	"github.com/netduel/netduel/tcp"
 )
 
 // NetworkLinks is Report.Network when each result names the link it crossed.
@@ -97,20 +98,24 @@ type Result struct {
 	deliveredBps float64
 }
 
-// Jitter is RFC 3550 interarrival jitter over the run, in milliseconds.
+// Jitter is RFC 3550 interarrival jitter over the run, in milliseconds: the
+// receiver's stats.JitterSummary (Jitter(summary) converts it) under the
+// result's JSON names.
 type Jitter struct {
-	Mean float64 `json:"mean"`
-	Max  float64 `json:"max"`
-	Last float64 `json:"last"`
+	Samples uint64  `json:"-"`
+	MeanMs  float64 `json:"mean"`
+	MaxMs   float64 `json:"max"`
+	LastMs  float64 `json:"last"`
 }
 
-// TCPInfo is the kernel's view of the client's data connection.
+// TCPInfo is the kernel's view of the client's data connection: tcp.Info,
+// with its smoothed RTT in microseconds.
 type TCPInfo struct {
-	Retransmits uint32  `json:"retransmits"`
-	RTTUS       float64 `json:"rtt_us"` // smoothed RTT
-	Cwnd        uint32  `json:"cwnd"`   // congestion window, segments
-	Congestion  string  `json:"congestion"`
+	tcp.Info
+	RTTUS float64 `json:"rtt_us"` // smoothed RTT
 }
+
+func tcpInfo(i tcp.Info) *TCPInfo { return &TCPInfo{Info: i, RTTUS: us(i.RTT)} }
 
 // Lifecycle is the socket lifecycle of a test's data socket, in microseconds.
 // Pointers are nil where a step does not exist for the protocol (UDP has no

@@ -13,7 +13,6 @@ import (
 
 	"github.com/netduel/netduel/frame"
 	"github.com/netduel/netduel/stats"
-	"github.com/netduel/netduel/tcp"
 	"github.com/netduel/netduel/udp"
 )
 
@@ -26,6 +25,7 @@ type session struct {
 	cookie uint64
 	peer   netip.Addr
 	spec   TestSpec
+	kind   *Kind
 	ctx    context.Context         // the whole session
 	end    context.CancelCauseFunc // ends the session (the idle watchdog)
 	// dataCtx bounds the data path; cancelled when the session is cut off
@@ -135,7 +135,7 @@ func parseHello(body []byte) (hello, error) {
 
 // newSession makes a session for an admitted test from peer.
 func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
-	sess := &session{srv: s, peer: peer, spec: t, dataDone: make(chan struct{})}
+	sess := &session{srv: s, peer: peer, spec: t, kind: t.Kind(), dataDone: make(chan struct{})}
 	// A session lives at most its test's duration plus idle time on both sides.
 	base, end := context.WithCancelCause(s.ctx)
 	ctx, cancel := context.WithTimeoutCause(base, t.Duration+2*s.cfg.IdleTimeout+maxSettle,
@@ -143,16 +143,7 @@ func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
 	sess.ctx = ctx
 	sess.end = func(cause error) { end(cause); cancel() }
 	sess.dataCtx, sess.cancelData = context.WithCancel(ctx)
-	if t.Proto == ProtoUDP {
-		mode := udp.ModeReceive
-		if t.Test == TestLatency {
-			mode = udp.ModeEcho
-		}
-		sess.flow = udp.NewFlow(mode)
-		sess.flow.SetInterval(t.Interval, t.Duration)
-		sess.meter = newMeter(s.cfg.MaxBitrate, rateBurst)
-		sess.flow.SetGate(sess.udpGate)
-	}
+	sess.kind.half.transport.open(sess)
 	return sess
 }
 
@@ -193,7 +184,7 @@ func (s *Server) admit(t TestSpec) error {
 	if t.Bitrate < 0 {
 		return fmt.Errorf("bitrate %v: a bit rate search is run by the client as paced trials", t.Bitrate)
 	}
-	if s.cfg.MaxBitrate > 0 && t.Proto == ProtoUDP && t.Test == TestThroughput &&
+	if s.cfg.MaxBitrate > 0 && t.Kind().Has(FigPacing) &&
 		(t.Bitrate == 0 || t.Bitrate > s.cfg.MaxBitrate) {
 		return fmt.Errorf("UDP bit rate %s is over this server's --max-bitrate of %.0f bit/s: pace it at that or less (--bitrate)", rateText(t.Bitrate), s.cfg.MaxBitrate)
 	}
@@ -291,7 +282,7 @@ func (sess *session) bindUDP(src netip.AddrPort) bool {
 // serveData runs an attached TCP data connection until the client's FIN.
 func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Time) {
 	sess.mu.Lock()
-	if sess.attached || sess.spec.Proto != ProtoTCP {
+	if sess.attached || sess.kind.half.serve == nil {
 		sess.mu.Unlock()
 		sess.srv.cfg.Logf("%s: unexpected data connection for session %016x: closed", conn.RemoteAddr(), sess.cookie)
 		return
@@ -303,26 +294,7 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 
 	conn.SetReadDeadline(time.Time{}) // the session's context bounds it instead
 	view := ServerView{AcceptUnixNs: accepted.UnixNano()}
-	var err error
-	switch sess.spec.Test {
-	case TestThroughput:
-		recv := stats.NewReceiver()
-		recv.SetIntervalFrom(sess.spec.Interval, sess.spec.Duration, accepted)
-		err = tcp.Receive(sess.dataCtx, conn, rd, sess.cookie, recv)
-		if first := recv.First(); !first.IsZero() {
-			view.FirstUnixNs = first.UnixNano()
-		}
-		sess.mu.Lock()
-		sess.recv = recv
-		sess.mu.Unlock()
-	case TestLatency:
-		var c tcp.EchoCounts
-		c, err = tcp.Echo(sess.dataCtx, conn, rd, sess.cookie)
-		view.Requests, view.Echoed = c.Requests, c.Echoed
-		if !c.First.IsZero() {
-			view.FirstUnixNs = c.First.UnixNano()
-		}
-	}
+	err := sess.kind.half.serve(sess, conn, rd, accepted, &view)
 	if err == nil {
 		view.PeerClosed, view.ClosedUnixNs = true, time.Now().UnixNano()
 	} else {
@@ -335,14 +307,10 @@ func (sess *session) serveData(conn net.Conn, rd *frame.Reader, accepted time.Ti
 
 // fill copies a receiver report into the view.
 func (v *ServerView) fill(r stats.RecvReport) {
-	v.Received, v.Unique, v.Lost = r.Received, r.Unique, r.Lost
-	v.Reordered, v.Duplicate, v.Corrupt, v.Late = r.Reordered, r.Duplicate, r.Corrupt, r.Late
-	v.BodyBytes, v.WireBytes, v.SpanNs = r.BodyBytes, r.WireBytes, int64(r.Span)
+	v.RecvReport = r
 	if !r.Last.IsZero() {
 		v.LastNs = r.Last.UnixNano()
 	}
-	v.Jitter = r.Jitter
-	v.Intervals = r.Intervals
 }
 
 // settle waits for a UDP test's frames still in flight after the client's
@@ -384,41 +352,7 @@ func (sess *session) settle(f fin) {
 }
 
 // finish waits for the data to end and returns the server's view of the test.
-func (sess *session) finish(f fin) ServerView {
-	if sess.spec.Proto == ProtoUDP {
-		sess.settle(f)
-		rep := sess.flow.Report(f.SentFrames)
-		var v ServerView
-		v.fill(rep.Recv)
-		v.Requests, v.Echoed = rep.Requests, rep.Echoed
-		if !rep.First.IsZero() {
-			v.FirstUnixNs = rep.First.UnixNano()
-		}
-		return v // UDP: the server is never told the client closed
-	}
-	// TCP: the client half-closed its data connection before the fin; wait for
-	// the handler to read that FIN, or give up after the idle timeout.
-	sess.mu.Lock()
-	attached := sess.attached
-	sess.mu.Unlock()
-	if !attached {
-		return ServerView{Error: "no data connection was attached"}
-	}
-	select {
-	case <-sess.dataDone:
-	case <-time.After(sess.srv.cfg.IdleTimeout):
-		sess.closeData()
-		<-sess.dataDone
-	}
-	sess.mu.Lock()
-	v, recv := sess.view, sess.recv
-	sess.mu.Unlock()
-	if recv != nil {
-		// Lost frames are counted against what the client says it sent.
-		v.fill(recv.Report(f.SentFrames))
-	}
-	return v
-}
+func (sess *session) finish(f fin) ServerView { return sess.kind.half.transport.finish(sess, f) }
 
 func (sess *session) closeData() {
 	sess.mu.Lock()

@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"net/netip"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/netduel/netduel/frame"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -78,11 +76,10 @@ const clockSlack = time.Second
 // validateView checks the server's receiver-side view of a test against what
 // the client knows. It returns the first figure that cannot be true.
 func validateView(v ServerView, win window) error {
-	spec := win.spec
 	// Time spans: nothing the server saw can last longer than the client waited.
 	maxSpan := win.elapsed + win.elapsed/100 + clockSlack
-	if v.SpanNs < 0 || time.Duration(v.SpanNs) > maxSpan {
-		return fmt.Errorf("span_ns %d is outside 0..%d (the test lasted %v on this side)", v.SpanNs, int64(maxSpan), win.elapsed)
+	if v.Span < 0 || v.Span > maxSpan {
+		return fmt.Errorf("span_ns %d is outside 0..%d (the test lasted %v on this side)", int64(v.Span), int64(maxSpan), win.elapsed)
 	}
 	if !win.from.IsZero() {
 		lo, hi := win.from.Add(-clockSlack).UnixNano(), win.to.Add(clockSlack).UnixNano()
@@ -95,41 +92,11 @@ func validateView(v ServerView, win window) error {
 			}
 		}
 	}
-	if spec.Test == TestLatency {
-		// The client measures latency itself; the server only counts.
-		if v.Echoed > v.Requests {
-			return fmt.Errorf("echoed %d > requests %d", v.Echoed, v.Requests)
-		}
-		if v.Requests > maxCopies(win.sent) {
-			return fmt.Errorf("requests %d: more than twice the %d sent", v.Requests, win.sent)
-		}
-		return nil
+	k := win.spec.Kind()
+	if k == nil {
+		return fmt.Errorf("no %s test", win.spec)
 	}
-	// Throughput: counts within what was sent. A link may duplicate a frame
-	// once (netem's duplicate), so arrivals are at most twice what was sent.
-	switch {
-	case v.Unique > win.sent:
-		return fmt.Errorf("unique %d > sent %d", v.Unique, win.sent)
-	case v.Lost > win.sent-v.Unique || (v.Error == "" && v.Lost != win.sent-v.Unique):
-		// A server that failed midway may count less; one that did not counts exactly.
-		return fmt.Errorf("lost %d with %d of %d sent frames delivered (want %d)", v.Lost, v.Unique, win.sent, win.sent-v.Unique)
-	case v.Unique > v.Received || v.Duplicate > v.Received || v.Received-v.Duplicate != v.Unique:
-		return fmt.Errorf("received %d is not unique %d + duplicate %d", v.Received, v.Unique, v.Duplicate)
-	case v.Received > maxCopies(win.sent):
-		return fmt.Errorf("received %d: more than twice the %d sent", v.Received, win.sent)
-	case v.Corrupt > maxCopies(win.sent):
-		return fmt.Errorf("corrupt %d: more than twice the %d sent", v.Corrupt, win.sent)
-	case v.Reordered > v.Unique || v.Late > v.Reordered:
-		return fmt.Errorf("reordered %d, late %d with %d unique frames", v.Reordered, v.Late, v.Unique)
-	}
-	body := uint64(max(spec.Size-frame.HeaderLen, 0))
-	if hi, lo := bits.Mul64(v.Unique, body); hi != 0 || v.BodyBytes > lo {
-		return fmt.Errorf("body_bytes %d: more than %d unique frames of %d-byte bodies", v.BodyBytes, v.Unique, body)
-	}
-	if err := checkJitter(v.Jitter, win.elapsed); err != nil {
-		return err
-	}
-	return checkIntervals(v.Intervals, v, win, body)
+	return k.half.check(v, win)
 }
 
 // maxCopies is twice n, saturating.

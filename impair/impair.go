@@ -13,7 +13,6 @@
 package impair
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -143,51 +142,6 @@ func (c Config) rateBytes(size int) int64 {
 		n = cells * int64(c.CellSize+c.CellOverhead)
 	}
 	return max(n, 0)
-}
-
-// Validate checks the configuration; errors name the setting and the fix.
-func (c Config) Validate() error {
-	prob := func(name string, p float64) error {
-		if math.IsNaN(p) || p < 0 || p > 1 {
-			return fmt.Errorf("%s %v: want a probability from 0 to 1 (0%% to 100%%)", name, p)
-		}
-		return nil
-	}
-	for _, x := range []struct {
-		n string
-		p float64
-	}{{"reorder", c.Reorder}, {"duplicate", c.Duplicate}, {"corrupt", c.Corrupt},
-		{"delay correlation", c.DelayCorr}, {"reorder correlation", c.ReorderCorr},
-		{"duplicate correlation", c.DuplicateCorr}, {"corrupt correlation", c.CorruptCorr}} {
-		if err := prob(x.n, x.p); err != nil {
-			return err
-		}
-	}
-	switch {
-	case c.Delay < 0 || c.Jitter < 0:
-		return errors.New("delay and jitter must not be negative")
-	case c.Delay > MaxDelay || c.Jitter > MaxDelay:
-		return fmt.Errorf("delay and jitter must be at most %v", MaxDelay)
-	case c.Reorder > 0 && c.Delay == 0:
-		return errors.New("reorder needs a delay (as in netem: packets are reordered by sending some at once, ahead of delayed ones); add --delay")
-	case c.ReorderGap < 0:
-		return errors.New("reorder gap must not be negative")
-	case math.IsNaN(c.Rate) || c.Rate < 0:
-		return errors.New("rate must not be negative")
-	case c.CellSize < 0 || c.CellOverhead < 0 || c.RateOverhead < -L2Header-20 || c.RateOverhead > 1<<16 || c.CellSize > 1<<16 || c.CellOverhead > 1<<16:
-		return errors.New("rate overhead (from -34 bytes), cell size and cell overhead (from 0) must be at most 65536 bytes")
-	case (c.RateOverhead != 0 || c.CellSize != 0 || c.CellOverhead != 0) && c.Rate == 0:
-		return errors.New("packet overhead and cells shape a rate: add one (as netem's rate RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]])")
-	case c.CellOverhead != 0 && c.CellSize == 0:
-		return errors.New("a cell overhead needs a cell size")
-	case c.QueueLimit < 0 || c.QueueLimit > MaxQueueLimit:
-		return fmt.Errorf("queue limit must be from 0 (the default, %d) to %d packets", DefaultQueueLimit, MaxQueueLimit)
-	case c.ReorderGap > 1 && c.Reorder == 0:
-		return errors.New("reorder gap without a reorder probability (as iproute2 refuses it); add reorder")
-	case c.Distribution != DistUniform && c.Jitter == 0:
-		return errors.New("a distribution without jitter (as iproute2 refuses it: \"distribution specified but no latency and jitter values\"); add jitter")
-	}
-	return nil
 }
 
 // Netem returns the equivalent netem arguments (after "tc qdisc add dev DEV root

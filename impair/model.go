@@ -21,14 +21,25 @@ type Counters struct {
 	Packets    uint64 `json:"packets"`     // packets offered to the link
 	Forwarded  uint64 `json:"forwarded"`   // copies that left it (duplicates included)
 	Dropped    uint64 `json:"dropped"`     // lost by the loss model
-	QueueDrops uint64 `json:"queue_drops"` // dropped because the queue was full
 	Duplicated uint64 `json:"duplicated"`  // extra copies made
 	Corrupted  uint64 `json:"corrupted"`   // copies with a bit flipped
 	Reordered  uint64 `json:"reordered"`   // packets sent at once, ahead of delayed ones
+	QueueDrops uint64 `json:"queue_drops"` // dropped because the queue was full
 	// DroppedUDP counts the UDP datagrams among Dropped and QueueDrops (set by
 	// Pipe, which sees the IP header), so a UDP receiver's loss can be checked
 	// against the link's.
 	DroppedUDP uint64 `json:"dropped_udp"`
+}
+
+// Sub returns the counts since an earlier reading (never below zero).
+func (c Counters) Sub(before Counters) Counters {
+	d := func(a, b uint64) uint64 { return a - min(a, b) }
+	return Counters{
+		Packets: d(c.Packets, before.Packets), Forwarded: d(c.Forwarded, before.Forwarded),
+		Dropped: d(c.Dropped, before.Dropped), Duplicated: d(c.Duplicated, before.Duplicated),
+		Corrupted: d(c.Corrupted, before.Corrupted), Reordered: d(c.Reordered, before.Reordered),
+		QueueDrops: d(c.QueueDrops, before.QueueDrops), DroppedUDP: d(c.DroppedUDP, before.DroppedUDP),
+	}
 }
 
 // InFlight is how many packets (and copies) the link holds: offered or made,

@@ -132,7 +132,7 @@ func TestConfigValidateAndNetem(t *testing.T) {
 		{"rate gbit", Config{Rate: 2.5e9}, "rate 2500mbit", ""},
 		{"rate overhead cells", Config{Rate: 2e6, RateOverhead: -14, CellSize: 53, CellOverhead: 5}, "rate 2mbit -14 53 5", ""},
 		{"rate overhead", Config{Rate: 10e6, RateOverhead: 20}, "rate 10mbit 20", ""},
-		{"overhead without rate", Config{RateOverhead: 20}, "", "add one"},
+		{"overhead without rate", Config{RateOverhead: 20}, "", "shape a rate"},
 		{"gap without reorder", Config{Delay: time.Millisecond, ReorderGap: 5}, "", "reorder gap without"},
 		{"distribution without jitter", Config{Delay: time.Millisecond, Distribution: DistPareto}, "", "distribution without jitter"},
 		{"huge jitter", Config{Delay: time.Millisecond, Jitter: 2562047 * time.Hour}, "", "at most"},

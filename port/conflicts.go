@@ -205,8 +205,10 @@ func errName(err error) string {
 }
 
 // pair makes the first socket, then the second while the first is held.
-func pair(first, second sockSpec) func(e *Experiment, port int) {
+// Each run sets the port on copies of the specs: runs may be concurrent.
+func pair(firstSpec, secondSpec sockSpec) func(e *Experiment, port int) {
 	return func(e *Experiment, port int) {
+		first, second := firstSpec, secondSpec
 		first.addr = netip.AddrPortFrom(first.addr.Addr(), uint16(port))
 		second.addr = netip.AddrPortFrom(second.addr.Addr(), uint16(port))
 		a, _ := e.open(first, true)

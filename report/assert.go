@@ -78,7 +78,7 @@ func ParseAssertion(expr string) (Assertion, error) {
 	a.field = f
 	v, suffix, err := parseValue(rhs, f.unit)
 	if err != nil {
-		return a, fmt.Errorf("--assert %q: %v", expr, err)
+		return a, fmt.Errorf("--assert %q: %w", expr, err)
 	}
 	a.Value, a.suffix = v, suffix
 	return a, nil
@@ -146,10 +146,11 @@ type Check struct {
 func Evaluate(as []Assertion, results []duel.Result) []Check {
 	var out []Check
 	for _, a := range as {
+		kind, _ := duel.LookupKind(a.Proto, a.Test)
 		matched := false
 		for i := range results {
 			r := &results[i]
-			if r.Proto != a.Proto || r.Test != a.Test {
+			if kind == nil || r.Kind() != kind {
 				continue
 			}
 			if a.Cell != "" && !strings.Contains(strings.ToLower(r.Cell), strings.ToLower(a.Cell)) {
@@ -205,16 +206,13 @@ func Failed(cs []Check) int {
 	return n
 }
 
-// AssertTable writes the assertions with their actual values and pass/fail.
-func AssertTable(w io.Writer, cs []Check, st Style) error {
+// assertTable writes the assertions with their actual values and pass/fail.
+func assertTable(w io.Writer, cs []Check, st Style) error {
 	if len(cs) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, st.heading("Assertions"))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, "Assertions")
 	t := st.newTable(w, "assertion", "result", "actual", "verdict")
 	for _, c := range cs {
 		actual := "no value"

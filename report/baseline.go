@@ -121,7 +121,7 @@ func resultName(r *duel.Result) string {
 func findResult(rep *duel.Report, r *duel.Result) *duel.Result {
 	for i := range rep.Results {
 		o := &rep.Results[i]
-		if o.Cell == r.Cell && o.Proto == r.Proto && o.Test == r.Test {
+		if o.SameTest(r) {
 			return o
 		}
 	}
@@ -140,17 +140,14 @@ func linkKey(l *duel.LinkInfo) string {
 		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue)
 }
 
-// BaselineTable writes old, new and change per metric, better in green and worse
+// baselineTable writes old, new and change per metric, better in green and worse
 // (beyond the tolerance) in red.
-func BaselineTable(w io.Writer, b *Baseline, st Style) error {
+func baselineTable(w io.Writer, b *Baseline, st Style) error {
 	if b == nil {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, st.heading(fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64))))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
+	st.section(w, fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64)))
 	for _, p := range b.Problems {
 		fmt.Fprintln(w, st.paint(colorRed, "FAIL")+" "+p)
 	}
@@ -181,7 +178,7 @@ func metricText(metric string, v float64) string {
 	f, _ := lookupField(metric)
 	switch f.unit {
 	case unitBps:
-		return Rate(v)
+		return FormatRate(v)
 	case unitUS:
 		return Micros(v)
 	case unitMS:
@@ -200,7 +197,7 @@ func ReadReport(path string) (*duel.Report, error) {
 	}
 	var rep duel.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
-		return nil, fmt.Errorf("%s is not a netduel JSON report: %v", path, err)
+		return nil, fmt.Errorf("%s is not a netduel JSON report: %w", path, err)
 	}
 	if rep.Schema != duel.Schema {
 		return nil, fmt.Errorf("%s has schema %q, want %q (save one with 'netduel run -o json > FILE')", path, rep.Schema, duel.Schema)

@@ -20,7 +20,7 @@ func corruptionLine(r *duel.Result) string {
 	if s := r.Link.ServerStack; s != nil {
 		kernel = Count(s.UDPChecksumErrors)
 	}
-	if r.Proto == duel.ProtoTCP {
+	if has(r, duel.FigConnection) { // TCP: the connection sends again what the kernel discarded
 		return fmt.Sprintf("the link corrupted %s packets to the server: the kernel's TCP checksum discarded them and TCP sent them again; the frame CRC32C caught %s",
 			Count(n), Count(r.CorruptFrames))
 	}

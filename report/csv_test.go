@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestCSVColumnsDocumented: docs/output.md lists exactly the columns RunCSV
+// TestCSVColumnsDocumented: docs/output.md lists exactly the columns runCSV
 // writes, in order.
 func TestCSVColumnsDocumented(t *testing.T) {
 	t.Parallel()
@@ -30,8 +30,8 @@ func TestCSVColumnsDocumented(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9_]+)` \\|").FindAllStringSubmatch(section, -1) {
 		documented = append(documented, m[1])
 	}
-	if got, want := strings.Join(documented, ","), strings.Join(CSVHeader(), ","); got != want {
-		t.Errorf("docs/output.md lists %d CSV columns:\n%s\nthe writer has %d:\n%s", len(documented), got, len(CSVHeader()), want)
+	if got, want := strings.Join(documented, ","), strings.Join(csvHeader(), ","); got != want {
+		t.Errorf("docs/output.md lists %d CSV columns:\n%s\nthe writer has %d:\n%s", len(documented), got, len(csvHeader()), want)
 	}
 }
 
@@ -41,7 +41,7 @@ func TestCSVRowsMatchHeader(t *testing.T) {
 	t.Parallel()
 	for name, rep := range markdownReports() {
 		var out bytes.Buffer
-		if err := RunCSV(&out, rep); err != nil {
+		if err := runCSV(&out, rep); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := csv.NewReader(&out).ReadAll() // FieldsPerRecord 0: every row as long as the header

@@ -31,13 +31,6 @@ type field struct {
 // valid reports whether the field exists in a kind's results.
 func (f field) valid(k *duel.Kind) bool { return k != nil && k.Has(f.has) }
 
-const (
-	always        = duel.FigFrames
-	roundTrips    = duel.FigRoundTrips
-	onlyTCP       = duel.FigTCPInfo
-	udpThroughput = duel.FigPacing
-)
-
 func u64(f func(r *duel.Result) uint64) func(r *duel.Result) (float64, bool) {
 	return func(r *duel.Result) (float64, bool) { return float64(f(r)), true }
 }
@@ -52,7 +45,7 @@ func rttField(name string, pick func(*duel.Result) float64) field {
 			return 0, false
 		}
 		return finite(pick(r)), true
-	}, roundTrips}
+	}, duel.FigRoundTrips}
 }
 
 func lifeField(name string, pick func(l *duel.Lifecycle) *float64) field {
@@ -61,32 +54,32 @@ func lifeField(name string, pick func(l *duel.Lifecycle) *float64) field {
 			return finite(*v), true
 		}
 		return 0, false
-	}, always}
+	}, duel.FigFrames}
 }
 
 // fields lists every numeric result field by JSON path.
 var fields = []field{
-	{"duration_s", unitS, noCompare, f64(func(r *duel.Result) float64 { return r.DurationS }), always},
-	{"sent_frames", unitCount, noCompare, u64(func(r *duel.Result) uint64 { return r.SentFrames }), always},
-	{"received_frames", unitCount, higher, u64(func(r *duel.Result) uint64 { return r.ReceivedFrames }), always},
-	{"lost_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.LostFrames }), always},
-	{"reordered_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.ReorderedFrames }), always},
-	{"duplicate_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.DuplicateFrames }), always},
-	{"corrupt_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.CorruptFrames }), always},
-	{"lost_pct", unitPct, lower, f64(func(r *duel.Result) float64 { return r.LostPct }), always},
-	{"goodput_bps", unitBps, higher, f64(func(r *duel.Result) float64 { return r.GoodputBps }), always},
+	{"duration_s", unitS, noCompare, f64(func(r *duel.Result) float64 { return r.DurationS }), duel.FigFrames},
+	{"sent_frames", unitCount, noCompare, u64(func(r *duel.Result) uint64 { return r.SentFrames }), duel.FigFrames},
+	{"received_frames", unitCount, higher, u64(func(r *duel.Result) uint64 { return r.ReceivedFrames }), duel.FigFrames},
+	{"lost_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.LostFrames }), duel.FigFrames},
+	{"reordered_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.ReorderedFrames }), duel.FigFrames},
+	{"duplicate_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.DuplicateFrames }), duel.FigFrames},
+	{"corrupt_frames", unitCount, lower, u64(func(r *duel.Result) uint64 { return r.CorruptFrames }), duel.FigFrames},
+	{"lost_pct", unitPct, lower, f64(func(r *duel.Result) float64 { return r.LostPct }), duel.FigFrames},
+	{"goodput_bps", unitBps, higher, f64(func(r *duel.Result) float64 { return r.GoodputBps }), duel.FigFrames},
 	{"offered_bps", unitBps, noCompare, func(r *duel.Result) (float64, bool) {
 		if r.OfferedBps == nil {
 			return 0, false
 		}
 		return finite(*r.OfferedBps), true
-	}, udpThroughput},
+	}, duel.FigPacing},
 	{"sender_refused", unitCount, lower, func(r *duel.Result) (float64, bool) {
 		if r.SenderRefused == nil {
 			return 0, false
 		}
 		return float64(*r.SenderRefused), true
-	}, udpThroughput},
+	}, duel.FigPacing},
 	rttField("min", func(r *duel.Result) float64 { return r.RTT.Min }),
 	rttField("mean", func(r *duel.Result) float64 { return r.RTT.Mean }),
 	rttField("p50", func(r *duel.Result) float64 { return r.RTT.P50 }),
@@ -94,11 +87,11 @@ var fields = []field{
 	rttField("p99", func(r *duel.Result) float64 { return r.RTT.P99 }),
 	rttField("p999", func(r *duel.Result) float64 { return r.RTT.P999 }),
 	rttField("max", func(r *duel.Result) float64 { return r.RTT.Max }),
-	{"jitter_ms.mean", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Mean }), duel.FigJitter},
-	{"jitter_ms.max", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.Max }), duel.FigJitter},
-	{"tcp.retransmits", unitCount, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Retransmits) }), onlyTCP},
-	{"tcp.rtt_us", unitUS, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return t.RTTUS }), onlyTCP},
-	{"tcp.cwnd", unitCount, noCompare, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Cwnd) }), onlyTCP},
+	{"jitter_ms.mean", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.MeanMs }), duel.FigJitter},
+	{"jitter_ms.max", unitMS, lower, jitter(func(j *duel.Jitter) float64 { return j.MaxMs }), duel.FigJitter},
+	{"tcp.retransmits", unitCount, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Retransmits) }), duel.FigTCPInfo},
+	{"tcp.rtt_us", unitUS, lower, tcpInfo(func(t *duel.TCPInfo) float64 { return t.RTTUS }), duel.FigTCPInfo},
+	{"tcp.cwnd", unitCount, noCompare, tcpInfo(func(t *duel.TCPInfo) float64 { return float64(t.Cwnd) }), duel.FigTCPInfo},
 	lifeField("connect_us", func(l *duel.Lifecycle) *float64 { return l.ConnectUS }),
 	lifeField("first_byte_us", func(l *duel.Lifecycle) *float64 { return l.FirstByteUS }),
 	lifeField("first_reply_us", func(l *duel.Lifecycle) *float64 { return l.FirstReplyUS }),

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/stats"
+	"github.com/netduel/netduel/tcp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -33,14 +35,14 @@ func fixture() *duel.Report {
 		Server: "127.0.0.1:40000", Embedded: true, Network: "os",
 		Results: []duel.Result{
 			{Proto: "tcp", Test: "throughput", DurationS: 3, Size: 131072, SentFrames: 60000, ReceivedFrames: 60000,
-				GoodputBps: 20.9e9, TCP: &duel.TCPInfo{Retransmits: 3, RTTUS: 95, Cwnd: 22, Congestion: "cubic"}, Lifecycle: life(true),
+				GoodputBps: 20.9e9, TCP: &duel.TCPInfo{Info: tcp.Info{Retransmits: 3, Cwnd: 22, Congestion: "cubic"}, RTTUS: 95}, Lifecycle: life(true),
 				Intervals: []stats.Interval{{StartS: 0, EndS: 1, Frames: 20000, GoodputBps: 20.8e9}, {StartS: 1, EndS: 2, Frames: 20000, GoodputBps: 21e9}}},
 			{Proto: "udp", Test: "throughput", DurationS: 3, Size: 1400, SentFrames: 800000, ReceivedFrames: 798000,
 				LostFrames: 2000, ReorderedFrames: 12, DuplicateFrames: 1, CorruptFrames: 2, LostPct: 0.25, GoodputBps: 2.89e9,
-				OfferedBps: f(2.99e9), RequestedBps: f(0), SenderRefused: u(150), Jitter: &duel.Jitter{Mean: 0.0021, Max: 0.41, Last: 0.001}, Lifecycle: life(false)},
+				OfferedBps: f(2.99e9), RequestedBps: f(0), SenderRefused: u(150), Jitter: &duel.Jitter{MeanMs: 0.0021, MaxMs: 0.41, LastMs: 0.001}, Lifecycle: life(false)},
 			{Proto: "tcp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 210000, ReceivedFrames: 210000, GoodputBps: 13.4e6,
 				RTT: &stats.RTTSummary{Count: 200000, Min: 12, Mean: 13.6, P50: 13, P90: 14, P99: 30, P999: 81, Max: 174},
-				TCP: &duel.TCPInfo{RTTUS: 12, Cwnd: 10, Congestion: "cubic"}, Lifecycle: life(true)},
+				TCP: &duel.TCPInfo{Info: tcp.Info{Cwnd: 10, Congestion: "cubic"}, RTTUS: 12}, Lifecycle: life(true)},
 			{Proto: "udp", Test: "latency", DurationS: 3, Size: 64, SentFrames: 240000, ReceivedFrames: 239990, LostFrames: 10,
 				ReorderedFrames: 3, LostPct: 0.0041, GoodputBps: 14.6e6,
 				RTT: &stats.RTTSummary{Count: 230000, Min: 11, Mean: 12.3, P50: 11, P90: 15, P99: 21, P999: 68, Max: 1140}, Lifecycle: life(false),
@@ -80,7 +82,7 @@ func TestGoldenRun(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out, side bytes.Buffer
-			if err := Render(&out, &side, format, rep, x, Style{}); err != nil {
+			if err := Render(&out, RunDoc{rep, x}, Options{Format: format, Side: &side}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "run."+format, out.Bytes())
@@ -106,7 +108,7 @@ func TestNothingDelivered(t *testing.T) {
 	}}
 	for _, format := range Formats {
 		var out, side bytes.Buffer
-		if err := Render(&out, &side, format, rep, Extras{}, Style{}); err != nil {
+		if err := Render(&out, RunDoc{rep, Extras{}}, Options{Format: format, Side: &side}); err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
 		for _, bad := range []string{"NaN", "Inf", "-1"} {
@@ -165,7 +167,7 @@ func TestGoldenSweep(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out, side bytes.Buffer
-			if err := Render(&out, &side, format, sweepFixture(), Extras{}, Style{}); err != nil {
+			if err := Render(&out, RunDoc{sweepFixture(), Extras{}}, Options{Format: format, Side: &side}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "sweep."+format, out.Bytes())
@@ -195,8 +197,8 @@ func linksFixture() *duel.Report {
 		}
 		r.Link = &duel.LinkInfo{Emulator: "tun", TCPStack: "linux", Congestion: "cubic", Loss: 1, LossModel: "random 1%",
 			DelayMs: 20, Seed: 42, Netem: "delay 20ms loss random 1%",
-			Up:          duel.LinkCounters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190},
-			Down:        duel.LinkCounters{Packets: 900, Forwarded: 891, Dropped: 9},
+			Up:          duel.LinkCounters{Counters: impair.Counters{Packets: 20000, Forwarded: 19800, Dropped: 200, DroppedUDP: 190}},
+			Down:        duel.LinkCounters{Counters: impair.Counters{Packets: 900, Forwarded: 891, Dropped: 9}},
 			ClientStack: &duel.StackCounters{TCPRetransmits: 18, DeviceDrops: 4},
 			ServerStack: &duel.StackCounters{UDPChecksumErrors: 1},
 			Check: &duel.LinkCheck{
@@ -215,7 +217,7 @@ func linksFixture() *duel.Report {
 func TestGoldenLinks(t *testing.T) {
 	for _, format := range []string{"table", "markdown"} {
 		var out, side bytes.Buffer
-		if err := Render(&out, &side, format, linksFixture(), Extras{}, Style{}); err != nil {
+		if err := Render(&out, RunDoc{linksFixture(), Extras{}}, Options{Format: format, Side: &side}); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, "links."+format, out.Bytes())

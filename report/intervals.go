@@ -3,24 +3,20 @@ package report
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/netduel/netduel/duel"
 )
 
-// IntervalTables writes one table per result that recorded intervals.
-func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
+// intervalTables writes one table per result that recorded intervals.
+func intervalTables(w io.Writer, rep *duel.Report, st Style) error {
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		if len(r.Intervals) == 0 {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, st.heading(fmt.Sprintf("Intervals: %s %s", strings.ToUpper(string(r.Proto)), r.Test)))
-		if st.Markdown {
-			fmt.Fprintln(w)
-		}
-		latency := r.Test == duel.TestLatency
+		st.section(w, fmt.Sprintf("Intervals: %s %s", protoName(r.Proto), r.Test))
+		latency := has(r, duel.FigRoundTrips)
 		header := []any{"interval", "frames", "lost", "goodput", "jitter"}
 		if latency {
 			header = []any{"interval", "round trips", "timed out", "goodput", "RTT p50", "RTT p99"}
@@ -29,11 +25,11 @@ func IntervalTables(w io.Writer, rep *duel.Report, st Style) error {
 		for _, iv := range r.Intervals {
 			row := []any{
 				fmt.Sprintf("%.2f-%.2f s", iv.StartS, iv.EndS),
-				Count(iv.Frames), Count(iv.Lost), Rate(iv.GoodputBps),
+				Count(iv.Frames), Count(iv.Lost), FormatRate(iv.GoodputBps),
 			}
 			if latency {
 				row = append(row, Micros(iv.RTTP50US), Micros(iv.RTTP99US))
-			} else if r.Proto == duel.ProtoUDP {
+			} else if has(r, duel.FigJitter) {
 				row = append(row, Micros(iv.JitterMs*1000))
 			} else {
 				row = append(row, na)

@@ -1,121 +1,147 @@
 package report
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/netduel/netduel/duel"
 )
 
-// lifecycleTable shows each protocol's socket lifecycle side by side, from the
-// latency test where there is one (its data socket does the least besides), else
-// from the throughput test, on the first cell (link); the column headings say
-// which test and link each column comes from.
-func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
-	var pair [2]*duel.Result
+// lifeStep is one row of the socket lifecycle table: how a result shows a
+// step, by whether its kind measures a figure (a connection, round trips).
+type lifeStep struct {
+	label string
+	by    duel.Figure
+	// with shows the step for a kind that has by (every kind when by is 0);
+	// without for one that has not.
+	with, without func(r *duel.Result, st Style) string
+}
+
+// lifeSteps are the lifecycle table's rows, in order.
+var lifeSteps = []lifeStep{
+	{label: "socket() (client)", with: timing(func(l *duel.Lifecycle) *float64 { return l.SocketUS }, "")},
+	{label: "bind() (server)", with: timing(func(l *duel.Lifecycle) *float64 { return l.BindUS }, "")},
+	{"listen() (server)", duel.FigConnection,
+		timing(func(l *duel.Lifecycle) *float64 { return l.ListenUS }, ""), fixed(na + " none: connectionless")},
+	{"connect() (client)", duel.FigConnection,
+		timing(func(l *duel.Lifecycle) *float64 { return l.ConnectUS }, " — 3-way handshake (1 round trip)"),
+		timing(func(l *duel.Lifecycle) *float64 { return l.ConnectUS }, " — no packet: only sets the default peer")},
+	{"accept() (server)", duel.FigConnection, func(r *duel.Result, _ Style) string {
+		if r.Lifecycle.AcceptUS == nil {
+			return "before any data (server remote: not timed)"
+		}
+		return opt(r.Lifecycle.AcceptUS, " after connect began; before any data")
+	}, fixed(na + " none: the server learns of the client at its first datagram")},
+	{"first byte (server)", duel.FigConnection, firstByte(" after connect() began (handshake + first data)"),
+		firstByte(" after connect() began (the first datagram)")},
+	{"first reply (client)", duel.FigRoundTrips,
+		timing(func(l *duel.Lifecycle) *float64 { return l.FirstReplyUS }, " (the first round trip)"),
+		fixed(na + " (a throughput test has no replies)")},
+	{label: "close() (client)", with: timing(func(l *duel.Lifecycle) *float64 { return l.CloseUS }, "")},
+	{"server told of close", duel.FigConnection, peerSawClose, fixed("never: no FIN in UDP")},
+}
+
+// show returns how r shows the step.
+func (s lifeStep) show(r *duel.Result, st Style) string {
+	if s.without != nil && !has(r, s.by) {
+		return s.without(r, st)
+	}
+	return s.with(r, st)
+}
+
+func timing(pick func(l *duel.Lifecycle) *float64, note string) func(*duel.Result, Style) string {
+	return func(r *duel.Result, _ Style) string { return opt(pick(&r.Lifecycle), note) }
+}
+
+func fixed(text string) func(*duel.Result, Style) string {
+	return func(*duel.Result, Style) string { return text }
+}
+
+// firstByte shows the first byte's time: from connect() starting to the
+// server reading the data socket's first byte.
+func firstByte(note string) func(*duel.Result, Style) string {
+	return func(r *duel.Result, _ Style) string {
+		if r.Lifecycle.FirstByteUS == nil {
+			return "not measured (server remote: not timed)"
+		}
+		return opt(r.Lifecycle.FirstByteUS, note)
+	}
+}
+
+func peerSawClose(r *duel.Result, st Style) string {
+	l := r.Lifecycle
+	switch {
+	case l.PeerSawClose && l.PeerSawCloseUS != nil:
+		return "yes (FIN) after " + Micros(*l.PeerSawCloseUS) + ": the FIN's trip"
+	case l.PeerSawClose:
+		return "yes (FIN); not timed"
+	}
+	return st.bad("no FIN seen")
+}
+
+// lifecycleResults returns, per protocol, the result whose lifecycle the table
+// shows: from the latency test where there is one (its data socket does the
+// least besides), else from the throughput test, on the first cell (link).
+func lifecycleResults(rep *duel.Report) []*duel.Result {
 	first := ""
 	if cells := cellOrder(rep); len(cells) > 0 {
 		first = cells[0]
 	}
+	pair := make([]*duel.Result, len(columns))
 	for _, test := range duel.Tests() {
-		for i := range rep.Results {
-			r := &rep.Results[i]
-			if r.Test != test || r.Cell != first {
-				continue
-			}
-			for j, p := range protos {
-				if r.Proto == p {
-					pair[j] = r
-				}
+		found, _ := perColumn(rep, first, test)
+		for j, r := range found {
+			if r != nil {
+				pair[j] = r
 			}
 		}
 	}
-	if pair[0] == nil && pair[1] == nil {
+	return pair
+}
+
+// lifecycleTable shows each protocol's socket lifecycle side by side (see
+// lifecycleResults); the column headings say which test and link each column
+// comes from.
+func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
+	pair := lifecycleResults(rep)
+	if !anyResult(pair) {
 		return nil
 	}
-	fmt.Fprintln(w, st.heading("Socket lifecycle"))
-	if st.Markdown {
-		fmt.Fprintln(w)
-	}
-	heads := [2]string{"TCP", "UDP"}
+	st.section(w, "Socket lifecycle")
+	header := []any{"step"}
 	for j, r := range pair {
+		head := protoName(columns[j])
 		if r != nil {
-			heads[j] += " · " + string(r.Test) + " test"
+			head += " · " + string(r.Test) + " test"
 			if r.Cell != "" {
-				heads[j] += " · " + r.Cell
+				head += " · " + r.Cell
 			}
 		}
+		header = append(header, head)
 	}
-	t := st.newTable(w, "step", heads[0], heads[1])
-	rows := [][3]string{
-		{"socket() (client)", "", ""},
-		{"bind() (server)", "", ""},
-		{"listen() (server)", "", ""},
-		{"connect() (client)", "", ""},
-		{"accept() (server)", "", ""},
-		{"first byte (server)", "", ""},
-		{"first reply (client)", "", ""},
-		{"close() (client)", "", ""},
-		{"server told of close", "", ""},
-	}
-	for j, r := range pair {
-		if r == nil {
-			for i := range rows {
-				rows[i][j+1] = na
+	t := st.newTable(w, header...)
+	for _, s := range lifeSteps {
+		line := []any{s.label}
+		for _, r := range pair {
+			text := na
+			if r != nil {
+				text = s.show(r, st)
 			}
-			continue
+			line = append(line, text)
 		}
-		l := r.Lifecycle
-		tcp := r.Proto == duel.ProtoTCP
-		rows[0][j+1] = opt(l.SocketUS, "")
-		rows[1][j+1] = opt(l.BindUS, "")
-		if tcp {
-			rows[2][j+1] = opt(l.ListenUS, "")
-			rows[3][j+1] = opt(l.ConnectUS, " — 3-way handshake (1 round trip)")
-			rows[4][j+1] = opt(l.AcceptUS, " after connect began; before any data")
-			if l.AcceptUS == nil {
-				rows[4][j+1] = "before any data (server remote: not timed)"
-			}
-		} else {
-			rows[2][j+1] = na + " none: connectionless"
-			rows[3][j+1] = opt(l.ConnectUS, " — no packet: only sets the default peer")
-			rows[4][j+1] = na + " none: the server learns of the client at its first datagram"
-		}
-		rows[5][j+1] = opt(l.FirstByteUS, firstByteNote(r))
-		if l.FirstByteUS == nil {
-			rows[5][j+1] = "not measured (server remote: not timed)"
-		}
-		rows[6][j+1] = opt(l.FirstReplyUS, " (the first round trip)")
-		if r.Test != duel.TestLatency {
-			rows[6][j+1] = na + " (a throughput test has no replies)"
-		}
-		rows[7][j+1] = opt(l.CloseUS, "")
-		switch {
-		case tcp && l.PeerSawClose && l.PeerSawCloseUS != nil:
-			rows[8][j+1] = "yes (FIN) after " + Micros(*l.PeerSawCloseUS) + ": the FIN's trip"
-		case tcp && l.PeerSawClose:
-			rows[8][j+1] = "yes (FIN); not timed"
-		case tcp:
-			rows[8][j+1] = st.bad("no FIN seen")
-		default:
-			rows[8][j+1] = "never: no FIN in UDP"
-		}
-	}
-	for _, r := range rows {
-		if err := t.Append(r[0], r[1], r[2]); err != nil {
+		if err := t.Append(line...); err != nil {
 			return err
 		}
 	}
 	return t.Render()
 }
 
-// firstByteNote says what the first byte's time spans: from connect() starting
-// to the server reading the data socket's first byte.
-func firstByteNote(r *duel.Result) string {
-	if r.Proto == duel.ProtoTCP {
-		return " after connect() began (handshake + first data)"
+func anyResult(rs []*duel.Result) bool {
+	for _, r := range rs {
+		if r != nil {
+			return true
+		}
 	}
-	return " after connect() began (the first datagram)"
+	return false
 }
 
 // opt formats an optional microsecond timing with a note.
@@ -124,11 +150,4 @@ func opt(v *float64, note string) string {
 		return "not measured" + note
 	}
 	return Micros(*v) + note
-}
-
-func optSuffix(v *float64, prefix string) string {
-	if v == nil {
-		return ""
-	}
-	return prefix + Micros(*v)
 }

@@ -13,7 +13,7 @@ import (
 // figure, then the configured one and its 99.9% interval, with FAIL on any
 // figure outside its interval (JSON has the trials, n).
 func linkCheckLines(r *duel.Result, st Style) []string {
-	return LinkCheckLines(r.Link.Check, strings.ToUpper(string(r.Proto))+" "+string(r.Test)+" ", st)
+	return LinkCheckLines(r.Link.Check, protoName(r.Proto)+" "+string(r.Test)+" ", st)
 }
 
 // LinkCheckLines renders a link self-check, one line per direction with
@@ -34,7 +34,7 @@ func LinkCheckLines(c *duel.LinkCheck, label string, st Style) []string {
 			unit, num func(float64) string
 		}{
 			{"loss", d.c.Loss, pctFig, g3}, {"delay p50", d.c.DelayP50, msFig, g4}, {"delay p99", d.c.DelayP99, msFig, g4},
-			{"rate", d.c.Rate, Rate, Rate}, {"duplicate", d.c.Duplicate, pctFig, g3}, {"reorder", d.c.Reorder, pctFig, g3},
+			{"rate", d.c.Rate, FormatRate, FormatRate}, {"duplicate", d.c.Duplicate, pctFig, g3}, {"reorder", d.c.Reorder, pctFig, g3},
 			{"corrupt", d.c.Corrupt, pctFig, g3},
 		} {
 			if x.f == nil {

@@ -18,7 +18,7 @@ func markdownReports() map[string]*duel.Report {
 func renderMarkdown(t *testing.T, rep *duel.Report) string {
 	t.Helper()
 	var out, side bytes.Buffer
-	if err := Render(&out, &side, "markdown", rep, Extras{}, Style{}); err != nil {
+	if err := Render(&out, RunDoc{rep, Extras{}}, Options{Format: "markdown", Side: &side}); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html"
 	"image/color"
@@ -27,6 +28,10 @@ var protoColor = map[duel.Proto]color.Color{
 	duel.ProtoUDP: color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 }
 
+// ErrNothingToPlot is Plot's error for a report with nothing to draw (no
+// intervals and no latency test); the CLI adds the flag that records them.
+var ErrNothingToPlot = errors.New("nothing to plot")
+
 // Plot draws the run's charts into path, in the format its extension names
 // (.svg, .png, or .html: a page with the SVG inline, which opens without network
 // access): goodput over time per protocol (from the results' intervals), the
@@ -36,7 +41,7 @@ var protoColor = map[duel.Proto]color.Color{
 // it panic (see plotaxis.go).
 func Plot(path string, rep *duel.Report) error {
 	if rep == nil {
-		return fmt.Errorf("nothing to plot: no report")
+		return fmt.Errorf("%w: no report", ErrNothingToPlot)
 	}
 	var plots []*chart
 	for _, build := range []func(*duel.Report) *chart{goodputPlot, cdfPlot, tailPlot, sweepGoodputPlot, sweepRTTPlot} {
@@ -45,7 +50,7 @@ func Plot(path string, rep *duel.Report) error {
 		}
 	}
 	if len(plots) == 0 {
-		return fmt.Errorf("nothing to plot: no intervals (use --interval) and no latency test")
+		return fmt.Errorf("%w: no intervals and no latency test", ErrNothingToPlot)
 	}
 	const w = 20 * vg.Centimeter
 	h := chartsHeight(plots)

@@ -3,7 +3,6 @@ package report
 import (
 	"math"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/plot/plotter"
 
@@ -22,7 +21,7 @@ func goodputPlot(rep *duel.Report) *chart {
 	var ss []series
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		if r.Test != duel.TestThroughput || len(r.Intervals) == 0 {
+		if !has(r, duel.FigStream) || len(r.Intervals) == 0 {
 			continue
 		}
 		pts := make(plotter.XYs, 0, len(r.Intervals))
@@ -42,7 +41,7 @@ func goodputPlot(rep *duel.Report) *chart {
 // resultSeries is one result's line: with several cells, the cell is in its
 // label and picks its dash pattern.
 func resultSeries(pts plotter.XYs, r *duel.Result, cells map[string]int) series {
-	label := strings.ToUpper(string(r.Proto))
+	label := protoName(r.Proto)
 	if cells != nil && r.Cell != "" {
 		label += " · " + r.Cell
 	}
@@ -67,14 +66,14 @@ func cellIndex(rep *duel.Report) map[string]int {
 // protocol and delay (log scale when TCP's goodput falls by orders of
 // magnitude; a goodput of 0 sits on the axis's floor, ticked 0).
 func sweepGoodputPlot(rep *duel.Report) *chart {
-	return sweepPlot(rep, duel.TestThroughput, "Goodput against loss",
+	return sweepPlot(rep, duel.FigStream, "Goodput against loss",
 		axisSpec{name: "goodput", label: tickRate, logOK: true, zero: true},
 		func(r *duel.Result) (float64, bool) { return r.GoodputBps, true })
 }
 
 // sweepRTTPlot draws, for a loss sweep, the round trip's p99 against loss.
 func sweepRTTPlot(rep *duel.Report) *chart {
-	return sweepPlot(rep, duel.TestLatency, "Round trip p99 against loss",
+	return sweepPlot(rep, duel.FigRoundTrips, "Round trip p99 against loss",
 		axisSpec{name: "round trip p99", label: tickMicros, logOK: true, zero: true},
 		func(r *duel.Result) (float64, bool) {
 			if r.RTT == nil || r.ReceivedFrames == 0 {
@@ -84,9 +83,9 @@ func sweepRTTPlot(rep *duel.Report) *chart {
 		})
 }
 
-// sweepPlot draws one figure of a sweep's results of test against loss: a
-// line per protocol and delay.
-func sweepPlot(rep *duel.Report, test duel.Test, title string, y axisSpec, value func(*duel.Result) (float64, bool)) *chart {
+// sweepPlot draws one figure of a sweep's results whose kinds measure fig
+// against loss: a line per protocol and delay.
+func sweepPlot(rep *duel.Report, fig duel.Figure, title string, y axisSpec, value func(*duel.Result) (float64, bool)) *chart {
 	if !rep.Sweep {
 		return nil
 	}
@@ -99,7 +98,7 @@ func sweepPlot(rep *duel.Report, test duel.Test, title string, y axisSpec, value
 	losses := map[float64]bool{}
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		if r.Test != test || r.Link == nil || r.Error != "" {
+		if !has(r, fig) || r.Link == nil || r.Error != "" {
 			continue
 		}
 		v, ok := value(r)
@@ -127,7 +126,7 @@ func sweepPlot(rep *duel.Report, test duel.Test, title string, y axisSpec, value
 	for _, k := range keys {
 		pts := lines[k]
 		sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
-		label := strings.ToUpper(string(k.proto))
+		label := protoName(k.proto)
 		if len(delays) > 1 {
 			label += ", delay " + round3(k.delay) + "ms"
 		}
@@ -150,7 +149,7 @@ func latencySeries(rep *duel.Report) ([]series, string) {
 	note := ""
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		if r.Test != duel.TestLatency || r.RTT == nil {
+		if !has(r, duel.FigRoundTrips) || r.RTT == nil {
 			continue
 		}
 		if s, ok := cdfSeries(r, cells); ok {

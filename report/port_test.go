@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/port"
 )
 
-func portFixture() *PortCheck {
+func portFixture() *PortCheckDoc {
 	race := port.Warning{Code: port.WarnRace, Message: "free now, but another process may bind it between this check and your server's bind", Advice: "bind port 0 and report the port the OS chose"}
 	eph := port.Warning{Code: port.WarnEphemeral, Message: "inside the ephemeral range 32768-60999 (from /proc/sys/net/ipv4/ip_local_port_range)", Advice: "outgoing connections may take it at any time"}
 	wk := port.Warning{Code: port.WarnWellKnown, Message: "a well-known port (http)", Advice: "use a port above 1023 unless you serve it"}
@@ -23,12 +24,12 @@ func portFixture() *PortCheck {
 		{Port: 40000, Proto: port.TCP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree, SocketState: "TIME_WAIT", Warnings: []port.Warning{eph, tw, race}},
 		{Port: 40000, Proto: port.UDP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree, Inferred: true, Warnings: []port.Warning{eph, race}},
 	}
-	return &PortCheck{Schema: port.Schema, Command: "check", Version: "test", AllFree: false, Ports: rs}
+	return &PortCheckDoc{Schema: port.Schema, Command: "check", Version: "test", AllFree: false, Ports: rs}
 }
 
-func conflictsFixture() *PortConflicts {
+func conflictsFixture() *PortConflictsDoc {
 	yes, no := true, false
-	return &PortConflicts{Schema: port.Schema, Command: "conflicts", Version: "test", OS: "linux", Experiments: []port.Experiment{
+	return &PortConflictsDoc{Schema: port.Schema, Command: "conflicts", Version: "test", OS: "linux", Experiments: []port.Experiment{
 		{Name: "tcp_udp_same_port", Title: "TCP and UDP on the same port", Port: 41000, Outcome: port.OutcomeBothBind, Observed: "both bind",
 			Steps:    []port.Step{{Socket: "TCP 127.0.0.1:41000 SO_REUSEADDR, listen", Result: "ok"}, {Socket: "UDP 127.0.0.1:41000", Result: "ok"}},
 			Expected: map[string]string{"linux": "both bind", "darwin": "both bind", "windows": "both bind"}, AsExpected: &yes,
@@ -43,8 +44,8 @@ func conflictsFixture() *PortConflicts {
 	}}
 }
 
-func freeFixture() *PortFree {
-	return &PortFree{Schema: port.Schema, Command: "free", Version: "test", Ports: []int{20123, 20124}, Requested: 3,
+func freeFixture() *PortFreeDoc {
+	return &PortFreeDoc{Schema: port.Schema, Command: "free", Version: "test", Ports: []int{20123, 20124}, Requested: 3,
 		Range: PortRange{1024, 65535}, Excluded: &PortRange{32768, 60999}, Protos: []string{"tcp", "udp"}, Addresses: []string{"0.0.0.0", "::"}}
 }
 
@@ -52,24 +53,24 @@ func TestGoldenPort(t *testing.T) {
 	for _, format := range []string{"table", "markdown", "csv"} {
 		t.Run(format, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := RenderPortCheck(&out, format, portFixture(), Style{}); err != nil {
+			if err := Render(&out, portFixture(), Options{Format: format}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "port_check."+format, out.Bytes())
 			out.Reset()
-			if err := RenderPortFree(&out, format, freeFixture()); err != nil {
+			if err := Render(&out, freeFixture(), Options{Format: format}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "port_free."+format, out.Bytes())
 			out.Reset()
-			if err := RenderPortConflicts(&out, format, conflictsFixture(), Style{}); err != nil {
+			if err := Render(&out, conflictsFixture(), Options{Format: format}); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "port_conflicts."+format, out.Bytes())
 		})
 	}
 	var out bytes.Buffer
-	if err := HeldPortTable(&out, 41000, conflictsFixture().Experiments[:1], Style{}); err != nil {
+	if err := heldPortTable(&out, &duel.PortConflicts{Port: 41000, Experiments: conflictsFixture().Experiments[:1]}, Style{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "port_held.table", out.Bytes())
@@ -78,9 +79,9 @@ func TestGoldenPort(t *testing.T) {
 // TestPortColor: colour only when asked, and never in Markdown.
 func TestPortColor(t *testing.T) {
 	var plain, colour, md bytes.Buffer
-	_ = RenderPortCheck(&plain, "table", portFixture(), Style{})
-	_ = RenderPortCheck(&colour, "table", portFixture(), Style{Color: true})
-	_ = RenderPortCheck(&md, "markdown", portFixture(), Style{Color: true})
+	_ = Render(&plain, portFixture(), Options{Format: "table"})
+	_ = Render(&colour, portFixture(), Options{Format: "table", Style: Style{Color: true}})
+	_ = Render(&md, portFixture(), Options{Format: "markdown", Style: Style{Color: true}})
 	if strings.Contains(plain.String(), "\x1b[") || strings.Contains(md.String(), "\x1b[") || !strings.Contains(colour.String(), "\x1b[") {
 		t.Error("colour escapes where they should not be, or missing where asked for")
 	}
@@ -90,9 +91,9 @@ func TestPortColor(t *testing.T) {
 // is a JSON object with an event.
 func TestPortJSONAndNDJSON(t *testing.T) {
 	render := map[string]func(f string, w *bytes.Buffer) error{
-		"check":     func(f string, w *bytes.Buffer) error { return RenderPortCheck(w, f, portFixture(), Style{}) },
-		"free":      func(f string, w *bytes.Buffer) error { return RenderPortFree(w, f, freeFixture()) },
-		"conflicts": func(f string, w *bytes.Buffer) error { return RenderPortConflicts(w, f, conflictsFixture(), Style{}) },
+		"check":     func(f string, w *bytes.Buffer) error { return Render(w, portFixture(), Options{Format: f}) },
+		"free":      func(f string, w *bytes.Buffer) error { return Render(w, freeFixture(), Options{Format: f}) },
+		"conflicts": func(f string, w *bytes.Buffer) error { return Render(w, conflictsFixture(), Options{Format: f}) },
 	}
 	for name, r := range render {
 		var out bytes.Buffer
@@ -122,7 +123,7 @@ func TestPortJSONAndNDJSON(t *testing.T) {
 
 // TestPortCheckManyPorts: a large check lists only the ports not free.
 func TestPortCheckManyPorts(t *testing.T) {
-	doc := &PortCheck{Schema: port.Schema, Command: "check"}
+	doc := &PortCheckDoc{Schema: port.Schema, Command: "check"}
 	for p := 9000; p < 9100; p++ {
 		r := port.Result{Port: p, Proto: port.TCP, Family: port.IPv4, Address: "127.0.0.1", State: port.StateFree}
 		if p == 9050 {
@@ -131,7 +132,7 @@ func TestPortCheckManyPorts(t *testing.T) {
 		doc.Ports = append(doc.Ports, r)
 	}
 	var out bytes.Buffer
-	if err := RenderPortCheck(&out, "table", doc, Style{}); err != nil {
+	if err := Render(&out, doc, Options{Format: "table"}); err != nil {
 		t.Fatal(err)
 	}
 	s := out.String()

@@ -41,7 +41,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	}
 	data, err := io.ReadAll(br)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %v", path, err)
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if int64(len(data)) > limit {
 		return nil, tooLarge(path, limit)

@@ -107,16 +107,17 @@ func (r *Receiver) Corrupt(wireLen int) {
 }
 
 // RecvReport is a receiver's view of one flow.
+// Its JSON is the server's report on the control protocol (docs/protocol.md).
 type RecvReport struct {
 	Counts
-	BodyBytes uint64 // verified body bytes of distinct frames
-	WireBytes uint64 // every byte received, duplicates and corrupt frames included
+	BodyBytes uint64 `json:"body_bytes"` // verified body bytes of distinct frames
+	WireBytes uint64 `json:"wire_bytes"` // every byte received, duplicates and corrupt frames included
 	// Span is from the first arrival to the last intact one: for a stream the
 	// first byte, for datagrams the first intact frame.
-	Span      time.Duration
-	Last      time.Time // the last intact arrival (zero if none)
-	Jitter    JitterSummary
-	Intervals []Interval // with SetInterval
+	Span      time.Duration `json:"span_ns"`
+	Last      time.Time     `json:"-"` // the last intact arrival (zero if none)
+	Jitter    JitterSummary `json:"jitter"`
+	Intervals []Interval    `json:"intervals,omitempty"` // with SetInterval
 }
 
 // Report returns the receiver's view, given the number of frames the sender says

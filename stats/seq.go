@@ -31,13 +31,13 @@ const DefaultWindow = 1 << 20
 // are independent: a reordered frame is never counted as lost, a duplicate never
 // as unique, and no count ever goes negative.
 type Counts struct {
-	Received  uint64 // intact frames that arrived, duplicates included
-	Unique    uint64 // distinct sequence numbers that arrived intact
-	Lost      uint64 // sequence numbers in [0, sent) that never arrived intact
-	Reordered uint64 // first arrivals below the highest sequence number seen before them
-	Duplicate uint64 // arrivals of a sequence number already seen
-	Corrupt   uint64 // frames that failed their CRC or body check
-	Late      uint64 // arrivals older than the window, counted in Reordered too
+	Received  uint64 `json:"received"`  // intact frames that arrived, duplicates included
+	Unique    uint64 `json:"unique"`    // distinct sequence numbers that arrived intact
+	Lost      uint64 `json:"lost"`      // sequence numbers in [0, sent) that never arrived intact
+	Reordered uint64 `json:"reordered"` // first arrivals below the highest sequence number seen before them
+	Duplicate uint64 `json:"duplicate"` // arrivals of a sequence number already seen
+	Corrupt   uint64 `json:"corrupt"`   // frames that failed their CRC or body check
+	Late      uint64 `json:"late"`      // arrivals older than the window, counted in Reordered too
 }
 
 // SeqTracker accounts for arriving sequence numbers with a sliding bitmap of the

@@ -105,38 +105,60 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "compare:", err)
 		return exitUsage
 	}
-	if whole := o.duration.Round(time.Second); whole != o.duration {
-		if whole < o.duration {
-			whole += time.Second
-		}
-		fmt.Fprintf(stderr, "compare: --duration %v rounded up to %v (iperf3 and sockperf take whole seconds)\n", o.duration, whole)
-		o.duration = whole
-	}
+	roundDuration(o, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "compare: "+format+"\n", a...)
 	}
-	if err := ensureTools(ctx, logf, stderr); err != nil {
+	cmp, code := compareAll(ctx, o, logf, stderr)
+	if cmp == nil {
+		return code
+	}
+	if err := cmp.write(stdout); err != nil {
 		logf("%v", err)
 		return exitRuntime
+	}
+	return cmp.exitCode(logf)
+}
+
+// roundDuration rounds --duration up to whole seconds: iperf3 and sockperf
+// take seconds.
+func roundDuration(o *options, stderr io.Writer) {
+	whole := o.duration.Round(time.Second)
+	if whole == o.duration {
+		return
+	}
+	if whole < o.duration {
+		whole += time.Second
+	}
+	fmt.Fprintf(stderr, "compare: --duration %v rounded up to %v (iperf3 and sockperf take whole seconds)\n", o.duration, whole)
+	o.duration = whole
+}
+
+// compareAll installs the tools, builds netduel, starts the servers, runs
+// the rounds and stops the servers; a nil comparison comes with the exit code.
+func compareAll(ctx context.Context, o *options, logf func(string, ...any), stderr io.Writer) (*comparison, int) {
+	if err := ensureTools(ctx, logf, stderr); err != nil {
+		logf("%v", err)
+		return nil, exitRuntime
 	}
 	tmp, err := os.MkdirTemp("", "netduel-compare-")
 	if err != nil {
 		logf("%v", err)
-		return exitRuntime
+		return nil, exitRuntime
 	}
 	defer os.RemoveAll(tmp)
 	bin := o.netduelBin
 	if bin == "" {
 		if bin, err = buildNetduel(ctx, tmp, logf, stderr); err != nil {
 			logf("%v", err)
-			return exitRuntime
+			return nil, exitRuntime
 		}
 	} else if _, err := os.Stat(bin); err != nil {
 		logf("--netduel-bin: %v", err)
-		return exitUsage
+		return nil, exitUsage
 	}
 
 	servers := &serverSet{logf: logf}
@@ -148,7 +170,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		} else {
 			logf("%v", err)
 		}
-		return exitRuntime
+		return nil, exitRuntime
 	}
 
 	cmp := newComparison(o, bin, ports)
@@ -156,33 +178,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmp.measure(ctx, servers, logf)
 	if ctx.Err() != nil {
 		logf("interrupted")
-		return exitRuntime
+		return nil, exitRuntime
 	}
-	servers.stopAll()
+	return cmp, exitOK
+}
 
-	if o.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(cmp.document()); err != nil {
-			logf("%v", err)
-			return exitRuntime
-		}
-	} else if err := cmp.renderTable(stdout); err != nil {
-		logf("%v", err)
-		return exitRuntime
+// write writes the comparison in the output format: the JSON document or the table.
+func (c *comparison) write(w io.Writer) error {
+	if c.o.output != "json" {
+		return c.renderTable(w)
 	}
-	for _, m := range cmp.metrics {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(c.document())
+}
+
+// exitCode is exitRuntime when a metric has no sample from either side, and,
+// with --check, exitMissed when a target is missed.
+func (c *comparison) exitCode(logf func(string, ...any)) int {
+	for _, m := range c.metrics {
 		if len(m.Netduel) == 0 || len(m.Competitor) == 0 {
 			logf("%s: no sample from %s; see the errors above", m.Name, map[bool]string{true: "netduel", false: m.CompetitorName}[len(m.Netduel) == 0])
 			return exitRuntime
 		}
 	}
-	if o.check {
-		for _, m := range cmp.metrics {
-			if pass, ok := m.pass(); ok && !pass {
-				return exitMissed
-			}
+	if !c.o.check {
+		return exitOK
+	}
+	for _, m := range c.metrics {
+		if pass, ok := m.pass(); ok && !pass {
+			return exitMissed
 		}
 	}
 	return exitOK

@@ -147,104 +147,7 @@ type step struct {
 // competitor back to back; the order within each pair alternates from round to
 // round so that neither side always runs first.
 func (c *comparison) measure(ctx context.Context, servers *serverSet, logf func(string, ...any)) {
-	secs := strconv.Itoa(int(c.o.duration / time.Second))
-	dur := c.o.duration.String()
-	nd := func(what string, ms map[string]int, args ...string) step {
-		return step{tool: "netduel", what: what, run: func(ctx context.Context) error {
-			full := append([]string{"run", "--server", hostPort(c.ports.netduel), "--duration", dur, "-q", "-o", "json"}, args...)
-			out, err := c.exec(ctx, c.bin, full...)
-			if len(out) == 0 && err != nil {
-				return err
-			}
-			rs, perr := parseNetduel(out)
-			if perr != nil {
-				if err != nil {
-					return err
-				}
-				return perr
-			}
-			for key, id := range ms {
-				r, err := rs.find(key)
-				if err != nil {
-					return err
-				}
-				switch id {
-				case mTCPGoodput:
-					c.add(id, true, r.GoodputBps)
-				case mUDPGoodput:
-					c.add(id, true, r.GoodputBps)
-					m := c.metrics[id]
-					m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
-					if r.LostPct > maxLossPct {
-						c.note(id, fmt.Sprintf("round %d: netduel --bitrate max ended with a test that lost %.3g%%, above --max-loss %g%%", c.round, r.LostPct, maxLossPct))
-					}
-				case mTCPp50, mUDPp50:
-					c.add(id, true, r.RTT.P50)
-					c.add(id+1, true, r.RTT.P99)
-				}
-			}
-			return err
-		}}
-	}
-	iperf := func(what string, id int, args ...string) step {
-		return step{tool: "iperf3", what: what, run: func(ctx context.Context) error {
-			full := append([]string{"-c", "127.0.0.1", "-p", strconv.Itoa(c.ports.iperf3), "-t", secs, "-J"}, args...)
-			var res iperfResult
-			var err error
-			for try := 0; try < 3; try++ {
-				var out []byte
-				out, err = c.exec(ctx, "iperf3", full...)
-				var perr error
-				if res, perr = parseIperf3(out); perr == nil {
-					err = nil
-					break
-				} else if err == nil || len(out) > 0 {
-					err = perr
-				}
-				if ctx.Err() != nil || !strings.Contains(err.Error(), "busy") {
-					break
-				}
-				time.Sleep(time.Second) // the server is still closing the last test
-			}
-			if err != nil {
-				return err
-			}
-			c.add(id, false, res.Goodput)
-			if res.UDP {
-				m := c.metrics[id]
-				m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
-			}
-			return nil
-		}}
-	}
-	sockperf := func(what string, id, port int, args ...string) step {
-		return step{tool: "sockperf", what: what, run: func(ctx context.Context) error {
-			full := append([]string{"ping-pong", "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(rttSize), "-t", secs}, args...)
-			out, err := c.exec(ctx, "sockperf", full...)
-			res, perr := parseSockperf(out)
-			if perr != nil {
-				if err != nil {
-					return err
-				}
-				return perr
-			}
-			// sockperf reports half round trips: double them.
-			c.add(id, false, 2*res.P50)
-			c.add(id+1, false, 2*res.P99)
-			return nil
-		}}
-	}
-	size := strconv.Itoa(udpPayload)
-	pairs := [][2]step{
-		{nd("TCP goodput", map[string]int{"tcp/throughput": mTCPGoodput}, "--proto", "tcp", "--test", "throughput"),
-			iperf("TCP goodput", mTCPGoodput)},
-		{nd("UDP goodput (--bitrate max)", map[string]int{"udp/throughput": mUDPGoodput}, "--proto", "udp", "--test", "throughput", "--size", size, "--bitrate", "max", "--max-loss", strconv.FormatFloat(maxLossPct, 'g', -1, 64)+"%"),
-			iperf("UDP goodput (-b 0 -l 1472)", mUDPGoodput, "-u", "-b", "0", "-l", size)},
-		{nd("TCP round trip", map[string]int{"tcp/latency": mTCPp50}, "--proto", "tcp", "--test", "latency", "--size", strconv.Itoa(rttSize)),
-			sockperf("TCP round trip", mTCPp50, c.ports.sockperfTCP, "--tcp")},
-		{nd("UDP round trip", map[string]int{"udp/latency": mUDPp50}, "--proto", "udp", "--test", "latency", "--size", strconv.Itoa(rttSize)),
-			sockperf("UDP round trip", mUDPp50, c.ports.sockperfUDP)},
-	}
+	pairs := c.pairs()
 	for round := 1; round <= c.o.rounds; round++ {
 		c.round = round
 		for _, pair := range pairs {
@@ -253,20 +156,161 @@ func (c *comparison) measure(ctx context.Context, servers *serverSet, logf func(
 				order = [2]step{pair[1], pair[0]}
 			}
 			for _, s := range order {
-				if ctx.Err() != nil {
+				if !c.runStep(ctx, s, servers, logf) {
 					return
-				}
-				if err := servers.alive(); err != nil {
-					c.fail(fmt.Sprintf("round %d: %v", round, err), logf)
-					return
-				}
-				logf("round %d/%d: %s %s", round, c.o.rounds, s.tool, s.what)
-				if err := s.run(ctx); err != nil && ctx.Err() == nil {
-					c.fail(fmt.Sprintf("round %d: %s %s: %v", round, s.tool, s.what, err), logf)
 				}
 			}
 		}
 	}
+}
+
+// runStep runs one step of the round; false stops the rounds (interrupted,
+// or a server died).
+func (c *comparison) runStep(ctx context.Context, s step, servers *serverSet, logf func(string, ...any)) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err := servers.alive(); err != nil {
+		c.fail(fmt.Sprintf("round %d: %v", c.round, err), logf)
+		return false
+	}
+	logf("round %d/%d: %s %s", c.round, c.o.rounds, s.tool, s.what)
+	if err := s.run(ctx); err != nil && ctx.Err() == nil {
+		c.fail(fmt.Sprintf("round %d: %s %s: %v", c.round, s.tool, s.what, err), logf)
+	}
+	return true
+}
+
+// pairs are the comparisons of a round: netduel's step and its competitor's.
+func (c *comparison) pairs() [][2]step {
+	size := strconv.Itoa(udpPayload)
+	rtt := strconv.Itoa(rttSize)
+	return [][2]step{
+		{c.netduelStep("TCP goodput", "tcp/throughput", c.takeGoodput(mTCPGoodput), "--proto", "tcp", "--test", "throughput"),
+			c.iperfStep("TCP goodput", mTCPGoodput)},
+		{c.netduelStep("UDP goodput (--bitrate max)", "udp/throughput", c.takeUDPGoodput(mUDPGoodput), "--proto", "udp", "--test", "throughput", "--size", size, "--bitrate", "max", "--max-loss", strconv.FormatFloat(maxLossPct, 'g', -1, 64)+"%"),
+			c.iperfStep("UDP goodput (-b 0 -l 1472)", mUDPGoodput, "-u", "-b", "0", "-l", size)},
+		{c.netduelStep("TCP round trip", "tcp/latency", c.takeRTT(mTCPp50), "--proto", "tcp", "--test", "latency", "--size", rtt),
+			c.sockperfStep("TCP round trip", mTCPp50, c.ports.sockperfTCP, "--tcp")},
+		{c.netduelStep("UDP round trip", "udp/latency", c.takeRTT(mUDPp50), "--proto", "udp", "--test", "latency", "--size", rtt),
+			c.sockperfStep("UDP round trip", mUDPp50, c.ports.sockperfUDP)},
+	}
+}
+
+// take records a netduel result's figures in the comparison's metrics.
+type take func(r *netduelResult)
+
+func (c *comparison) takeGoodput(id int) take {
+	return func(r *netduelResult) { c.add(id, true, r.GoodputBps) }
+}
+
+// takeUDPGoodput records the goodput and the loss of a --bitrate max search.
+func (c *comparison) takeUDPGoodput(id int) take {
+	return func(r *netduelResult) {
+		c.add(id, true, r.GoodputBps)
+		m := c.metrics[id]
+		m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
+		if r.LostPct > maxLossPct {
+			c.note(id, fmt.Sprintf("round %d: netduel --bitrate max ended with a test that lost %.3g%%, above --max-loss %g%%", c.round, r.LostPct, maxLossPct))
+		}
+	}
+}
+
+// takeRTT records the p50 in metric p50 and the p99 in the one after it.
+func (c *comparison) takeRTT(p50 int) take {
+	return func(r *netduelResult) {
+		c.add(p50, true, r.RTT.P50)
+		c.add(p50+1, true, r.RTT.P99)
+	}
+}
+
+// netduelStep runs 'netduel run' against the server and records the result of
+// kind ("proto/test") with record.
+func (c *comparison) netduelStep(what, kind string, record take, args ...string) step {
+	dur := c.o.duration.String()
+	return step{tool: "netduel", what: what, run: func(ctx context.Context) error {
+		full := append([]string{"run", "--server", hostPort(c.ports.netduel), "--duration", dur, "-q", "-o", "json"}, args...)
+		out, err := c.exec(ctx, c.bin, full...)
+		if len(out) == 0 && err != nil {
+			return err
+		}
+		rs, perr := parseNetduel(out)
+		if perr != nil {
+			return firstErr(err, perr)
+		}
+		r, ferr := rs.find(kind)
+		if ferr != nil {
+			return ferr
+		}
+		record(r)
+		return err
+	}}
+}
+
+// firstErr returns a if it is not nil, else b.
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// iperfStep runs an iperf3 client, again while the server is still busy with
+// the last test.
+func (c *comparison) iperfStep(what string, id int, args ...string) step {
+	secs := strconv.Itoa(int(c.o.duration / time.Second))
+	return step{tool: "iperf3", what: what, run: func(ctx context.Context) error {
+		full := append([]string{"-c", "127.0.0.1", "-p", strconv.Itoa(c.ports.iperf3), "-t", secs, "-J"}, args...)
+		res, err := c.iperf(ctx, full)
+		if err != nil {
+			return err
+		}
+		c.add(id, false, res.Goodput)
+		if res.UDP {
+			m := c.metrics[id]
+			m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
+		}
+		return nil
+	}}
+}
+
+// iperf runs iperf3 up to three times while its server says it is busy.
+func (c *comparison) iperf(ctx context.Context, args []string) (iperfResult, error) {
+	var res iperfResult
+	var err error
+	for try := 0; try < 3; try++ {
+		var out []byte
+		out, err = c.exec(ctx, "iperf3", args...)
+		var perr error
+		if res, perr = parseIperf3(out); perr == nil {
+			return res, nil
+		} else if err == nil || len(out) > 0 {
+			err = perr
+		}
+		if ctx.Err() != nil || !strings.Contains(err.Error(), "busy") {
+			break
+		}
+		time.Sleep(time.Second) // the server is still closing the last test
+	}
+	return res, err
+}
+
+// sockperfStep runs a sockperf ping-pong client; it records the p50 in
+// metric id and the p99 in the one after it.
+func (c *comparison) sockperfStep(what string, id, port int, args ...string) step {
+	secs := strconv.Itoa(int(c.o.duration / time.Second))
+	return step{tool: "sockperf", what: what, run: func(ctx context.Context) error {
+		full := append([]string{"ping-pong", "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(rttSize), "-t", secs}, args...)
+		out, err := c.exec(ctx, "sockperf", full...)
+		res, perr := parseSockperf(out)
+		if perr != nil {
+			return firstErr(err, perr)
+		}
+		// sockperf reports half round trips: double them.
+		c.add(id, false, 2*res.P50)
+		c.add(id+1, false, 2*res.P99)
+		return nil
+	}}
 }
 
 func (c *comparison) add(id int, netduel bool, v float64) {
@@ -309,7 +353,7 @@ func (c *comparison) exec(ctx context.Context, name string, args ...string) ([]b
 			msg = "timed out"
 		}
 		if msg != "" {
-			err = fmt.Errorf("%v: %s", err, msg)
+			err = fmt.Errorf("%w: %s", err, msg)
 		}
 	}
 	return stdout.Bytes(), err

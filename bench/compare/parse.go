@@ -11,17 +11,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/netduel/netduel/duel"
 )
 
 // Parsers.
 
 // netduelResult is the part of a netduel.run/v1 result the comparison uses.
 type netduelResult struct {
-	Proto      string  `json:"proto"`
-	Test       string  `json:"test"`
-	Size       int     `json:"size"`
-	GoodputBps float64 `json:"goodput_bps"`
-	LostPct    float64 `json:"lost_pct"`
+	Proto      duel.Proto `json:"proto"`
+	Test       duel.Test  `json:"test"`
+	Size       int        `json:"size"`
+	GoodputBps float64    `json:"goodput_bps"`
+	LostPct    float64    `json:"lost_pct"`
 	RTT        *struct {
 		P50 float64 `json:"p50"`
 		P99 float64 `json:"p99"`
@@ -37,7 +39,7 @@ type netduelReport struct {
 func parseNetduel(b []byte) (*netduelReport, error) {
 	var r netduelReport
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("netduel JSON: %v", err)
+		return nil, fmt.Errorf("netduel JSON: %w", err)
 	}
 	if !strings.HasPrefix(r.Schema, "netduel.run/") {
 		return nil, fmt.Errorf("netduel JSON: schema %q, want netduel.run/v1", r.Schema)
@@ -45,18 +47,24 @@ func parseNetduel(b []byte) (*netduelReport, error) {
 	return &r, nil
 }
 
-// find returns the result for "proto/test", checked for the fields it needs.
+// find returns the result of a test kind named "proto/test", checked for
+// the fields that kind has.
 func (r *netduelReport) find(key string) (*netduelResult, error) {
+	proto, test, _ := strings.Cut(key, "/")
+	kind, ok := duel.LookupKind(duel.Proto(proto), duel.Test(test))
+	if !ok {
+		return nil, fmt.Errorf("netduel has no %s test", key)
+	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if res.Proto+"/"+res.Test != key {
+		if k, _ := duel.LookupKind(res.Proto, res.Test); k != kind {
 			continue
 		}
 		if res.Error != "" {
-			return nil, fmt.Errorf("netduel %s %s: %s", res.Proto, res.Test, res.Error)
+			return nil, fmt.Errorf("netduel %s: %s", kind, res.Error)
 		}
-		if res.Test == "latency" && res.RTT == nil {
-			return nil, fmt.Errorf("netduel %s latency: no rtt_us in the result", res.Proto)
+		if kind.Has(duel.FigRoundTrips) && res.RTT == nil {
+			return nil, fmt.Errorf("netduel %s: no rtt_us in the result", kind)
 		}
 		return res, nil
 	}
@@ -89,7 +97,7 @@ func parseIperf3(b []byte) (iperfResult, error) {
 		Error string `json:"error"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return iperfResult{}, fmt.Errorf("iperf3 JSON: %v", err)
+		return iperfResult{}, fmt.Errorf("iperf3 JSON: %w", err)
 	}
 	if doc.Error != "" {
 		return iperfResult{}, fmt.Errorf("iperf3: %s", doc.Error)

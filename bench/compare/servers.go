@@ -78,7 +78,7 @@ func (s *serverSet) start(ctx context.Context, name string, port int, probe func
 	cmd.Stderr = &lockedWriter{w: srv.stderr}
 	s.logf("starting %s on 127.0.0.1:%d", name, port)
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %v", name, err)
+		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	s.mu.Lock()
 	s.procs = append(s.procs, srv)
@@ -163,7 +163,7 @@ func freePort(tcp, udp bool) (int, error) {
 	for range 50 {
 		l, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
-			return 0, fmt.Errorf("finding a free port: %v", err)
+			return 0, fmt.Errorf("finding a free port: %w", err)
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		ok := true

@@ -47,10 +47,10 @@ func ensureTools(ctx context.Context, logf func(string, ...any), stderr io.Write
 			return ctx.Err()
 		}
 		if err := aptRun("update"); err != nil {
-			return fmt.Errorf("apt-get update: %v", err)
+			return fmt.Errorf("apt-get update: %w", err)
 		}
 		if err := aptRun(install...); err != nil {
-			return fmt.Errorf("apt-get install %s: %v", strings.Join(missing, " "), err)
+			return fmt.Errorf("apt-get install %s: %w", strings.Join(missing, " "), err)
 		}
 	}
 	for _, t := range missing {
@@ -65,7 +65,7 @@ func ensureTools(ctx context.Context, logf func(string, ...any), stderr io.Write
 func buildNetduel(ctx context.Context, dir string, logf func(string, ...any), stderr io.Writer) (string, error) {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %v", err)
+		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
@@ -77,7 +77,7 @@ func buildNetduel(ctx context.Context, dir string, logf func(string, ...any), st
 	cmd.Dir = filepath.Dir(gomod)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building netduel: %v", err)
+		return "", fmt.Errorf("building netduel: %w", err)
 	}
 	return bin, nil
 }

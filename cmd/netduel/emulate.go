@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -39,43 +40,19 @@ func emulateCommand() *cli.Command {
 	}
 }
 
+// emulateAction runs CMD (and the peer) across a tun link, and exits with
+// CMD's status.
 func emulateAction(c *cli.Context) error {
-	if c.Args().Len() == 0 {
-		return usageErrorf("emulate needs a command: netduel emulate [link flags] -- CMD [ARGS...]")
-	}
-	argv := c.Args().Slice()
-	if _, err := exec.LookPath(argv[0]); err != nil {
-		return usageErrorf("emulate: command %q not found: give a program on PATH or a path to one", argv[0])
-	}
-	if e := c.String("emulator"); e != link.Auto && e != link.Tun {
-		return usageErrorf("--emulator %s: emulate runs programs in network namespaces, which only the tun backend has; drop --emulator", e)
-	}
-	if err := emptyLinkFlag(c); err != nil {
+	argv, cfg, err := parseEmulate(c)
+	if err != nil {
 		return err
-	}
-	if c.IsSet("peer") && strings.TrimSpace(c.String("peer")) == "" {
-		return usageErrorf("--peer is empty: give it a shell command, e.g. --peer 'iperf3 -s -1', or leave it out")
-	}
-	if err := checkCongestion(link.Tun, c.String("cc")); err != nil {
-		return err
-	}
-	cfg := impair.Config{}
-	if anyLinkFlag(c) {
-		ls, err := parseLink(c, false)
-		if err != nil {
-			return err
-		}
-		if len(ls.cells) != 1 {
-			return usageErrorf("emulate takes one link: give --loss and --delay single values, not comma lists")
-		}
-		cfg = ls.cells[0].cfg
 	}
 	if err := link.TunAvailable(); err != nil {
 		return runtimeErrorf("emulate needs the tun backend: %v (run as root on Linux; 'netduel run --emulator netstack' needs no privileges but cannot run other programs)", err)
 	}
 	l, err := link.Open(link.Tun, cfg, c.String("cc"))
 	if err != nil {
-		return runtimeErrorf("%v", err)
+		return runtimeErrorf("%s", engineErrorText(err))
 	}
 	defer l.Close()
 	if l.InsideNote != "" && !c.Bool("quiet") {
@@ -91,23 +68,80 @@ func emulateAction(c *cli.Context) error {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	var peer *exec.Cmd
 	if p := c.String("peer"); p != "" {
-		peer = exec.Command("sh", "-c", p)
-		peer.Env = append(os.Environ(), "NETDUEL_PEER="+link.ClientSide.Addr())
-		peer.Stdout, peer.Stderr = stderr, stderr
-		// Stopped as a group, with its children. If we are killed (SIGKILL
-		// leaves no chance to stop it), the kernel kills the shell
-		// (Pdeathsig), and with it every process it started: the shell is the
-		// first process of a PID namespace of its own, whose end takes all of
-		// them.
-		peer.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWPID}
-		if err := l.Start(link.ServerSide, peer); err != nil {
-			return runtimeErrorf("starting the peer: %v", err)
+		peer, err := startPeer(l, p, stderr)
+		if err != nil {
+			return err
 		}
 		defer stopGroup(peer)
 		time.Sleep(c.Duration("peer-wait"))
 	}
+	werr, err := runInLink(c, l, argv, stderr, sigs)
+	if err != nil {
+		return err
+	}
+	if !c.Bool("quiet") {
+		linkSummary(stderr, l, cfg)
+	}
+	return exitStatus(argv[0], werr)
+}
+
+// parseEmulate checks emulate's command and flags, and reads its link.
+func parseEmulate(c *cli.Context) ([]string, impair.Config, error) {
+	var cfg impair.Config
+	if c.Args().Len() == 0 {
+		return nil, cfg, usageErrorf("emulate needs a command: netduel emulate [link flags] -- CMD [ARGS...]")
+	}
+	argv := c.Args().Slice()
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return nil, cfg, usageErrorf("emulate: command %q not found: give a program on PATH or a path to one", argv[0])
+	}
+	if e := c.String("emulator"); e != link.Auto && e != link.Tun {
+		return nil, cfg, usageErrorf("--emulator %s: emulate runs programs in network namespaces, which only the tun backend has; drop --emulator", e)
+	}
+	if err := emptyLinkFlag(c); err != nil {
+		return nil, cfg, err
+	}
+	if c.IsSet("peer") && strings.TrimSpace(c.String("peer")) == "" {
+		return nil, cfg, usageErrorf("--peer is empty: give it a shell command, e.g. --peer 'iperf3 -s -1', or leave it out")
+	}
+	if err := checkCongestion(link.Tun, c.String("cc")); err != nil {
+		return nil, cfg, err
+	}
+	if !anyLinkFlag(c) {
+		return argv, cfg, nil
+	}
+	ls, err := parseLink(c, false)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if len(ls.cells) != 1 {
+		return nil, cfg, usageErrorf("emulate takes one link: give --loss and --delay single values, not comma lists")
+	}
+	return argv, *ls.cells[0].Link, nil
+}
+
+// startPeer starts the --peer shell command on the server side of the link.
+func startPeer(l *link.Link, cmdline string, out io.Writer) (*exec.Cmd, error) {
+	peer := exec.Command("sh", "-c", cmdline)
+	peer.Env = append(os.Environ(), "NETDUEL_PEER="+link.ClientSide.Addr())
+	peer.Stdout, peer.Stderr = out, out
+	// Stopped as a group, with its children. If we are killed (SIGKILL
+	// leaves no chance to stop it), the kernel kills the shell
+	// (Pdeathsig), and with it every process it started: the shell is the
+	// first process of a PID namespace of its own, whose end takes all of
+	// them.
+	peer.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: syscall.CLONE_NEWPID}
+	if err := l.Start(link.ServerSide, peer); err != nil {
+		return nil, runtimeErrorf("starting the peer: %v", err)
+	}
+	return peer, nil
+}
+
+// runInLink runs CMD on the client side of the link until it ends, passing
+// on the signals we get, and returns how it ended (werr); err says it could
+// not start.
+func runInLink(c *cli.Context, l *link.Link, argv []string, stderr io.Writer, sigs <-chan os.Signal) (werr, err error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "NETDUEL_PEER="+link.ServerSide.Addr())
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, stderr
@@ -119,34 +153,39 @@ func emulateAction(c *cli.Context) error {
 		cmd.Stderr = f // a terminal stays a terminal for CMD
 	}
 	if err := l.Start(link.ClientSide, cmd); err != nil {
-		return runtimeErrorf("starting %s: %v", argv[0], err)
+		return nil, runtimeErrorf("starting %s: %v", argv[0], err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var werr error
-wait:
 	for {
 		select {
 		case werr = <-done:
-			break wait
+			return werr, nil
 		case s := <-sigs:
 			_ = cmd.Process.Signal(s)
 		}
 	}
-	if !c.Bool("quiet") {
-		up, down := l.Counters()
-		what := cfg.Netem()
-		if what == "" {
-			what = "no impairment"
-		}
-		cs, ss := l.Stats()
-		fmt.Fprintf(stderr, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n"+
-			"  device drops (packets the ends' devices dropped before or after the link): client %d, server %d\n",
-			what, l.InsideCongestion, countersLine(up), countersLine(down), cs.DeviceDrops, ss.DeviceDrops)
-		for _, line := range report.LinkCheckLines(duel.CheckLink(l), "", report.Style{}) {
-			fmt.Fprintf(stderr, "  %s\n", line)
-		}
+}
+
+// linkSummary writes what the link did, and its self-check.
+func linkSummary(w io.Writer, l *link.Link, cfg impair.Config) {
+	up, down := l.Counters()
+	what := cfg.Netem()
+	if what == "" {
+		what = "no impairment"
 	}
+	cs, ss := l.Stats()
+	fmt.Fprintf(w, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n"+
+		"  device drops (packets the ends' devices dropped before or after the link): client %d, server %d\n",
+		what, l.InsideCongestion, countersLine(up), countersLine(down), cs.DeviceDrops, ss.DeviceDrops)
+	for _, line := range report.LinkCheckLines(duel.CheckLink(l), "", report.Style{}) {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+}
+
+// exitStatus is emulate's exit for how CMD ended: its exit status, 128 + the
+// signal that killed it, or 3 if waiting for it failed.
+func exitStatus(name string, werr error) error {
 	code := 0
 	var ee *exec.ExitError
 	switch {
@@ -156,7 +195,7 @@ wait:
 			code = 128 + int(ws.Signal())
 		}
 	case werr != nil:
-		return runtimeErrorf("%s: %v", argv[0], werr)
+		return runtimeErrorf("%s: %v", name, werr)
 	}
 	if code != 0 {
 		return &exitErr{code: code}

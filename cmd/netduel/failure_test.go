@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,77 +22,89 @@ import (
 // run's error (wantErr in it).
 func checkFailedDocument(t *testing.T, format, out string, minResults int, wantErr string) {
 	t.Helper()
-	switch format {
-	case "json":
-		if err := validate(t, compileSchema(t, "netduel.run.v1.schema.json"), out); err != nil {
-			t.Fatalf("the document does not match the schema: %v\n%s", err, out)
+	check := map[string]func(*testing.T, string, int, string){
+		"json": checkFailedJSON, "ndjson": checkFailedNDJSON, "csv": checkFailedCSV,
+	}[format]
+	if check == nil {
+		check = checkFailedText // table, markdown
+	}
+	check(t, out, minResults, wantErr)
+}
+
+func checkFailedJSON(t *testing.T, out string, minResults int, wantErr string) {
+	t.Helper()
+	if err := validate(t, compileSchema(t, "netduel.run.v1.schema.json"), out); err != nil {
+		t.Fatalf("the document does not match the schema: %v\n%s", err, out)
+	}
+	var doc struct {
+		Results []struct{ Error string } `json:"results"`
+		Error   string                   `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	failed := 0
+	for _, r := range doc.Results {
+		if r.Error != "" {
+			failed++
 		}
-		var doc struct {
-			Results []struct{ Error string } `json:"results"`
-			Error   string                   `json:"error"`
+	}
+	if len(doc.Results) < minResults || failed == 0 {
+		t.Errorf("%d results, %d with an error: want at least %d, the failed one among them", len(doc.Results), failed, minResults)
+	}
+	if !strings.Contains(doc.Error, wantErr) {
+		t.Errorf("top-level error %q, want it to say %q", doc.Error, wantErr)
+	}
+}
+
+func checkFailedNDJSON(t *testing.T, out string, minResults int, wantErr string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	results := 0
+	var end struct {
+		Event, Error string
+		Results      int
+	}
+	for _, l := range lines {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("line %q is not JSON: %v", l, err)
 		}
-		if err := json.Unmarshal([]byte(out), &doc); err != nil {
-			t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+		if ev["event"] == "result" {
+			results++
 		}
-		failed := 0
-		for _, r := range doc.Results {
-			if r.Error != "" {
-				failed++
-			}
-		}
-		if len(doc.Results) < minResults || failed == 0 {
-			t.Errorf("%d results, %d with an error: want at least %d, the failed one among them", len(doc.Results), failed, minResults)
-		}
-		if !strings.Contains(doc.Error, wantErr) {
-			t.Errorf("top-level error %q, want it to say %q", doc.Error, wantErr)
-		}
-	case "ndjson":
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		results := 0
-		var end struct {
-			Event, Error string
-			Results      int
-		}
-		for _, l := range lines {
-			var ev map[string]any
-			if err := json.Unmarshal([]byte(l), &ev); err != nil {
-				t.Fatalf("line %q is not JSON: %v", l, err)
-			}
-			if ev["event"] == "result" {
-				results++
-			}
-		}
-		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &end); err != nil || end.Event != "end" {
-			t.Fatalf("last line %q: want the end event", lines[len(lines)-1])
-		}
-		if results < minResults || end.Results != results || !strings.Contains(end.Error, wantErr) {
-			t.Errorf("%d result events, end %+v: want at least %d and the run's error %q", results, end, minResults, wantErr)
-		}
-	case "csv":
-		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-		if err != nil {
-			t.Fatalf("stdout is not CSV: %v\n%s", err, out)
-		}
-		errCol := -1
-		for i, h := range rows[0] {
-			if h == "error" {
-				errCol = i
-			}
-		}
-		last := rows[len(rows)-1]
-		if len(last) != len(rows[0]) {
-			t.Errorf("the error row has %d fields, the header %d", len(last), len(rows[0]))
-		}
-		if len(rows) < minResults+2 || last[0] != "" || !strings.Contains(last[errCol], wantErr) || rows[len(rows)-2][errCol] == "" {
-			t.Errorf("%d rows, last %q: want a header, at least %d results (the failed one with its error) and the run's error", len(rows), last, minResults)
-		}
-	default: // table, markdown
-		if !strings.Contains(out, "Run failed") && !strings.Contains(out, "Run interrupted") || !strings.Contains(out, wantErr) {
-			t.Errorf("no run error line saying %q:\n%s", wantErr, out)
-		}
-		if !strings.Contains(out, "error: ") {
-			t.Errorf("no failed result:\n%s", out)
-		}
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &end); err != nil || end.Event != "end" {
+		t.Fatalf("last line %q: want the end event", lines[len(lines)-1])
+	}
+	if results < minResults || end.Results != results || !strings.Contains(end.Error, wantErr) {
+		t.Errorf("%d result events, end %+v: want at least %d and the run's error %q", results, end, minResults, wantErr)
+	}
+}
+
+func checkFailedCSV(t *testing.T, out string, minResults int, wantErr string) {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("stdout is not CSV: %v\n%s", err, out)
+	}
+	errCol := slices.Index(rows[0], "error")
+	last := rows[len(rows)-1]
+	if len(last) != len(rows[0]) {
+		t.Errorf("the error row has %d fields, the header %d", len(last), len(rows[0]))
+	}
+	if len(rows) < minResults+2 || last[0] != "" || !strings.Contains(last[errCol], wantErr) || rows[len(rows)-2][errCol] == "" {
+		t.Errorf("%d rows, last %q: want a header, at least %d results (the failed one with its error) and the run's error", len(rows), last, minResults)
+	}
+}
+
+func checkFailedText(t *testing.T, out string, _ int, wantErr string) {
+	t.Helper()
+	if !strings.Contains(out, "Run failed") && !strings.Contains(out, "Run interrupted") || !strings.Contains(out, wantErr) {
+		t.Errorf("no run error line saying %q:\n%s", wantErr, out)
+	}
+	if !strings.Contains(out, "error: ") {
+		t.Errorf("no failed result:\n%s", out)
 	}
 }
 

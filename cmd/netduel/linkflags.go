@@ -1,15 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
 )
@@ -36,52 +37,19 @@ func linkFlags() []cli.Flag {
 	}
 }
 
-// profile is a preset link, with its netem equivalent.
-type profile struct {
-	name, netem, desc string
-	cfg               impair.Config
-}
-
-var profiles = []profile{
-	{"lan", "delay 100us 50us", "a wired LAN", impair.Config{Delay: 100 * time.Microsecond, Jitter: 50 * time.Microsecond}},
-	{"wifi", "delay 3ms 2ms distribution normal loss random 0.5% rate 100mbit", "a busy Wi-Fi hop",
-		impair.Config{Delay: 3 * time.Millisecond, Jitter: 2 * time.Millisecond, Distribution: impair.DistNormal, Loss: impair.RandomLoss(0.005), Rate: 100e6}},
-	{"lte", "delay 25ms 8ms distribution normal loss random 1% rate 30mbit", "a mobile LTE link",
-		impair.Config{Delay: 25 * time.Millisecond, Jitter: 8 * time.Millisecond, Distribution: impair.DistNormal, Loss: impair.RandomLoss(0.01), Rate: 30e6}},
-	{"satellite", "delay 300ms 10ms loss random 0.5% rate 10mbit", "a geostationary satellite hop",
-		impair.Config{Delay: 300 * time.Millisecond, Jitter: 10 * time.Millisecond, Loss: impair.RandomLoss(0.005), Rate: 10e6}},
-	{"lossy", "delay 10ms loss random 5%", "a badly lossy path",
-		impair.Config{Delay: 10 * time.Millisecond, Loss: impair.RandomLoss(0.05)}},
-}
-
-func profileList() string {
-	var names []string
-	for _, p := range profiles {
-		names = append(names, p.name)
-	}
-	return strings.Join(names, ", ")
-}
+func profileList() string { return strings.Join(duel.ProfileNames(), ", ") }
 
 // linkSetup is run's validated link configuration: the cells to run, each a
-// link configuration, with its label.
+// link configuration with its label, and their backend.
 type linkSetup struct {
 	emulator string
 	cc       string
-	cells    []cell
-	grid     bool // a loss × delay sweep
+	cells    []duel.Cell
+	sweep    bool // a loss × delay grid
+	// defaultRun: no link flag and no --emulator, so the default clean and
+	// lossy pair (duel.DefaultCells).
+	defaultRun bool
 }
-
-type cell struct {
-	label   string
-	cfg     impair.Config
-	none    bool    // the clean OS loopback of the default run
-	udpRate float64 // > 0: pace UDP throughput at this rate in this cell (unless --bitrate is set)
-}
-
-// defaultLossyRate paces UDP on the default run's lossy link, so that its loss is
-// the link's and not an overflowing queue's: TCP slows down under loss, UDP keeps
-// its pace and loses frames.
-const defaultLossyRate = 100e6
 
 // linkFlagNames are the flags that describe an emulated link.
 var linkFlagNames = []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed"}
@@ -111,16 +79,6 @@ func emptyLinkFlag(c *cli.Context) error {
 // durations near Go's limit would overflow the link's arithmetic.
 const maxDelay = impair.MaxDelay
 
-// randomSeed picks a link seed when none is given, so that every run can be
-// replayed with --seed (0 would mean "pick one" to the link itself).
-func randomSeed() uint64 {
-	for {
-		if s := rand.Uint64(); s != 0 {
-			return s
-		}
-	}
-}
-
 // checkCongestion refuses a --cc the backend does not offer (exit 2, naming
 // the flag and what is available).
 func checkCongestion(emulator, cc string) error {
@@ -134,185 +92,278 @@ func checkCongestion(emulator, cc string) error {
 // default run compares a clean link with a lossy one.
 func parseLink(c *cli.Context, remote bool) (*linkSetup, error) {
 	ls := &linkSetup{emulator: c.String("emulator"), cc: c.String("cc")}
-	if err := emptyLinkFlag(c); err != nil {
+	if err := checkLinkBackend(c, ls, remote); err != nil {
 		return nil, err
+	}
+	linkAsked := anyLinkFlag(c)
+	switch {
+	case remote:
+		if linkAsked || (c.IsSet("emulator") && ls.emulator != link.None) {
+			return nil, usageErrorf("link flags (--loss, --delay, --profile, --emulator ...) emulate a link between an embedded client and server: drop --server, or drop the link flags")
+		}
+		return nil, nil
+	case !linkAsked && c.IsSet("emulator"):
+		cl := duel.Cell{}
+		if ls.emulator != link.None {
+			cl.Link = &impair.Config{}
+		}
+		ls.cells = []duel.Cell{cl}
+		return ls, nil
+	case !linkAsked:
+		ls.cells, ls.defaultRun = duel.DefaultCells(0), true
+		return ls, nil
+	}
+	sw, err := parseSweep(c)
+	if err != nil {
+		return nil, err
+	}
+	if ls.cells, err = sw.Cells(); err != nil {
+		return nil, configFlagError(c, err)
+	}
+	ls.sweep = sw.Grid()
+	if ls.emulator == link.None {
+		return nil, usageErrorf("--emulator none is the plain OS loopback: it cannot apply link flags; use --emulator auto, tun or netstack")
+	}
+	return ls, nil
+}
+
+// checkLinkBackend checks --emulator and --cc (which, with --server, pins
+// the host stack's sockets), and refuses empty link flags.
+func checkLinkBackend(c *cli.Context, ls *linkSetup, remote bool) error {
+	if err := emptyLinkFlag(c); err != nil {
+		return err
 	}
 	switch ls.emulator {
 	case link.Auto, link.Tun, link.Netstack, link.None:
 	default:
-		return nil, usageErrorf("--emulator %q: want auto, tun, netstack or none", ls.emulator)
+		return usageErrorf("--emulator %q: want auto, tun, netstack or none", ls.emulator)
 	}
 	emu := ls.emulator
 	if remote {
 		emu = link.None // --cc pins the host stack's sockets
 	}
-	if err := checkCongestion(emu, ls.cc); err != nil {
-		return nil, err
-	}
-	linkAsked := anyLinkFlag(c)
-	if remote {
-		if linkAsked || (c.IsSet("emulator") && ls.emulator != link.None) {
-			return nil, usageErrorf("link flags (--loss, --delay, --profile, --emulator ...) emulate a link between an embedded client and server: drop --server, or drop the link flags")
-		}
-		return nil, nil
-	}
-	if !linkAsked {
-		if c.IsSet("emulator") {
-			ls.cells = []cell{{label: "", none: ls.emulator == link.None}}
-			return ls, nil
-		}
-		lossy := impair.Config{Loss: impair.RandomLoss(0.01), Delay: 20 * time.Millisecond, Seed: randomSeed()}
-		ls.cells = []cell{{label: "clean (loopback)", none: true}, {label: "lossy (1% loss, 20ms each way)", cfg: lossy, udpRate: defaultLossyRate}}
-		return ls, nil
-	}
-	base := impair.Config{}
-	if name := c.String("profile"); name != "" {
-		found := false
-		for _, p := range profiles {
-			if p.name == name {
-				base, found = p.cfg, true
-			}
-		}
-		if !found {
-			return nil, usageErrorf("--profile %q: want one of %s", name, profileList())
-		}
-	}
+	return checkCongestion(emu, ls.cc)
+}
+
+// parseSweep reads the link flags into a sweep: the base link (a --profile
+// and the flags that change it), and the --loss and --delay axes.
+func parseSweep(c *cli.Context) (duel.Sweep, error) {
+	var sw duel.Sweep
 	var err error
-	if s := c.String("jitter"); s != "" {
-		f := strings.Fields(s)
-		if len(f) == 0 || len(f) > 2 {
-			return nil, usageErrorf("--jitter %q: want JITTER [CORRELATION], as netem's 'delay TIME JITTER [CORRELATION]', e.g. '5ms' or '5ms 25%%'", s)
-		}
-		if base.Jitter, err = parseDelay(f[0]); err != nil {
-			return nil, usageErrorf("--jitter %q: want a duration from 0 to %v, such as 5ms or 500us", s, maxDelay)
-		}
-		if len(f) == 2 {
-			if base.DelayCorr, err = impair.ParsePercent(f[1]); err != nil {
-				return nil, usageErrorf("--jitter %q: correlation: %v", s, err)
-			}
-		}
-		if !c.IsSet("delay") && base.Delay == 0 {
-			// iproute2: jitter is the second value of "delay TIME JITTER".
-			return nil, usageErrorf("--jitter needs --delay (as netem's 'delay TIME JITTER'); add --delay, e.g. --delay 10ms --jitter %s", s)
-		}
+	if sw.Base, err = parseBaseLink(c); err != nil {
+		return sw, err
 	}
-	if s := c.String("distribution"); s != "" {
-		if base.Distribution, err = impair.ParseDistribution(s); err != nil {
-			return nil, usageErrorf("--distribution %q: %v", s, err)
+	if sw.Losses, err = parseLosses(c); err != nil {
+		return sw, err
+	}
+	sw.Delays, err = parseDelays(c)
+	return sw, err
+}
+
+// parseBaseLink reads --profile, then each flag that sets one part of the
+// link, in order (a later flag's check may need an earlier one's value).
+func parseBaseLink(c *cli.Context) (impair.Config, error) {
+	var base impair.Config
+	if name := c.String("profile"); name != "" {
+		p, ok := duel.LookupProfile(name)
+		if !ok {
+			return base, usageErrorf("--profile %q: want one of %s", name, profileList())
 		}
-		if base.Jitter == 0 {
-			// iproute2: "distribution specified but no latency and jitter values".
-			return nil, usageErrorf("--distribution needs --jitter (netem: a distribution shapes the jitter); add --jitter, e.g. --delay 10ms --jitter 2ms --distribution %s", s)
-		}
+		base = p.Config
 	}
 	for _, f := range []struct {
-		name      string
-		dst, corr *float64
-	}{{"reorder", &base.Reorder, &base.ReorderCorr}, {"duplicate", &base.Duplicate, &base.DuplicateCorr}, {"corrupt", &base.Corrupt, &base.CorruptCorr}} {
+		name  string
+		parse func(c *cli.Context, s string, cfg *impair.Config) error
+	}{
+		{"jitter", parseJitter}, {"distribution", parseDistribution},
+		{"reorder", corrFlag("reorder", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Reorder, &cfg.ReorderCorr })},
+		{"duplicate", corrFlag("duplicate", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Duplicate, &cfg.DuplicateCorr })},
+		{"corrupt", corrFlag("corrupt", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Corrupt, &cfg.CorruptCorr })},
+		{"reorder-gap", parseReorderGap}, {"rate", parseLinkRate}, {"queue", parseQueue}, {"seed", parseSeed},
+		{"loss-model", parseLossModel},
+	} {
 		if s := c.String(f.name); s != "" {
-			if *f.dst, *f.corr, err = percentCorr(f.name, s); err != nil {
-				return nil, err
+			if err := f.parse(c, s, &base); err != nil {
+				return base, err
 			}
-		}
-	}
-	if s := c.String("reorder-gap"); s != "" {
-		if base.ReorderGap, err = strconv.Atoi(s); err != nil || base.ReorderGap < 1 || base.ReorderGap > math.MaxInt32 {
-			return nil, usageErrorf("--reorder-gap %q: want a whole number of packets from 1 to %d", s, math.MaxInt32)
-		}
-		if base.Reorder == 0 {
-			// iproute2: "gap specified without reorder probability".
-			return nil, usageErrorf("--reorder-gap needs --reorder (netem: gap without a reorder probability); add --reorder, e.g. --reorder 25%% --reorder-gap %s", s)
-		}
-	}
-	if s := c.String("rate"); s != "" {
-		f := strings.Fields(s)
-		if base.Rate, err = parseRate("rate", f[0]); err != nil {
-			return nil, err
-		}
-		if len(f) > 4 {
-			return nil, usageErrorf("--rate %q: want RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]], as netem's rate", s)
-		}
-		for i, dst := range []*int{&base.RateOverhead, &base.CellSize, &base.CellOverhead}[:len(f)-1] {
-			if *dst, err = strconv.Atoi(f[i+1]); err != nil {
-				return nil, usageErrorf("--rate %q: %q is not a whole number of bytes (RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]])", s, f[i+1])
-			}
-		}
-	}
-	if s := c.String("queue"); s != "" {
-		if base.QueueLimit, err = strconv.Atoi(s); err != nil || base.QueueLimit < 1 || base.QueueLimit > impair.MaxQueueLimit {
-			return nil, usageErrorf("--queue %q: want a whole number of packets from 1 to %d", s, impair.MaxQueueLimit)
-		}
-	}
-	if s := c.String("seed"); s != "" {
-		if base.Seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return nil, usageErrorf("--seed %q: want a whole number from 0 to %d (0: pick one at random)", s, uint64(math.MaxUint64))
 		}
 	}
 	if base.Seed == 0 {
-		base.Seed = randomSeed()
+		base.Seed = duel.RandomSeed()
 	}
-	if s := c.String("loss-model"); s != "" {
-		if base.Loss, err = impair.ParseLossModel(s); err != nil {
-			return nil, usageErrorf("--loss-model %q: %v", s, err)
+	return base, nil
+}
+
+// parseJitter reads --jitter: JITTER [CORRELATION].
+func parseJitter(c *cli.Context, s string, cfg *impair.Config) error {
+	f := strings.Fields(s)
+	if len(f) == 0 || len(f) > 2 {
+		return usageErrorf("--jitter %q: want JITTER [CORRELATION], as netem's 'delay TIME JITTER [CORRELATION]', e.g. '5ms' or '5ms 25%%'", s)
+	}
+	var err error
+	if cfg.Jitter, err = parseDelay(f[0]); err != nil {
+		return usageErrorf("--jitter %q: want a duration from 0 to %v, such as 5ms or 500us", s, maxDelay)
+	}
+	if len(f) == 2 {
+		if cfg.DelayCorr, err = impair.ParsePercent(f[1]); err != nil {
+			return usageErrorf("--jitter %q: correlation: %v", s, err)
 		}
 	}
-	losses := []*[2]float64{nil} // probability, correlation
-	if s := c.String("loss"); s != "" {
-		if c.IsSet("loss-model") {
-			return nil, usageErrorf("--loss and --loss-model both set: use one")
-		}
-		losses = nil
-		for _, item := range strings.Split(s, ",") {
-			p, corr, err := percentCorr("loss", item)
-			if err != nil {
-				return nil, err
-			}
-			losses = append(losses, &[2]float64{p, corr})
+	if !c.IsSet("delay") && cfg.Delay == 0 {
+		// iproute2: jitter is the second value of "delay TIME JITTER".
+		return usageErrorf("--jitter needs --delay (as netem's 'delay TIME JITTER'); add --delay, e.g. --delay 10ms --jitter %s", s)
+	}
+	return nil
+}
+
+// parseDistribution reads --distribution, which shapes the jitter.
+func parseDistribution(_ *cli.Context, s string, cfg *impair.Config) error {
+	var err error
+	if cfg.Distribution, err = impair.ParseDistribution(s); err != nil {
+		return usageErrorf("--distribution %q: %v", s, err)
+	}
+	if cfg.Jitter == 0 {
+		// iproute2: "distribution specified but no latency and jitter values".
+		return usageErrorf("--distribution needs --jitter (netem: a distribution shapes the jitter); add --jitter, e.g. --delay 10ms --jitter 2ms --distribution %s", s)
+	}
+	return nil
+}
+
+// corrFlag reads a PERCENT [CORRELATION] flag into the fields fields picks.
+func corrFlag(flag string, fields func(*impair.Config) (p, corr *float64)) func(*cli.Context, string, *impair.Config) error {
+	return func(_ *cli.Context, s string, cfg *impair.Config) error {
+		p, corr := fields(cfg)
+		var err error
+		*p, *corr, err = percentCorr(flag, s)
+		return err
+	}
+}
+
+// parseReorderGap reads --reorder-gap, which needs --reorder.
+func parseReorderGap(_ *cli.Context, s string, cfg *impair.Config) error {
+	var err error
+	if cfg.ReorderGap, err = strconv.Atoi(s); err != nil || cfg.ReorderGap < 1 || cfg.ReorderGap > math.MaxInt32 {
+		return usageErrorf("--reorder-gap %q: want a whole number of packets from 1 to %d", s, math.MaxInt32)
+	}
+	if cfg.Reorder == 0 {
+		// iproute2: "gap specified without reorder probability".
+		return usageErrorf("--reorder-gap needs --reorder (netem: gap without a reorder probability); add --reorder, e.g. --reorder 25%% --reorder-gap %s", s)
+	}
+	return nil
+}
+
+// parseLinkRate reads --rate: RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]].
+func parseLinkRate(_ *cli.Context, s string, cfg *impair.Config) error {
+	f := strings.Fields(s)
+	var err error
+	if cfg.Rate, err = parseRate("rate", f[0]); err != nil {
+		return err
+	}
+	if len(f) > 4 {
+		return usageErrorf("--rate %q: want RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]], as netem's rate", s)
+	}
+	for i, dst := range []*int{&cfg.RateOverhead, &cfg.CellSize, &cfg.CellOverhead}[:len(f)-1] {
+		if *dst, err = strconv.Atoi(f[i+1]); err != nil {
+			return usageErrorf("--rate %q: %q is not a whole number of bytes (RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]])", s, f[i+1])
 		}
 	}
-	delays := []*time.Duration{nil}
-	if s := c.String("delay"); s != "" {
-		delays = nil
-		for _, item := range strings.Split(s, ",") {
-			item = strings.TrimSpace(item)
-			d, err := parseDelay(item)
-			if err != nil {
-				return nil, usageErrorf("--delay %q: want a duration such as 20ms, 500us or 0", item)
-			}
-			delays = append(delays, &d)
+	return nil
+}
+
+// parseQueue reads --queue, netem's limit.
+func parseQueue(_ *cli.Context, s string, cfg *impair.Config) error {
+	var err error
+	if cfg.QueueLimit, err = strconv.Atoi(s); err != nil || cfg.QueueLimit < 1 || cfg.QueueLimit > impair.MaxQueueLimit {
+		return usageErrorf("--queue %q: want a whole number of packets from 1 to %d", s, impair.MaxQueueLimit)
+	}
+	return nil
+}
+
+// parseSeed reads --seed.
+func parseSeed(_ *cli.Context, s string, cfg *impair.Config) error {
+	var err error
+	if cfg.Seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+		return usageErrorf("--seed %q: want a whole number from 0 to %d (0: pick one at random)", s, uint64(math.MaxUint64))
+	}
+	return nil
+}
+
+// parseLossModel reads --loss-model, netem's loss models.
+func parseLossModel(_ *cli.Context, s string, cfg *impair.Config) error {
+	var err error
+	if cfg.Loss, err = impair.ParseLossModel(s); err != nil {
+		return usageErrorf("--loss-model %q: %v", s, err)
+	}
+	return nil
+}
+
+// parseLosses reads --loss, a comma list of PERCENT [CORRELATION]: the
+// sweep's loss axis (none without --loss).
+func parseLosses(c *cli.Context) ([]duel.SweepLoss, error) {
+	s := c.String("loss")
+	if s == "" {
+		return nil, nil
+	}
+	if c.IsSet("loss-model") {
+		return nil, usageErrorf("--loss and --loss-model both set: use one")
+	}
+	var out []duel.SweepLoss
+	for _, item := range strings.Split(s, ",") {
+		p, corr, err := percentCorr("loss", item)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, duel.SweepLoss{P: p, Corr: corr})
 	}
-	ls.grid = len(losses) > 1 || len(delays) > 1
-	for _, l := range losses {
-		for _, d := range delays {
-			cfg := base
-			var parts []string
-			if l != nil {
-				cfg.Loss = impair.CorrelatedLoss(l[0], l[1])
-				label := "loss " + strconv.FormatFloat(l[0]*100, 'g', -1, 64) + "%"
-				if l[1] > 0 {
-					label += " (correlation " + strconv.FormatFloat(l[1]*100, 'g', -1, 64) + "%)"
-				}
-				parts = append(parts, label)
-			}
-			if d != nil {
-				cfg.Delay = *d
-				parts = append(parts, "delay "+d.String())
-			}
-			if err := cfg.Validate(); err != nil {
-				return nil, usageErrorf("link: %v", err)
-			}
-			label := strings.Join(parts, ", ")
-			if !ls.grid {
-				label = ""
-			}
-			ls.cells = append(ls.cells, cell{label: label, cfg: cfg})
+	return out, nil
+}
+
+// parseDelays reads --delay, a comma list of durations: the sweep's delay
+// axis (none without --delay).
+func parseDelays(c *cli.Context) ([]time.Duration, error) {
+	s := c.String("delay")
+	if s == "" {
+		return nil, nil
+	}
+	var out []time.Duration
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		d, err := parseDelay(item)
+		if err != nil {
+			return nil, usageErrorf("--delay %q: want a duration such as 20ms, 500us or 0", item)
 		}
+		out = append(out, d)
 	}
-	if ls.emulator == link.None {
-		return nil, usageErrorf("--emulator none is the plain OS loopback: it cannot apply link flags; use --emulator auto, tun or netstack")
+	return out, nil
+}
+
+// configFields maps impair.Config's fields to the flags that set them.
+var configFields = map[string]string{
+	"Delay": "delay", "Jitter": "jitter", "DelayCorr": "jitter", "Distribution": "distribution",
+	"Reorder": "reorder", "ReorderCorr": "reorder", "ReorderGap": "reorder-gap",
+	"Duplicate": "duplicate", "DuplicateCorr": "duplicate", "Corrupt": "corrupt", "CorruptCorr": "corrupt",
+	"Rate": "rate", "RateOverhead": "rate", "CellSize": "rate", "CellOverhead": "rate",
+	"QueueLimit": "queue", "Loss": "loss", "Seed": "seed",
+}
+
+// configFlagError turns a link configuration the engine refuses into a usage
+// error naming the flag, its value and the flag to add (unless the fix is
+// within the same flag), e.g. `--reorder "10": reorder needs a delay (...);
+// add --delay`.
+func configFlagError(c *cli.Context, err error) error {
+	var ce *impair.ConfigError
+	flag, ok := "", errors.As(err, &ce)
+	if ok {
+		flag, ok = configFields[ce.Field]
 	}
-	return ls, nil
+	if !ok {
+		return usageErrorf("link: %v", err)
+	}
+	msg := fmt.Sprintf("--%s %q: %s", flag, c.String(flag), ce.Msg)
+	if need, ok := configFields[ce.Needs]; ok && need != flag {
+		msg += "; add --" + need
+	}
+	return usageErrorf("%s", msg)
 }
 
 // parseDelay reads a delay; a bare 0 means none.

@@ -142,9 +142,9 @@ func portCheckAction(c *cli.Context) error {
 		}
 		return runtimeErrorf("port check: %v", err)
 	}
-	doc := &report.PortCheck{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
+	doc := &report.PortCheckDoc{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
 		Warnings: report.PortWarnings(rs), Ports: rs}
-	if err := report.RenderPortCheck(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
+	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	if !doc.AllFree {
@@ -164,29 +164,8 @@ func portFreeAction(c *cli.Context) error {
 	if err := checkOutput(format, report.Formats...); err != nil {
 		return err
 	}
-	head, argv := splitCommand(c.Args().Slice(), false)
-	if c.Bool("exec") {
-		head, argv = splitCommand(c.Args().Slice(), false)
-		if len(argv) == 0 {
-			return usageErrorf("--exec needs a command after --: 'netduel port free --exec -- ./server'")
-		}
-	} else if c.Args().Len() > 0 {
-		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI, or --exec -- CMD)", c.Args().First())
-	}
-	if len(head) > 0 {
-		return usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", head[0])
-	}
-	o := port.FreeOptions{Count: c.Int("count")}
-	if o.Count < 1 || o.Count > port.MaxPort {
-		return usageErrorf("--count %d: want 1 to %d", o.Count, port.MaxPort)
-	}
-	var err error
-	if c.IsSet("range") {
-		if o.Lo, o.Hi, err = port.ParseRange(c.String("range")); err != nil {
-			return usageErrorf("--range: %v", err)
-		}
-	}
-	if o.Protos, err = parsePortProtos(c); err != nil {
+	o, argv, err := parseFreeOptions(c)
+	if err != nil {
 		return err
 	}
 	if c.Bool("exec") {
@@ -204,7 +183,44 @@ func portFreeAction(c *cli.Context) error {
 		}
 		return runtimeErrorf("port free: %v", err)
 	}
-	doc := &report.PortFree{Schema: port.Schema, Command: "free", Version: version, Ports: res.Ports,
+	doc := freeDocument(o, res)
+	if err := report.Render(c.App.Writer, doc, report.Options{Format: format}); err != nil {
+		return runtimeErrorf("writing the report: %v", err)
+	}
+	if len(doc.Ports) < o.Count {
+		return failedError(report.FreeSummary(doc))
+	}
+	return nil
+}
+
+// parseFreeOptions reads port free's flags, and with --exec the command
+// after "--".
+func parseFreeOptions(c *cli.Context) (port.FreeOptions, []string, error) {
+	o := port.FreeOptions{Count: c.Int("count")}
+	head, argv := splitCommand(c.Args().Slice(), false)
+	switch {
+	case c.Bool("exec") && len(argv) == 0:
+		return o, nil, usageErrorf("--exec needs a command after --: 'netduel port free --exec -- ./server'")
+	case !c.Bool("exec") && c.Args().Len() > 0:
+		return o, nil, usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI, or --exec -- CMD)", c.Args().First())
+	case len(head) > 0:
+		return o, nil, usageErrorf("unexpected argument %q: port free takes only flags (use --range LO-HI)", head[0])
+	case o.Count < 1 || o.Count > port.MaxPort:
+		return o, nil, usageErrorf("--count %d: want 1 to %d", o.Count, port.MaxPort)
+	}
+	var err error
+	if c.IsSet("range") {
+		if o.Lo, o.Hi, err = port.ParseRange(c.String("range")); err != nil {
+			return o, nil, usageErrorf("--range: %v", err)
+		}
+	}
+	o.Protos, err = parsePortProtos(c)
+	return o, argv, err
+}
+
+// freeDocument is port free's document for what Free found.
+func freeDocument(o port.FreeOptions, res port.FreeResult) *report.PortFreeDoc {
+	doc := &report.PortFreeDoc{Schema: port.Schema, Command: "free", Version: version, Ports: res.Ports,
 		Requested: o.Count, Range: report.PortRange{Lo: res.Lo, Hi: res.Hi}}
 	if doc.Ports == nil {
 		doc.Ports = []int{}
@@ -222,13 +238,7 @@ func portFreeAction(c *cli.Context) error {
 	for _, a := range addrs {
 		doc.Addresses = append(doc.Addresses, a.String())
 	}
-	if err := report.RenderPortFree(c.App.Writer, format, doc); err != nil {
-		return runtimeErrorf("writing the report: %v", err)
-	}
-	if len(doc.Ports) < o.Count {
-		return failedError(report.FreeSummary(doc))
-	}
-	return nil
+	return doc
 }
 
 func portConflictsAction(c *cli.Context) error {
@@ -271,8 +281,8 @@ func portConflictsAction(c *cli.Context) error {
 		}
 		return runtimeErrorf("port conflicts: %v", err)
 	}
-	doc := &report.PortConflicts{Schema: port.Schema, Command: "conflicts", Version: version, OS: runtime.GOOS, Experiments: exps}
-	if err := report.RenderPortConflicts(c.App.Writer, format, doc, portStyle(c, format)); err != nil {
+	doc := &report.PortConflictsDoc{Schema: port.Schema, Command: "conflicts", Version: version, OS: runtime.GOOS, Experiments: exps}
+	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	return nil

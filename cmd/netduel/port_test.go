@@ -95,7 +95,7 @@ func TestPortCheckJSONMatchesSchema(t *testing.T) {
 	if err := validate(t, s, out.String()); err != nil {
 		t.Fatalf("real output does not match the schema: %v\n%s", err, out.String())
 	}
-	var doc report.PortCheck
+	var doc report.PortCheckDoc
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}

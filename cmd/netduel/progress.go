@@ -54,10 +54,9 @@ func startProgress(w io.Writer, c *duel.Client, tests int, where *atomic.Pointer
 				continue
 			}
 			el := time.Since(st)
-			rate := ""
-			if s.Test == duel.TestThroughput {
-				rate = report.Rate(float64(live.Load())*8/el.Seconds()) + " sent"
-			} else {
+			// Live counts round trips for a kind that has them, else bytes sent.
+			rate := report.FormatRate(float64(live.Load())*8/el.Seconds()) + " sent"
+			if k := s.Kind(); k != nil && k.Has(duel.FigRoundTrips) {
 				rate = fmt.Sprintf("%.0f round trips/s", float64(live.Load())/el.Seconds())
 			}
 			fmt.Fprintf(w, "\r\033[K[%d/%d] %s %s over %s  %.1fs / %.1fs  %s",

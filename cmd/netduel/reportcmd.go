@@ -70,12 +70,12 @@ func reportAction(c *cli.Context) error {
 		if err := checkPlotFile(p); err != nil {
 			return err
 		}
-		if err := report.Plot(p, rep); err != nil {
+		if err := plotFile(p, rep); err != nil {
 			return runtimeErrorf("--plot %s: %v", p, err)
 		}
 	}
 	st := report.Style{Color: format == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)}
-	if err := report.Render(c.App.Writer, c.App.ErrWriter, format, rep, x, st); err != nil {
+	if err := report.Render(c.App.Writer, report.RunDoc{Report: rep, Extras: x}, report.Options{Format: format, Style: st, Side: c.App.ErrWriter}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	return verdict(x)

@@ -19,10 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netduel/netduel/duel"
-	"github.com/netduel/netduel/frame"
-	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
-	"github.com/netduel/netduel/port"
 	"github.com/netduel/netduel/report"
 	"github.com/netduel/netduel/stack"
 )
@@ -62,277 +59,6 @@ func runCommand() *cli.Command {
 	}
 }
 
-// runOptions is the run command's validated input.
-type runOptions struct {
-	server        string
-	token         string
-	plan          []duel.TestSpec
-	settle        time.Duration
-	output        string
-	color         bool
-	quiet         bool
-	asserts       []report.Assertion
-	showIntervals bool
-	baseline      *duel.Report
-	baselineFile  string
-	tolerance     float64
-	plot          string
-	link          *linkSetup // nil with --server
-	bitrateSet    bool
-	noUDPChecksum bool
-}
-
-func parseRunOptions(c *cli.Context) (*runOptions, error) {
-	if c.Args().Len() > 0 {
-		return nil, usageErrorf("unexpected argument %q: run takes only flags (see 'netduel run --help')", c.Args().First())
-	}
-	if err := refuseEmpty(c, runFlags(), linkFlagSet()); err != nil {
-		return nil, err
-	}
-	o := &runOptions{output: c.String("output"), quiet: c.Bool("quiet"), settle: c.Duration("settle")}
-	if err := checkOutput(o.output, report.Formats...); err != nil {
-		return nil, err
-	}
-	var err error
-	if o.noUDPChecksum, err = parseUDPChecksum(c.String("udp-checksum")); err != nil {
-		return nil, err
-	}
-	if s := c.String("server"); s != "" {
-		if err := hostPort("server", s, false); err != nil {
-			return nil, err
-		}
-		o.server = s
-	}
-	token, err := parseToken(c)
-	if err != nil {
-		return nil, err
-	}
-	o.token = token
-	protos, err := parseList("proto", c.String("proto"), duel.Protos()...)
-	if err != nil {
-		return nil, err
-	}
-	tests, err := parseList("test", c.String("test"), duel.Tests()...)
-	if err != nil {
-		return nil, err
-	}
-	d := c.Duration("duration")
-	if d < 100*time.Millisecond || d > 24*time.Hour {
-		return nil, usageErrorf("--duration %v: want a duration from 100ms to 24h, e.g. 3s", d)
-	}
-	if o.settle < 0 || o.settle > 5*time.Second {
-		return nil, usageErrorf("--settle %v: want a duration from 0 to 5s", o.settle)
-	}
-	interval := c.Duration("interval")
-	o.showIntervals = c.Bool("intervals")
-	if o.showIntervals && interval == 0 {
-		interval = min(time.Second, d)
-	}
-	if o.plot = c.String("plot"); o.plot != "" {
-		if err := checkPlotFile(o.plot); err != nil {
-			return nil, err
-		}
-		if interval == 0 {
-			interval = max(d/30, 10*time.Millisecond)
-		}
-	}
-	if interval < 0 || (interval > 0 && (interval < 10*time.Millisecond || d/interval > 3600)) {
-		return nil, usageErrorf("--interval %v: want at least 10ms and at most 3600 intervals per test (--duration %v)", interval, d)
-	}
-	size := 0 // the default for each protocol and test
-	if c.IsSet("size") {
-		if size, err = parseSize("size", c.String("size")); err != nil {
-			return nil, err
-		}
-		if size == 0 {
-			return nil, usageErrorf("--size 0: a frame is at least %d bytes (its header); leave --size out for the defaults", frame.HeaderLen)
-		}
-	}
-	var bitrate, maxLoss float64
-	search := strings.EqualFold(strings.TrimSpace(c.String("bitrate")), "max")
-	if !search {
-		bitrate, err = parseRate("bitrate", c.String("bitrate"))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if maxLoss, err = parsePercent("max-loss", c.String("max-loss")); err != nil {
-		return nil, err
-	}
-	for _, test := range tests {
-		for _, p := range protos {
-			kind, ok := duel.LookupKind(p, test)
-			if !ok {
-				return nil, usageErrorf("--proto %s with --test %s: netduel has no %s %s test", p, test, p, test)
-			}
-			sz := size
-			if sz == 0 {
-				sz = kind.DefaultSize
-			}
-			if err := checkSize(sz, kind); err != nil {
-				return nil, err
-			}
-			spec := duel.TestSpec{Proto: p, Test: test, Duration: d, Size: sz, Interval: interval}
-			if kind.Has(duel.FigPacing) {
-				spec.Bitrate = bitrate
-				if search {
-					spec.Search = &duel.SearchSpec{MaxLossPct: maxLoss}
-				}
-			}
-			o.plan = append(o.plan, spec)
-		}
-	}
-	if c.IsSet("bitrate") && !planHas(o.plan, duel.ProtoUDP, duel.TestThroughput) {
-		return nil, usageErrorf("--bitrate paces the UDP throughput test, which this run does not include: add udp to --proto and throughput to --test, or drop --bitrate")
-	}
-	if c.IsSet("max-loss") && !search {
-		return nil, usageErrorf("--max-loss is the loss --bitrate max may accept: add --bitrate max, or drop --max-loss")
-	}
-	for _, expr := range c.StringSlice("assert") {
-		a, err := report.ParseAssertion(expr)
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		if !planHas(o.plan, a.Proto, a.Test) {
-			return nil, usageErrorf("--assert %q: the run does not include %s %s (see --proto and --test)", expr, a.Proto, a.Test)
-		}
-		o.asserts = append(o.asserts, a)
-	}
-	if o.tolerance, err = parseTolerance(c.String("tolerance")); err != nil {
-		return nil, err
-	}
-	if f := c.String("baseline"); f != "" {
-		if o.baseline, err = report.ReadReport(f); err != nil {
-			return nil, usageErrorf("--baseline %s: %v", f, err)
-		}
-		o.baselineFile = f
-	}
-	o.bitrateSet = c.IsSet("bitrate")
-	if o.link, err = parseLink(c, o.server != ""); err != nil {
-		return nil, err
-	}
-	if o.link != nil && len(o.link.cells) == 2 && o.link.cells[0].none && !c.IsSet("duration") {
-		// The default run, a clean and a lossy link: shorter tests keep it under 30 s.
-		for i := range o.plan {
-			o.plan[i].Duration = defaultPairDuration
-		}
-	}
-	if err := checkAssertCells(o.asserts, o.link); err != nil {
-		return nil, err
-	}
-	o.color = o.output == "table" && !c.Bool("no-color") && os.Getenv("NO_COLOR") == "" && isTerminal(c.App.Writer)
-	return o, nil
-}
-
-// checkAssertCells refuses, before the run, an assertion whose "@ CELL" names
-// no link of the run: a typo there would otherwise fail as a missing value
-// after the whole run, and look like a regression in CI.
-func checkAssertCells(asserts []report.Assertion, ls *linkSetup) error {
-	var labels []string
-	if ls != nil {
-		for _, c := range ls.cells {
-			if c.label != "" {
-				labels = append(labels, c.label)
-			}
-		}
-	}
-	for _, a := range asserts {
-		if a.Cell == "" {
-			continue
-		}
-		found := false
-		for _, l := range labels {
-			found = found || strings.Contains(strings.ToLower(l), strings.ToLower(a.Cell))
-		}
-		if !found {
-			if len(labels) == 0 {
-				return usageErrorf("--assert %q: this run has one link, with no name to match %q: drop the @ part", a.Expr, a.Cell)
-			}
-			return usageErrorf("--assert %q: no link of this run is named like %q; its links are %s", a.Expr, a.Cell, "'"+strings.Join(labels, "', '")+"'")
-		}
-	}
-	return nil
-}
-
-// defaultPairDuration is each test's duration in the default run, which runs the
-// plan twice (a clean link and a lossy one).
-const defaultPairDuration = 2500 * time.Millisecond
-
-// runCells runs the plan across each link of the run, one after the other, with
-// an embedded server inside each link.
-func runCells(ctx context.Context, rep *duel.Report, client *duel.Client, o *runOptions, setWhere func(string)) ([]duel.Result, error) {
-	rep.Embedded, rep.Sweep = true, o.link.grid
-	var out []duel.Result
-	for _, cl := range o.link.cells {
-		backend, cfg := o.link.emulator, cl.cfg
-		if cl.none {
-			backend, cfg = link.None, impair.Config{}
-		}
-		l, err := link.Open(backend, cfg, o.link.cc)
-		if err != nil {
-			return out, err
-		}
-		desc := l.Backend
-		if cl.label != "" {
-			desc += ": " + cl.label
-		} else if n := cfg.Netem(); n != "" {
-			desc += ": " + n
-		}
-		setWhere(desc)
-		if rep.Server == "" {
-			rep.Server = l.ServerHost
-		}
-		if l.Backend != link.None {
-			rep.Network = duel.NetworkLinks
-		}
-		plan := o.plan
-		if cl.udpRate > 0 && !o.bitrateSet {
-			plan = append([]duel.TestSpec(nil), o.plan...)
-			for i := range plan {
-				if plan[i].Proto == duel.ProtoUDP && plan[i].Test == duel.TestThroughput {
-					plan[i].Bitrate = cl.udpRate
-				}
-			}
-		}
-		rs, srvAddr, err := duel.RunOnLink(ctx, l, *client, plan, cl.label)
-		l.Close()
-		if l.Backend == link.None && rep.PortConflicts == nil {
-			// The server was on the host's loopback: after it closed, show what
-			// TCP and UDP sharing its port number means for other binds.
-			if ap, perr := netip.ParseAddrPort(srvAddr); perr == nil && err == nil {
-				rep.PortConflicts = &duel.PortConflicts{Port: int(ap.Port()), Experiments: port.HeldPortExperiments(ap.Port())}
-			}
-		}
-		out = append(out, rs...)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}
-
-func planHas(plan []duel.TestSpec, proto duel.Proto, test duel.Test) bool {
-	for _, s := range plan {
-		if s.Proto == proto && s.Test == test {
-			return true
-		}
-	}
-	return false
-}
-
-// checkSize validates --size for one test kind.
-func checkSize(size int, k *duel.Kind) error {
-	maxSize := frame.MaxFrameSize
-	if k.MaxSize > 0 {
-		maxSize = k.MaxSize
-	}
-	if size < frame.HeaderLen || size > maxSize {
-		return usageErrorf("--size %d: a %s frame must be %d to %d bytes (the %d-byte header included)",
-			size, strings.ToUpper(string(k.Proto)), frame.HeaderLen, maxSize, frame.HeaderLen)
-	}
-	return nil
-}
-
 // startCPUProfile starts Go's CPU profiler writing to file.
 func startCPUProfile(file string) (func(), error) {
 	f, err := os.Create(file)
@@ -351,6 +77,8 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
+// runAction runs the tests the flags ask for, renders the report, and
+// turns what happened into the exit code.
 func runAction(c *cli.Context) error {
 	o, err := parseRunOptions(c)
 	if err != nil {
@@ -365,69 +93,81 @@ func runAction(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stderr := c.App.ErrWriter
-	progress := !o.quiet && isTerminal(stderr)
+	rep, nd, err := runPlan(ctx, c, o)
+	return finishRun(c, o, &rep, nd, err)
+}
 
-	rep := &duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os"}
-	client := &duel.Client{Network: &stack.OS{}, Settle: o.settle, NoUDPChecksum: o.noUDPChecksum}
-	cells := 1
-	if o.link != nil {
-		cells = len(o.link.cells)
+// runPlan runs the plan in the engine, with its live output: progress on a
+// terminal's stderr, NDJSON events on stdout as they happen (nd, with -o
+// ndjson).
+func runPlan(ctx context.Context, c *cli.Context, o *runOptions) (rep duel.Report, nd *report.NDJSON, err error) {
+	stderr := c.App.ErrWriter
+	plan := o.enginePlan()
+	opts := duel.RunOptions{
+		Header: duel.Report{Schema: duel.Schema, Version: version, Started: time.Now().UTC(), Network: "os", Server: o.server},
+		Client: o.client(c),
 	}
 	var where atomic.Pointer[string]
-	setWhere := func(s string) { where.Store(&s) }
-	setWhere("os loopback")
+	opts.Where = func(s string) { where.Store(&s) }
+	opts.Where("os loopback")
 	stopProgress := func() {}
-	if progress {
-		stopProgress = startProgress(stderr, client, len(o.plan)*cells, &where)
+	if !o.quiet && isTerminal(stderr) {
+		stopProgress = startProgress(stderr, &opts.Client, plan.Len(), &where)
 		defer stopProgress()
 	}
-	rep.Server = o.server
-	var nd *report.NDJSON
 	if o.output == "ndjson" {
 		nd = report.NewNDJSON(c.App.Writer)
-		_ = nd.Start(rep, len(o.plan)*cells)
-		client.OnResult = func(r duel.Result) { _ = nd.Result(r) }
+		_ = nd.Start(&opts.Header, plan.Len())
+		opts.Client.OnResult = func(r duel.Result) { _ = nd.Result(r) }
 	}
-	var results []duel.Result
-	if o.server != "" {
-		// Pin --cc on this side's sockets too: for throughput they are the sender's.
-		cc, note, _ := stack.UsableCongestion(c.String("cc"))
-		client.Network = &stack.OS{Congestion: cc}
-		if note != "" && !o.quiet {
-			fmt.Fprintf(stderr, "netduel: note: %s\n", note)
-		}
-		client.Server = o.server
-		client.Token = o.token
-		client.SameHost = isLoopback(o.server)
-		setWhere("the network to " + o.server)
-		results, err = client.Run(ctx, o.plan)
-	} else {
-		results, err = runCells(ctx, rep, client, o, setWhere)
-	}
-	rep.Results = results
+	rep, err = duel.Run(ctx, plan, opts)
 	stopProgress() // the line is cleared before any result or error is written
-	// From here on, a failure is data too: stdout gets a complete document
-	// with every finished result and the run's error, and the exit code is 3.
-	rep.Interrupted = ctx.Err() != nil
+	return rep, nd, err
+}
+
+// enginePlan is the engine's plan for the options: the tests across each
+// link cell, or against the --server.
+func (o *runOptions) enginePlan() duel.Plan {
+	p := duel.Plan{Tests: o.plan}
+	if o.link != nil {
+		p.Cells, p.Emulator, p.Congestion, p.Sweep = o.link.cells, o.link.emulator, o.link.cc, o.link.sweep
+	}
+	return p
+}
+
+// client is the client that runs the tests; with --server, it dials the
+// server across the host's stack, with --cc pinned on its own sockets (for
+// throughput they are the sender's), and says so when it cannot pin it.
+func (o *runOptions) client(c *cli.Context) duel.Client {
+	client := duel.Client{Network: &stack.OS{}, Settle: o.settle, NoUDPChecksum: o.noUDPChecksum}
+	if o.server == "" {
+		return client
+	}
+	cc, note, _ := stack.UsableCongestion(c.String("cc"))
+	if note != "" && !o.quiet {
+		fmt.Fprintf(c.App.ErrWriter, "netduel: note: %s\n", note)
+	}
+	client.Network = &stack.OS{Congestion: cc}
+	client.Server, client.Token, client.SameHost = o.server, o.token, isLoopback(o.server)
+	return client
+}
+
+// finishRun writes the report and returns the run's exit. From here on, a
+// failure is data too: stdout gets a complete document with every finished
+// result and the run's error, and the exit code is 3.
+func finishRun(c *cli.Context, o *runOptions, rep *duel.Report, nd *report.NDJSON, err error) error {
 	runErr := runFailure(err, rep.Interrupted, o.server != "", rep.Results)
 	x := report.Extras{Checks: report.Evaluate(o.asserts, rep.Results), ShowIntervals: o.showIntervals}
 	if o.baseline != nil {
 		x.Baseline = report.Compare(o.baseline, rep, o.baselineFile, o.tolerance)
 	}
-	if o.plot != "" && (runErr == nil || len(rep.Results) > 0) {
-		if perr := report.Plot(o.plot, rep); perr != nil && runErr == nil {
-			runErr = runtimeErrorf("--plot %s: %v", o.plot, perr)
-		} else if perr != nil && !o.quiet {
-			fmt.Fprintf(stderr, "netduel: note: --plot %s: %v\n", o.plot, perr)
-		}
-	}
+	runErr = o.drawPlot(c.App.ErrWriter, rep, runErr)
 	if runErr != nil {
 		rep.Error = runErr.Error()
 	}
 	if nd != nil {
-		_ = nd.Finish(len(rep.Results), x, rep.Interrupted, rep.Error)
-	} else if err := report.Render(c.App.Writer, stderr, o.output, rep, x, report.Style{Color: o.color}); err != nil {
+		_ = nd.Finish(rep, x)
+	} else if err := report.Render(c.App.Writer, report.RunDoc{Report: rep, Extras: x}, report.Options{Format: o.output, Style: report.Style{Color: o.color}, Side: c.App.ErrWriter}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	if runErr != nil {
@@ -437,6 +177,23 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	return verdict(x)
+}
+
+// drawPlot writes --plot's file when there is something to draw, and returns
+// the run's error: the plot's own failure when the run had none, or else the
+// run's (the plot's failure is then a note).
+func (o *runOptions) drawPlot(stderr io.Writer, rep *duel.Report, runErr error) error {
+	if o.plot == "" || (runErr != nil && len(rep.Results) == 0) {
+		return runErr
+	}
+	perr := plotFile(o.plot, rep)
+	switch {
+	case perr != nil && runErr == nil:
+		return runtimeErrorf("--plot %s: %v", o.plot, perr)
+	case perr != nil && !o.quiet:
+		fmt.Fprintf(stderr, "netduel: note: --plot %s: %v\n", o.plot, perr)
+	}
+	return runErr
 }
 
 // runFailure turns the run's error, or its failed tests, into the exit-3
@@ -452,7 +209,7 @@ func runFailure(err error, interrupted, remote bool, results []duel.Result) erro
 		case remote && errors.As(err, new(*duel.UnreachableError)):
 			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
 		default:
-			return runtimeErrorf("%v", err)
+			return runtimeErrorf("%s", engineErrorText(err))
 		}
 	}
 	var failed []string
@@ -497,4 +254,14 @@ func isLoopback(hp string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// engineErrorText is an engine error as the user reads it: an emulator that
+// cannot work here names the --emulator to use instead.
+func engineErrorText(err error) string {
+	var ue *link.UnavailableError
+	if errors.As(err, &ue) {
+		return fmt.Sprintf("emulator %s unavailable: %v; use --emulator %s", ue.Backend, ue.Reason, ue.Instead)
+	}
+	return err.Error()
 }

@@ -21,7 +21,7 @@ func searchVerdict(results []duel.Result) error {
 			where = " @ " + r.Cell
 		}
 		why = append(why, fmt.Sprintf("--bitrate max%s: no rate kept loss <= %g%% with the receiver keeping up; tried %s",
-			where, r.Search.MaxLossPct, r.Search.Tried(report.Rate)))
+			where, r.Search.MaxLossPct, r.Search.Tried(report.FormatRate)))
 	}
 	if len(why) > 0 {
 		return failedError(strings.Join(why, "; "))

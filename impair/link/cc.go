@@ -38,7 +38,7 @@ func CheckCongestion(backend, cc string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("gVisor's TCP (--emulator netstack) offers %s", strings.Join(netstackCongestion, " and "))
+		return fmt.Errorf("gVisor's TCP (the netstack backend) offers %s", strings.Join(netstackCongestion, " and "))
 	}
 	if runtime.GOOS != "linux" {
 		return nil // the OS's own choice: stack.UsableCongestion says so in a note

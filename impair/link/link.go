@@ -128,11 +128,11 @@ func (l *Link) Close() error {
 type UnavailableError struct {
 	Backend string
 	Reason  error
-	Instead string
+	Instead string // the backend that works, and why, e.g. "netstack (no privileges needed)"
 }
 
 func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("emulator %s unavailable: %v; use --emulator %s", e.Backend, e.Reason, e.Instead)
+	return fmt.Sprintf("emulator %s unavailable: %v; use %s instead", e.Backend, e.Reason, e.Instead)
 }
 
 func (e *UnavailableError) Unwrap() error { return e.Reason }
@@ -184,7 +184,7 @@ func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
 		return openNetstack(cfg, congestion)
 	case None:
 		if cfg.Enabled() {
-			return nil, errors.New("emulator none cannot impair the link: drop the link flags or use --emulator auto")
+			return nil, errors.New("emulator none cannot impair the link: give it a Config that does nothing, or use the auto, tun or netstack backend")
 		}
 		cc, note, _ := stack.UsableCongestion(congestion)
 		return &Link{Backend: None, TCPStack: osTCP(), Congestion: cc, Note: note, Config: cfg,

@@ -228,7 +228,7 @@ func TestOpenErrors(t *testing.T) {
 	if TunAvailable() != nil {
 		_, err := Open(Tun, impair.Config{}, "")
 		var ue *UnavailableError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "use --emulator netstack") {
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "use netstack") {
 			t.Errorf("forced tun where it cannot work: %v", err)
 		}
 	}

@@ -11,19 +11,43 @@ import (
 	"github.com/netduel/netduel/stack"
 )
 
-// EndStats are counters one end's own stack keeps: what it discarded and what
-// its TCP resent. Known is false where the stack is the host's (emulator none),
-// whose counters other traffic shares.
+// EndStats are counters one end's own stack keeps (tun: the namespace's
+// /proc/net/snmp; netstack: gVisor's statistics): what it discarded and what
+// its TCP resent. Known is false where the stack is the host's (emulator
+// none), whose counters other traffic shares.
 type EndStats struct {
-	Known             bool
-	UDPChecksumErrors uint64 // datagrams discarded for a bad checksum
-	TCPRetransmits    uint64 // segments retransmitted (all connections)
-	UDPSocketDrops    uint64 // datagrams dropped because a socket's receive buffer was full
-	// DeviceDrops: packets this end's stack dropped at the link's device: on
-	// the way out, its queue full (the forwarder lagged: they never reached
-	// the link, whose counters do not include them); on the way in (tun), the
-	// receive backlog full (the forwarder wrote faster than the stack took).
-	DeviceDrops uint64
+	Known bool `json:"-"`
+	// UDPChecksumErrors: datagrams the stack discarded for a bad checksum
+	// (Linux: Udp InCsumErrors): corrupted packets that never reached netduel.
+	UDPChecksumErrors uint64 `json:"udp_checksum_errors"`
+	// TCPRetransmits: TCP segments the stack resent, all its connections
+	// (the control connection included).
+	TCPRetransmits uint64 `json:"tcp_retransmits"`
+	// UDPSocketDrops: datagrams the stack dropped because a socket's receive
+	// buffer was full (Linux: Udp RcvbufErrors): the receiver lagged.
+	UDPSocketDrops uint64 `json:"udp_socket_drops"`
+	// DeviceDrops: packets the end's stack dropped at the link's device: going
+	// out, its queue full because the forwarder lagged (they never reached the
+	// link and are not in its counters); coming in (tun), the receive backlog
+	// full. A UDP sender outrunning the forwarder loses datagrams here. With
+	// tun's offloads the kernel counts a dropped super-packet once, though it
+	// held up to 64 KiB of datagrams.
+	DeviceDrops uint64 `json:"device_drops"`
+}
+
+// Sub returns the counts since an earlier reading (never below zero), or
+// nil where either reading is unknown.
+func (s EndStats) Sub(before EndStats) *EndStats {
+	if !s.Known || !before.Known {
+		return nil
+	}
+	d := func(a, b uint64) uint64 { return a - min(a, b) }
+	return &EndStats{Known: true,
+		UDPChecksumErrors: d(s.UDPChecksumErrors, before.UDPChecksumErrors),
+		TCPRetransmits:    d(s.TCPRetransmits, before.TCPRetransmits),
+		UDPSocketDrops:    d(s.UDPSocketDrops, before.UDPSocketDrops),
+		DeviceDrops:       d(s.DeviceDrops, before.DeviceDrops),
+	}
 }
 
 // Stats returns the client's and the server's stack counters.

@@ -2,20 +2,14 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"io"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/stats"
 )
 
-// Formats every reporting command accepts with -o.
-var Formats = []string{"table", "json", "ndjson", "csv", "markdown"}
-
-// csvColumn is one column of RunCSV: its name (with the unit) and its value
+// csvColumn is one column of runCSV: its name (with the unit) and its value
 // for a result, "" where the result has none.
 type csvColumn struct {
 	name  string
@@ -70,7 +64,7 @@ func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
 	}}
 }
 
-// csvColumns are RunCSV's columns in order; docs/output.md lists each (a test
+// csvColumns are runCSV's columns in order; docs/output.md lists each (a test
 // compares the two).
 var csvColumns = []csvColumn{
 	{"proto", func(r *duel.Result) string { return string(r.Proto) }},
@@ -94,8 +88,8 @@ var csvColumns = []csvColumn{
 	rttCol("rtt_p99_us", func(s *stats.RTTSummary) float64 { return s.P99 }),
 	rttCol("rtt_p999_us", func(s *stats.RTTSummary) float64 { return s.P999 }),
 	rttCol("rtt_max_us", func(s *stats.RTTSummary) float64 { return s.Max }),
-	jitterCol("jitter_mean_ms", func(j *duel.Jitter) float64 { return j.Mean }),
-	jitterCol("jitter_max_ms", func(j *duel.Jitter) float64 { return j.Max }),
+	jitterCol("jitter_mean_ms", func(j *duel.Jitter) float64 { return j.MeanMs }),
+	jitterCol("jitter_max_ms", func(j *duel.Jitter) float64 { return j.MaxMs }),
 	tcpCol("tcp_retransmits", func(t *duel.TCPInfo) string { return csvUint(uint64(t.Retransmits)) }),
 	tcpCol("tcp_rtt_us", func(t *duel.TCPInfo) string { return csvFloat(t.RTTUS) }),
 	tcpCol("tcp_cwnd", func(t *duel.TCPInfo) string { return csvUint(uint64(t.Cwnd)) }),
@@ -115,8 +109,8 @@ var csvColumns = []csvColumn{
 	linkCol("link_forwarded", func(l *duel.LinkInfo) string { return csvUint(l.Up.Forwarded + l.Down.Forwarded) }),
 }
 
-// CSVHeader returns RunCSV's header row.
-func CSVHeader() []string {
+// csvHeader returns runCSV's header row.
+func csvHeader() []string {
 	h := make([]string, len(csvColumns))
 	for i, c := range csvColumns {
 		h[i] = c.name
@@ -124,11 +118,11 @@ func CSVHeader() []string {
 	return h
 }
 
-// RunCSV writes one row per result after a header row. Fields a result does not
+// runCSV writes one row per result after a header row. Fields a result does not
 // have (the RTT of a throughput test, say) are empty.
-func RunCSV(w io.Writer, rep *duel.Report) error {
+func runCSV(w io.Writer, rep *duel.Report) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader()); err != nil {
+	if err := cw.Write(csvHeader()); err != nil {
 		return err
 	}
 	row := make([]string, len(csvColumns))
@@ -142,100 +136,4 @@ func RunCSV(w io.Writer, rep *duel.Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// NDJSON streams a run as newline-delimited JSON events, one object per line:
-// {"event":"start",...}, then {"event":"result",...} as each test ends, then
-// {"event":"end",...}. Each line is written whole, so the stream is valid line by
-// line even when the run is interrupted. Safe for concurrent use.
-type NDJSON struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-// NewNDJSON returns an event writer on w.
-func NewNDJSON(w io.Writer) *NDJSON { return &NDJSON{w: w} }
-
-func (n *NDJSON) emit(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	_, err = n.w.Write(b)
-	return err
-}
-
-// Start writes the start event: the schema, version, server and plan size.
-func (n *NDJSON) Start(rep *duel.Report, tests int) error {
-	return n.emit(struct {
-		Event    string    `json:"event"`
-		Schema   string    `json:"schema"`
-		Version  string    `json:"netduel_version"`
-		Started  time.Time `json:"started"`
-		Server   string    `json:"server"`
-		Embedded bool      `json:"embedded"`
-		Network  string    `json:"network"`
-		Tests    int       `json:"tests"`
-	}{"start", rep.Schema, rep.Version, rep.Started, rep.Server, rep.Embedded, rep.Network, tests})
-}
-
-// Result writes one test's interval events (the receiver's view arrives with the
-// result, so they are written when the test ends), then its result event.
-func (n *NDJSON) Result(r duel.Result) error {
-	for _, iv := range r.Intervals {
-		if err := n.emit(struct {
-			Event string     `json:"event"`
-			Proto duel.Proto `json:"proto"`
-			Test  duel.Test  `json:"test"`
-			stats.Interval
-		}{"interval", r.Proto, r.Test, iv}); err != nil {
-			return err
-		}
-	}
-	return n.emit(struct {
-		Event string `json:"event"`
-		duel.Result
-	}{"result", r})
-}
-
-// Checks writes one assertion event per check.
-func (n *NDJSON) Checks(cs []Check) error {
-	for _, c := range cs {
-		if err := n.emit(struct {
-			Event string `json:"event"`
-			Check
-		}{"assertion", c}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Finish writes the assertion events, the baseline event (if any) and the end event.
-func (n *NDJSON) Finish(results int, x Extras, interrupted bool, errMsg string) error {
-	if err := n.Checks(x.Checks); err != nil {
-		return err
-	}
-	if x.Baseline != nil {
-		if err := n.emit(struct {
-			Event string `json:"event"`
-			*Baseline
-		}{"baseline", x.Baseline}); err != nil {
-			return err
-		}
-	}
-	return n.End(results, interrupted, errMsg)
-}
-
-// End writes the end event; errMsg is empty for a complete run.
-func (n *NDJSON) End(results int, interrupted bool, errMsg string) error {
-	return n.emit(struct {
-		Event       string `json:"event"`
-		Results     int    `json:"results"`
-		Interrupted bool   `json:"interrupted"`
-		Error       string `json:"error,omitempty"`
-	}{"end", results, interrupted, errMsg})
 }

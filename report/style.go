@@ -1,14 +1,8 @@
-// Package report renders netduel's results for people and machines: tables
-// (tablewriter, with colour from fatih/color when the output is a terminal) and
-// JSON. It knows nothing of how results were measured; engine packages know
-// nothing of it.
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/fatih/color"
@@ -79,81 +73,19 @@ func (s Style) heading(str string) string {
 	return s.paint(color.Bold, str)
 }
 
+// section writes a section's heading, and in Markdown the blank line a table
+// needs after it.
+func (s Style) section(w io.Writer, title string) {
+	fmt.Fprintln(w, s.heading(title))
+	if s.Markdown {
+		fmt.Fprintln(w)
+	}
+}
+
 // better marks the better of two values in Markdown, where there is no colour.
 func (s Style) better(str string) string {
 	if s.Markdown {
 		return "**" + str + "**"
 	}
 	return s.good(str)
-}
-
-// WriteJSON writes v as indented JSON with a trailing newline. Floats that are
-// NaN or Inf (which encoding/json refuses) must never reach it: results are
-// sanitised at their source; this is the last check.
-func WriteJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	_, err = w.Write(b)
-	return err
-}
-
-// finite replaces NaN and ±Inf by 0.
-func finite(f float64) float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0
-	}
-	return f
-}
-
-// Rate formats bits per second with an SI prefix: "941 Mbit/s".
-func Rate(bps float64) string {
-	bps = finite(bps)
-	units := []string{"bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s"}
-	i := 0
-	for bps >= 1000 && i < len(units)-1 {
-		bps /= 1000
-		i++
-	}
-	return trimNum(bps) + " " + units[i]
-}
-
-// trimNum prints 3 significant digits: 941, 94.1, 9.41.
-func trimNum(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
-	}
-}
-
-// Micros formats a duration given in microseconds: "87.3 µs", "12.4 ms", "1.20 s".
-func Micros(v float64) string {
-	v = finite(v)
-	switch {
-	case v >= 1e6:
-		return trimNum(v/1e6) + " s"
-	case v >= 1e3:
-		return trimNum(v/1e3) + " ms"
-	default:
-		return trimNum(v) + " µs"
-	}
-}
-
-// Count formats a count with thousands separators: "1,234,567".
-func Count(n uint64) string {
-	s := fmt.Sprintf("%d", n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

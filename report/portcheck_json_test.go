@@ -43,10 +43,10 @@ func TestPortCheckJSONRoundTrip(t *testing.T) {
 	doc := portFixture()
 	doc.Ports[2].Owner.Name = "odd \"name\"\n<é>" // escapes
 	var out bytes.Buffer
-	if err := RenderPortCheck(&out, "json", doc, Style{}); err != nil {
+	if err := Render(&out, doc, Options{Format: "json"}); err != nil {
 		t.Fatal(err)
 	}
-	var back PortCheck
+	var back PortCheckDoc
 	if err := json.Unmarshal(out.Bytes(), &back); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -79,7 +79,7 @@ func TestPortCheckJSONRoundTrip(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := RenderPortCheck(&out, "ndjson", doc, Style{}); err != nil {
+	if err := Render(&out, doc, Options{Format: "ndjson"}); err != nil {
 		t.Fatal(err)
 	}
 	events := map[string]int{}
@@ -97,11 +97,11 @@ func TestPortCheckJSONRoundTrip(t *testing.T) {
 
 // fullRangeDoc is a check of 1024-65535, both protocols, four addresses: all
 // free but one port, the warnings slices shared as port.Check shares them.
-func fullRangeDoc() *PortCheck {
+func fullRangeDoc() *PortCheckDoc {
 	race := []port.Warning{{Code: port.WarnRace, Message: "free now, but another process may bind it between this check and your server's bind", Advice: "bind port 0"}}
 	eph := append([]port.Warning{{Code: port.WarnEphemeral, Message: "inside the ephemeral range 32768-60999", Advice: "use a port outside the range"}}, race...)
 	addrs := []string{"0.0.0.0", "::", "127.0.0.1", "::1"}
-	doc := &PortCheck{Schema: port.Schema, Command: "check", Version: "bench", As: "go"}
+	doc := &PortCheckDoc{Schema: port.Schema, Command: "check", Version: "bench", As: "go"}
 	for p := 1024; p <= port.MaxPort; p++ {
 		for _, proto := range port.Protos {
 			for i, a := range addrs {
@@ -133,7 +133,7 @@ func BenchmarkRenderPortCheckFullRange(b *testing.B) {
 			for b.Loop() {
 				d := *doc
 				d.Warnings = nil
-				if err := RenderPortCheck(io.Discard, format, &d, Style{}); err != nil {
+				if err := Render(io.Discard, &d, Options{Format: format}); err != nil {
 					b.Fatal(err)
 				}
 			}

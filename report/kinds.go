@@ -1,0 +1,61 @@
+package report
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/netduel/netduel/duel"
+)
+
+// What the report asks of the registry of test kinds (duel.Kinds): what a
+// result measures, and the protocols that are the comparison tables' columns.
+
+// kindOf returns r's test kind; nil for a nil result or one of a protocol and
+// test no kind has (a document from elsewhere).
+func kindOf(r *duel.Result) *duel.Kind {
+	if r == nil {
+		return nil
+	}
+	return r.Kind()
+}
+
+// has reports whether r's kind measures f; false for a result of no kind.
+func has(r *duel.Result, f duel.Figure) bool {
+	k := kindOf(r)
+	return k != nil && k.Has(f)
+}
+
+// columns are the comparison tables' columns: the registry's protocols, in order.
+var columns = duel.Protos()
+
+// column returns the column of a protocol, or -1 for one no kind has.
+func column(p duel.Proto) int { return slices.Index(columns, p) }
+
+// protoName is a protocol as headings show it: "TCP".
+func protoName(p duel.Proto) string { return strings.ToUpper(string(p)) }
+
+// lastResult returns the last of rep's results that match, or nil.
+func lastResult(rep *duel.Report, match func(r *duel.Result) bool) *duel.Result {
+	var found *duel.Result
+	for i := range rep.Results {
+		if r := &rep.Results[i]; match(r) {
+			found = r
+		}
+	}
+	return found
+}
+
+// perColumn returns, for each protocol, the last result of rep in cell whose
+// kind is that protocol's kind of test; found is false when there is none.
+func perColumn(rep *duel.Report, cell string, test duel.Test) (pair []*duel.Result, found bool) {
+	pair = make([]*duel.Result, len(columns))
+	for j, p := range columns {
+		k, ok := duel.LookupKind(p, test)
+		if !ok {
+			continue
+		}
+		pair[j] = lastResult(rep, func(r *duel.Result) bool { return r.Cell == cell && r.Kind() == k })
+		found = found || pair[j] != nil
+	}
+	return pair, found
+}

@@ -1,0 +1,83 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/netduel/netduel/duel"
+)
+
+// linkLines says what each link was: its emulator, TCP implementation,
+// congestion control and netem equivalent.
+func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
+	printed := false
+	for _, c := range cells {
+		for i := range rep.Results {
+			r := &rep.Results[i]
+			if r.Cell != c || r.Link == nil {
+				continue
+			}
+			l := r.Link
+			name := c
+			if name == "" {
+				name = "link"
+			}
+			netem := l.Netem
+			if netem == "" {
+				netem = "no impairment"
+			} else {
+				netem = "netem " + netem + " (each direction)"
+			}
+			tcp := map[string]string{"gvisor": "gVisor's TCP (user space)", "linux": "Linux kernel TCP"}[l.TCPStack]
+			if tcp == "" {
+				tcp = l.TCPStack + " TCP"
+			}
+			cc := l.Congestion
+			if cc == "" {
+				cc = "the OS's congestion control"
+			}
+			if l.Seed != 0 {
+				netem += fmt.Sprintf("; seed %d (--seed %d replays it)", l.Seed, l.Seed)
+			}
+			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, cc, netem)
+			if u, d := l.Up.AddedDelay, l.Down.AddedDelay; u != nil || d != nil {
+				fmt.Fprintf(w, "  delay the emulator itself added (p50 / p99 / max, beyond the model's): %s\n", addedDelayLine(u, d))
+			}
+			for j := range rep.Results {
+				if o := &rep.Results[j]; o.Cell == c && o.Link != nil {
+					for _, line := range linkCheckLines(o, st) {
+						fmt.Fprintf(w, "  %s\n", line)
+					}
+				}
+			}
+			if l.Note != "" {
+				fmt.Fprintf(w, "  note: %s\n", l.Note)
+			}
+			printed = true
+			break
+		}
+	}
+	if printed {
+		fmt.Fprintln(w)
+	}
+}
+
+// addedDelayLine shows each direction's emulator lateness.
+func addedDelayLine(up, down *duel.AddedDelay) string {
+	var parts []string
+	for _, x := range []struct {
+		dir string
+		a   *duel.AddedDelay
+	}{{"client→server", up}, {"server→client", down}} {
+		if x.a == nil {
+			continue
+		}
+		p := fmt.Sprintf("%s %.0f / %.0f / %.0f µs", x.dir, x.a.P50US, x.a.P99US, x.a.MaxUS)
+		if x.a.Over5ms > 0 {
+			p += fmt.Sprintf(" (%d packets over 5 ms late)", x.a.Over5ms)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
