@@ -47,14 +47,7 @@ func TestParseIperf3Bytes(t *testing.T) {
 
 func TestTakeCPU(t *testing.T) {
 	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
-	nd, err := parseNetduel(readSample(t, "netduel_tcp.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := nd.find("tcp/throughput")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := sampleResult(t, "netduel_tcp.json", "tcp/throughput")
 	// 27691 frames of 131072 bytes: 3.6295 GB.
 	c.takeCPU(mTCPCPU)(r, usage{client: 2 * time.Second, server: 1500 * time.Millisecond})
 	if err := c.addCPU(mTCPCPU, false, usage{client: time.Second, server: time.Second}, 2e9); err != nil {
@@ -201,22 +194,29 @@ func TestInOrder(t *testing.T) {
 
 func TestTakeCPULoss(t *testing.T) {
 	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
-	udp, err := parseNetduel(readSample(t, "netduel_udp.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := udp.find("udp/throughput")
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := sampleResult(t, "netduel_udp.json", "udp/throughput")
 	c.takeCPU(mUDPCPU)(r, usage{client: time.Second})
 	if m := c.metrics[mUDPCPU]; len(m.Netduel) != 1 || len(m.NetduelLossPct) != 1 || !near(m.NetduelLossPct[0], r.LostPct) {
 		t.Errorf("udp cpu sample %v, loss %v", m.Netduel, m.NetduelLossPct)
 	}
-	tcp, _ := parseNetduel(readSample(t, "netduel_tcp.json"))
-	r, _ = tcp.find("tcp/throughput")
+	r = sampleResult(t, "netduel_tcp.json", "tcp/throughput")
 	c.takeCPU(mTCPCPU)(r, usage{client: time.Second})
 	if m := c.metrics[mTCPCPU]; len(m.Netduel) != 1 || m.NetduelLossPct != nil {
 		t.Errorf("tcp cpu sample %v, loss %v", m.Netduel, m.NetduelLossPct)
 	}
+}
+
+// sampleResult is the result of kind key ("proto/test") in the netduel JSON
+// sample file.
+func sampleResult(t *testing.T, file, key string) *netduelResult {
+	t.Helper()
+	rep, err := parseNetduel(readSample(t, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rep.find(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
