@@ -22,8 +22,8 @@ import (
 // that neither loses much (a --bitrate max search would spend CPU on trials
 // the result's bytes do not count).
 const (
-	udpCPURate     = "2G"
-	udpCPURateName = "2 Gbit/s"
+	udpCPURate     = "1G"
+	udpCPURateName = "1 Gbit/s"
 )
 
 // portRange is what the port check rows check, and portCheckMax the target.
