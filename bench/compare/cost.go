@@ -70,15 +70,15 @@ func (c *comparison) serverCPU(name string) (time.Duration, error) {
 // takeCPU records a netduel result's CPU per GB: the bytes are the frames
 // the receiver took in, whole (header included, as iperf3 counts its own).
 func (c *comparison) takeCPU(id int) take {
-	return func(r *netduelResult, u usage) {
+	return func(r *netduelResult, u usage) error {
 		if err := c.addCPU(id, true, u, r.ReceivedFrames*uint64(r.Size)); err != nil {
-			c.fail(fmt.Sprintf("round %d: netduel %s: %v", c.round, c.metrics[id].Name, err), func(string, ...any) {})
-			return
+			return fmt.Errorf("%s: %w", c.metrics[id].Name, err)
 		}
 		if k, ok := duel.LookupKind(r.Proto, r.Test); ok && k.Has(duel.FigPacing) {
 			m := c.metrics[id]
 			m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
 		}
+		return nil
 	}
 }
 

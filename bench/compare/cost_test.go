@@ -49,7 +49,9 @@ func TestTakeCPU(t *testing.T) {
 	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
 	r := sampleResult(t, "netduel_tcp.json", "tcp/throughput")
 	// 27691 frames of 131072 bytes: 3.6295 GB.
-	c.takeCPU(mTCPCPU)(r, usage{client: 2 * time.Second, server: 1500 * time.Millisecond})
+	if err := c.takeCPU(mTCPCPU)(r, usage{client: 2 * time.Second, server: 1500 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.addCPU(mTCPCPU, false, usage{client: time.Second, server: time.Second}, 2e9); err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +90,15 @@ func TestAddCPUErrors(t *testing.T) {
 	if m := c.metrics[mUDPCPU]; len(m.Netduel) != 0 {
 		t.Errorf("samples recorded on error: %v", m.Netduel)
 	}
-	// A step whose server CPU is unknown records nothing and notes why.
-	c.takeCPU(mUDPCPU)(&netduelResult{ReceivedFrames: 10, Size: 1472}, usage{serverErr: errors.New("no /proc")})
-	if len(c.metrics[mUDPCPU].Netduel) != 0 || len(c.errors) != 1 || !strings.Contains(c.errors[0], "no /proc") {
-		t.Errorf("samples %v errors %q", c.metrics[mUDPCPU].Netduel, c.errors)
+	// A step whose server CPU is unknown records nothing and says why.
+	err := c.takeCPU(mUDPCPU)(&netduelResult{ReceivedFrames: 10, Size: 1472}, usage{serverErr: errors.New("no /proc")})
+	if len(c.metrics[mUDPCPU].Netduel) != 0 || err == nil || !strings.Contains(err.Error(), "no /proc") {
+		t.Errorf("samples %v error %v", c.metrics[mUDPCPU].Netduel, err)
+	}
+	// With both takes, the CPU's error comes through and the goodput is kept.
+	err = both(c.takeGoodput(mUDPGoodput), c.takeCPU(mUDPCPU))(&netduelResult{GoodputBps: 1e9}, usage{})
+	if err == nil || len(c.metrics[mUDPGoodput].Netduel) != 1 {
+		t.Errorf("both: error %v, goodput samples %v", err, c.metrics[mUDPGoodput].Netduel)
 	}
 }
 
@@ -195,12 +202,16 @@ func TestInOrder(t *testing.T) {
 func TestTakeCPULoss(t *testing.T) {
 	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
 	r := sampleResult(t, "netduel_udp.json", "udp/throughput")
-	c.takeCPU(mUDPCPU)(r, usage{client: time.Second})
+	if err := c.takeCPU(mUDPCPU)(r, usage{client: time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	if m := c.metrics[mUDPCPU]; len(m.Netduel) != 1 || len(m.NetduelLossPct) != 1 || !near(m.NetduelLossPct[0], r.LostPct) {
 		t.Errorf("udp cpu sample %v, loss %v", m.Netduel, m.NetduelLossPct)
 	}
 	r = sampleResult(t, "netduel_tcp.json", "tcp/throughput")
-	c.takeCPU(mTCPCPU)(r, usage{client: time.Second})
+	if err := c.takeCPU(mTCPCPU)(r, usage{client: time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	if m := c.metrics[mTCPCPU]; len(m.Netduel) != 1 || m.NetduelLossPct != nil {
 		t.Errorf("tcp cpu sample %v, loss %v", m.Netduel, m.NetduelLossPct)
 	}

@@ -5,9 +5,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +35,7 @@ const (
 // Metric is one compared figure with its samples, one per round.
 type Metric struct {
 	Name           string `json:"name"`
-	Unit           string `json:"unit"` // bits/s or us
+	Unit           string `json:"unit"` // bits/s, us, s/GB or s
 	HigherIsBetter bool   `json:"higher_is_better"`
 	// CompetitorName is empty for a metric with an absolute target
 	// (TargetValue, in Unit) instead of a ratio to a competitor's.
@@ -204,10 +206,8 @@ func inOrder(group []step, round int) []step {
 	if round%2 == 1 {
 		return group
 	}
-	out := make([]step, len(group))
-	for i, s := range group {
-		out[len(group)-1-i] = s
-	}
+	out := slices.Clone(group)
+	slices.Reverse(out)
 	return out
 }
 
@@ -231,35 +231,40 @@ func (c *comparison) pairs() [][]step {
 }
 
 // take records a netduel result's figures, and the CPU time the run took,
-// in the comparison's metrics.
-type take func(r *netduelResult, u usage)
+// in the comparison's metrics; an error says why it recorded nothing.
+type take func(r *netduelResult, u usage) error
 
 func (c *comparison) takeGoodput(id int) take {
-	return func(r *netduelResult, _ usage) { c.add(id, true, r.GoodputBps) }
+	return func(r *netduelResult, _ usage) error {
+		c.add(id, true, r.GoodputBps)
+		return nil
+	}
 }
 
 // both is a take that records with a, then with b.
 func both(a, b take) take {
-	return func(r *netduelResult, u usage) { a(r, u); b(r, u) }
+	return func(r *netduelResult, u usage) error { return errors.Join(a(r, u), b(r, u)) }
 }
 
 // takeUDPGoodput records the goodput and the loss of a --bitrate max search.
 func (c *comparison) takeUDPGoodput(id int) take {
-	return func(r *netduelResult, _ usage) {
+	return func(r *netduelResult, _ usage) error {
 		c.add(id, true, r.GoodputBps)
 		m := c.metrics[id]
 		m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
 		if r.LostPct > maxLossPct {
 			c.note(id, fmt.Sprintf("round %d: netduel --bitrate max ended with a test that lost %.3g%%, above --max-loss %g%%", c.round, r.LostPct, maxLossPct))
 		}
+		return nil
 	}
 }
 
 // takeRTT records the p50 in metric p50 and the p99 in the one after it.
 func (c *comparison) takeRTT(p50 int) take {
-	return func(r *netduelResult, _ usage) {
+	return func(r *netduelResult, _ usage) error {
 		c.add(p50, true, r.RTT.P50)
 		c.add(p50+1, true, r.RTT.P99)
+		return nil
 	}
 }
 
@@ -281,8 +286,7 @@ func (c *comparison) netduelStep(what, kind string, record take, args ...string)
 		if ferr != nil {
 			return ferr
 		}
-		record(r, u)
-		return err
+		return firstErr(err, record(r, u))
 	}}
 }
 
