@@ -129,7 +129,12 @@ func TestPortCheckMetrics(t *testing.T) {
 	if got := rows[nMetrics+2]; got[6] != "no data" {
 		t.Errorf("empty port check row %q", got)
 	}
+}
 
+func TestPortCheckJSON(t *testing.T) {
+	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
+	c.metrics[nMetrics].Netduel = []float64{1.2}
+	c.metrics[nMetrics+1].Netduel = []float64{2.5}
 	b, err := json.Marshal(c.document())
 	if err != nil {
 		t.Fatal(err)
