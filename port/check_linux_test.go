@@ -79,18 +79,27 @@ func TestCheckOwnSockets(t *testing.T) {
 // returns its port and its close.
 func bind(t *testing.T, network, addr string) (int, func()) {
 	t.Helper()
-	if strings.HasPrefix(network, "tcp") {
-		l, err := net.Listen(network, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l.Addr().(*net.TCPAddr).Port, func() { l.Close() }
-	}
-	c, err := net.ListenPacket(network, addr)
+	p, closeIt, err := listenAny(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.LocalAddr().(*net.UDPAddr).Port, func() { c.Close() }
+	return p, closeIt
+}
+
+// listenAny is bind's socket, or the error that refused it.
+func listenAny(network, addr string) (int, func(), error) {
+	if strings.HasPrefix(network, "tcp") {
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			return 0, nil, err
+		}
+		return l.Addr().(*net.TCPAddr).Port, func() { l.Close() }, nil
+	}
+	c, err := net.ListenPacket(network, addr)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.LocalAddr().(*net.UDPAddr).Port, func() { c.Close() }, nil
 }
 
 // checkFresh holds a port from open (a port-0 bind, so the kernel picks it)
@@ -378,29 +387,18 @@ func TestInferredMatchesExact(t *testing.T) {
 		}
 	}()
 	hold := func(network, addr string) int {
-		if strings.HasPrefix(network, "tcp") {
-			l, err := net.Listen(network, addr)
-			if err != nil {
-				t.Skipf("%s %s: %v", network, addr, err)
-			}
-			closers = append(closers, func() { l.Close() })
-			return l.Addr().(*net.TCPAddr).Port
-		}
-		c, err := net.ListenPacket(network, addr)
+		p, closeIt, err := listenAny(network, addr)
 		if err != nil {
 			t.Skipf("%s %s: %v", network, addr, err)
 		}
-		closers = append(closers, func() { c.Close() })
-		return c.LocalAddr().(*net.UDPAddr).Port
+		closers = append(closers, closeIt)
+		return p
 	}
 	held := []int{hold("tcp4", "127.0.0.1:0"), hold("udp4", "0.0.0.0:0"), hold("tcp4", "127.0.0.2:0")}
 	if !ipv6Disabled() {
 		held = append(held, hold("tcp6", "[::1]:0"), hold("udp", "[::]:0"), hold("udp6", "[::1]:0"))
 	}
-	var ports []int
-	for _, p := range held {
-		ports = append(ports, p)
-	}
+	ports := slices.Clone(held)
 	for p := 40000; len(ports) < inferAbove+10; p++ {
 		if !slices.Contains(ports, p) {
 			ports = append(ports, p)
