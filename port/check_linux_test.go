@@ -434,3 +434,34 @@ func TestInferredMatchesExact(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckFreshAroundAForeignSocket: another process's UDP socket on the
+// port a TCP listener of ours got (the race TestCheckOwnSockets used to lose)
+// sends the check to another port, where it passes; without the retry the
+// UDP rows wanted free are in use.
+func TestCheckFreshAroundAForeignSocket(t *testing.T) {
+	h := startHolder(t, "udp4")
+	me := &Owner{PID: os.Getpid(), Name: comm(t, os.Getpid()), User: userName(os.Geteuid())}
+	free := func(p Proto, a string) row { return row{proto: p, addr: a, state: StateFree} }
+	want := []row{
+		{TCP, "0.0.0.0", StateInUse, SockListen, true}, free(TCP, "::"), {TCP, "127.0.0.1", StateInUse, SockListen, true}, free(TCP, "::1"),
+		free(UDP, "0.0.0.0"), free(UDP, "::"), free(UDP, "127.0.0.1"), free(UDP, "::1"),
+	}
+	tries := 0
+	open := func() (int, func()) {
+		tries++
+		if tries == 1 { // the child's UDP port number, for TCP
+			p, closeIt, err := listenAny("tcp4", net.JoinHostPort("127.0.0.1", fmt.Sprint(h.port)))
+			if err != nil {
+				t.Skipf("TCP port %d is taken too: %v", h.port, err)
+			}
+			return p, closeIt
+		}
+		return bind(t, "tcp4", "127.0.0.1:0")
+	}
+	p, got := checkFresh(t, open, want, me.PID)
+	if tries < 2 || p == h.port {
+		t.Fatalf("%d tries, port %d (the child's %d): want a second try on another port", tries, p, h.port)
+	}
+	assertRows(t, got, p, want, me)
+}
