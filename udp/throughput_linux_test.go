@@ -93,21 +93,13 @@ func sendCounted(t *testing.T, size int, setup func(*testing.T, *net.UDPConn) ne
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
 	// A buffer for every frame sent (the system default holds ~90).
 	if err := pc.(*net.UDPConn).SetReadBuffer(4 << 20); err != nil {
+		pc.Close()
 		t.Fatal(err)
 	}
 	f := NewFlow(ModeReceive)
-	srv := &Server{PC: pc, Lookup: func(uint64, netip.AddrPort) *Flow { return f }}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	defer func() {
-		pc.Close()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	serve(t, pc, func(uint64, netip.AddrPort) *Flow { return f })
 	c, err := net.DialUDP("udp4", nil, pc.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)

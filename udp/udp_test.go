@@ -195,15 +195,7 @@ func TestServerAccountsAndEchoes(t *testing.T) {
 		}
 		return nil
 	}
-	srv := &Server{PC: pc, Lookup: lookup}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	defer func() {
-		pc.Close()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	serve(t, pc, lookup)
 	c, err := net.Dial("udp", pc.LocalAddr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +227,21 @@ func TestServerAccountsAndEchoes(t *testing.T) {
 	if e := echo.Report(0); e.Requests != 1 || e.Echoed != 1 {
 		t.Fatalf("echo %+v", e)
 	}
+}
+
+// serve runs a Server on pc until the test ends, then closes pc and checks
+// Serve ended cleanly.
+func serve(t *testing.T, pc net.PacketConn, lookup Lookup) {
+	t.Helper()
+	srv := &Server{PC: pc, Lookup: lookup}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	t.Cleanup(func() {
+		pc.Close()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // sendFrame writes one frame of size bytes on c, its last byte flipped when
