@@ -67,7 +67,7 @@ func TestSendThroughputPaths(t *testing.T) {
 			for try := 1; try <= 3 && rep.Frames == 0; try++ { // a sender starved for its 10 ms sends nothing
 				var gso int
 				rep, got, gso = sendCounted(t, size, tc.setup)
-				if gso != tc.gso {
+				if rep.Frames > 0 && gso != tc.gso { // nothing written: nothing refused either
 					t.Errorf("UDP_SEGMENT %d after sending, want %d", gso, tc.gso)
 				}
 			}
