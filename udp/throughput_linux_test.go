@@ -56,6 +56,11 @@ func TestSendThroughputPaths(t *testing.T) {
 			if !setSockInt(c, unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) {
 				t.Skip("SO_NO_CHECK refused: the refused-GSO path cannot be forced here")
 			}
+			// Linux takes UDP_SEGMENT on such a socket and refuses only its
+			// writes: a 0 afterwards is the sender's fallback turning it off.
+			if !setGSO(c, size) {
+				t.Fatal("UDP_SEGMENT refused up front")
+			}
 			return c
 		}, 0},
 	}
