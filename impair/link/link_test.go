@@ -189,10 +189,18 @@ func TestCorruptCountedByStack(t *testing.T) {
 					time.Sleep(time.Millisecond)
 				}
 			}
-			time.Sleep(100 * time.Millisecond)
-			_, after := l.Stats()
-			up, _ := l.Counters()
-			csum := after.UDPChecksumErrors - before.UDPChecksumErrors
+			// The datagrams reach the server's stack after the link hands them
+			// on: wait for its count (a failure shows after 20 s, not a wait).
+			var up impair.Counters
+			var csum uint64
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
+				_, after := l.Stats()
+				up, _ = l.Counters()
+				csum = after.UDPChecksumErrors - before.UDPChecksumErrors
+				if up.Packets >= 400 && up.InFlight() == 0 && csum >= up.Corrupted/2 || time.Now().After(deadline) {
+					break
+				}
+			}
 			// About half the packets are corrupted, nearly all of their bits
 			// are in the UDP datagram (1000 of 1028 bytes).
 			if up.Corrupted < 150 || csum < up.Corrupted/2 || csum > up.Corrupted {
