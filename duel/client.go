@@ -46,7 +46,9 @@ type Client struct {
 	// drain, if set, waits before the fin until the data path holds no more
 	// of the test's packets (RunOnLink: the link's queue toward the server
 	// is empty), so that the server's settle only covers its own socket.
-	drain     func(ctx context.Context)
+	// datagrams is how many the test wrote (0 for a stream): the link has
+	// taken them all once its counters show as many.
+	drain     func(ctx context.Context, datagrams uint64)
 	decorate  func(*Result) // after each test (RunOnLink: link info)
 	linkQueue int           // packets an emulated link queues (RunOnLink), for a search's pauses
 	// control, if set, opens the control connection instead of dialing Server,
@@ -265,6 +267,7 @@ type dataOutcome struct {
 	finTimed   bool      // TCP: nothing was left to send when the FIN went
 	idle       bool      // nothing is in flight once the kind's send returns (round trips)
 	endSent    bool      // UDP: the end datagrams went out
+	datagrams  uint64    // UDP: datagrams written, frames and end datagrams
 	err        error
 }
 
@@ -295,10 +298,12 @@ func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welco
 	}
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
 	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup}, &d)
-	if c.drain != nil {
-		c.drain(ctx)
-	}
 	tp.end(ctx, conn, w.Cookie, &d)
+	if c.drain != nil {
+		// The path's queue, end datagrams included, reaches the server
+		// before the fin does (and counts in this test's link counters).
+		c.drain(ctx, d.datagrams)
+	}
 	t0 := time.Now()
 	_ = conn.Close()
 	d.life.CloseUS = ptr(us(time.Since(t0)))

@@ -60,7 +60,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	if l.Config.Enabled() {
 		c.linkQueue = cmp.Or(l.Config.QueueLimit, impair.DefaultQueueLimit)
 	}
-	c.drain = func(ctx context.Context) { drainLink(ctx, l, maxSettle) }
+	c.drain = func(ctx context.Context, datagrams uint64) { drainLink(ctx, l, up0.Packets+datagrams, maxSettle) }
 	c.decorate = func(r *Result) {
 		up1, down1 := l.Counters()
 		cs1, ss1 := l.Stats()
@@ -79,13 +79,18 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 
 // drainLink waits until the link holds no packet toward the server, for at
 // most limit: an embedded run's fin goes off the link, and would otherwise
-// reach the server before the frames a slow link still queues.
-func drainLink(ctx context.Context, l *link.Link, limit time.Duration) {
+// reach the server before the frames a slow link still queues. It also waits
+// (briefly: the sender's device may have dropped some) until the link has
+// counted packets, the test's datagrams written last: the few microseconds
+// between a write and the forwarder's read.
+func drainLink(ctx context.Context, l *link.Link, packets uint64, limit time.Duration) {
+	const arrival = 50 * time.Millisecond
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
+	start := time.Now()
 	deadline := time.After(limit)
 	for {
-		if up, _ := l.Counters(); up.InFlight() == 0 {
+		if up, _ := l.Counters(); up.InFlight() == 0 && (up.Packets >= packets || time.Since(start) > arrival) {
 			return
 		}
 		select {

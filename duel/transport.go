@@ -21,8 +21,7 @@ type transport interface {
 	dialContext(ctx context.Context, c *Client) context.Context
 	// attach joins a freshly opened data socket to the session.
 	attach(conn net.Conn, cookie uint64) error
-	// end ends the client's data phase once the kind has sent everything
-	// (and the path has drained, where the client can tell).
+	// end ends the client's data phase once the kind has sent everything.
 	end(ctx context.Context, conn net.Conn, cookie uint64, d *dataOutcome)
 	// lifecycle fills the lifecycle steps both ends saw.
 	lifecycle(life *Lifecycle, w welcome, d dataOutcome, v ServerView, sameHost bool)
@@ -86,8 +85,12 @@ func (stream) end(ctx context.Context, conn net.Conn, _ uint64, d *dataOutcome) 
 // knows when the frames before them have all been read (best effort: a lost
 // end leaves the settle to its quiet period).
 func (datagrams) end(_ context.Context, conn net.Conn, cookie uint64, d *dataOutcome) {
+	d.datagrams = d.sentFrames
 	if d.err == nil {
 		d.endSent = udp.SendEnd(conn, cookie, d.sentFrames) == nil
+	}
+	if d.endSent {
+		d.datagrams += udp.EndCopies
 	}
 }
 

@@ -34,9 +34,9 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// endCopies is how many end datagrams SendEnd sends: one lost on a lossy
+// EndCopies is how many end datagrams SendEnd sends: one lost on a lossy
 // path still leaves the other.
-const endCopies = 2
+const EndCopies = 2
 
 // SendEnd tells the server's flow that the client has sent its last frame
 // (sent frames in all): a frame.TypeFin datagram, sent twice. The server
@@ -48,7 +48,7 @@ func SendEnd(conn net.Conn, cookie, sent uint64) error {
 	if _, err := frame.Seal(b[:], frame.Header{Type: frame.TypeFin, Cookie: cookie, Seq: sent, Timestamp: time.Now().UnixNano()}); err != nil {
 		return err
 	}
-	for range endCopies {
+	for range EndCopies {
 		if _, err := conn.Write(b[:]); err != nil {
 			return err
 		}
