@@ -131,7 +131,10 @@ const L2Header = 14
 // sch_netem.c's packet_time_ns counts it: the L2 frame plus the packet
 // overhead, in whole cells (each with its overhead) when a cell size is set.
 func (c Config) serialisation(size int) time.Duration {
-	return time.Duration(float64(c.rateBytes(size)) * 8e9 / c.Rate) // ns, truncated as netem's div64
+	// netem keeps the rate in whole bytes per second (tc divides by 8 and
+	// truncates) and divides in integers: div64_u64(len·NSEC_PER_SEC, rate).
+	perSec := max(uint64(c.Rate/8), 1)
+	return time.Duration(uint64(c.rateBytes(size)) * uint64(time.Second) / perSec)
 }
 
 // rateBytes is the length the rate counts for a packet of size IP bytes.

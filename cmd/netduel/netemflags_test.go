@@ -1,0 +1,75 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/netduel/netduel/impair"
+)
+
+// parseLinkArgs reads link flags as run does, into the base link.
+func parseLinkArgs(t *testing.T, args ...string) (impair.Config, error) {
+	t.Helper()
+	var cfg impair.Config
+	var perr error
+	app := &cli.App{Flags: linkFlags(), Action: func(c *cli.Context) error {
+		cfg, perr = parseBaseLink(c)
+		return nil
+	}}
+	if err := app.Run(append([]string{"netduel"}, args...)); err != nil {
+		t.Fatalf("%q: %v", args, err)
+	}
+	return cfg, perr
+}
+
+// TestRateForms: netem's positional rate options, the keywords tc prints
+// them with, and tc's rate units read the same; Netem() prints tc's input
+// form back.
+func TestRateForms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ rate, netem string }{
+		{"10mbit 20 100 5", "rate 10mbit 20 100 5"},
+		{"10mbit packetoverhead 20 cellsize 100 celloverhead 5", "rate 10mbit 20 100 5"},
+		{"10M overhead 20 cellsize 100 celloverhead 5", "rate 10mbit 20 100 5"},
+		{"10Mbit cellsize 53", "rate 10mbit 0 53"},
+		{"2MBps", "rate 16mbit"},
+		{"1gbit -14", "rate 1gbit -14"},
+		{"100M", "rate 100mbit"},
+	} {
+		cfg, err := parseLinkArgs(t, "--rate", tc.rate)
+		if err != nil {
+			t.Errorf("--rate %q: %v", tc.rate, err)
+			continue
+		}
+		cfg.Seed = 0
+		if got := cfg.Netem(); got != tc.netem {
+			t.Errorf("--rate %q: netem %q, want %q", tc.rate, got, tc.netem)
+		}
+	}
+}
+
+// TestRateBadValuesExit2: bad rate options are one-line usage errors
+// naming --rate and what is wrong.
+func TestRateBadValuesExit2(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ rate, want string }{
+		{"10%", "percent of the device's speed"},
+		{"xmbit", `"xmbit" is not a rate`},
+		{"20tbit", "at most 10tbit"},
+		{"10mbit cellsize", "cell size needs a number of bytes"},
+		{"10mbit cellsize x", `cell size "x" is not a whole number`},
+		{"10mbit 20 cellsize 100", "every option as a keyword or none"},
+		{"10mbit mtu 1500", `packet overhead "mtu" is not a whole number`},
+		{"10mbit celloverhead 5", "a cell overhead needs a cell size"},
+		{"10mbit cellsize 70000", "rate cell size 70000"},
+		{"10mbit 1 2 3 4", "4 values after the rate"},
+	} {
+		code, out, errs := runCLI(t, "run", "--duration", "100ms", "--rate", tc.rate)
+		if code != 2 || out != "" || !strings.HasPrefix(errs, "netduel: --rate") || !strings.Contains(errs, tc.want) ||
+			strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+			t.Errorf("--rate %q: exit %d, stderr %q; want 2 and one line naming --rate with %q", tc.rate, code, errs, tc.want)
+		}
+	}
+}
