@@ -164,7 +164,7 @@ func readControl(rd *frame.Reader, want string, v any) (frame.Header, error) {
 		return h, fmt.Errorf("expected a %s message, got %q", want, typ)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return h, fmt.Errorf("bad %s message: %v", want, err)
+		return h, fmt.Errorf("bad %s message: %w", want, err)
 	}
 	return h, nil
 }
@@ -184,7 +184,7 @@ func nextControl(rd *frame.Reader) (frame.Header, string, []byte, error) {
 		Error string `json:"error"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return h, "", nil, fmt.Errorf("bad control message: %v", err)
+		return h, "", nil, fmt.Errorf("bad control message: %w", err)
 	}
 	if probe.Type == msgError {
 		return h, "", nil, &remoteError{msg: probe.Error}

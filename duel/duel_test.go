@@ -280,22 +280,36 @@ func TestVanishedClientFreesSession(t *testing.T) {
 	c.Close()
 }
 
+// TestRefusals: each test over a limit gets its own refusal: the server's
+// (a remote error naming the figure and the limit) for what only it knows, the
+// client's own check for what no server could carry.
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t, ServerConfig{MaxDuration: time.Second, MaxBitrate: 1e6, MaxClients: 1})
 	cases := []struct {
-		name string
-		spec TestSpec
+		name    string
+		spec    TestSpec
+		refused bool     // by the server (else by the client, before asking)
+		says    []string // what the message must name
 	}{
-		{"too long", TestSpec{Proto: ProtoTCP, Test: TestLatency, Duration: 2 * time.Second, Size: 64}},
-		{"too fast", TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 1400, Bitrate: 2e6}},
-		{"unpaced over a limit", TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 1400}},
-		{"udp frame too big", TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 70000, Bitrate: 1e5}},
+		{"too long", TestSpec{Proto: ProtoTCP, Test: TestLatency, Duration: 2 * time.Second, Size: 64}, true, []string{"duration 2s", "limit of 1s"}},
+		{"too fast", TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 1400, Bitrate: 2e6}, true, []string{"2000000", "1000000"}},
+		{"unpaced over a limit", TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 1400}, true, []string{"unpaced", "1000000"}},
+		{"udp frame too big", TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 70000, Bitrate: 1e5}, false, []string{"70000", "65507"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := newClient(srv).RunTest(context.Background(), tc.spec)
 			if err == nil {
 				t.Fatal("want an error")
+			}
+			if IsRefused(err) != tc.refused {
+				t.Errorf("refused by the server: %v, want %v (%v)", IsRefused(err), tc.refused, err)
+			}
+			for _, w := range tc.says {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
 			}
 		})
 	}

@@ -29,8 +29,12 @@ func TestLinkCheckNetstack(t *testing.T) {
 	if c == nil || c.Up.Loss == nil || c.Up.Duplicate == nil || c.Up.DelayP50 != nil {
 		t.Fatalf("self-check incomplete: %+v", c)
 	}
-	if c.Up.Loss.N < 100 || c.Up.Loss.Configured != 1 { // 1000 packets offered; a sender slowed by the race detector sends fewer
-		t.Fatalf("loss figure: %+v", *c.Up.Loss)
+	// About 1000 packets are offered; a sender slowed by the race detector on
+	// a loaded machine sends fewer (89 once): each packet, and each copy the
+	// link made, is one loss decision.
+	up := rs[0].Link.Up
+	if n := uint64(c.Up.Loss.N); n == 0 || n < up.Packets || n > up.Packets+up.Duplicated || c.Up.Loss.Configured != 1 {
+		t.Fatalf("loss figure: %+v, link %+v", *c.Up.Loss, up.Counters)
 	}
 	if !c.OK {
 		t.Fatalf("a normal 1%% loss link fails its self-check: loss %+v, duplicate %+v", *c.Up.Loss, *c.Up.Duplicate)

@@ -16,8 +16,8 @@ func ExampleRun() {
 	delay := impair.Config{Delay: time.Millisecond}
 	plan := duel.Plan{
 		Tests: []duel.TestSpec{
-			{Proto: duel.ProtoTCP, Test: duel.TestLatency, Duration: 200 * time.Millisecond, Size: 64},
-			{Proto: duel.ProtoUDP, Test: duel.TestLatency, Duration: 200 * time.Millisecond, Size: 64},
+			{Proto: duel.ProtoTCP, Test: duel.TestLatency, Duration: 100 * time.Millisecond, Size: 64},
+			{Proto: duel.ProtoUDP, Test: duel.TestLatency, Duration: 100 * time.Millisecond, Size: 64},
 		},
 		Cells:    []duel.Cell{{Label: "loopback"}, {Label: "1ms", Link: &delay}},
 		Emulator: link.Netstack,

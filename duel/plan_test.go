@@ -17,8 +17,8 @@ import (
 // does not.
 func planTests() []TestSpec {
 	return []TestSpec{
-		{Proto: ProtoTCP, Test: TestLatency, Duration: 200 * time.Millisecond, Size: 64},
-		{Proto: ProtoUDP, Test: TestThroughput, Duration: 200 * time.Millisecond, Size: 1200, Bitrate: 5e6},
+		{Proto: ProtoTCP, Test: TestLatency, Duration: 100 * time.Millisecond, Size: 64},
+		{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 1200, Bitrate: 5e6},
 	}
 }
 

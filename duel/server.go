@@ -120,7 +120,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	cfg.setDefaults()
 	host, portStr, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %v", cfg.Listen, err)
+		return nil, fmt.Errorf("listen address %q: %w", cfg.Listen, err)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 0 || port > 65535 {

@@ -201,7 +201,7 @@ func ParseLossModel(s string) (LossModel, error) {
 	for i, a := range args {
 		v, err := ParsePercent(a)
 		if err != nil {
-			return nil, fmt.Errorf("loss %s: %v", kind, err)
+			return nil, fmt.Errorf("loss %s: %w", kind, err)
 		}
 		vals[i] = v
 	}

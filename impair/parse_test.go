@@ -1,6 +1,7 @@
 package impair
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -180,4 +181,15 @@ func FuzzParseLossModel(f *testing.F) {
 			t.Fatalf("%q: String %q does not parse: %v", s, m.String(), err)
 		}
 	})
+}
+
+// TestParseLossModelWrapsPercent: a bad value's error wraps ParsePercent's
+// (it used %v and lost the chain).
+func TestParseLossModelWrapsPercent(t *testing.T) {
+	t.Parallel()
+	_, want := ParsePercent("x")
+	_, err := ParseLossModel("gemodel x")
+	if got := errors.Unwrap(err); got == nil || got.Error() != want.Error() {
+		t.Fatalf("ParseLossModel: %v; unwrapped %v, want %v", err, got, want)
+	}
 }

@@ -69,29 +69,70 @@ func TestCheckOwnSockets(t *testing.T) {
 			if tc.v6 {
 				needIPv6(t)
 			}
-			var p int
-			if strings.HasPrefix(tc.network, "tcp") {
-				l, err := net.Listen(tc.network, tc.addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer l.Close()
-				p = l.Addr().(*net.TCPAddr).Port
-			} else {
-				c, err := net.ListenPacket(tc.network, tc.addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer c.Close()
-				p = c.LocalAddr().(*net.UDPAddr).Port
-			}
-			got, err := Check(context.Background(), []int{p}, CheckOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p, got := checkFresh(t, func() (int, func()) { return bind(t, tc.network, tc.addr) }, tc.want, me.PID)
 			assertRows(t, got, p, tc.want, me)
 		})
 	}
+}
+
+// bind opens a socket as net.Listen or net.ListenPacket would for network and
+// returns its port and its close.
+func bind(t *testing.T, network, addr string) (int, func()) {
+	t.Helper()
+	if strings.HasPrefix(network, "tcp") {
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Addr().(*net.TCPAddr).Port, func() { l.Close() }
+	}
+	c, err := net.ListenPacket(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.LocalAddr().(*net.UDPAddr).Port, func() { c.Close() }
+}
+
+// checkFresh holds a port from open (a port-0 bind, so the kernel picks it)
+// and checks it. The port's other protocol and family are anybody's: another
+// process may take the same number for them (an outgoing connection from an
+// ephemeral port, say) between the bind and the check. When a result the test
+// wants free is taken by a socket that is none of pids' (another process, an
+// owner out of sight, a TIME_WAIT connection), the test is retried on another
+// port, up to five tries; a socket of pids' where none was wanted fails it.
+func checkFresh(t *testing.T, open func() (int, func()), want []row, pids ...int) (int, []Result) {
+	t.Helper()
+	for try := 1; ; try++ {
+		p, closeIt := open()
+		got, err := Check(context.Background(), []int{p}, CheckOptions{})
+		closeIt()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !foreign(got, want, pids) || try == 5 {
+			return p, got
+		}
+		t.Logf("try %d: another process's socket on port %d got in the way: again on another port", try, p)
+	}
+}
+
+// foreign reports whether a result wanted free was found taken, or with a
+// socket on its port, by a socket none of pids owns.
+func foreign(got []Result, want []row, pids []int) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i, w := range want {
+		g := got[i]
+		if w.state != StateFree || (g.State == StateFree && g.SocketState == "") {
+			continue
+		}
+		if g.Owner != nil && slices.Contains(pids, g.Owner.PID) {
+			return false // ours, where none should be: a bug, not a neighbour
+		}
+		return true
+	}
+	return false
 }
 
 // assertRows compares Check's results with the rows expected, exactly: state,

@@ -57,50 +57,17 @@ func Free(ctx context.Context, o FreeOptions) (FreeResult, error) {
 	if res.Lo < 1 || res.Hi > MaxPort || res.Lo > res.Hi {
 		return res, fmt.Errorf("range %d-%d: ports run from 1 to %d, low to high", res.Lo, res.Hi, MaxPort)
 	}
-	if o.Count <= 0 {
-		o.Count = 1
-	}
-	if len(o.Protos) == 0 {
-		o.Protos = Protos
-	}
-	if len(o.Addrs) == 0 {
-		o.Addrs = DefaultAddrs
-	}
-	if o.Table == nil {
-		o.Table = OSSockets()
-	}
-	skip := func(p int) bool { return res.SkipHi > 0 && p >= res.SkipLo && p <= res.SkipHi }
-	var taken PortSet
-	socks, _ := o.Table.Sockets(func(_ Proto, p int) bool { return p >= res.Lo && p <= res.Hi && !skip(p) })
-	for _, s := range socks {
-		taken.Add(int(s.Local.Port()))
-	}
+	o.setDefaults()
+	taken := res.taken(o.Table)
 	v6off := ipv6Disabled()
 	n := res.Hi - res.Lo + 1
-	start := o.Start
-	if start < res.Lo || start > res.Hi {
-		// A random port outside the skipped part, uniformly.
-		skipped := 0
-		if res.SkipHi > 0 {
-			skipped = max(0, min(res.Hi, res.SkipHi)-max(res.Lo, res.SkipLo)+1)
-		}
-		start = res.Lo + rand.IntN(max(1, n-skipped))
-		if skipped > 0 && start >= res.SkipLo {
-			start += skipped
-		}
-		if start > res.Hi {
-			start = res.Lo
-		}
-	}
-	for i := range n {
-		if len(res.Ports) == o.Count {
-			break
-		}
+	start := res.start(o.Start)
+	for i := 0; i < n && len(res.Ports) < o.Count; i++ {
 		if i%256 == 0 && ctx.Err() != nil {
 			return res, ctx.Err()
 		}
 		p := res.Lo + (start-res.Lo+i)%n
-		if skip(p) || taken.Has(p) {
+		if res.skips(p) || taken.Has(p) {
 			continue
 		}
 		res.Checked++
@@ -113,6 +80,56 @@ func Free(ctx context.Context, o FreeOptions) (FreeResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// setDefaults fills in the zero fields but the range.
+func (o *FreeOptions) setDefaults() {
+	if o.Count <= 0 {
+		o.Count = 1
+	}
+	if len(o.Protos) == 0 {
+		o.Protos = Protos
+	}
+	if len(o.Addrs) == 0 {
+		o.Addrs = DefaultAddrs
+	}
+	if o.Table == nil {
+		o.Table = OSSockets()
+	}
+}
+
+// skips reports whether p is in the part of the range left out.
+func (r *FreeResult) skips(p int) bool { return r.SkipHi > 0 && p >= r.SkipLo && p <= r.SkipHi }
+
+// taken returns the ports of the range, outside the skipped part, on which
+// the table has a socket (an unreadable table has none).
+func (r *FreeResult) taken(table SocketTable) PortSet {
+	var taken PortSet
+	socks, _ := table.Sockets(func(_ Proto, p int) bool { return p >= r.Lo && p <= r.Hi && !r.skips(p) })
+	for _, s := range socks {
+		taken.Add(int(s.Local.Port()))
+	}
+	return taken
+}
+
+// start returns where the search begins: start when it is in the range, else
+// a random port outside the skipped part, uniformly.
+func (r *FreeResult) start(start int) int {
+	if start >= r.Lo && start <= r.Hi {
+		return start
+	}
+	skipped := 0
+	if r.SkipHi > 0 {
+		skipped = max(0, min(r.Hi, r.SkipHi)-max(r.Lo, r.SkipLo)+1)
+	}
+	start = r.Lo + rand.IntN(max(1, r.Hi-r.Lo+1-skipped))
+	if skipped > 0 && start >= r.SkipLo {
+		start += skipped
+	}
+	if start > r.Hi {
+		start = r.Lo
+	}
+	return start
 }
 
 // freeFor reports whether every protocol binds port p on every address (IPv6

@@ -202,7 +202,7 @@ func (n *Netstack) ListenPacket(ctx context.Context, network, address string) (n
 	if tr := TraceFrom(ctx); tr != nil {
 		tr.Bind, tr.HasBind = time.Since(t0), true
 	}
-	return pc, nil
+	return newUDPConn(pc), nil
 }
 
 // Dial implements Network.
@@ -220,7 +220,10 @@ func (n *Netstack) Dial(ctx context.Context, network, address string) (net.Conn,
 		if noUDPChecksum(ctx) {
 			c, err = n.dialUDPNoChecksum(fa)
 		} else {
-			c, err = gonet.DialUDP(n.s, nil, &fa, ipv4.ProtocolNumber)
+			var uc *gonet.UDPConn
+			if uc, err = gonet.DialUDP(n.s, nil, &fa, ipv4.ProtocolNumber); err == nil {
+				c = newUDPConn(uc)
+			}
 		}
 	default:
 		return nil, net.UnknownNetworkError(network)

@@ -24,5 +24,5 @@ func (n *Netstack) dialUDPNoChecksum(fa tcpip.FullAddress) (net.Conn, error) {
 		ep.Close()
 		return nil, &net.OpError{Op: "connect", Net: "udp", Addr: &net.UDPAddr{IP: net.IP(fa.Addr.AsSlice()), Port: int(fa.Port)}, Err: errors.New(terr.String())}
 	}
-	return gonet.NewUDPConn(&wq, ep), nil
+	return newUDPConn(gonet.NewUDPConn(&wq, ep)), nil
 }

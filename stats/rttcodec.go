@@ -57,14 +57,14 @@ func DecodeRTT(s string) (*RTT, error) {
 func checkRTTHeader(s string) error {
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		return fmt.Errorf("histogram: %v", err)
+		return fmt.Errorf("histogram: %w", err)
 	}
 	if len(raw) < 8 {
 		return errors.New("histogram: too short")
 	}
 	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
 	if err != nil {
-		return fmt.Errorf("histogram: %v", err)
+		return fmt.Errorf("histogram: %w", err)
 	}
 	defer z.Close()
 	var hdr struct {
@@ -72,7 +72,7 @@ func checkRTTHeader(s string) error {
 		Lowest, Highest                        int64
 	}
 	if err := binary.Read(io.LimitReader(z, 32), binary.BigEndian, &hdr); err != nil {
-		return fmt.Errorf("histogram header: %v", err)
+		return fmt.Errorf("histogram header: %w", err)
 	}
 	if hdr.Digits < 0 || hdr.Digits > 3 || hdr.Lowest > rttMinUS || hdr.Highest < rttMinUS || hdr.Highest > 60*rttMaxUS {
 		return fmt.Errorf("histogram: %d significant digits from %d to %d µs is not a round-trip histogram (1 µs to 1 h, at most 3 digits)",

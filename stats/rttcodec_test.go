@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +134,15 @@ func FuzzDecodeRTT(f *testing.F) {
 			h.CDF()
 		}
 	})
+}
+
+// TestDecodeRTTWrapsCause: a histogram that is not base64 gives an error that
+// wraps the decoder's (it used %v and lost the chain).
+func TestDecodeRTTWrapsCause(t *testing.T) {
+	t.Parallel()
+	_, err := DecodeRTT("not base64!")
+	var bad base64.CorruptInputError
+	if !errors.As(err, &bad) {
+		t.Fatalf("%v (%T) does not wrap base64's error", err, err)
+	}
 }

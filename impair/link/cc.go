@@ -54,7 +54,7 @@ func CheckCongestion(backend, cc string) error {
 	if errors.Is(err, syscall.ENOENT) {
 		return fmt.Errorf("this kernel has no such congestion control; it has %s", avail)
 	}
-	return fmt.Errorf("%v; this kernel has %s", err, avail)
+	return fmt.Errorf("%w; this kernel has %s", err, avail)
 }
 
 // availableCongestion lists the host's loaded congestion controls.

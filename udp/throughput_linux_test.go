@@ -1,0 +1,116 @@
+package udp
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
+)
+
+// sockInt reads an integer socket option of c.
+func sockInt(t *testing.T, c net.Conn, level, opt int) int {
+	t.Helper()
+	raw, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	if err := raw.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), level, opt) }); err != nil {
+		t.Fatal(err)
+	}
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
+}
+
+// plainConn hides the socket under a net.Conn: no socket option can be set.
+type plainConn struct{ net.Conn }
+
+// TestSendThroughputPaths: whichever way SendThroughput sends (batches cut by
+// the kernel with UDP GSO; one write per frame where the conn is not a socket
+// it can set GSO on; batches refused at the first write, then one by one, as
+// a socket without a UDP checksum gets: Linux will not segment those), the
+// receiver counts every frame the sender reports, byte for byte. The sender
+// offers 500 Mbit/s (GSO batches of 5 frames) for 10 ms, about 520 frames,
+// 625 kB: less than the receiving socket's buffer, so none may be lost.
+func TestSendThroughputPaths(t *testing.T) {
+	t.Parallel()
+	const size = 1200
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, c *net.UDPConn) net.Conn
+		gso   int // UDP_SEGMENT on the socket afterwards: size while GSO is used, 0 after the fallback
+	}{
+		{"gso", func(_ *testing.T, c *net.UDPConn) net.Conn { return c }, size},
+		{"not a socket", func(_ *testing.T, c *net.UDPConn) net.Conn { return plainConn{c} }, 0},
+		{"gso refused", func(t *testing.T, c *net.UDPConn) net.Conn {
+			if !setSockInt(c, unix.SOL_SOCKET, unix.SO_NO_CHECK, 1) {
+				t.Skip("SO_NO_CHECK refused: the refused-GSO path cannot be forced here")
+			}
+			return c
+		}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var rep stats.SendReport
+			var got stats.RecvReport
+			for try := 1; try <= 3 && rep.Frames == 0; try++ {
+				pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A buffer for every frame sent (the system default holds ~90).
+				if err := pc.(*net.UDPConn).SetReadBuffer(4 << 20); err != nil {
+					t.Fatal(err)
+				}
+				f := NewFlow(ModeReceive)
+				srv := &Server{PC: pc, Lookup: func(uint64, netip.AddrPort) *Flow { return f }}
+				done := make(chan error, 1)
+				go func() { done <- srv.Serve() }()
+				c, err := net.DialUDP("udp4", nil, pc.LocalAddr().(*net.UDPAddr))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.SetWriteBuffer(4 << 20); err != nil {
+					t.Fatal(err)
+				}
+				rep, err = SendThroughput(context.Background(), tc.setup(t, c), ThroughputConfig{Cookie: 3, Size: size, Bitrate: 500e6, Duration: 10 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(20 * time.Second) // for frames that never come: a failure, not a wait
+				for n, _ := f.Progress(); n < rep.Frames && time.Now().Before(deadline); n, _ = f.Progress() {
+					time.Sleep(time.Millisecond)
+				}
+				got = f.Report(rep.Frames).Recv
+				if g := sockInt(t, c, unix.SOL_UDP, unix.UDP_SEGMENT); g != tc.gso {
+					t.Errorf("UDP_SEGMENT %d after sending, want %d", g, tc.gso)
+				}
+				c.Close()
+				pc.Close()
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if rep.Frames == 0 || rep.Refused != 0 || rep.BodyBytes != rep.Frames*(size-frame.HeaderLen) || rep.Bytes != rep.Frames*size {
+				t.Fatalf("sender: %+v", rep)
+			}
+			if got.Received != rep.Frames || got.Unique != rep.Frames || got.Lost != 0 || got.Duplicate != 0 || got.Corrupt != 0 {
+				t.Fatalf("sent %d frames, receiver counted %+v", rep.Frames, got.Counts)
+			}
+			if got.BodyBytes != rep.BodyBytes || got.WireBytes != rep.Bytes {
+				t.Fatalf("sent %d body (%d wire) bytes, receiver verified %d (%d)", rep.BodyBytes, rep.Bytes, got.BodyBytes, got.WireBytes)
+			}
+		})
+	}
+}
