@@ -92,12 +92,19 @@ type Config struct {
 	RateOverhead, CellSize, CellOverhead int
 	QueueLimit                           int    // packets queued at most (drop-tail); 0 = DefaultQueueLimit
 	Seed                                 uint64 // random seed; 0 = pick one at random
+	// Slot delivers packets in bursts (netem's slot; see Slot), Trace at a
+	// delivery trace's opportunities (mahimahi's; see Trace, which replaces
+	// Rate), and ECN marks an ECN-capable packet CE where the loss model
+	// would drop it (netem's ecn).
+	Slot  Slot
+	Trace *Trace
+	ECN   bool
 }
 
 // Enabled reports whether the configuration changes anything at all.
 func (c Config) Enabled() bool {
 	return c.lossActive() || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
-		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0
+		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0 || c.gated()
 }
 
 // lossActive says whether the loss model can drop anything: random loss of
@@ -167,6 +174,9 @@ func (c Config) Netem() string {
 	}
 	if c.lossActive() {
 		parts = append(parts, "loss "+c.Loss.String())
+		if c.ECN {
+			parts = append(parts, "ecn")
+		}
 	}
 	if c.Duplicate > 0 {
 		parts = append(parts, "duplicate "+pct(c.Duplicate)+corrSuffix(c.DuplicateCorr))
@@ -194,6 +204,7 @@ func (c Config) Netem() string {
 		}
 		parts = append(parts, r)
 	}
+	parts = append(parts, c.netemGates()...)
 	if len(parts) > 0 && c.QueueLimit > 0 {
 		parts = append(parts, "limit "+strconv.Itoa(c.QueueLimit))
 	}

@@ -66,7 +66,7 @@ func (p *Pipe) Send(pkt []byte) {
 	}
 	before := p.model.c.Dropped + p.model.c.QueueDrops
 	now := time.Since(p.start)
-	n, v := p.model.Process(now, len(pkt))
+	n, v := p.model.process(now, len(pkt), p.model.cfg.ECN && ecnCapable(pkt))
 	if d := p.model.c.Dropped + p.model.c.QueueDrops - before; d > 0 && isUDP(pkt) {
 		p.model.c.DroppedUDP += d
 	}
@@ -81,11 +81,14 @@ func (p *Pipe) Send(pkt []byte) {
 		if i < n-1 {
 			b = append([]byte(nil), pkt...) // the duplicate's own copy
 		}
+		if v[i].CE {
+			setCE(b)
+		}
 		if bit := v[i].CorruptBit; bit >= 0 {
 			b[bit/8] ^= 1 << (bit % 8)
 		}
 		out[i] = b
-		direct = direct && v[i].Depart <= now
+		direct = direct && v[i].Depart <= now && p.model.gate == nil
 	}
 	if direct {
 		p.sending = true
@@ -111,7 +114,7 @@ func (p *Pipe) Send(pkt []byte) {
 		p.seq++
 	}
 	p.mu.Unlock()
-	if n > 0 && earliest {
+	if n > 0 && (earliest || p.model.gate != nil) { // a gate decides on each dequeue attempt, as netem's
 		p.w.wake()
 	}
 }
@@ -198,8 +201,9 @@ func (p *Pipe) run() {
 			continue
 		}
 		now := time.Since(p.start)
-		wait := p.pending[0].depart - now
-		if wait <= 0 {
+		ok, at := p.model.Admit(now, p.pending[0].depart, len(p.pending[0].pkt))
+		wait := at - now
+		if ok {
 			it := p.pending.pop()
 			p.check.delivered(p.model.cfg, now, it)
 			p.busy = true
