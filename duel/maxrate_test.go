@@ -152,7 +152,15 @@ func TestFindMaxRateOnLink(t *testing.T) {
 			}
 			if tc.found {
 				ceiling := 20e6 * 1200 / (1200 + 28)
-				if r.LostPct > 0.5 || r.OfferedBps == nil || *r.OfferedBps < ceiling/2 || *r.OfferedBps > ceiling*1.05 {
+				// A sender that cannot reach the link's rate unpaced (gVisor
+				// under the race detector on a loaded machine: 10.5 Mbit/s
+				// once) makes the host the bottleneck: the rate found is then
+				// the host's, not the link's.
+				hostBound := r.Search.Trials[0].BitrateBps == 0 && r.Search.Trials[0].OfferedBps < ceiling
+				if hostBound {
+					t.Logf("the sender reached %.1f Mbit/s unpaced, below the link's %.1f: not checked against the link's rate", r.Search.Trials[0].OfferedBps/1e6, ceiling/1e6)
+				}
+				if r.LostPct > 0.5 || r.OfferedBps == nil || *r.OfferedBps > ceiling*1.05 || (!hostBound && *r.OfferedBps < ceiling/2) {
 					t.Errorf("found offered %v with loss %.3f%%; want about %.1f Mbit/s within 0.5%%", r.OfferedBps, r.LostPct, ceiling/1e6)
 				}
 				final := r.Search.Trials[len(r.Search.Trials)-1]
