@@ -18,7 +18,7 @@ import (
 // linkFlags are run's flags for the emulated link (DESIGN §6). Values are
 // netem's, for one direction: netduel applies them in both.
 func linkFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "emulator", Value: link.Auto, Usage: "link backend: auto (tun where it can, else netstack), tun (kernel TCP, root), netstack (gVisor TCP), none (OS loopback, no impairment)"},
 		&cli.StringFlag{Name: "profile", Usage: "preset link `NAME`: " + profileList()},
 		&cli.StringFlag{Name: "loss", Usage: "random loss `PERCENT` per direction (5% or 5), with netem's optional correlation ('1% 25%'); a comma list sweeps"},
@@ -34,7 +34,7 @@ func linkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "queue", Usage: "queue limit in `PACKETS` (netem's limit; default 1000, at most " + strconv.Itoa(impair.MaxQueueLimit) + ")"},
 		&cli.StringFlag{Name: "seed", Usage: "random `SEED` for a reproducible link (default: a random one, printed with the link and in JSON link.seed)"},
 		&cli.StringFlag{Name: "cc", Value: "cubic", Usage: "TCP congestion control pinned on both ends (the machine's default may be bbr, which hides loss); netstack offers reno and cubic"},
-	}
+	}, netemFlags()...)
 }
 
 func profileList() string { return strings.Join(duel.ProfileNames(), ", ") }
@@ -52,7 +52,7 @@ type linkSetup struct {
 }
 
 // linkFlagNames are the flags that describe an emulated link.
-var linkFlagNames = []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed"}
+var linkFlagNames = []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed", "slot", "trace"}
 
 // anyLinkFlag says whether the user asked for an emulated link.
 func anyLinkFlag(c *cli.Context) bool {
@@ -61,7 +61,7 @@ func anyLinkFlag(c *cli.Context) bool {
 			return true
 		}
 	}
-	return false
+	return c.IsSet("ecn")
 }
 
 // emptyLinkFlag refuses a link flag given an empty value (--loss ”), which
@@ -180,7 +180,7 @@ func parseBaseLink(c *cli.Context) (impair.Config, error) {
 		{"duplicate", corrFlag("duplicate", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Duplicate, &cfg.DuplicateCorr })},
 		{"corrupt", corrFlag("corrupt", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Corrupt, &cfg.CorruptCorr })},
 		{"reorder-gap", parseReorderGap}, {"rate", parseLinkRate}, {"queue", parseQueue}, {"seed", parseSeed},
-		{"loss-model", parseLossModel},
+		{"loss-model", parseLossModel}, {"slot", parseSlotFlag}, {"trace", parseTraceFlag},
 	} {
 		if s := c.String(f.name); s != "" {
 			if err := f.parse(c, s, &base); err != nil {
@@ -188,6 +188,7 @@ func parseBaseLink(c *cli.Context) (impair.Config, error) {
 			}
 		}
 	}
+	base.ECN = base.ECN || c.Bool("ecn")
 	if base.Seed == 0 {
 		base.Seed = duel.RandomSeed()
 	}
@@ -357,7 +358,7 @@ var configFields = map[string]string{
 	"Reorder": "reorder", "ReorderCorr": "reorder", "ReorderGap": "reorder-gap",
 	"Duplicate": "duplicate", "DuplicateCorr": "duplicate", "Corrupt": "corrupt", "CorruptCorr": "corrupt",
 	"Rate": "rate", "RateOverhead": "rate", "CellSize": "rate", "CellOverhead": "rate",
-	"QueueLimit": "queue", "Loss": "loss", "Seed": "seed",
+	"QueueLimit": "queue", "Loss": "loss", "Seed": "seed", "Slot": "slot", "Trace": "trace", "ECN": "ecn",
 }
 
 // configFlagError turns a link configuration the engine refuses into a usage
