@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,6 +72,61 @@ func TestRateBadValuesExit2(t *testing.T) {
 		if code != 2 || out != "" || !strings.HasPrefix(errs, "netduel: --rate") || !strings.Contains(errs, tc.want) ||
 			strings.Count(strings.TrimSpace(errs), "\n") > 0 {
 			t.Errorf("--rate %q: exit %d, stderr %q; want 2 and one line naming --rate with %q", tc.rate, code, errs, tc.want)
+		}
+	}
+}
+
+// TestSlotECNTraceFlags: --slot, --ecn and --trace reach the link's
+// configuration and its netem line.
+func TestSlotECNTraceFlags(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseLinkArgs(t, "--slot", "5ms 15ms packets 8 bytes 12000", "--loss", "1%", "--ecn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Slot.Packets != 8 || cfg.Slot.Bytes != 12000 || !cfg.ECN {
+		t.Errorf("config %+v", cfg)
+	}
+	cfg, err = parseLinkArgs(t, "--profile", "lte", "--trace", "../../testdata/cellular.trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Trace == nil || len(cfg.Trace.Opps) == 0 || cfg.Rate != 0 || cfg.Delay == 0 {
+		t.Errorf("--profile lte --trace: %+v; want the trace instead of the profile's rate, and its delay", cfg)
+	}
+}
+
+// TestSlotECNTraceBadInput: bad values are one-line usage errors (exit 2)
+// naming the flag, and for a trace the line at fault.
+func TestSlotECNTraceBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--slot", "soon"}, `--slot "soon": MIN "soon"`},
+		{[]string{"--slot", "20ms 10ms"}, `--slot "20ms 10ms": slot MAX 10ms is below MIN 20ms`},
+		{[]string{"--slot", "5ms packets -1"}, `--slot "5ms packets -1": packets "-1"`},
+		{[]string{"--slot", " "}, "--slot is empty"},
+		{[]string{"--ecn", "--delay", "5ms"}, "ecn marks packets the loss model would drop"},
+		{[]string{"--trace", write("empty", "")}, "the trace is empty"},
+		{[]string{"--trace", write("letters", "1\n2\nthree\n")}, `line 3: "three" is not a whole number`},
+		{[]string{"--trace", write("down", "1\n5\n4\n")}, "line 3: 4 ms is before the previous line's 5 ms"},
+		{[]string{"--trace", filepath.Join(dir, "missing")}, "no such file"},
+		{[]string{"--trace", write("ok", "1\n2\n"), "--rate", "10M"}, "a delivery trace replaces the rate"},
+		{[]string{"--trace", write("ok2", "1\n2\n"), "--slot", "1ms"}, "a delivery trace and slots both pace"},
+	} {
+		code, out, errs := runCLI(t, append([]string{"run", "--duration", "100ms"}, tc.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and one line with %q", tc.args, code, errs, tc.want)
 		}
 	}
 }
