@@ -141,3 +141,22 @@ func (g *traceGate) admit(now, due time.Duration, size int) (bool, time.Duration
 	g.budget -= size
 	return true, at
 }
+
+// String describes the trace for people: its file, opportunities per
+// period and mean rate.
+func (t *Trace) String() string {
+	return fmt.Sprintf("%s: %d opportunities in %v, mean %.2f Mbit/s", t.Name, len(t.Opps), t.Period, t.Rate()/1e6)
+}
+
+// Describe is the configuration's netem arguments, followed by what netem
+// cannot express (a delivery trace); empty for a link that does nothing.
+func (c Config) Describe() string {
+	s := c.Netem()
+	if c.Trace != nil {
+		if s != "" {
+			s += "; "
+		}
+		s += "delivery trace " + c.Trace.String()
+	}
+	return s
+}
