@@ -170,13 +170,10 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 		return res, nil
 	}
 
-	if c.drain != nil {
-		c.drain(ctx)
-	}
 	// Tell the server we are done and collect its view.
 	ctl.SetDeadline(time.Now().Add(controlTimeout(settle+maxSettle+15*time.Second, connect)))
 	var view ServerView
-	err = writeControl(ctl, w.Cookie, fin{Type: msgFin, SentFrames: d.sentFrames, SettleNs: int64(settle)})
+	err = writeControl(ctl, w.Cookie, fin{Type: msgFin, SentFrames: d.sentFrames, SettleNs: int64(settle), EndSent: d.endSent})
 	if err == nil {
 		var r result
 		_, err = readControl(rd, msgResult, &r)
@@ -267,6 +264,7 @@ type dataOutcome struct {
 	finAt      time.Time // TCP: when the client half-closed (sent its FIN)
 	finTimed   bool      // TCP: nothing was left to send when the FIN went
 	idle       bool      // nothing is in flight once the kind's send returns (round trips)
+	endSent    bool      // UDP: the end datagrams went out
 	err        error
 }
 
@@ -297,7 +295,10 @@ func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welco
 	}
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
 	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup}, &d)
-	tp.end(ctx, conn, &d)
+	if c.drain != nil {
+		c.drain(ctx)
+	}
+	tp.end(ctx, conn, w.Cookie, &d)
 	t0 := time.Now()
 	_ = conn.Close()
 	d.life.CloseUS = ptr(us(time.Since(t0)))

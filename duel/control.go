@@ -95,6 +95,10 @@ type fin struct {
 	Type       string `json:"type"`
 	SentFrames uint64 `json:"sent_frames"`
 	SettleNs   int64  `json:"settle_ns"` // how long to wait for UDP frames still in flight
+	// EndSent says the client sent its end datagrams (udp.SendEnd) after its
+	// last frame: a server that has not read one yet keeps waiting for it a
+	// while (endWait), past a quiet settle time.
+	EndSent bool `json:"end_sent,omitempty"`
 }
 
 // ServerView is the server's receiver-side view of one test, returned in the

@@ -61,9 +61,10 @@ func TestRunOnLossyLink(t *testing.T) {
 				case ProtoUDP:
 					// Every lost frame was dropped by the link, or (a loaded
 					// machine) by the sender's device queue or the
-					// receiver's socket buffer.
+					// receiver's socket buffer; the link may also have
+					// dropped one or both of the client's end datagrams.
 					accounted := up.DroppedUDP + r.Link.ClientStack.DeviceDrops + r.Link.ServerStack.UDPSocketDrops
-					if r.LostFrames != accounted || up.DroppedUDP == 0 {
+					if r.LostFrames > accounted || r.LostFrames+2 < accounted || up.DroppedUDP == 0 {
 						t.Errorf("udp: lost %d frames, link dropped %d datagrams (%+v), client device %d, server socket %d",
 							r.LostFrames, up.DroppedUDP, up, r.Link.ClientStack.DeviceDrops, r.Link.ServerStack.UDPSocketDrops)
 					}

@@ -19,6 +19,15 @@ import (
 // maxSettle caps how long the server waits for UDP frames in flight after a fin.
 const maxSettle = 5 * time.Second
 
+// endQuiet is how long the server waits for reordered stragglers once the
+// client's end datagram has arrived; endWait, at least how long it waits for
+// an end datagram the client sent (a reader held up by a loaded machine
+// still has frames queued; a lost end costs this much).
+const (
+	endQuiet = 20 * time.Millisecond
+	endWait  = time.Second
+)
+
 // session is one client's test on the server.
 type session struct {
 	srv    *Server
@@ -318,9 +327,15 @@ func (v *ServerView) fill(r stats.RecvReport) {
 // for the settle time, and at most maxSettle. The fin comes over the control
 // connection, which may be faster than the data's path (the embedded run's
 // control channel is off the emulated link), so the wait counts from the last
-// arrival rather than from the fin.
+// arrival rather than from the fin. Once the client's end datagrams have
+// been read (udp.SendEnd: sent after its last frame, and in an embedded run
+// after the link drained), every frame before them has been too: the wait
+// then only covers a path's reordering, endQuiet.
 func (sess *session) settle(f fin) {
 	quiet := min(max(time.Duration(f.SettleNs), 0), maxSettle)
+	if f.EndSent {
+		quiet = max(quiet, endWait)
+	}
 	begin := time.Now()
 	limit := begin.Add(maxSettle)
 	for {
@@ -334,6 +349,9 @@ func (sess *session) settle(f fin) {
 			from = last
 		}
 		until := from.Add(quiet)
+		if end := last.Add(endQuiet); sess.flow.Ended() && end.Before(until) {
+			until = end
+		}
 		if until.After(limit) {
 			until = limit
 		}

@@ -21,8 +21,9 @@ type transport interface {
 	dialContext(ctx context.Context, c *Client) context.Context
 	// attach joins a freshly opened data socket to the session.
 	attach(conn net.Conn, cookie uint64) error
-	// end ends the client's data phase once the kind has sent everything.
-	end(ctx context.Context, conn net.Conn, d *dataOutcome)
+	// end ends the client's data phase once the kind has sent everything
+	// (and the path has drained, where the client can tell).
+	end(ctx context.Context, conn net.Conn, cookie uint64, d *dataOutcome)
 	// lifecycle fills the lifecycle steps both ends saw.
 	lifecycle(life *Lifecycle, w welcome, d dataOutcome, v ServerView, sameHost bool)
 	// open prepares a new session's data path on the server.
@@ -69,7 +70,7 @@ func (datagrams) attach(net.Conn, uint64) error { return nil }
 // stream. The FIN is sent once nothing is left unsent, so that the time the
 // server sees it is the FIN's trip, not the send buffer draining (a kind
 // whose last reply came back, d.idle, has nothing in flight).
-func (stream) end(ctx context.Context, conn net.Conn, d *dataOutcome) {
+func (stream) end(ctx context.Context, conn net.Conn, _ uint64, d *dataOutcome) {
 	d.finTimed = d.err == nil && (d.idle || tcp.WaitSent(ctx, conn, 30*time.Second))
 	d.finAt = time.Now()
 	if d.err == nil {
@@ -81,7 +82,14 @@ func (stream) end(ctx context.Context, conn net.Conn, d *dataOutcome) {
 	d.info, d.hasInfo = tcp.ReadInfo(conn)
 }
 
-func (datagrams) end(context.Context, net.Conn, *dataOutcome) {}
+// end sends the end datagrams (udp.SendEnd), so that the server's settle
+// knows when the frames before them have all been read (best effort: a lost
+// end leaves the settle to its quiet period).
+func (datagrams) end(_ context.Context, conn net.Conn, cookie uint64, d *dataOutcome) {
+	if d.err == nil {
+		d.endSent = udp.SendEnd(conn, cookie, d.sentFrames) == nil
+	}
+}
 
 func (stream) lifecycle(life *Lifecycle, w welcome, d dataOutcome, v ServerView, sameHost bool) {
 	life.BindUS, life.ListenUS = ptr(w.Setup.TCPBindUS), ptr(w.Setup.TCPListenUS)

@@ -33,6 +33,7 @@ type Flow struct {
 	requests uint64 // echo requests received intact
 	first    time.Time
 	last     time.Time
+	ended    bool // an end datagram (frame.TypeFin) arrived
 	gate     func(n int, now time.Time) bool
 }
 
@@ -98,6 +99,15 @@ func (f *Flow) Progress() (n uint64, last time.Time) {
 		return f.recv.Unique(), f.last
 	}
 	return f.requests, f.last
+}
+
+// Ended reports whether the client's end datagram (SendEnd) has arrived:
+// every datagram sent before it on a path that keeps order has been
+// accounted.
+func (f *Flow) Ended() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ended
 }
 
 // Lookup finds the flow for a cookie, given the datagram's source address (IP
@@ -209,6 +219,10 @@ func (s *Server) handleRead(b []byte, seg int, src netip.AddrPort, maxFrame int,
 
 // handle handles one datagram for its flow, whose lock the caller holds.
 func (s *Server) handle(f *Flow, b []byte, h frame.Header, body []byte, bodyCRC uint32, corrupt bool, src netip.AddrPort, uc *net.UDPConn, now time.Time) {
+	if h.Type == frame.TypeFin {
+		f.ended = f.ended || !corrupt
+		return
+	}
 	switch f.mode {
 	case ModeReceive:
 		if corrupt {

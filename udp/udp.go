@@ -12,6 +12,9 @@ import (
 	"errors"
 	"net"
 	"syscall"
+	"time"
+
+	"github.com/netduel/netduel/frame"
 )
 
 // MaxDatagram is the largest frame one UDP datagram can carry over IPv4.
@@ -29,4 +32,26 @@ func transient(err error) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// endCopies is how many end datagrams SendEnd sends: one lost on a lossy
+// path still leaves the other.
+const endCopies = 2
+
+// SendEnd tells the server's flow that the client has sent its last frame
+// (sent frames in all): a frame.TypeFin datagram, sent twice. The server
+// (Flow.Ended) then knows that every datagram sent before it on a path that
+// keeps order has been read, and need not wait for stragglers. The end
+// datagrams are not counted as frames.
+func SendEnd(conn net.Conn, cookie, sent uint64) error {
+	var b [frame.HeaderLen]byte
+	if _, err := frame.Seal(b[:], frame.Header{Type: frame.TypeFin, Cookie: cookie, Seq: sent, Timestamp: time.Now().UnixNano()}); err != nil {
+		return err
+	}
+	for range endCopies {
+		if _, err := conn.Write(b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 )
@@ -187,17 +186,4 @@ func flagsFirst(args []string) []string {
 	out := append([]string{}, args[:start]...)
 	out = append(out, flags...)
 	return append(out, pos...)
-}
-
-// lockedWriter serialises writes from several goroutines (server logs, a
-// child's output) to one writer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

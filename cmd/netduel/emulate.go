@@ -18,6 +18,7 @@ import (
 	"github.com/netduel/netduel/duel"
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
+	"github.com/netduel/netduel/internal/syncw"
 	"github.com/netduel/netduel/report"
 )
 
@@ -60,7 +61,7 @@ func emulateAction(c *cli.Context) error {
 	}
 	// The peer's output and ours share stderr: serialise the writes (and keep
 	// exec from reading straight into a buffer we also write).
-	stderr := &lockedWriter{w: c.App.ErrWriter}
+	stderr := syncw.New(c.App.ErrWriter)
 
 	// Ctrl-C reaches CMD from the terminal; a SIGTERM sent to us is passed on.
 	// Either way we stay to stop the peer and remove the link.

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/internal/syncw"
 	"github.com/netduel/netduel/stack"
 )
 
@@ -80,7 +81,7 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stderr := &lockedWriter{w: c.App.ErrWriter} // sessions log from their own goroutines
+	stderr := syncw.New(c.App.ErrWriter) // sessions log from their own goroutines
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, a...)...)
 	}
