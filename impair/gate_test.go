@@ -257,3 +257,22 @@ func TestSlotStale(t *testing.T) {
 		})
 	}
 }
+
+// TestPipeSlotQueueLimit: packets waiting for a slot count against the
+// queue limit, as in netem's qdisc (a model releasing them at their due
+// time would queue all 20). Not timed: the slot opens a minute after the
+// first packet, long after the sends.
+func TestPipeSlotQueueLimit(t *testing.T) {
+	t.Parallel()
+	p := NewPipe(Config{Slot: Slot{Min: time.Minute, Max: time.Minute}, QueueLimit: 5}, seeded(1), func([]byte) {
+		t.Error("a packet left before its slot")
+	})
+	for range 20 {
+		p.Send(ipv4(ecnNotECT, 100))
+	}
+	c := p.Counters()
+	p.Close()
+	if want := (Counters{Packets: 20, Forwarded: 5, QueueDrops: 15, DroppedUDP: 15}); c != want {
+		t.Errorf("counters %+v, want %+v", c, want)
+	}
+}
