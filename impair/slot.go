@@ -177,6 +177,13 @@ func (s Slot) check() *ConfigError {
 		return configErrorf("Slot", "", "slot times must be at most %v", MaxDelay)
 	case s.Max < s.Min:
 		return configErrorf("Slot", "", "slot MAX %v is below MIN %v (as iproute2 refuses it)", s.Max, s.Min)
+	}
+	return s.checkShape()
+}
+
+// checkShape checks that the slot's settings fit its form.
+func (s Slot) checkShape() *ConfigError {
+	switch {
 	case s.Dist != DistUniform && s.Jitter == 0:
 		return configErrorf("Slot", "", "a slot distribution needs a positive jitter (as netem)")
 	case s.Dist == DistUniform && (s.Delay != 0 || s.Jitter != 0):

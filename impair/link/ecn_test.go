@@ -27,35 +27,9 @@ func TestTunECNOverTCP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := l.Server.Listen(context.Background(), "tcp4", net.JoinHostPort(l.ServerHost, "0"))
-		if err != nil {
-			l.Close()
-			t.Fatal(err)
-		}
-		const total = 2 << 20
-		sum := make(chan []byte, 1)
-		go func() {
-			c, err := ln.Accept()
-			if err != nil {
-				sum <- nil
-				return
-			}
-			defer c.Close()
-			b, _ := io.ReadAll(c)
-			sum <- b
-		}()
-		c, err := l.Client.Dial(context.Background(), "tcp4", ln.Addr().String())
-		if err != nil {
-			ln.Close()
-			l.Close()
-			t.Fatal(err)
-		}
-		data := bytes.Repeat([]byte("netduel ecn "), total/12)
-		_, werr := c.Write(data)
-		c.Close()
-		got := <-sum
+		data := bytes.Repeat([]byte("netduel ecn "), (2<<20)/12)
+		got, werr := tcpTransfer(l, data)
 		up, _ := l.Counters()
-		ln.Close()
 		l.Close()
 		if werr != nil || !bytes.Equal(got, data) {
 			t.Fatalf("ecn=%v: write %v; received %d of %d bytes", ecn, werr, len(got), len(data))
@@ -70,4 +44,32 @@ func TestTunECNOverTCP(t *testing.T) {
 		}
 		t.Logf("ecn=%v: %d packets, %d dropped, %d marked", ecn, up.Packets, up.Dropped, up.ECNMarked)
 	}
+}
+
+// tcpTransfer sends data over one TCP connection from the link's client to
+// its server, and returns what the server read to the end.
+func tcpTransfer(l *Link, data []byte) ([]byte, error) {
+	ln, err := l.Server.Listen(context.Background(), "tcp4", net.JoinHostPort(l.ServerHost, "0"))
+	if err != nil {
+		return nil, err
+	}
+	defer ln.Close()
+	sum := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			sum <- nil
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		sum <- b
+	}()
+	c, err := l.Client.Dial(context.Background(), "tcp4", ln.Addr().String())
+	if err != nil {
+		return nil, err
+	}
+	_, werr := c.Write(data)
+	c.Close()
+	return <-sum, werr
 }
