@@ -405,6 +405,46 @@ func TestDuplicateTakesItsOwnLossDecision(t *testing.T) {
 	}
 }
 
+// jitterCDF is the distribution of the jitter multiples netem draws for d:
+// its table's 4096 equally likely values, or uniform [-1, 1) without one.
+func jitterCDF(d Distribution) func(float64) float64 {
+	tb := distTable(d)
+	if tb == nil {
+		return func(x float64) float64 { return min(1, max(0, (x+1)/2)) }
+	}
+	vals := make([]float64, len(tb))
+	for i, v := range tb {
+		vals[i] = float64(v) / distScale
+	}
+	slices.Sort(vals)
+	return func(x float64) float64 {
+		k, _ := slices.BinarySearch(vals, math.Nextafter(x, math.Inf(1)))
+		return float64(k) / float64(len(vals))
+	}
+}
+
+// ksDistance is the Kolmogorov-Smirnov statistic of the samples xs (sorted
+// here) against cdf: the largest gap between their empirical CDF, at each
+// sample and just below it, and cdf.
+func ksDistance(xs []float64, cdf func(float64) float64) float64 {
+	slices.Sort(xs)
+	n := float64(len(xs))
+	dmax := 0.0
+	for i, x := range xs {
+		if i+1 < len(xs) && xs[i+1] == x {
+			continue // the empirical CDF at x counts every tie
+		}
+		dmax = max(dmax, math.Abs(float64(i+1)/n-cdf(x)))
+	}
+	// Also just below each sample (the empirical CDF's left limits).
+	for i, x := range xs {
+		if i == 0 || xs[i-1] != x {
+			dmax = max(dmax, math.Abs(float64(i)/n-cdf(math.Nextafter(x, math.Inf(-1)))))
+		}
+	}
+	return dmax
+}
+
 // TestDelayTablesKS: the delays drawn follow netem's tables exactly: a
 // Kolmogorov-Smirnov test of the jitter multiples (d - delay)/jitter against
 // the table's own distribution (4096 equally likely values; the jitter is a
@@ -428,34 +468,7 @@ func TestDelayTablesKS(t *testing.T) {
 				_, v := l.Process(now, 100)
 				xs[i] = float64(v[0].Depart-now-50*ms) / float64(jit)
 			}
-			slices.Sort(xs)
-			var cdf func(float64) float64
-			if tb := distTable(d); tb != nil {
-				vals := make([]float64, len(tb))
-				for i, v := range tb {
-					vals[i] = float64(v) / distScale
-				}
-				slices.Sort(vals)
-				cdf = func(x float64) float64 {
-					k, _ := slices.BinarySearch(vals, math.Nextafter(x, math.Inf(1)))
-					return float64(k) / float64(len(vals))
-				}
-			} else {
-				cdf = func(x float64) float64 { return min(1, max(0, (x+1)/2)) }
-			}
-			dmax := 0.0
-			for i, x := range xs {
-				if i+1 < n && xs[i+1] == x {
-					continue // the empirical CDF at x counts every tie
-				}
-				dmax = max(dmax, math.Abs(float64(i+1)/n-cdf(x)))
-			}
-			// Also just below each sample (the empirical CDF's left limits).
-			for i, x := range xs {
-				if i == 0 || xs[i-1] != x {
-					dmax = max(dmax, math.Abs(float64(i)/n-cdf(math.Nextafter(x, math.Inf(-1)))))
-				}
-			}
+			dmax := ksDistance(xs, jitterCDF(d))
 			if crit := 1.95 / math.Sqrt(n); dmax > crit {
 				t.Errorf("KS D = %.4f > %.4f", dmax, crit)
 			}

@@ -24,6 +24,9 @@ type row struct {
 	holder bool // owner is the holder: this process, or the child
 }
 
+// isMe reports whether pid is this process.
+func isMe(pid int) bool { return pid == os.Getpid() }
+
 func TestCheckOwnSockets(t *testing.T) {
 	me := &Owner{PID: os.Getpid(), Name: comm(t, os.Getpid()), User: userName(os.Geteuid())}
 	free := func(p Proto, a string) row { return row{proto: p, addr: a, state: StateFree} }
@@ -69,7 +72,7 @@ func TestCheckOwnSockets(t *testing.T) {
 			if tc.v6 {
 				needIPv6(t)
 			}
-			p, got := checkFresh(t, func() (int, func()) { return bind(t, tc.network, tc.addr) }, tc.want, me.PID)
+			p, got := checkFresh(t, func() (int, func()) { return bind(t, tc.network, tc.addr) }, tc.want, CheckOptions{}, isMe)
 			assertRows(t, got, p, tc.want, me)
 		})
 	}
@@ -79,37 +82,46 @@ func TestCheckOwnSockets(t *testing.T) {
 // returns its port and its close.
 func bind(t *testing.T, network, addr string) (int, func()) {
 	t.Helper()
-	if strings.HasPrefix(network, "tcp") {
-		l, err := net.Listen(network, addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l.Addr().(*net.TCPAddr).Port, func() { l.Close() }
-	}
-	c, err := net.ListenPacket(network, addr)
+	p, closeIt, err := listenAny(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.LocalAddr().(*net.UDPAddr).Port, func() { c.Close() }
+	return p, closeIt
+}
+
+// listenAny is bind's socket, or the error that refused it.
+func listenAny(network, addr string) (int, func(), error) {
+	if strings.HasPrefix(network, "tcp") {
+		l, err := net.Listen(network, addr)
+		if err != nil {
+			return 0, nil, err
+		}
+		return l.Addr().(*net.TCPAddr).Port, func() { l.Close() }, nil
+	}
+	c, err := net.ListenPacket(network, addr)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.LocalAddr().(*net.UDPAddr).Port, func() { c.Close() }, nil
 }
 
 // checkFresh holds a port from open (a port-0 bind, so the kernel picks it)
 // and checks it. The port's other protocol and family are anybody's: another
 // process may take the same number for them (an outgoing connection from an
 // ephemeral port, say) between the bind and the check. When a result the test
-// wants free is taken by a socket that is none of pids' (another process, an
+// wants free is taken by a socket that is not ours (another process, an
 // owner out of sight, a TIME_WAIT connection), the test is retried on another
-// port, up to five tries; a socket of pids' where none was wanted fails it.
-func checkFresh(t *testing.T, open func() (int, func()), want []row, pids ...int) (int, []Result) {
+// port, up to five tries; a socket of ours where none was wanted fails it.
+func checkFresh(t *testing.T, open func() (int, func()), want []row, o CheckOptions, ours func(pid int) bool) (int, []Result) {
 	t.Helper()
 	for try := 1; ; try++ {
 		p, closeIt := open()
-		got, err := Check(context.Background(), []int{p}, CheckOptions{})
+		got, err := Check(context.Background(), []int{p}, o)
 		closeIt()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !foreign(got, want, pids) || try == 5 {
+		if !foreign(got, want, ours) || try == 5 {
 			return p, got
 		}
 		t.Logf("try %d: another process's socket on port %d got in the way: again on another port", try, p)
@@ -117,8 +129,8 @@ func checkFresh(t *testing.T, open func() (int, func()), want []row, pids ...int
 }
 
 // foreign reports whether a result wanted free was found taken, or with a
-// socket on its port, by a socket none of pids owns.
-func foreign(got []Result, want []row, pids []int) bool {
+// socket on its port, by a socket that is not ours.
+func foreign(got []Result, want []row, ours func(pid int) bool) bool {
 	if len(got) != len(want) {
 		return false
 	}
@@ -127,7 +139,7 @@ func foreign(got []Result, want []row, pids []int) bool {
 		if w.state != StateFree || (g.State == StateFree && g.SocketState == "") {
 			continue
 		}
-		if g.Owner != nil && slices.Contains(pids, g.Owner.PID) {
+		if g.Owner != nil && ours(g.Owner.PID) {
 			return false // ours, where none should be: a bug, not a neighbour
 		}
 		return true
@@ -195,21 +207,20 @@ func show(r Result) string {
 func TestCheckOtherProcess(t *testing.T) {
 	for _, network := range []string{"tcp4", "udp4"} {
 		t.Run(network, func(t *testing.T) {
-			h := startHolder(t, network)
-			owner := &Owner{PID: h.cmd.Process.Pid, Name: comm(t, h.cmd.Process.Pid), User: userName(os.Geteuid())}
-			rs, err := Check(context.Background(), []int{h.port}, CheckOptions{Addrs: []netip.Addr{loop4}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			want := []row{{TCP, "127.0.0.1", StateInUse, SockListen, true}, {UDP, "127.0.0.1", StateFree, "", false}}
 			if network == "udp4" {
 				want = []row{{TCP, "127.0.0.1", StateFree, "", false}, {UDP, "127.0.0.1", StateInUse, SockBound, true}}
 			}
+			var h *holder
+			open := func() (int, func()) { h = startHolder(t, network); return h.port, func() {} }
+			child := func(pid int) bool { return pid == h.cmd.Process.Pid }
+			_, rs := checkFresh(t, open, want, CheckOptions{Addrs: []netip.Addr{loop4}}, child)
+			owner := &Owner{PID: h.cmd.Process.Pid, Name: comm(t, h.cmd.Process.Pid), User: userName(os.Geteuid())}
 			assertRows(t, rs, h.port, want, owner)
 			// Once the child is gone, the port is free again.
 			h.done()
 			waitGone(h.port)
-			rs, err = Check(context.Background(), []int{h.port}, CheckOptions{Addrs: []netip.Addr{loop4}})
+			rs, err := Check(context.Background(), []int{h.port}, CheckOptions{Addrs: []netip.Addr{loop4}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -378,29 +389,18 @@ func TestInferredMatchesExact(t *testing.T) {
 		}
 	}()
 	hold := func(network, addr string) int {
-		if strings.HasPrefix(network, "tcp") {
-			l, err := net.Listen(network, addr)
-			if err != nil {
-				t.Skipf("%s %s: %v", network, addr, err)
-			}
-			closers = append(closers, func() { l.Close() })
-			return l.Addr().(*net.TCPAddr).Port
-		}
-		c, err := net.ListenPacket(network, addr)
+		p, closeIt, err := listenAny(network, addr)
 		if err != nil {
 			t.Skipf("%s %s: %v", network, addr, err)
 		}
-		closers = append(closers, func() { c.Close() })
-		return c.LocalAddr().(*net.UDPAddr).Port
+		closers = append(closers, closeIt)
+		return p
 	}
 	held := []int{hold("tcp4", "127.0.0.1:0"), hold("udp4", "0.0.0.0:0"), hold("tcp4", "127.0.0.2:0")}
 	if !ipv6Disabled() {
 		held = append(held, hold("tcp6", "[::1]:0"), hold("udp", "[::]:0"), hold("udp6", "[::1]:0"))
 	}
-	var ports []int
-	for _, p := range held {
-		ports = append(ports, p)
-	}
+	ports := slices.Clone(held)
 	for p := 40000; len(ports) < inferAbove+10; p++ {
 		if !slices.Contains(ports, p) {
 			ports = append(ports, p)
@@ -435,4 +435,35 @@ func TestInferredMatchesExact(t *testing.T) {
 			t.Errorf("in use but inferred: %s", show(b))
 		}
 	}
+}
+
+// TestCheckFreshAroundAForeignSocket: another process's UDP socket on the
+// port a TCP listener of ours got (the race TestCheckOwnSockets used to lose)
+// sends the check to another port, where it passes; without the retry the
+// UDP rows wanted free are in use.
+func TestCheckFreshAroundAForeignSocket(t *testing.T) {
+	h := startHolder(t, "udp4")
+	me := &Owner{PID: os.Getpid(), Name: comm(t, os.Getpid()), User: userName(os.Geteuid())}
+	free := func(p Proto, a string) row { return row{proto: p, addr: a, state: StateFree} }
+	want := []row{
+		{TCP, "0.0.0.0", StateInUse, SockListen, true}, free(TCP, "::"), {TCP, "127.0.0.1", StateInUse, SockListen, true}, free(TCP, "::1"),
+		free(UDP, "0.0.0.0"), free(UDP, "::"), free(UDP, "127.0.0.1"), free(UDP, "::1"),
+	}
+	tries := 0
+	open := func() (int, func()) {
+		tries++
+		if tries == 1 { // the child's UDP port number, for TCP
+			p, closeIt, err := listenAny("tcp4", net.JoinHostPort("127.0.0.1", fmt.Sprint(h.port)))
+			if err != nil {
+				t.Skipf("TCP port %d is taken too: %v", h.port, err)
+			}
+			return p, closeIt
+		}
+		return bind(t, "tcp4", "127.0.0.1:0")
+	}
+	p, got := checkFresh(t, open, want, CheckOptions{}, isMe)
+	if tries < 2 || p == h.port {
+		t.Fatalf("%d tries, port %d (the child's %d): want a second try on another port", tries, p, h.port)
+	}
+	assertRows(t, got, p, want, me)
 }

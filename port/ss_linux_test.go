@@ -22,14 +22,47 @@ func TestCheckAgreesWithSS(t *testing.T) {
 	const width = 200
 	lo := 20000 + rand.IntN(9000)
 	hi := lo + width - 1
-	var closers []func()
-	defer func() {
-		for _, c := range closers {
-			c()
+	defer holdSome(lo, hi)()
+	ports, err := ParsePorts(strconv.Itoa(lo) + "-" + strconv.Itoa(hi))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Check(context.Background(), ports, CheckOptions{Addrs: []netip.Addr{loop4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ssPath, "-ltnupH").Output()
+	if err != nil {
+		t.Skipf("ss -ltnup: %v", err)
+	}
+	ss := ssSockets(string(out), lo, hi)
+	inUse := 0
+	for _, r := range rs {
+		pids, listed := ss[ssKey{r.Proto, r.Port}]
+		switch {
+		case r.State == StateInUse && !listed:
+			t.Errorf("%d/%s: check says in use (%s), ss lists nothing", r.Port, r.Proto, r.SocketState)
+		case r.State == StateFree && listed:
+			t.Errorf("%d/%s: check says free, ss lists a socket", r.Port, r.Proto)
+		case r.State == StateInUse:
+			inUse++
+			if r.Owner == nil {
+				t.Errorf("%d/%s: no owner (%s)", r.Port, r.Proto, r.OwnerNote)
+			} else if !containsInt(pids, r.Owner.PID) {
+				t.Errorf("%d/%s: owner pid %d, ss says %v", r.Port, r.Proto, r.Owner.PID, pids[1:])
+			}
 		}
-	}()
-	// Every third port gets a TCP listener, every fifth a UDP socket, on
-	// loopback or the wildcard; ports already taken are left as they are.
+	}
+	if inUse < width/3 {
+		t.Errorf("only %d ports in use in %d-%d: the test opened too few", inUse, lo, hi)
+	}
+}
+
+// holdSome opens sockets in lo..hi: every third port gets a TCP listener,
+// every fifth a UDP socket, on loopback or the wildcard; ports already taken
+// are left as they are. It returns what closes them.
+func holdSome(lo, hi int) func() {
+	var closers []func()
 	for p := lo; p <= hi; p++ {
 		host := "127.0.0.1"
 		if p%2 == 0 {
@@ -47,25 +80,24 @@ func TestCheckAgreesWithSS(t *testing.T) {
 			}
 		}
 	}
-	ports, err := ParsePorts(strconv.Itoa(lo) + "-" + strconv.Itoa(hi))
-	if err != nil {
-		t.Fatal(err)
+	return func() {
+		for _, c := range closers {
+			c()
+		}
 	}
-	rs, err := Check(context.Background(), ports, CheckOptions{Addrs: []netip.Addr{loop4}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(ssPath, "-ltnupH").Output()
-	if err != nil {
-		t.Skipf("ss -ltnup: %v", err)
-	}
-	type key struct {
-		proto Proto
-		port  int
-	}
-	ss := map[key][]int{} // pids ss shows for sockets overlapping 127.0.0.1
+}
+
+type ssKey struct {
+	proto Proto
+	port  int
+}
+
+// ssSockets reads `ss -ltnupH` output: for each protocol and port in lo..hi
+// of a socket overlapping 127.0.0.1, 0 then the pids ss shows for it.
+func ssSockets(out string, lo, hi int) map[ssKey][]int {
+	ss := map[ssKey][]int{}
 	pidRe := regexp.MustCompile(`pid=(\d+)`)
-	for line := range strings.Lines(string(out)) {
+	for line := range strings.Lines(out) {
 		fs := strings.Fields(line)
 		if len(fs) < 5 {
 			continue
@@ -85,33 +117,14 @@ func TestCheckAgreesWithSS(t *testing.T) {
 		if p < lo || p > hi || !overlaps(loop4, ap.Addr()) {
 			continue
 		}
-		k := key{Proto(fs[0]), p}
+		k := ssKey{Proto(fs[0]), p}
 		ss[k] = append(ss[k], 0)
 		for _, m := range pidRe.FindAllStringSubmatch(line, -1) {
 			pid, _ := strconv.Atoi(m[1])
 			ss[k] = append(ss[k], pid)
 		}
 	}
-	inUse := 0
-	for _, r := range rs {
-		pids, listed := ss[key{r.Proto, r.Port}]
-		switch {
-		case r.State == StateInUse && !listed:
-			t.Errorf("%d/%s: check says in use (%s), ss lists nothing", r.Port, r.Proto, r.SocketState)
-		case r.State == StateFree && listed:
-			t.Errorf("%d/%s: check says free, ss lists a socket", r.Port, r.Proto)
-		case r.State == StateInUse:
-			inUse++
-			if r.Owner == nil {
-				t.Errorf("%d/%s: no owner (%s)", r.Port, r.Proto, r.OwnerNote)
-			} else if !containsInt(pids, r.Owner.PID) {
-				t.Errorf("%d/%s: owner pid %d, ss says %v", r.Port, r.Proto, r.Owner.PID, pids[1:])
-			}
-		}
-	}
-	if inUse < width/3 {
-		t.Errorf("only %d ports in use in %d-%d: the test opened too few", inUse, lo, hi)
-	}
+	return ss
 }
 
 func containsInt(s []int, v int) bool {

@@ -14,7 +14,10 @@ import (
 	"time"
 )
 
-// Network opens sockets. Implementations are safe for concurrent use.
+// Network opens sockets. Implementations are safe for concurrent use. The
+// sockets behave alike on every implementation (internal/suite runs one set of
+// transport tests over each): a listener on port 0 gets a real port, a read on
+// a closed datagram socket fails with an error wrapping net.ErrClosed.
 type Network interface {
 	// Listen opens a stream listener ("tcp", "tcp4", "tcp6") on address.
 	Listen(ctx context.Context, network, address string) (net.Listener, error)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stats"
 )
 
 // fakeClock is a clock that only moves when the pacer looks at it (a spin
@@ -23,6 +24,7 @@ func (c *fakeClock) sleep(d time.Duration)            { c.t = c.t.Add(d + c.late
 func (c *fakeClock) since(t0 time.Time) time.Duration { return c.t.Sub(t0) }
 
 func TestPacerIsSmooth(t *testing.T) {
+	t.Parallel()
 	const (
 		size = 1250
 		span = 200 * time.Millisecond
@@ -71,6 +73,7 @@ func TestPacerIsSmooth(t *testing.T) {
 // TestPacerLateWakeupDoesNotBurst: a sender descheduled for 5 ms gets at most
 // one burst window of traffic on waking, not the 5 ms it missed.
 func TestPacerLateWakeupDoesNotBurst(t *testing.T) {
+	t.Parallel()
 	start := time.Unix(1000, 0)
 	c := &fakeClock{t: start, spin: time.Microsecond}
 	p := newPacer(100e6, 1250, start)
@@ -89,6 +92,7 @@ func TestPacerLateWakeupDoesNotBurst(t *testing.T) {
 }
 
 func TestPacerUnpaced(t *testing.T) {
+	t.Parallel()
 	p := newPacer(0, 1400, time.Now())
 	for i := 0; i < 1000; i++ {
 		if !p.wait(1400, time.Now().Add(time.Hour)) {
@@ -98,6 +102,7 @@ func TestPacerUnpaced(t *testing.T) {
 }
 
 func TestRTO(t *testing.T) {
+	t.Parallel()
 	r := rto{min: 10 * time.Millisecond, max: time.Second}
 	if r.timeout() != time.Second {
 		t.Fatalf("no sample: %v, want the maximum", r.timeout())
@@ -172,6 +177,7 @@ func TestPingPongCountsTimeoutsAsLost(t *testing.T) {
 }
 
 func TestServerAccountsAndEchoes(t *testing.T) {
+	t.Parallel()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -189,28 +195,14 @@ func TestServerAccountsAndEchoes(t *testing.T) {
 		}
 		return nil
 	}
-	srv := &Server{PC: pc, Lookup: lookup}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve() }()
-	defer func() {
-		pc.Close()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	serve(t, pc, lookup)
 	c, err := net.Dial("udp", pc.LocalAddr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	send := func(typ frame.Type, cookie, seq uint64, size int, corrupt bool) {
-		b := make([]byte, size)
-		frame.FillBody(b[frame.HeaderLen:], seq)
-		frame.Seal(b, frame.Header{Type: typ, Cookie: cookie, Seq: seq, BodyLen: uint32(size - frame.HeaderLen)})
-		if corrupt {
-			b[size-1] ^= 1
-		}
-		c.Write(b)
+		sendFrame(c, typ, cookie, seq, size, corrupt)
 	}
 	for _, seq := range []uint64{0, 1, 3, 2, 2} {
 		send(frame.TypeData, 1, seq, 200, false)
@@ -229,13 +221,39 @@ func TestServerAccountsAndEchoes(t *testing.T) {
 		t.Fatalf("reply %+v (%d bytes), %v", h, n, err)
 	}
 	r := recv.Report(6)
-	c2 := r.Recv.Counts
-	if c2.Received != 5 || c2.Unique != 4 || c2.Reordered != 1 || c2.Duplicate != 1 || c2.Corrupt != 1 || c2.Lost != 2 {
-		t.Fatalf("counts %+v", c2)
+	if c2, want := r.Recv.Counts, (stats.Counts{Received: 5, Unique: 4, Reordered: 1, Duplicate: 1, Corrupt: 1, Lost: 2}); c2 != want {
+		t.Fatalf("counts %+v, want %+v", c2, want)
 	}
 	if e := echo.Report(0); e.Requests != 1 || e.Echoed != 1 {
 		t.Fatalf("echo %+v", e)
 	}
+}
+
+// serve runs a Server on pc until the test ends, then closes pc and checks
+// Serve ended cleanly.
+func serve(t *testing.T, pc net.PacketConn, lookup Lookup) {
+	t.Helper()
+	srv := &Server{PC: pc, Lookup: lookup}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve() }()
+	t.Cleanup(func() {
+		pc.Close()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// sendFrame writes one frame of size bytes on c, its last byte flipped when
+// corrupt.
+func sendFrame(c net.Conn, typ frame.Type, cookie, seq uint64, size int, corrupt bool) {
+	b := make([]byte, size)
+	frame.FillBody(b[frame.HeaderLen:], seq)
+	frame.Seal(b, frame.Header{Type: typ, Cookie: cookie, Seq: seq, BodyLen: uint32(size - frame.HeaderLen)})
+	if corrupt {
+		b[size-1] ^= 1
+	}
+	c.Write(b)
 }
 
 // TestPacerKeepsRate: a sender that wakes late from every sleep, pays for each
@@ -277,6 +295,7 @@ func TestPacerKeepsRate(t *testing.T) {
 // TestFlowGate: a datagram the flow's gate refuses is neither accounted nor
 // answered; one it passes is.
 func TestFlowGate(t *testing.T) {
+	t.Parallel()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -34,8 +34,9 @@ func netNamespaces(pid int) map[string]string {
 }
 
 // devicePackets returns the packets the link's device (nd0) has received in
-// the namespace that path opens, read on a thread moved into it (the thread
-// is never moved back: it ends with its goroutine).
+// the namespace that path opens, read on a thread moved into it and back (the
+// thread is left locked, so ends with its goroutine, if it cannot go back).
+// Nothing of this process is left in the namespace when it returns.
 func devicePackets(path string) (uint64, error) {
 	type answer struct {
 		n   uint64
@@ -43,34 +44,48 @@ func devicePackets(path string) (uint64, error) {
 	}
 	c := make(chan answer, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		f, err := os.Open(path)
-		if err != nil {
-			c <- answer{err: err}
-			return
+		runtime.LockOSThread()
+		n, back, err := readDevice(path)
+		if back {
+			runtime.UnlockOSThread()
 		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			c <- answer{err: err}
-			return
-		}
-		b, err := os.ReadFile("/proc/thread-self/net/dev")
-		if err != nil {
-			c <- answer{err: err}
-			return
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			name, counts, ok := strings.Cut(strings.TrimSpace(line), ":")
-			if f := strings.Fields(counts); ok && name == "nd0" && len(f) > 1 {
-				n, err := strconv.ParseUint(f[1], 10, 64) // receive: bytes, packets, ...
-				c <- answer{n, err}
-				return
-			}
-		}
-		c <- answer{err: errors.New("no nd0 device in the namespace")}
+		c <- answer{n, err}
 	}()
 	a := <-c
 	return a.n, a.err
+}
+
+// readDevice reads nd0's received packets inside the namespace at path, on
+// the calling (locked) thread, and reports whether the thread is back in its
+// own namespace. Every descriptor it opens is closed when it returns.
+func readDevice(path string) (n uint64, back bool, err error) {
+	host, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return 0, true, err
+	}
+	defer host.Close()
+	ns, err := os.Open(path)
+	if err != nil {
+		return 0, true, err
+	}
+	err = unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET)
+	ns.Close()
+	if err != nil {
+		return 0, true, err
+	}
+	b, err := os.ReadFile("/proc/thread-self/net/dev")
+	back = unix.Setns(int(host.Fd()), unix.CLONE_NEWNET) == nil
+	if err != nil {
+		return 0, back, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, counts, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if f := strings.Fields(counts); ok && name == "nd0" && len(f) > 1 {
+			n, err := strconv.ParseUint(f[1], 10, 64) // receive: bytes, packets, ...
+			return n, back, err
+		}
+	}
+	return 0, back, errors.New("no nd0 device in the namespace")
 }
 
 // carrying reports whether the link's device in every namespace of ns has

@@ -247,10 +247,15 @@ func udpReceive(ctx context.Context, t *testing.T, n network) (string, func(uint
 	f := udp.NewFlow(udp.ModeReceive)
 	addr := udpServe(t, n, f)
 	return addr, func(sent uint64) stats.RecvReport {
-		// Wait for every frame (none may be lost: see TestThroughputCounts), or
-		// for the test's deadline, when the counts show what went missing.
-		for got, _ := f.Progress(); got < sent && ctx.Err() == nil; got, _ = f.Progress() {
+		// Wait for the sender's end datagram (udp.SendEnd): on these paths,
+		// which keep order, every frame before it has been accounted (none
+		// may be lost: see TestThroughputCounts). Or for the test's deadline,
+		// when the counts show what went missing.
+		for !f.Ended() && ctx.Err() == nil {
 			time.Sleep(time.Millisecond)
+		}
+		if !f.Ended() {
+			t.Errorf("the sender's end datagram never arrived")
 		}
 		return f.Report(sent).Recv
 	}
@@ -258,7 +263,11 @@ func udpReceive(ctx context.Context, t *testing.T, n network) (string, func(uint
 
 func udpSend(ctx context.Context, c net.Conn, size int) (stats.SendReport, error) {
 	// 100 frames in 100 ms: see TestThroughputCounts.
-	return udp.SendThroughput(ctx, c, udp.ThroughputConfig{Cookie: cookie, Size: size, Bitrate: float64(size * 8 * 1000), Duration: 100 * time.Millisecond})
+	rep, err := udp.SendThroughput(ctx, c, udp.ThroughputConfig{Cookie: cookie, Size: size, Bitrate: float64(size * 8 * 1000), Duration: 100 * time.Millisecond})
+	if err == nil {
+		err = udp.SendEnd(c, cookie, rep.Frames)
+	}
+	return rep, err
 }
 
 func udpEcho(_ context.Context, t *testing.T, n network) (string, func() (uint64, uint64)) {

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/impair/link"
 	"github.com/netduel/netduel/stack"
 )
 
@@ -34,6 +36,8 @@ func networks() []struct {
 		{"os6", openOS6},
 		{"namespace", openNamespace},
 		{"netstack", openNetstack},
+		{"link-tun", openLink(link.Tun)},
+		{"link-netstack", openLink(link.Netstack)},
 	}
 }
 
@@ -103,6 +107,25 @@ func openNetstack(t *testing.T) network {
 		srv.Close()
 	})
 	return network{name: "netstack", client: cli, server: srv, host: srvAddr.String()}
+}
+
+// openLink opens an emulated link that impairs nothing, as netduel's runs
+// use it: the client's and the server's Networks at its two ends (tun: the OS
+// stack in two namespaces joined by TUN devices and the forwarder).
+func openLink(backend string) func(t *testing.T) network {
+	return func(t *testing.T) network {
+		if backend == link.Tun {
+			if err := link.TunAvailable(); err != nil {
+				t.Skipf("the tun backend is unavailable here: %v", err)
+			}
+		}
+		l, err := link.Open(backend, impair.Config{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return network{name: "link-" + backend, client: l.Client, server: l.Server, host: l.ServerHost}
+	}
 }
 
 // forEach runs test over every network and both transports, in parallel.
