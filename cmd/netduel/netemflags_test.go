@@ -55,7 +55,8 @@ func TestRateForms(t *testing.T) {
 // TestRateBadValuesExit2: bad rate options are one-line usage errors
 // naming --rate and what is wrong.
 func TestRateBadValuesExit2(t *testing.T) {
-	t.Parallel()
+	// Not parallel: run() sets urfave/cli's global VersionFlag, which
+	// Apply writes (a data race between parallel runs).
 	for _, tc := range []struct{ rate, want string }{
 		{"10%", "percent of the device's speed"},
 		{"xmbit", `"xmbit" is not a rate`},
@@ -99,7 +100,8 @@ func TestSlotECNTraceFlags(t *testing.T) {
 // TestSlotECNTraceBadInput: bad values are one-line usage errors (exit 2)
 // naming the flag, and for a trace the line at fault.
 func TestSlotECNTraceBadInput(t *testing.T) {
-	t.Parallel()
+	// Not parallel: run() sets urfave/cli's global VersionFlag, which
+	// Apply writes (a data race between parallel runs).
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
