@@ -188,12 +188,7 @@ func TestAbuseUDPSources(t *testing.T) {
 				}
 				totalIn, totalOut = totalIn+in+len(junk), totalOut+out
 			}
-			if test == TestLatency && ownerOut != ownerIn {
-				t.Errorf("the session's owner got %d bytes back for %d sent", ownerOut, ownerIn)
-			}
-			if test == TestThroughput && ownerOut != 0 {
-				t.Errorf("a throughput session answered %d bytes", ownerOut)
-			}
+			checkOwnerAnswered(t, test, ownerIn, ownerOut)
 			amp := float64(totalOut) / float64(totalIn)
 			t.Logf("amplification %.3f (%d bytes out for %d in)", amp, totalOut, totalIn)
 			if amp > 1 {
@@ -203,13 +198,33 @@ func TestAbuseUDPSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if test == TestThroughput && v.Received != 20 {
-				t.Errorf("the server accounted %d frames, want the owner's 20 only", v.Received)
-			}
-			if test == TestLatency && v.Requests != 20 {
-				t.Errorf("the server counted %d echo requests, want the owner's 20 only", v.Requests)
-			}
+			checkOwnerAccounted(t, test, v)
 		})
 	}
 	mustServe(t, srv)
+}
+
+// checkOwnerAnswered checks what TestAbuseUDPSources's session owner got back
+// for the ownerIn bytes it sent: a latency session echoes every byte, a
+// throughput session none.
+func checkOwnerAnswered(t *testing.T, test Test, ownerIn, ownerOut int) {
+	t.Helper()
+	if test == TestLatency && ownerOut != ownerIn {
+		t.Errorf("the session's owner got %d bytes back for %d sent", ownerOut, ownerIn)
+	}
+	if test == TestThroughput && ownerOut != 0 {
+		t.Errorf("a throughput session answered %d bytes", ownerOut)
+	}
+}
+
+// checkOwnerAccounted checks that the server's view of a TestAbuseUDPSources
+// session counts the owner's 20 frames only, none of the attackers'.
+func checkOwnerAccounted(t *testing.T, test Test, v ServerView) {
+	t.Helper()
+	if test == TestThroughput && v.Received != 20 {
+		t.Errorf("the server accounted %d frames, want the owner's 20 only", v.Received)
+	}
+	if test == TestLatency && v.Requests != 20 {
+		t.Errorf("the server counted %d echo requests, want the owner's 20 only", v.Requests)
+	}
 }

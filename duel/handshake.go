@@ -41,7 +41,7 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 	if typ == msgChallenge {
 		var ch challenge
 		if err := json.Unmarshal(msg, &ch); err != nil {
-			return w, unreachable(fmt.Errorf("bad challenge message: %v", err))
+			return w, unreachable(fmt.Errorf("bad challenge message: %w", err))
 		}
 		if err := clientAuth(ctl, c.Token, ch, body, hl.ClientNonce); err != nil {
 			return w, err
@@ -55,7 +55,7 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 		return w, unreachable(fmt.Errorf("expected a welcome message, got %q", typ))
 	}
 	if err := json.Unmarshal(msg, &w); err != nil {
-		return w, unreachable(fmt.Errorf("bad welcome message: %v", err))
+		return w, unreachable(fmt.Errorf("bad welcome message: %w", err))
 	}
 	if c.Token != "" {
 		if err := checkServerProof(c.Token, w, serverNonce, hl.ClientNonce, body); err != nil {

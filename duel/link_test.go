@@ -38,43 +38,66 @@ func TestRunOnLossyLink(t *testing.T) {
 				t.Fatalf("%d results", len(res))
 			}
 			for _, r := range res {
-				if r.Error != "" {
-					t.Fatalf("%s %s: %s", r.Proto, r.Test, r.Error)
-				}
-				if r.Link == nil || r.Cell != "lossy" || r.Link.Emulator != backend || r.Link.Loss != 1 || r.Link.DelayMs != 5 {
-					t.Fatalf("%s: link %+v cell %q", r.Proto, r.Link, r.Cell)
-				}
+				checkLossyLink(t, r, backend)
 				up := r.Link.Up
-				if up.Dropped == 0 || r.Link.ServerStack == nil || r.Link.ClientStack == nil {
-					t.Fatalf("%s: link did nothing: %+v", r.Proto, r.Link)
-				}
 				switch r.Proto {
 				case ProtoTCP:
-					retrans := r.Link.ClientStack.TCPRetransmits
-					if r.TCP != nil {
-						retrans = max(retrans, uint64(r.TCP.Retransmits))
-					}
-					if r.LostFrames != 0 || r.CorruptFrames != 0 || r.ReceivedFrames == 0 || retrans == 0 {
-						t.Errorf("tcp: received %d lost %d corrupt %d retransmits %d; want all delivered, some retransmitted",
-							r.ReceivedFrames, r.LostFrames, r.CorruptFrames, retrans)
-					}
+					checkLossyTCP(t, r)
 				case ProtoUDP:
-					// Every lost frame was dropped by the link, or (a loaded
-					// machine) by the sender's device queue or the
-					// receiver's socket buffer; the link may also have
-					// dropped one or both of the client's end datagrams.
-					accounted := up.DroppedUDP + r.Link.ClientStack.DeviceDrops + r.Link.ServerStack.UDPSocketDrops
-					if r.LostFrames > accounted || r.LostFrames+2 < accounted || up.DroppedUDP == 0 {
-						t.Errorf("udp: lost %d frames, link dropped %d datagrams (%+v), client device %d, server socket %d",
-							r.LostFrames, up.DroppedUDP, up, r.Link.ClientStack.DeviceDrops, r.Link.ServerStack.UDPSocketDrops)
-					}
-					if r.Link.ServerStack.UDPChecksumErrors != 0 {
-						t.Errorf("udp: %d checksum errors without corruption", r.Link.ServerStack.UDPChecksumErrors)
-					}
+					checkLossyUDP(t, r)
 				}
 				t.Logf("%s over %s: goodput %.1f Mbit/s offered %v sent %d in %v, lost %d, link up %+v", r.Proto, backend, r.GoodputBps/1e6, r.OfferedBps, r.SentFrames, r.DurationS, r.LostFrames, up)
 			}
 		})
+	}
+}
+
+// checkLossyLink checks that r of TestRunOnLossyLink ran without error, in
+// its cell, across backend's lossy link, and that the link did its work.
+func checkLossyLink(t *testing.T, r Result, backend string) {
+	t.Helper()
+	if r.Error != "" {
+		t.Fatalf("%s %s: %s", r.Proto, r.Test, r.Error)
+	}
+	if r.Link == nil || r.Cell != "lossy" || r.Link.Emulator != backend || r.Link.Loss != 1 || r.Link.DelayMs != 5 {
+		t.Fatalf("%s: link %+v cell %q", r.Proto, r.Link, r.Cell)
+	}
+	up := r.Link.Up
+	if up.Dropped == 0 || r.Link.ServerStack == nil || r.Link.ClientStack == nil {
+		t.Fatalf("%s: link did nothing: %+v", r.Proto, r.Link)
+	}
+}
+
+// checkLossyTCP checks that TCP across the lossy link delivered every frame
+// and retransmitted some.
+func checkLossyTCP(t *testing.T, r Result) {
+	t.Helper()
+	retrans := r.Link.ClientStack.TCPRetransmits
+	if r.TCP != nil {
+		retrans = max(retrans, uint64(r.TCP.Retransmits))
+	}
+	if r.LostFrames != 0 || r.CorruptFrames != 0 || r.ReceivedFrames == 0 || retrans == 0 {
+		t.Errorf("tcp: received %d lost %d corrupt %d retransmits %d; want all delivered, some retransmitted",
+			r.ReceivedFrames, r.LostFrames, r.CorruptFrames, retrans)
+	}
+}
+
+// checkLossyUDP checks that UDP across the lossy link lost exactly the
+// datagrams the link (or a lagging queue) dropped, none of them corrupt.
+func checkLossyUDP(t *testing.T, r Result) {
+	t.Helper()
+	up := r.Link.Up
+	// Every lost frame was dropped by the link, or (a loaded
+	// machine) by the sender's device queue or the
+	// receiver's socket buffer; the link may also have
+	// dropped one or both of the client's end datagrams.
+	accounted := up.DroppedUDP + r.Link.ClientStack.DeviceDrops + r.Link.ServerStack.UDPSocketDrops
+	if r.LostFrames > accounted || r.LostFrames+2 < accounted || up.DroppedUDP == 0 {
+		t.Errorf("udp: lost %d frames, link dropped %d datagrams (%+v), client device %d, server socket %d",
+			r.LostFrames, up.DroppedUDP, up, r.Link.ClientStack.DeviceDrops, r.Link.ServerStack.UDPSocketDrops)
+	}
+	if r.Link.ServerStack.UDPChecksumErrors != 0 {
+		t.Errorf("udp: %d checksum errors without corruption", r.Link.ServerStack.UDPChecksumErrors)
 	}
 }
 

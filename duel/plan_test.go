@@ -60,40 +60,53 @@ func TestRunPlanAcrossCells(t *testing.T) {
 	if plan.Len() != 4 || len(rep.Results) != plan.Len() || len(got) != plan.Len() {
 		t.Fatalf("plan of %d tests: %d results, %d told", plan.Len(), len(rep.Results), len(got))
 	}
+	checkPlanReport(t, rep, w.seen)
+	for i, r := range rep.Results {
+		checkCellResult(t, i, r, plan.Cells[i/2], plan.Tests[i%2])
+	}
+	if plan.Tests[1].Bitrate != 5e6 {
+		t.Errorf("Run changed the plan's tests: %+v", plan.Tests[1])
+	}
+}
+
+// checkPlanReport checks the header of TestRunPlanAcrossCells's report, where
+// Run said its cells ran, and the port experiments after the loopback cell.
+func checkPlanReport(t *testing.T, rep Report, seen []string) {
+	t.Helper()
 	if rep.Schema != Schema || rep.Version != "test" || rep.Started.IsZero() || !rep.Embedded || !rep.Sweep ||
 		rep.Network != NetworkLinks || rep.Server != "127.0.0.1" || rep.Interrupted {
 		t.Errorf("report header %+v", rep)
 	}
-	if want := []string{"none: clean", "netstack: slow"}; !slices.Equal(w.seen, want) {
-		t.Errorf("where %q, want %q", w.seen, want)
+	if want := []string{"none: clean", "netstack: slow"}; !slices.Equal(seen, want) {
+		t.Errorf("where %q, want %q", seen, want)
 	}
 	if rep.PortConflicts == nil || rep.PortConflicts.Port == 0 || len(rep.PortConflicts.Experiments) == 0 {
 		t.Errorf("no port experiments after the loopback cell: %+v", rep.PortConflicts)
 	}
-	for i, r := range rep.Results {
-		cell, spec := plan.Cells[i/2], plan.Tests[i%2]
-		if r.Error != "" || r.Cell != cell.Label || r.Proto != spec.Proto || r.Test != spec.Test || r.Link == nil {
-			t.Fatalf("result %d: %s %s cell %q error %q link %v; want %s in %q", i, r.Proto, r.Test, r.Cell, r.Error, r.Link, spec, cell.Label)
-		}
-		wantEmu, wantDelay := link.None, 0.0
-		if cell.Link != nil {
-			wantEmu, wantDelay = link.Netstack, 1
-		}
-		if r.Link.Emulator != wantEmu || r.Link.DelayMs != wantDelay {
-			t.Errorf("result %d: link %s delay %v ms, want %s %v ms", i, r.Link.Emulator, r.Link.DelayMs, wantEmu, wantDelay)
-		}
-		if r.Kind().Has(FigPacing) {
-			want := spec.Bitrate
-			if cell.Bitrate > 0 {
-				want = cell.Bitrate
-			}
-			if r.RequestedBps == nil || *r.RequestedBps != want {
-				t.Errorf("%s in %q: requested %v bit/s, want %v", r.Proto, r.Cell, deref(r.RequestedBps), want)
-			}
-		}
+}
+
+// checkCellResult checks result i of TestRunPlanAcrossCells: spec run in
+// cell, over the cell's link, at the cell's pacing if it has one.
+func checkCellResult(t *testing.T, i int, r Result, cell Cell, spec TestSpec) {
+	t.Helper()
+	if r.Error != "" || r.Cell != cell.Label || r.Proto != spec.Proto || r.Test != spec.Test || r.Link == nil {
+		t.Fatalf("result %d: %s %s cell %q error %q link %v; want %s in %q", i, r.Proto, r.Test, r.Cell, r.Error, r.Link, spec, cell.Label)
 	}
-	if plan.Tests[1].Bitrate != 5e6 {
-		t.Errorf("Run changed the plan's tests: %+v", plan.Tests[1])
+	wantEmu, wantDelay := link.None, 0.0
+	if cell.Link != nil {
+		wantEmu, wantDelay = link.Netstack, 1
+	}
+	if r.Link.Emulator != wantEmu || r.Link.DelayMs != wantDelay {
+		t.Errorf("result %d: link %s delay %v ms, want %s %v ms", i, r.Link.Emulator, r.Link.DelayMs, wantEmu, wantDelay)
+	}
+	if r.Kind().Has(FigPacing) {
+		want := spec.Bitrate
+		if cell.Bitrate > 0 {
+			want = cell.Bitrate
+		}
+		if r.RequestedBps == nil || *r.RequestedBps != want {
+			t.Errorf("%s in %q: requested %v bit/s, want %v", r.Proto, r.Cell, deref(r.RequestedBps), want)
+		}
 	}
 }
 

@@ -173,7 +173,7 @@ func (sess *session) waitFin(rd *frame.Reader) (fin, error) {
 		case msgFin:
 			var f fin
 			if err := json.Unmarshal(body, &f); err != nil {
-				return f, fmt.Errorf("bad fin message: %v", err)
+				return f, fmt.Errorf("bad fin message: %w", err)
 			}
 			return f, nil
 		default:

@@ -85,16 +85,12 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	}
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
-	req := make([]byte, cfg.Size)
-	body := req[frame.HeaderLen:]
-	h := frame.Header{Type: frame.TypeEchoRequest, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
+	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
 	rd := frame.NewReader(conn, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
-		frame.FillBody(body, seq)
-		sent := time.Now()
-		h.Seq, h.Timestamp = seq, sent.UnixNano()
-		if _, err := frame.Seal(req, h); err != nil {
+		req, sent, err := reqs.Next(seq)
+		if err != nil {
 			return 0, false, err
 		}
 		if err := conn.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {

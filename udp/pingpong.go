@@ -61,20 +61,16 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	if t.max <= 0 {
 		t.max = time.Second
 	}
-	req := make([]byte, cfg.Size)
+	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
 	resp := make([]byte, MaxDatagram+1)
-	body := req[frame.HeaderLen:]
-	h := frame.Header{Type: frame.TypeEchoRequest, Cookie: cfg.Cookie, BodyLen: uint32(len(body))}
 	seen := stats.NewSeqTracker(0)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
-		frame.FillBody(body, seq)
-		sent := time.Now()
-		h.Seq, h.Timestamp = seq, sent.UnixNano()
-		if _, err := frame.Seal(req, h); err != nil {
+		req, sent, err := reqs.Next(seq)
+		if err != nil {
 			return 0, false, err
 		}
 		if _, err := conn.Write(req); err != nil {
