@@ -16,7 +16,9 @@ func parseLinkArgs(t *testing.T, args ...string) (impair.Config, error) {
 	t.Helper()
 	var cfg impair.Config
 	var perr error
-	app := &cli.App{Flags: linkFlags(), Action: func(c *cli.Context) error {
+	// No version or help flag: urfave/cli's global ones are written on each
+	// Run, a data race with parallel tests.
+	app := &cli.App{Flags: linkFlags(), HideVersion: true, HideHelp: true, Action: func(c *cli.Context) error {
 		cfg, perr = parseBaseLink(c)
 		return nil
 	}}
