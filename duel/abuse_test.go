@@ -1,6 +1,7 @@
 package duel
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -228,12 +229,17 @@ func TestAbuseIdleFlood(t *testing.T) {
 				maxTracked = max(maxTracked, len(srv.conns))
 				srv.mu.Unlock()
 			}
-			// Every connection over the caps has been closed by the server.
-			closed := 0
+			// Every connection over the caps has been closed by the server,
+			// after a message saying why.
+			closed, told := 0, 0
 			for _, c := range conns {
 				c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-				if _, err := c.Read(make([]byte, 1)); errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+				b, err := io.ReadAll(io.LimitReader(c, 4096))
+				if err == nil || errors.Is(err, syscall.ECONNRESET) {
 					closed++
+				}
+				if bytes.Contains(b, []byte("server busy")) {
+					told++
 				}
 			}
 			pending := srv.Pending()
@@ -245,8 +251,8 @@ func TestAbuseIdleFlood(t *testing.T) {
 			if pending > capped {
 				t.Errorf("%d pending connections, want at most %d", pending, capped)
 			}
-			if closed < flood-capped {
-				t.Errorf("%d of %d flood connections closed, want at least %d", closed, flood, flood-capped)
+			if closed < flood-capped || told < flood-capped {
+				t.Errorf("%d of %d flood connections closed, %d told the server is busy, want at least %d", closed, flood, told, flood-capped)
 			}
 			// The honest client connects during the flood (its connection evicts
 			// the oldest idle one), and the rest time out after the hello timeout.

@@ -116,9 +116,10 @@ func TestSearchRate(t *testing.T) {
 }
 
 // TestFindMaxRateOnLink searches for the highest rate across an emulated link.
-// A 20 Mbit/s bottleneck (19.6 Mbit/s of 1200-byte frames after IP and UDP
-// headers) is found within 5% (gVisor under the race detector on 2 busy cores
-// may carry less: at least half), and the result's link counters are the final
+// A 5 Mbit/s bottleneck (4.89 Mbit/s of 1200-byte frames after IP and UDP
+// headers; slow enough that gVisor under the race detector on 2 busy cores
+// carries it, where 20 Mbit/s was sometimes more than the host could) is found
+// (at least half of it, within 5% above), and the result's link counters are the final
 // test's alone, not the sum of the trials'. A link losing 5% at every rate
 // reports that no rate was found.
 func TestFindMaxRateOnLink(t *testing.T) {
@@ -130,7 +131,7 @@ func TestFindMaxRateOnLink(t *testing.T) {
 		cfg   impair.Config
 		found bool
 	}{
-		{"20M bottleneck", impair.Config{Rate: 20e6, QueueLimit: 50, Delay: time.Millisecond}, true},
+		{"5M bottleneck", impair.Config{Rate: 5e6, QueueLimit: 50, Delay: time.Millisecond}, true},
 		{"5% loss", impair.Config{Loss: impair.RandomLoss(0.05)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +167,7 @@ func TestFindMaxRateOnLink(t *testing.T) {
 // bottleneck), and the link counters the final test's alone.
 func checkFoundOnLink(t *testing.T, r Result) {
 	t.Helper()
-	ceiling := 20e6 * 1200 / (1200 + 28)
+	ceiling := 5e6 * 1200 / (1200 + 28)
 	// A path that cannot carry the link's rate unpaced (gVisor
 	// under the race detector on a loaded machine: the sender
 	// reached 10.5 Mbit/s once; another time 45.8 Mbit/s went

@@ -269,9 +269,23 @@ func (s *Server) track(c net.Conn, ip netip.Addr) bool {
 	evicted := s.addPending(c, ip)
 	s.mu.Unlock()
 	for _, e := range evicted {
-		e.Close()
+		tellEvicted(e)
 	}
 	return true
+}
+
+// evictedWrite bounds telling an evicted connection why it is closed: the
+// message fits its empty send buffer, so the write does not wait for the
+// peer (a peer that reads nothing cannot hold the accept loop).
+const evictedWrite = 10 * time.Millisecond
+
+// tellEvicted closes a pending connection evicted over the caps, first
+// telling it why (best effort, bounded): a client waiting for its welcome
+// then says the server was busy, not that it went away.
+func tellEvicted(c net.Conn) {
+	c.SetWriteDeadline(time.Now().Add(evictedWrite))
+	_ = writeControl(c, 0, errorMsg{Type: msgError, Error: "server busy: too many connections waiting to start a test (its limit on pending connections); try again later"})
+	c.Close()
 }
 
 func (s *Server) untrack(c net.Conn) {

@@ -5,9 +5,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,37 +27,52 @@ const (
 	mTCPp99
 	mUDPp50
 	mUDPp99
-	nMetrics
+	mTCPCPU
+	mUDPCPU
+	nMetrics // the port check rows follow, one per output format (cost.go)
 )
 
 // Metric is one compared figure with its samples, one per round.
 type Metric struct {
-	Name           string    `json:"name"`
-	Unit           string    `json:"unit"` // bits/s or us
-	HigherIsBetter bool      `json:"higher_is_better"`
-	CompetitorName string    `json:"competitor"`
+	Name           string `json:"name"`
+	Unit           string `json:"unit"` // bits/s, us, s/GB or s
+	HigherIsBetter bool   `json:"higher_is_better"`
+	// CompetitorName is empty for a metric with an absolute target
+	// (TargetValue, in Unit) instead of a ratio to a competitor's.
+	CompetitorName string    `json:"competitor,omitempty"`
 	Netduel        []float64 `json:"netduel_samples"`
 	Competitor     []float64 `json:"competitor_samples"`
 	TargetOp       string    `json:"target_op"` // ">=" or "<="
-	Target         float64   `json:"target_ratio"`
+	Target         float64   `json:"target_ratio,omitempty"`
+	TargetValue    float64   `json:"target_value,omitempty"`
 	// UDP goodput only: the loss each side had in each round, and the most
 	// netduel may have for its goodput to count ("goodput at <= 0.1% loss").
 	NetduelLossPct    []float64 `json:"netduel_lost_pct_samples,omitempty"`
 	CompetitorLossPct []float64 `json:"competitor_lost_pct_samples,omitempty"`
 	LossLimitPct      float64   `json:"netduel_loss_limit_pct,omitempty"`
 	Notes             []string  `json:"notes,omitempty"`
+	// CPU per GB only: each sample's parts, client and server.
+	NetduelCPU    []cpuSample `json:"netduel_cpu_samples,omitempty"`
+	CompetitorCPU []cpuSample `json:"competitor_cpu_samples,omitempty"`
 }
 
 func newMetrics() []*Metric {
-	return []*Metric{
+	ms := []*Metric{
 		mTCPGoodput: {Name: "TCP goodput, 1 stream", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 1.0},
 		mUDPGoodput: {Name: "UDP goodput, 1472 B, <= 0.1% loss", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 2.0, LossLimitPct: maxLossPct},
 		mTCPp50:     {Name: "TCP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
 		mTCPp99:     {Name: "TCP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
 		mUDPp50:     {Name: "UDP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
 		mUDPp99:     {Name: "UDP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
+		mTCPCPU:     {Name: "TCP CPU per GB, client+server", Unit: "s/GB", CompetitorName: "iperf3", TargetOp: "<=", Target: 1.0},
+		mUDPCPU:     {Name: "UDP CPU per GB, 1472 B at " + udpCPURateName, Unit: "s/GB", CompetitorName: "iperf3", TargetOp: "<=", Target: 1.0},
 	}
+	return append(ms, portCheckMetrics()...)
 }
+
+// absolute says whether the metric's target is a value (TargetValue) rather
+// than a ratio to a competitor.
+func (m *Metric) absolute() bool { return m.CompetitorName == "" }
 
 // Medians and the ratio netduel / competitor; ok is false without samples.
 func (m *Metric) medians() (nd, comp float64, ok bool) {
@@ -76,6 +93,10 @@ func (m *Metric) ratio() (float64, bool) {
 // limit, whether netduel's median loss stays within it; ok is false without a
 // ratio.
 func (m *Metric) pass() (pass, ok bool) {
+	if m.absolute() {
+		v, ok := median(m.Netduel)
+		return ok && meets(v, m.TargetOp, m.TargetValue), ok
+	}
 	r, ok := m.ratio()
 	if !ok {
 		return false, false
@@ -129,7 +150,8 @@ type comparison struct {
 	errors   []string
 	versions map[string]string
 	started  time.Time
-	round    int // the round running
+	round    int        // the round running
+	servers  *serverSet // the servers, whose CPU time the CPU metrics read
 }
 
 func newComparison(o *options, bin string, p ports) *comparison {
@@ -145,17 +167,15 @@ type step struct {
 
 // measure runs the rounds. Within a round each comparison runs netduel and its
 // competitor back to back; the order within each pair alternates from round to
-// round so that neither side always runs first.
+// round so that neither side always runs first. A metric without a competitor
+// (the port check) is a group of one step.
 func (c *comparison) measure(ctx context.Context, servers *serverSet, logf func(string, ...any)) {
-	pairs := c.pairs()
+	c.servers = servers
+	groups := append(c.pairs(), c.portCheckSteps()...)
 	for round := 1; round <= c.o.rounds; round++ {
 		c.round = round
-		for _, pair := range pairs {
-			order := pair
-			if round%2 == 0 {
-				order = [2]step{pair[1], pair[0]}
-			}
-			for _, s := range order {
+		for _, group := range groups {
+			for _, s := range inOrder(group, round) {
 				if !c.runStep(ctx, s, servers, logf) {
 					return
 				}
@@ -181,15 +201,28 @@ func (c *comparison) runStep(ctx context.Context, s step, servers *serverSet, lo
 	return true
 }
 
+// inOrder is a group's steps in the order of the round: reversed in even rounds.
+func inOrder(group []step, round int) []step {
+	if round%2 == 1 {
+		return group
+	}
+	out := slices.Clone(group)
+	slices.Reverse(out)
+	return out
+}
+
 // pairs are the comparisons of a round: netduel's step and its competitor's.
-func (c *comparison) pairs() [][2]step {
+// The TCP goodput pair also gives the TCP CPU per GB.
+func (c *comparison) pairs() [][]step {
 	size := strconv.Itoa(udpPayload)
 	rtt := strconv.Itoa(rttSize)
-	return [][2]step{
-		{c.netduelStep("TCP goodput", "tcp/throughput", c.takeGoodput(mTCPGoodput), "--proto", "tcp", "--test", "throughput"),
-			c.iperfStep("TCP goodput", mTCPGoodput)},
+	return [][]step{
+		{c.netduelStep("TCP goodput", "tcp/throughput", both(c.takeGoodput(mTCPGoodput), c.takeCPU(mTCPCPU)), "--proto", "tcp", "--test", "throughput"),
+			c.iperfStep("TCP goodput", iperfIDs{goodput: mTCPGoodput, cpu: mTCPCPU})},
 		{c.netduelStep("UDP goodput (--bitrate max)", "udp/throughput", c.takeUDPGoodput(mUDPGoodput), "--proto", "udp", "--test", "throughput", "--size", size, "--bitrate", "max", "--max-loss", strconv.FormatFloat(maxLossPct, 'g', -1, 64)+"%"),
-			c.iperfStep("UDP goodput (-b 0 -l 1472)", mUDPGoodput, "-u", "-b", "0", "-l", size)},
+			c.iperfStep("UDP goodput (-b 0 -l 1472)", iperfIDs{goodput: mUDPGoodput, cpu: -1}, "-u", "-b", "0", "-l", size)},
+		{c.netduelStep("UDP CPU per GB (--bitrate "+udpCPURate+")", "udp/throughput", c.takeCPU(mUDPCPU), "--proto", "udp", "--test", "throughput", "--size", size, "--bitrate", udpCPURate),
+			c.iperfStep("UDP CPU per GB (-b "+udpCPURate+" -l 1472)", iperfIDs{goodput: -1, cpu: mUDPCPU}, "-u", "-b", udpCPURate, "-l", size)},
 		{c.netduelStep("TCP round trip", "tcp/latency", c.takeRTT(mTCPp50), "--proto", "tcp", "--test", "latency", "--size", rtt),
 			c.sockperfStep("TCP round trip", mTCPp50, c.ports.sockperfTCP, "--tcp")},
 		{c.netduelStep("UDP round trip", "udp/latency", c.takeRTT(mUDPp50), "--proto", "udp", "--test", "latency", "--size", rtt),
@@ -197,30 +230,41 @@ func (c *comparison) pairs() [][2]step {
 	}
 }
 
-// take records a netduel result's figures in the comparison's metrics.
-type take func(r *netduelResult)
+// take records a netduel result's figures, and the CPU time the run took,
+// in the comparison's metrics; an error says why it recorded nothing.
+type take func(r *netduelResult, u usage) error
 
 func (c *comparison) takeGoodput(id int) take {
-	return func(r *netduelResult) { c.add(id, true, r.GoodputBps) }
+	return func(r *netduelResult, _ usage) error {
+		c.add(id, true, r.GoodputBps)
+		return nil
+	}
+}
+
+// both is a take that records with a, then with b.
+func both(a, b take) take {
+	return func(r *netduelResult, u usage) error { return errors.Join(a(r, u), b(r, u)) }
 }
 
 // takeUDPGoodput records the goodput and the loss of a --bitrate max search.
 func (c *comparison) takeUDPGoodput(id int) take {
-	return func(r *netduelResult) {
+	return func(r *netduelResult, _ usage) error {
 		c.add(id, true, r.GoodputBps)
 		m := c.metrics[id]
 		m.NetduelLossPct = append(m.NetduelLossPct, r.LostPct)
 		if r.LostPct > maxLossPct {
 			c.note(id, fmt.Sprintf("round %d: netduel --bitrate max ended with a test that lost %.3g%%, above --max-loss %g%%", c.round, r.LostPct, maxLossPct))
 		}
+		return nil
 	}
 }
 
 // takeRTT records the p50 in metric p50 and the p99 in the one after it.
 func (c *comparison) takeRTT(p50 int) take {
-	return func(r *netduelResult) {
+	return func(r *netduelResult, _ usage) error {
 		c.add(p50, true, r.RTT.P50)
 		c.add(p50+1, true, r.RTT.P99)
+		return nil
 	}
 }
 
@@ -230,7 +274,7 @@ func (c *comparison) netduelStep(what, kind string, record take, args ...string)
 	dur := c.o.duration.String()
 	return step{tool: "netduel", what: what, run: func(ctx context.Context) error {
 		full := append([]string{"run", "--server", hostPort(c.ports.netduel), "--duration", dur, "-q", "-o", "json"}, args...)
-		out, err := c.exec(ctx, c.bin, full...)
+		out, u, err := c.execServed(ctx, "netduel serve", c.bin, full...)
 		if len(out) == 0 && err != nil {
 			return err
 		}
@@ -242,8 +286,7 @@ func (c *comparison) netduelStep(what, kind string, record take, args ...string)
 		if ferr != nil {
 			return ferr
 		}
-		record(r)
-		return err
+		return firstErr(err, record(r, u))
 	}}
 }
 
@@ -255,35 +298,52 @@ func firstErr(a, b error) error {
 	return b
 }
 
+// iperfIDs are the metrics an iperf3 step records in: its goodput and its
+// CPU per GB; -1 for none.
+type iperfIDs struct{ goodput, cpu int }
+
 // iperfStep runs an iperf3 client, again while the server is still busy with
 // the last test.
-func (c *comparison) iperfStep(what string, id int, args ...string) step {
+func (c *comparison) iperfStep(what string, ids iperfIDs, args ...string) step {
 	secs := strconv.Itoa(int(c.o.duration / time.Second))
 	return step{tool: "iperf3", what: what, run: func(ctx context.Context) error {
 		full := append([]string{"-c", "127.0.0.1", "-p", strconv.Itoa(c.ports.iperf3), "-t", secs, "-J"}, args...)
-		res, err := c.iperf(ctx, full)
+		res, u, err := c.iperf(ctx, full)
 		if err != nil {
 			return err
 		}
-		c.add(id, false, res.Goodput)
-		if res.UDP {
-			m := c.metrics[id]
-			m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
+		if id := ids.goodput; id >= 0 {
+			c.add(id, false, res.Goodput)
+			if res.UDP {
+				m := c.metrics[id]
+				m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
+			}
+		}
+		if id := ids.cpu; id >= 0 {
+			if err := c.addCPU(id, false, u, res.Bytes); err != nil {
+				return err
+			}
+			if res.UDP {
+				m := c.metrics[id]
+				m.CompetitorLossPct = append(m.CompetitorLossPct, res.LostPct)
+			}
 		}
 		return nil
 	}}
 }
 
-// iperf runs iperf3 up to three times while its server says it is busy.
-func (c *comparison) iperf(ctx context.Context, args []string) (iperfResult, error) {
+// iperf runs iperf3 up to three times while its server says it is busy; the
+// usage is the last run's.
+func (c *comparison) iperf(ctx context.Context, args []string) (iperfResult, usage, error) {
 	var res iperfResult
+	var u usage
 	var err error
 	for try := 0; try < 3; try++ {
 		var out []byte
-		out, err = c.exec(ctx, "iperf3", args...)
+		out, u, err = c.execServed(ctx, "iperf3 -s", "iperf3", args...)
 		var perr error
 		if res, perr = parseIperf3(out); perr == nil {
-			return res, nil
+			return res, u, nil
 		} else if err == nil || len(out) > 0 {
 			err = perr
 		}
@@ -292,7 +352,7 @@ func (c *comparison) iperf(ctx context.Context, args []string) (iperfResult, err
 		}
 		time.Sleep(time.Second) // the server is still closing the last test
 	}
-	return res, err
+	return res, u, err
 }
 
 // sockperfStep runs a sockperf ping-pong client; it records the p50 in
@@ -335,6 +395,19 @@ func (c *comparison) fail(s string, logf func(string, ...any)) {
 // its stdout. A netduel --bitrate max search runs about 8 short trials and up to
 // 3 full ones.
 func (c *comparison) exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	r, err := c.execTimed(ctx, name, args...)
+	return r.out, err
+}
+
+// ran is what a client run gave: its stdout, its CPU time (user + system,
+// from the kernel's rusage of the child) and its wall time.
+type ran struct {
+	out       []byte
+	cpu, wall time.Duration
+}
+
+// execTimed is exec with the client's CPU and wall time.
+func (c *comparison) execTimed(ctx context.Context, name string, args ...string) (ran, error) {
 	ctx, cancel := context.WithTimeout(ctx, 6*c.o.duration+60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -346,7 +419,12 @@ func (c *comparison) exec(ctx context.Context, name string, args ...string) ([]b
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
 	err := cmd.Run()
+	r := ran{out: stdout.Bytes(), wall: time.Since(start)}
+	if ps := cmd.ProcessState; ps != nil {
+		r.cpu = ps.UserTime() + ps.SystemTime()
+	}
 	if err != nil {
 		msg := firstLine(stripANSI(stderr.String()))
 		if ctx.Err() == context.DeadlineExceeded {
@@ -356,5 +434,5 @@ func (c *comparison) exec(ctx context.Context, name string, args ...string) ([]b
 			err = fmt.Errorf("%w: %s", err, msg)
 		}
 	}
-	return stdout.Bytes(), err
+	return r, err
 }

@@ -47,7 +47,8 @@ func (c *comparison) document() document {
 		}
 		if r, ok := m.ratio(); ok {
 			md.Ratio = &r
-			p, _ := m.pass()
+		}
+		if p, ok := m.pass(); ok {
 			md.Pass = &p
 		}
 		d.Metrics = append(d.Metrics, md)
@@ -62,6 +63,10 @@ func formatValue(v float64, unit string) string {
 		return fmt.Sprintf("%.2f Gbit/s", v/1e9)
 	case "us":
 		return fmt.Sprintf("%.1f us", v)
+	case "s/GB":
+		return fmt.Sprintf("%.2f s/GB", v)
+	case "s":
+		return fmt.Sprintf("%.2f s", v)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
@@ -79,12 +84,16 @@ func lossText(samples []float64) string {
 func (c *comparison) rows() [][]string {
 	var rows [][]string
 	for _, m := range c.metrics {
+		if m.absolute() {
+			rows = append(rows, absoluteRow(m))
+			continue
+		}
 		ndS, compS, ratioS, result := "-", "-", "-", "no data"
 		if v, ok := median(m.Netduel); ok {
-			ndS = formatValue(v, m.Unit) + lossText(m.NetduelLossPct)
+			ndS = formatValue(v, m.Unit) + lossText(m.NetduelLossPct) + cpuText(m.NetduelCPU)
 		}
 		if v, ok := median(m.Competitor); ok {
-			compS = formatValue(v, m.Unit) + lossText(m.CompetitorLossPct)
+			compS = formatValue(v, m.Unit) + lossText(m.CompetitorLossPct) + cpuText(m.CompetitorCPU)
 		}
 		if r, ok := m.ratio(); ok {
 			ratioS = fmt.Sprintf("%.2fx", r)
@@ -99,6 +108,20 @@ func (c *comparison) rows() [][]string {
 		rows = append(rows, []string{m.Name, ndS, m.CompetitorName, compS, ratioS, fmt.Sprintf("%s %.1fx", m.TargetOp, m.Target), result, n})
 	}
 	return rows
+}
+
+// absoluteRow is the row of a metric with a target value and no competitor.
+func absoluteRow(m *Metric) []string {
+	ndS, result := "-", "no data"
+	if v, ok := median(m.Netduel); ok {
+		ndS = formatValue(v, m.Unit)
+		result = "miss"
+		if pass, _ := m.pass(); pass {
+			result = "pass"
+		}
+	}
+	target := m.TargetOp + " " + formatValue(m.TargetValue, m.Unit)
+	return []string{m.Name, ndS, "-", "-", "-", target, result, strconv.Itoa(len(m.Netduel))}
 }
 
 func (c *comparison) renderTable(w io.Writer) error {
@@ -123,6 +146,7 @@ func (c *comparison) renderTable(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w, "ratio = netduel / competitor (medians); sockperf's half round trips are doubled; loss is the median of the rounds'.")
+	fmt.Fprintln(w, "CPU per GB: user+system seconds of client (rusage) and server (/proc/PID/stat) per 10^9 bytes received; port check: wall time, start to exit.")
 	var notes []string
 	for _, m := range c.metrics {
 		for _, n := range m.Notes {

@@ -19,12 +19,14 @@ import (
 
 // netduelResult is the part of a netduel.run/v1 result the comparison uses.
 type netduelResult struct {
-	Proto      duel.Proto `json:"proto"`
-	Test       duel.Test  `json:"test"`
-	Size       int        `json:"size"`
-	GoodputBps float64    `json:"goodput_bps"`
-	LostPct    float64    `json:"lost_pct"`
-	RTT        *struct {
+	Proto duel.Proto `json:"proto"`
+	Test  duel.Test  `json:"test"`
+	Size  int        `json:"size"`
+	// ReceivedFrames × Size are the bytes the receiver took in.
+	ReceivedFrames uint64  `json:"received_frames"`
+	GoodputBps     float64 `json:"goodput_bps"`
+	LostPct        float64 `json:"lost_pct"`
+	RTT            *struct {
 		P50 float64 `json:"p50"`
 		P99 float64 `json:"p99"`
 	} `json:"rtt_us"`
@@ -76,9 +78,11 @@ type iperfResult struct {
 	Goodput float64 // bits/s received (TCP), or sent rate × (1 − loss) (UDP)
 	LostPct float64 // UDP
 	UDP     bool
+	Bytes   uint64 // received by the receiver: end.sum_received.bytes
 }
 
 type iperfSum struct {
+	Bytes         float64  `json:"bytes"`
 	BitsPerSecond float64  `json:"bits_per_second"`
 	LostPercent   *float64 `json:"lost_percent"`
 }
@@ -108,12 +112,18 @@ func parseIperf3(b []byte) (iperfResult, error) {
 			return iperfResult{}, errors.New("iperf3 JSON: UDP report without end.sum.lost_percent")
 		}
 		lost := *s.LostPercent
-		return iperfResult{Goodput: s.BitsPerSecond * (1 - lost/100), LostPct: lost, UDP: true}, nil
+		// Bytes received: iperf3 3.12 and later report them in
+		// end.sum_received; older ones only what was sent, less the loss.
+		received := s.Bytes * (1 - lost/100)
+		if r := doc.End.SumReceived; r != nil && r.Bytes > 0 {
+			received = r.Bytes
+		}
+		return iperfResult{Goodput: s.BitsPerSecond * (1 - lost/100), LostPct: lost, UDP: true, Bytes: uint64(received)}, nil
 	}
 	if doc.End.SumReceived == nil {
 		return iperfResult{}, errors.New("iperf3 JSON: TCP report without end.sum_received")
 	}
-	return iperfResult{Goodput: doc.End.SumReceived.BitsPerSecond}, nil
+	return iperfResult{Goodput: doc.End.SumReceived.BitsPerSecond, Bytes: uint64(doc.End.SumReceived.Bytes)}, nil
 }
 
 // sockperfResult holds sockperf ping-pong's latencies, in microseconds, as

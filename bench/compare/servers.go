@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/netduel/netduel/internal/syncw"
 )
 
 // Servers.
@@ -75,7 +77,7 @@ func (s *serverSet) start(ctx context.Context, name string, port int, probe func
 	cmd.SysProcAttr = sysProcAttr()
 	srv := &server{name: name, cmd: cmd, done: make(chan struct{}), stderr: new(bytes.Buffer)}
 	cmd.Stdout = io.Discard
-	cmd.Stderr = &lockedWriter{w: srv.stderr}
+	cmd.Stderr = syncw.New(srv.stderr)
 	s.logf("starting %s on 127.0.0.1:%d", name, port)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
@@ -142,17 +144,6 @@ func (s *serverSet) stopAll() {
 func signalGroup(pid int, sig syscall.Signal) {
 	_ = syscall.Kill(-pid, sig)
 	_ = syscall.Kill(pid, sig)
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }

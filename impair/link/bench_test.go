@@ -50,40 +50,7 @@ func BenchmarkForwarder(b *testing.B) {
 		case pps > 0:
 			name = fmt.Sprintf("throughput/paced-%dk", pps/1000)
 		}
-		b.Run(name, func(b *testing.B) {
-			c, got := udpSink(b, l, 200*time.Millisecond)
-			msg := make([]byte, 1400)
-			per := 1
-			if pps < 0 {
-				per = 44
-				msg = make([]byte, per*1400)
-				rc, err := c.(syscall.Conn).SyscallConn()
-				if err != nil {
-					b.Fatal(err)
-				}
-				rc.Control(func(fd uintptr) { err = unix.SetsockoptInt(int(fd), unix.SOL_UDP, unix.UDP_SEGMENT, 1400) })
-				if err != nil {
-					b.Skipf("no UDP GSO here: %v", err)
-				}
-			}
-			up0, _ := l.Counters()
-			start := time.Now()
-			for i := 0; i < b.N; i += per {
-				if pps > 0 {
-					due := start.Add(time.Duration(i) * time.Second / time.Duration(pps))
-					for time.Now().Before(due) {
-					}
-				}
-				c.Write(msg)
-			}
-			n := <-got
-			el := time.Since(start) - 200*time.Millisecond
-			up1, _ := l.Counters()
-			sent := (b.N + per - 1) / per * per
-			b.ReportMetric(float64(up1.Forwarded-up0.Forwarded)/el.Seconds(), "forwarded-pkts/s")
-			b.ReportMetric(float64(n)/el.Seconds(), "received-pkts/s")
-			b.ReportMetric(100*float64(sent-n)/float64(sent), "lost-%")
-		})
+		b.Run(name, func(b *testing.B) { forwarderThroughput(b, l, pps) })
 	}
 
 	pingpong := func(b *testing.B, serverNet, clientNet interface {
