@@ -26,6 +26,7 @@ func linkInfo(l *link.Link) LinkInfo {
 	if c.Jitter > 0 {
 		li.Distribution = c.Distribution.String()
 	}
+	li.Slot, li.ECN, li.Trace = netemExtras(c)
 	return li
 }
 

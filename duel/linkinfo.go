@@ -26,6 +26,11 @@ type LinkInfo struct {
 	Seed         uint64  `json:"seed"`
 	Netem        string  `json:"netem"`          // the equivalent tc netem arguments
 	Note         string  `json:"note,omitempty"` // what differs from what was asked
+	// Slot is netem's slot arguments, ECN netem's ecn, Trace the delivery
+	// trace replacing the rate (see linkinfo_netem.go).
+	Slot  string     `json:"slot,omitempty"`
+	ECN   bool       `json:"ecn,omitempty"`
+	Trace *TraceInfo `json:"trace,omitempty"`
 	// Counters for this test's packets, per direction.
 	Up   LinkCounters `json:"client_to_server"`
 	Down LinkCounters `json:"server_to_client"`

@@ -173,7 +173,7 @@ func cellWhere(backend, label string, cfg impair.Config) string {
 	if label != "" {
 		return backend + ": " + label
 	}
-	if n := cfg.Netem(); n != "" {
+	if n := cfg.Describe(); n != "" {
 		return backend + ": " + n
 	}
 	return backend

@@ -51,12 +51,14 @@ var tables = sync.OnceValue(func() distTables {
 	}
 	var t distTables
 	for i := 0; i < distSize; i += 4 {
-		norm := clampShort(math.RoundToEven(inv[i] * distScale))
-		t.normal = append(t.normal, int16(norm))
+		// normal.c clamps its value to a short; paretonormal.c mixes the
+		// unclamped one and clamps the mix (C's division: toward zero).
+		norm := int(math.RoundToEven(inv[i] * distScale))
+		t.normal = append(t.normal, int16(clampShort(float64(norm))))
 		// pareto.c and paretonormal.c's paretovalue: u runs from 1 down.
 		par := paretoValue(float64(65536-4*i) / 65536)
 		t.pareto = append(t.pareto, int16(par))
-		t.paretonormal = append(t.paretonormal, int16((norm+3*par)/4))
+		t.paretonormal = append(t.paretonormal, int16(clampShort(float64((norm+3*par)/4))))
 	}
 	return t
 })

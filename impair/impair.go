@@ -92,12 +92,19 @@ type Config struct {
 	RateOverhead, CellSize, CellOverhead int
 	QueueLimit                           int    // packets queued at most (drop-tail); 0 = DefaultQueueLimit
 	Seed                                 uint64 // random seed; 0 = pick one at random
+	// Slot delivers packets in bursts (netem's slot; see Slot), Trace at a
+	// delivery trace's opportunities (mahimahi's; see Trace, which replaces
+	// Rate), and ECN marks an ECN-capable packet CE where the loss model
+	// would drop it (netem's ecn).
+	Slot  Slot
+	Trace *Trace
+	ECN   bool
 }
 
 // Enabled reports whether the configuration changes anything at all.
 func (c Config) Enabled() bool {
 	return c.lossActive() || c.Delay > 0 || c.Jitter > 0 || c.Reorder > 0 ||
-		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0
+		c.Duplicate > 0 || c.Corrupt > 0 || c.Rate > 0 || c.gated()
 }
 
 // lossActive says whether the loss model can drop anything: random loss of
@@ -131,7 +138,10 @@ const L2Header = 14
 // sch_netem.c's packet_time_ns counts it: the L2 frame plus the packet
 // overhead, in whole cells (each with its overhead) when a cell size is set.
 func (c Config) serialisation(size int) time.Duration {
-	return time.Duration(float64(c.rateBytes(size)) * 8e9 / c.Rate) // ns, truncated as netem's div64
+	// netem keeps the rate in whole bytes per second (tc divides by 8 and
+	// truncates) and divides in integers: div64_u64(len·NSEC_PER_SEC, rate).
+	perSec := max(uint64(c.Rate/8), 1)
+	return time.Duration(uint64(c.rateBytes(size)) * uint64(time.Second) / perSec)
 }
 
 // rateBytes is the length the rate counts for a packet of size IP bytes.
@@ -164,6 +174,9 @@ func (c Config) Netem() string {
 	}
 	if c.lossActive() {
 		parts = append(parts, "loss "+c.Loss.String())
+		if c.ECN {
+			parts = append(parts, "ecn")
+		}
 	}
 	if c.Duplicate > 0 {
 		parts = append(parts, "duplicate "+pct(c.Duplicate)+corrSuffix(c.DuplicateCorr))
@@ -191,6 +204,7 @@ func (c Config) Netem() string {
 		}
 		parts = append(parts, r)
 	}
+	parts = append(parts, c.netemGates()...)
 	if len(parts) > 0 && c.QueueLimit > 0 {
 		parts = append(parts, "limit "+strconv.Itoa(c.QueueLimit))
 	}

@@ -14,6 +14,7 @@ type Verdict struct {
 	// Spaced is the serialisation time from the previous departure when the
 	// copy left back to back behind it (the rate alone spaced them), else 0.
 	Spaced time.Duration
+	CE     bool // ECN: marked Congestion Experienced instead of dropped (Config.ECN)
 }
 
 // Counters are what a link did, per direction.
@@ -29,6 +30,9 @@ type Counters struct {
 	// Pipe, which sees the IP header), so a UDP receiver's loss can be checked
 	// against the link's.
 	DroppedUDP uint64 `json:"dropped_udp"`
+	// ECNMarked counts the loss model's decisions that marked an
+	// ECN-capable packet CE instead of dropping it (Config.ECN).
+	ECNMarked uint64 `json:"ecn_marked,omitempty"`
 }
 
 // Sub returns the counts since an earlier reading (never below zero).
@@ -39,6 +43,7 @@ func (c Counters) Sub(before Counters) Counters {
 		Dropped: d(c.Dropped, before.Dropped), Duplicated: d(c.Duplicated, before.Duplicated),
 		Corrupted: d(c.Corrupted, before.Corrupted), Reordered: d(c.Reordered, before.Reordered),
 		QueueDrops: d(c.QueueDrops, before.QueueDrops), DroppedUDP: d(c.DroppedUDP, before.DroppedUDP),
+		ECNMarked: d(c.ECNMarked, before.ECNMarked),
 	}
 }
 
@@ -67,6 +72,7 @@ type Model struct {
 	t       Tally // the self-check's trials
 	// netem's correlated sources (uncorrelated when their correlation is 0)
 	dupCor, corruptCor, reorderCor, delayCor crandom
+	gate                                     gate // slots or a trace (gate.go), nil without
 }
 
 // NewModel returns a Model applying cfg with randomness from r.
@@ -76,6 +82,7 @@ func NewModel(cfg Config, r *rand.Rand) *Model {
 	if cfg.Loss != nil {
 		l.loss = cfg.Loss.Clone()
 	}
+	l.gate = newGate(cfg, r)
 	return l
 }
 
@@ -95,6 +102,13 @@ func (l *Model) Tally() Tally { return l.t }
 // queue check and delay) but is never duplicated again; when the queue is full
 // for the original, both copies are dropped. It does not allocate.
 func (l *Model) Process(now time.Duration, size int) (n int, v [2]Verdict) {
+	return l.process(now, size, false)
+}
+
+// process is Process for a packet that is ECN-capable (ect: ECT(0), ECT(1)
+// or CE) or not: with Config.ECN, a loss decision marks an ECN-capable copy
+// CE instead of dropping it (netem's INET_ECN_set_ce).
+func (l *Model) process(now time.Duration, size int, ect bool) (n int, v [2]Verdict) {
 	l.c.Packets++
 	l.release(now)
 	count := 1
@@ -105,8 +119,11 @@ func (l *Model) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 			l.t.Duplicated++
 		}
 	}
+	marked := false
 	if l.drop() {
-		count--
+		if marked = l.markable(ect); !marked {
+			count--
+		}
 	}
 	if count == 0 {
 		l.c.Dropped++
@@ -115,16 +132,22 @@ func (l *Model) Process(now time.Duration, size int) (n int, v [2]Verdict) {
 	if count > 1 {
 		l.c.Duplicated++ // netem clones before its queue check
 	}
-	orig := Verdict{CorruptBit: l.corrupt(size)}
+	orig := Verdict{CorruptBit: l.corrupt(size), CE: marked}
 	if l.queue.Len() >= l.limit {
 		l.c.QueueDrops += uint64(count) // qdisc_drop_all, and the clone with it
 		return 0, v
 	}
 	if count > 1 {
 		// The clone re-enters the qdisc: loss, corrupt, queue limit, delay.
+		// netem clones after marking: the clone carries the original's CE.
+		lost, cloneCE := false, marked
 		if l.drop() {
+			lost = !l.markable(ect)
+			cloneCE = cloneCE || !lost
+		}
+		if lost {
 			l.c.Dropped++
-		} else if dv := (Verdict{CorruptBit: l.corrupt(size)}); l.queue.Len() >= l.limit {
+		} else if dv := (Verdict{CorruptBit: l.corrupt(size), CE: cloneCE}); l.queue.Len() >= l.limit {
 			l.c.QueueDrops++
 		} else {
 			v[n] = l.schedule(now, size, dv)
@@ -147,6 +170,16 @@ func (l *Model) drop() bool {
 		l.t.Lost++
 	}
 	return d
+}
+
+// markable says whether a loss decision marks the copy CE instead (and
+// counts it): with Config.ECN, on an ECN-capable packet.
+func (l *Model) markable(ect bool) bool {
+	if l.cfg.ECN && ect {
+		l.c.ECNMarked++
+		return true
+	}
+	return false
 }
 
 // corrupt draws a copy's corruption: -1 (intact) or the bit to flip.
@@ -207,7 +240,7 @@ func (l *Model) schedule(now time.Duration, size int, v Verdict) Verdict {
 
 // release forgets the packets that have left by now.
 func (l *Model) release(now time.Duration) {
-	for l.queue.Len() > 0 && l.queue.min() <= now {
+	for l.gate == nil && l.queue.Len() > 0 && l.queue.min() <= now {
 		l.queue.pop()
 	}
 }

@@ -66,27 +66,16 @@ func (p *Pipe) Send(pkt []byte) {
 	}
 	before := p.model.c.Dropped + p.model.c.QueueDrops
 	now := time.Since(p.start)
-	n, v := p.model.Process(now, len(pkt))
+	n, v := p.model.process(now, len(pkt), p.model.cfg.ECN && ecnCapable(pkt))
 	if d := p.model.c.Dropped + p.model.c.QueueDrops - before; d > 0 && isUDP(pkt) {
 		p.model.c.DroppedUDP += d
 	}
 	// Due at once (no delay, or a reordered packet), with nothing ahead of
 	// it in the pipe: the caller hands it on itself, sparing the delivering
 	// thread's wake-up.
-	direct := n > 0 && len(p.pending) == 0 && !p.busy && !p.sending
-	var out [2][]byte
+	out, due := copies(pkt, n, v, now)
+	direct := n > 0 && len(p.pending) == 0 && !p.busy && !p.sending && due && p.model.gate == nil
 	earliest := len(p.pending) == 0
-	for i := 0; i < n; i++ {
-		b := pkt
-		if i < n-1 {
-			b = append([]byte(nil), pkt...) // the duplicate's own copy
-		}
-		if bit := v[i].CorruptBit; bit >= 0 {
-			b[bit/8] ^= 1 << (bit % 8)
-		}
-		out[i] = b
-		direct = direct && v[i].Depart <= now
-	}
 	if direct {
 		p.sending = true
 		for i := range n {
@@ -111,9 +100,31 @@ func (p *Pipe) Send(pkt []byte) {
 		p.seq++
 	}
 	p.mu.Unlock()
-	if n > 0 && earliest {
+	if n > 0 && (earliest || p.model.gate != nil) { // a gate decides on each dequeue attempt, as netem's
 		p.w.wake()
 	}
+}
+
+// copies makes the n copies of pkt the verdicts v ask for (a duplicate gets
+// its own buffer), marked CE and corrupted as they say; due says whether
+// all are due by now.
+func copies(pkt []byte, n int, v [2]Verdict, now time.Duration) (out [2][]byte, due bool) {
+	due = true
+	for i := range n {
+		b := pkt
+		if i < n-1 {
+			b = append([]byte(nil), pkt...) // the duplicate's own copy
+		}
+		if v[i].CE {
+			setCE(b)
+		}
+		if bit := v[i].CorruptBit; bit >= 0 {
+			b[bit/8] ^= 1 << (bit % 8)
+		}
+		out[i] = b
+		due = due && v[i].Depart <= now
+	}
+	return out, due
 }
 
 // PassThrough reports whether the pipe has nothing to impair: a caller may then
@@ -198,8 +209,9 @@ func (p *Pipe) run() {
 			continue
 		}
 		now := time.Since(p.start)
-		wait := p.pending[0].depart - now
-		if wait <= 0 {
+		ok, at := p.model.Admit(now, p.pending[0].depart, len(p.pending[0].pkt))
+		wait := at - now
+		if ok {
 			it := p.pending.pop()
 			p.check.delivered(p.model.cfg, now, it)
 			p.busy = true

@@ -28,10 +28,11 @@ func newDelayHist() *hdrhistogram.Histogram {
 
 // delivered records a copy handed on at now.
 func (c *pipeCheck) delivered(cfg Config, now time.Duration, it pending) {
-	if !it.reordered {
+	gated := cfg.gated() // slots and traces hold packets beyond the model's delay and rate
+	if !it.reordered && !gated {
 		_ = c.delay.RecordValue(max(1, int64(now-it.at)))
 	}
-	if it.spaced > 0 {
+	if it.spaced > 0 && !gated {
 		c.rateN++
 		c.bytes += uint64(cfg.rateBytes(len(it.pkt)))
 		c.gaps += now - c.last

@@ -31,7 +31,7 @@ func configErrorf(field, needs, format string, a ...any) *ConfigError {
 // Validate checks the configuration. Its error is a *ConfigError naming the
 // field at fault and the fix.
 func (c Config) Validate() error {
-	for _, check := range []func() *ConfigError{c.checkProbabilities, c.checkTimes, c.checkRate, c.checkNeeds} {
+	for _, check := range []func() *ConfigError{c.checkProbabilities, c.checkTimes, c.checkRate, c.checkNeeds, c.checkGates} {
 		if err := check(); err != nil {
 			return err
 		}

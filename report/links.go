@@ -29,6 +29,9 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 			} else {
 				netem = "netem " + netem + " (each direction)"
 			}
+			if t := l.Trace; t != nil {
+				netem += fmt.Sprintf("; delivery trace %s (%d opportunities in %g ms, mean %.2f Mbit/s, each direction)", t.File, t.Opportunities, t.PeriodMs, t.MeanBps/1e6)
+			}
 			tcp := map[string]string{"gvisor": "gVisor's TCP (user space)", "linux": "Linux kernel TCP"}[l.TCPStack]
 			if tcp == "" {
 				tcp = l.TCPStack + " TCP"

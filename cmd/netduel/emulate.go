@@ -171,7 +171,7 @@ func runInLink(c *cli.Context, l *link.Link, argv []string, stderr io.Writer, si
 // linkSummary writes what the link did, and its self-check.
 func linkSummary(w io.Writer, l *link.Link, cfg impair.Config) {
 	up, down := l.Counters()
-	what := cfg.Netem()
+	what := cfg.Describe()
 	if what == "" {
 		what = "no impairment"
 	}
@@ -205,8 +205,12 @@ func exitStatus(name string, werr error) error {
 }
 
 func countersLine(c impair.Counters) string {
-	return fmt.Sprintf("%d packets, %d forwarded, %d dropped, %d queue drops, %d duplicated, %d corrupted, %d reordered",
+	s := fmt.Sprintf("%d packets, %d forwarded, %d dropped, %d queue drops, %d duplicated, %d corrupted, %d reordered",
 		c.Packets, c.Forwarded, c.Dropped, c.QueueDrops, c.Duplicated, c.Corrupted, c.Reordered)
+	if c.ECNMarked > 0 {
+		s += fmt.Sprintf(", %d ECN-marked (CE instead of dropped)", c.ECNMarked)
+	}
+	return s
 }
 
 // stopGroup ends a process group: SIGTERM, then SIGKILL if it lingers.

@@ -18,7 +18,7 @@ import (
 // linkFlags are run's flags for the emulated link (DESIGN §6). Values are
 // netem's, for one direction: netduel applies them in both.
 func linkFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "emulator", Value: link.Auto, Usage: "link backend: auto (tun where it can, else netstack), tun (kernel TCP, root), netstack (gVisor TCP), none (OS loopback, no impairment)"},
 		&cli.StringFlag{Name: "profile", Usage: "preset link `NAME`: " + profileList()},
 		&cli.StringFlag{Name: "loss", Usage: "random loss `PERCENT` per direction (5% or 5), with netem's optional correlation ('1% 25%'); a comma list sweeps"},
@@ -30,11 +30,11 @@ func linkFlags() []cli.Flag {
 		&cli.StringFlag{Name: "reorder-gap", Usage: "netem's gap `N` (needs --reorder): after a reordered packet the next N-1 are delayed, then each is sent at once with the --reorder probability (--reorder 25% --reorder-gap 5 reorders 12.5%)"},
 		&cli.StringFlag{Name: "duplicate", Usage: "`PERCENT` of packets duplicated; netem's optional correlation: '1% 25%'"},
 		&cli.StringFlag{Name: "corrupt", Usage: "`PERCENT` of packets with one bit flipped; netem's optional correlation: '1% 25%'"},
-		&cli.StringFlag{Name: "rate", Usage: "link `RATE` in bits/s with k/M/G suffixes (serialisation delay, drop-tail queue), counted on Ethernet frames as netem does; netem's 'RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]' in bytes, e.g. '10M 20' or '2M -14 53 5'"},
+		&cli.StringFlag{Name: "rate", Usage: "link `RATE` in bits/s with k/M/G suffixes (serialisation delay, drop-tail queue), counted on Ethernet frames as netem does; netem's 'RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]]' in bytes, e.g. '10M 20' or '2mbit -14 53 5', or with tc's keywords, '10mbit packetoverhead 20 cellsize 100 celloverhead 5'"},
 		&cli.StringFlag{Name: "queue", Usage: "queue limit in `PACKETS` (netem's limit; default 1000, at most " + strconv.Itoa(impair.MaxQueueLimit) + ")"},
 		&cli.StringFlag{Name: "seed", Usage: "random `SEED` for a reproducible link (default: a random one, printed with the link and in JSON link.seed)"},
 		&cli.StringFlag{Name: "cc", Value: "cubic", Usage: "TCP congestion control pinned on both ends (the machine's default may be bbr, which hides loss); netstack offers reno and cubic"},
-	}
+	}, netemFlags()...)
 }
 
 func profileList() string { return strings.Join(duel.ProfileNames(), ", ") }
@@ -52,7 +52,7 @@ type linkSetup struct {
 }
 
 // linkFlagNames are the flags that describe an emulated link.
-var linkFlagNames = []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed"}
+var linkFlagNames = []string{"profile", "loss", "loss-model", "delay", "jitter", "distribution", "reorder", "reorder-gap", "duplicate", "corrupt", "rate", "queue", "seed", "slot", "trace"}
 
 // anyLinkFlag says whether the user asked for an emulated link.
 func anyLinkFlag(c *cli.Context) bool {
@@ -61,7 +61,7 @@ func anyLinkFlag(c *cli.Context) bool {
 			return true
 		}
 	}
-	return false
+	return c.IsSet("ecn")
 }
 
 // emptyLinkFlag refuses a link flag given an empty value (--loss ”), which
@@ -180,7 +180,7 @@ func parseBaseLink(c *cli.Context) (impair.Config, error) {
 		{"duplicate", corrFlag("duplicate", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Duplicate, &cfg.DuplicateCorr })},
 		{"corrupt", corrFlag("corrupt", func(cfg *impair.Config) (*float64, *float64) { return &cfg.Corrupt, &cfg.CorruptCorr })},
 		{"reorder-gap", parseReorderGap}, {"rate", parseLinkRate}, {"queue", parseQueue}, {"seed", parseSeed},
-		{"loss-model", parseLossModel},
+		{"loss-model", parseLossModel}, {"slot", parseSlotFlag}, {"trace", parseTraceFlag},
 	} {
 		if s := c.String(f.name); s != "" {
 			if err := f.parse(c, s, &base); err != nil {
@@ -188,6 +188,7 @@ func parseBaseLink(c *cli.Context) (impair.Config, error) {
 			}
 		}
 	}
+	base.ECN = base.ECN || c.Bool("ecn")
 	if base.Seed == 0 {
 		base.Seed = duel.RandomSeed()
 	}
@@ -252,22 +253,36 @@ func parseReorderGap(_ *cli.Context, s string, cfg *impair.Config) error {
 	return nil
 }
 
-// parseLinkRate reads --rate: RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]].
+// parseLinkRate reads --rate: RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]],
+// or with tc's keywords (RATE packetoverhead N cellsize N celloverhead N).
 func parseLinkRate(_ *cli.Context, s string, cfg *impair.Config) error {
 	f := strings.Fields(s)
 	var err error
-	if cfg.Rate, err = parseRate("rate", f[0]); err != nil {
+	if cfg.Rate, err = parseNetemRate(f[0]); err != nil {
 		return err
 	}
-	if len(f) > 4 {
-		return usageErrorf("--rate %q: want RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]], as netem's rate", s)
-	}
-	for i, dst := range []*int{&cfg.RateOverhead, &cfg.CellSize, &cfg.CellOverhead}[:len(f)-1] {
-		if *dst, err = strconv.Atoi(f[i+1]); err != nil {
-			return usageErrorf("--rate %q: %q is not a whole number of bytes (RATE [PACKETOVERHEAD [CELLSIZE [CELLOVERHEAD]]])", s, f[i+1])
-		}
+	if err := impair.ParseRateOptions(f[1:], cfg); err != nil {
+		return usageErrorf("--rate %q: %v", s, err)
 	}
 	return nil
+}
+
+// parseNetemRate reads the rate itself: netduel's (10M, 1.5G) or tc's units
+// (10mbit, 1gbit, 2MBps).
+func parseNetemRate(s string) (float64, error) {
+	if strings.HasSuffix(s, "%") {
+		return 0, usageErrorf("--rate %q: netem's percent of the device's speed has no meaning on netduel's link (it has no device speed): give a rate, e.g. 100M or 100mbit", s)
+	}
+	bps, ok, err := impair.ParseTCRate(s)
+	switch {
+	case !ok:
+		return parseRate("rate", s)
+	case err != nil:
+		return 0, usageErrorf("--rate: %v", err)
+	case bps > 1e13:
+		return 0, usageErrorf("--rate %q: at most 10tbit", s)
+	}
+	return bps, nil
 }
 
 // parseQueue reads --queue, netem's limit.
@@ -343,7 +358,7 @@ var configFields = map[string]string{
 	"Reorder": "reorder", "ReorderCorr": "reorder", "ReorderGap": "reorder-gap",
 	"Duplicate": "duplicate", "DuplicateCorr": "duplicate", "Corrupt": "corrupt", "CorruptCorr": "corrupt",
 	"Rate": "rate", "RateOverhead": "rate", "CellSize": "rate", "CellOverhead": "rate",
-	"QueueLimit": "queue", "Loss": "loss", "Seed": "seed",
+	"QueueLimit": "queue", "Loss": "loss", "Seed": "seed", "Slot": "slot", "Trace": "trace", "ECN": "ecn",
 }
 
 // configFlagError turns a link configuration the engine refuses into a usage

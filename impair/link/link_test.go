@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"runtime"
@@ -296,36 +295,15 @@ func TestTunCarriesTCPIntact(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			ln, err := l.Server.Listen(context.Background(), "tcp4", net.JoinHostPort(l.ServerHost, "0"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
 			const total = 8 << 20
-			sum := make(chan []byte, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					sum <- nil
-					return
-				}
-				defer c.Close()
-				b, _ := io.ReadAll(c)
-				sum <- b
-			}()
-			c, err := l.Client.Dial(context.Background(), "tcp4", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
 			data := make([]byte, total)
 			for i := range data {
 				data[i] = byte(i*31 + i>>9)
 			}
-			if _, err := c.Write(data); err != nil {
+			got, err := tcpTransfer(l, data)
+			if err != nil {
 				t.Fatal(err)
 			}
-			c.Close()
-			got := <-sum
 			if !bytes.Equal(got, data) {
 				t.Fatalf("received %d bytes, not the %d sent (or altered)", len(got), total)
 			}

@@ -34,6 +34,9 @@ func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 	if err := l.pinInsideCongestion(nsC, nsS); err != nil {
 		return nil, err
 	}
+	if err := l.enableECN(nsC, nsS); err != nil {
+		return nil, err
+	}
 	l.Client = &stack.OS{NS: nsC, Congestion: congestion}
 	l.Server = &stack.OS{NS: nsS, Congestion: congestion}
 	tc, ts, err := openDevices(nsC, nsS)
