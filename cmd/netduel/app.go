@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 )
@@ -110,6 +111,29 @@ func commandPath(c *cli.Context) string {
 	return strings.Join(append([]string{"netduel"}, names...), " ")
 }
 
+// setupMu serialises urfave/cli's setup of concurrent runs (see runContext).
+var setupMu sync.Mutex
+
+// onAction makes every action of app (its own and its commands', at every
+// level) call f first.
+func onAction(app *cli.App, f func()) {
+	wrap := func(a cli.ActionFunc) cli.ActionFunc {
+		if a == nil {
+			return nil
+		}
+		return func(c *cli.Context) error { f(); return a(c) }
+	}
+	app.Action = wrap(app.Action)
+	var walk func([]*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			cmd.Action = wrap(cmd.Action)
+			walk(cmd.Subcommands)
+		}
+	}
+	walk(app.Commands)
+}
+
 // run executes the CLI and maps errors to exit codes. It never panics on input.
 func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdout, stderr)
@@ -119,6 +143,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 // (as Ctrl-C does).
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	// urfave/cli's setup writes to state every app shares (its help flag,
+	// its help command): apps running at once in one process (the tests)
+	// take turns until their command's action starts.
+	setupMu.Lock()
+	var once sync.Once
+	unlock := func() { once.Do(setupMu.Unlock) }
+	defer unlock()
+	onAction(app, unlock)
 	err := app.RunContext(ctx, flagsFirst(args))
 	if err == nil {
 		return exitOK
