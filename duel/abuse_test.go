@@ -251,8 +251,9 @@ func TestAbuseIdleFlood(t *testing.T) {
 			if pending > capped {
 				t.Errorf("%d pending connections, want at most %d", pending, capped)
 			}
-			if closed < flood-capped || told < flood-capped {
-				t.Errorf("%d of %d flood connections closed, %d told the server is busy, want at least %d", closed, flood, told, flood-capped)
+			// Telling is best effort (a connection reset loses the message).
+			if closed < flood-capped || told < (flood-capped)*9/10 {
+				t.Errorf("%d of %d flood connections closed, %d told the server is busy, want at least %d closed, nearly all told", closed, flood, told, flood-capped)
 			}
 			// The honest client connects during the flood (its connection evicts
 			// the oldest idle one), and the rest time out after the hello timeout.

@@ -174,15 +174,15 @@ func tableCDF(d Distribution, delay, jitter time.Duration) func(float64) float64
 func TestSlotCaps(t *testing.T) {
 	t.Parallel()
 	ms := time.Millisecond
-	r := seeded(9)
 	sizes := []int{40, 100, 576, 1000, 1500}
-	for _, sl := range []Slot{
+	for i, sl := range []Slot{
 		{Min: 5 * ms, Max: 15 * ms, Packets: 5, Bytes: 4000},
 		{Dist: DistNormal, Delay: 20 * ms, Jitter: 4 * ms, Packets: 8, Bytes: 3000},
 		{Min: 2 * ms, Max: 4 * ms, Bytes: 1600},
 	} {
 		t.Run(sl.String(), func(t *testing.T) {
 			t.Parallel()
+			r := seeded(uint64(9 + i)) // each subtest its own source: they run at once
 			var arr []arrival
 			at := time.Duration(0)
 			for range 20_000 {
