@@ -157,7 +157,13 @@ func TestInterruptRemovesLinks(t *testing.T) {
 	if len(seen) == 0 {
 		t.Fatal("never saw the child in a namespace of its own")
 	}
-	if anyProcessIn(seen) {
-		t.Errorf("a process is still in the run's namespaces %v", seen)
+	// A helper the run started (its namespaces' side process) dies with it
+	// by PR_SET_PDEATHSIG, which the kernel delivers as the run exits: wait
+	// for it to be gone, a few seconds at most.
+	for deadline := time.Now().Add(5 * time.Second); anyProcessIn(seen); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("a process is still in the run's namespaces %v 5 s after the run ended", seen)
+			break
+		}
 	}
 }
