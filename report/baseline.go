@@ -135,9 +135,15 @@ func linkKey(l *duel.LinkInfo) string {
 	if l == nil {
 		return "no emulated link"
 	}
-	return fmt.Sprintf("%s emulator, %s TCP, %s (loss %g%% %s, delay %gms jitter %gms %s, reorder %g%% gap %d, duplicate %g%%, corrupt %g%%, rate %g bit/s, queue %d)",
+	key := fmt.Sprintf("%s emulator, %s TCP, %s (loss %g%% %s, delay %gms jitter %gms %s, reorder %g%% gap %d, duplicate %g%%, corrupt %g%%, rate %g bit/s, queue %d; netem %q",
 		l.Emulator, l.TCPStack, l.Congestion, l.Loss, l.LossModel, l.DelayMs, l.JitterMs, l.Distribution,
-		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue)
+		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue, l.Netem)
+	// The netem arguments hold what the fields do not (rate overheads,
+	// slot, ecn); a delivery trace is netduel's own.
+	if t := l.Trace; t != nil {
+		key += fmt.Sprintf("; trace %s, %d opportunities in %g ms", t.File, t.Opportunities, t.PeriodMs)
+	}
+	return key + ")"
 }
 
 // baselineTable writes old, new and change per metric, better in green and worse

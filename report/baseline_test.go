@@ -31,6 +31,18 @@ func TestBaselineMatchesCellAndLink(t *testing.T) {
 			}
 		}, []string{"tcp throughput @ lossy (1% loss, 20ms each way): the link changed: baseline tun emulator, linux TCP",
 			"udp throughput @ lossy", "tcp latency @ lossy", "udp latency @ lossy"}, 4},
+		{"slot, ecn, rate overheads or a trace change the link", func(old, cur *duel.Report) {
+			for i, edit := range []func(li *duel.LinkInfo){
+				func(li *duel.LinkInfo) { li.Netem += " rate 10mbit 20 100 5" },
+				func(li *duel.LinkInfo) { li.Netem += " slot 5ms 5ms"; li.Slot = "5ms 5ms" },
+				func(li *duel.LinkInfo) { li.Netem += " ecn"; li.ECN = true },
+				func(li *duel.LinkInfo) { li.Trace = &duel.TraceInfo{File: "cellular.trace", Opportunities: 2349, PeriodMs: 5000} },
+			} {
+				li := *cur.Results[4+i].Link
+				edit(&li)
+				cur.Results[4+i].Link = &li
+			}
+		}, []string{"tcp throughput @ lossy (1% loss, 20ms each way): the link changed", "udp throughput @ lossy", "tcp latency @ lossy", "udp latency @ lossy"}, 4},
 		{"seed alone is the same link", func(old, cur *duel.Report) {
 			for i := 4; i < 8; i++ {
 				li := *cur.Results[i].Link
