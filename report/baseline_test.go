@@ -36,7 +36,9 @@ func TestBaselineMatchesCellAndLink(t *testing.T) {
 				func(li *duel.LinkInfo) { li.Netem += " rate 10mbit 20 100 5" },
 				func(li *duel.LinkInfo) { li.Netem += " slot 5ms 5ms"; li.Slot = "5ms 5ms" },
 				func(li *duel.LinkInfo) { li.Netem += " ecn"; li.ECN = true },
-				func(li *duel.LinkInfo) { li.Trace = &duel.TraceInfo{File: "cellular.trace", Opportunities: 2349, PeriodMs: 5000} },
+				func(li *duel.LinkInfo) {
+					li.Trace = &duel.TraceInfo{File: "cellular.trace", Opportunities: 2349, PeriodMs: 5000}
+				},
 			} {
 				li := *cur.Results[4+i].Link
 				edit(&li)
