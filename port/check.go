@@ -110,7 +110,8 @@ var inferOS = runtime.GOOS == "linux"
 // protocol and address, in that order. Ports in use get their owner and socket
 // state from the socket table, read once after all binds; every result gets its
 // warnings. The error is for failures of the check itself (out of file
-// descriptors, say), not for ports found taken.
+// descriptors, say), not for ports found taken. When ctx ends the check
+// early, the results of the ports checked so far come with ctx's error.
 func Check(ctx context.Context, ports []int, o CheckOptions) ([]Result, error) {
 	o = o.withDefaults()
 	for _, p := range ports {
@@ -120,6 +121,7 @@ func Check(ctx context.Context, ports []int, o CheckOptions) ([]Result, error) {
 	}
 	per := len(o.Protos) * len(o.Addrs)
 	out := make([]Result, len(ports)*per)
+	done := make([]bool, len(ports)) // each written by the one worker that checked it
 	pl := newPlan(o, inferOS && len(ports) > inferAbove)
 
 	var (
@@ -140,12 +142,23 @@ func Check(ctx context.Context, ports []int, o CheckOptions) ([]Result, error) {
 					errOnce.Do(func() { firstErr = err })
 					return
 				}
+				done[i] = true
 			}
 		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		// What was checked before the end, in order, explained as usual.
+		var part []Result
+		var partPorts []int
+		for i, ok := range done {
+			if ok {
+				part = append(part, out[i*per:(i+1)*per]...)
+				partPorts = append(partPorts, ports[i])
+			}
+		}
+		explain(part, partPorts, o)
+		return part, err
 	}
 	if firstErr != nil {
 		return nil, firstErr

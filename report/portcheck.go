@@ -28,6 +28,9 @@ type PortCheckDoc struct {
 	// protocol it applies to (PortWarnings); a result names its own by code.
 	Warnings []PortWarning `json:"warnings"`
 	Ports    []port.Result `json:"ports"`
+	// Error says why the check did not finish (interrupted): Ports hold the
+	// ports checked until then.
+	Error string `json:"error,omitempty"`
 }
 
 // PortWarning is one warning of a check document and where it applies: the

@@ -28,6 +28,10 @@ func portCheckJSON(w io.Writer, doc *PortCheckDoc) error {
 	} else {
 		b = append(b, "false"...)
 	}
+	if doc.Error != "" {
+		b = append(b, ",\n  \"error\": "...)
+		b = port.AppendJSONString(b, doc.Error)
+	}
 	ws, err := json.MarshalIndent(nonNil(doc.Warnings), "  ", "  ")
 	if err != nil {
 		return err
@@ -93,7 +97,8 @@ func portCheckNDJSON(w io.Writer, doc *PortCheckDoc) error {
 		Event   string `json:"event"`
 		Results int    `json:"results"`
 		AllFree bool   `json:"all_free"`
-	}{"end", len(doc.Ports), doc.AllFree}); err != nil {
+		Error   string `json:"error,omitempty"`
+	}{"end", len(doc.Ports), doc.AllFree, doc.Error}); err != nil {
 		return err
 	}
 	return bw.Flush()

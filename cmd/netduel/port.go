@@ -136,16 +136,21 @@ func portCheckAction(c *cli.Context) error {
 	ctx, stop := portContext(c)
 	defer stop()
 	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs, As: as})
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return runtimeErrorf("interrupted")
-		}
+	interrupted := errors.Is(err, context.Canceled)
+	if err != nil && !interrupted {
 		return runtimeErrorf("port check: %v", err)
 	}
-	doc := &report.PortCheckDoc{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs),
+	doc := &report.PortCheckDoc{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs) && !interrupted,
 		Warnings: report.PortWarnings(rs), Ports: rs}
+	if interrupted {
+		// The ports checked until then, and why the rest were not.
+		doc.Error = fmt.Sprintf("interrupted after %d of %d ports", countPorts(rs), len(ports))
+	}
 	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
+	}
+	if interrupted {
+		return runtimeErrorf("%s", doc.Error)
 	}
 	if !doc.AllFree {
 		var taken []int
@@ -286,4 +291,15 @@ func portConflictsAction(c *cli.Context) error {
 		return runtimeErrorf("writing the report: %v", err)
 	}
 	return nil
+}
+
+// countPorts is how many distinct ports results (in port order) cover.
+func countPorts(rs []port.Result) int {
+	n := 0
+	for i, r := range rs {
+		if i == 0 || rs[i-1].Port != r.Port {
+			n++
+		}
+	}
+	return n
 }
