@@ -16,6 +16,11 @@ func openNetstack(cfg impair.Config, congestion string) (_ *Link, err error) {
 	}
 	l := &Link{Backend: Netstack, TCPStack: "gvisor", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
 		stats: netstackStats}
+	if cfg.ECN {
+		// The link marks what is ECN-capable, but nothing here is: gVisor's
+		// TCP does not negotiate ECN and the UDP sockets set no ECT.
+		l.Note = "ecn marks nothing on netstack: gVisor's TCP does not negotiate ECN and netduel's UDP sets no ECT, so the loss model drops as without ecn; the tun backend's kernel TCP uses it"
+	}
 	defer func() {
 		if err != nil {
 			l.Close()
