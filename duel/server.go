@@ -52,6 +52,12 @@ type ServerConfig struct {
 	Logf  func(format string, args ...any)
 }
 
+
+// DefaultMaxFrame is the largest frame (header included) a server takes when
+// its config names none: the embedded server's limit, and serve's default
+// --max-frame.
+const DefaultMaxFrame = 4 << 20
+
 func (c *ServerConfig) setDefaults() {
 	if c.Network == nil {
 		c.Network = &stack.OS{}
@@ -78,7 +84,7 @@ func (c *ServerConfig) setDefaults() {
 		c.MaxDuration = 10 * time.Minute
 	}
 	if c.MaxFrame <= 0 {
-		c.MaxFrame = 4 << 20
+		c.MaxFrame = DefaultMaxFrame
 	}
 	c.MaxFrame = min(c.MaxFrame, frame.MaxFrameSize)
 	if c.IdleTimeout <= 0 {

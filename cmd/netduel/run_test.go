@@ -43,6 +43,7 @@ func TestBadInputExits2(t *testing.T) {
 	}{
 		{[]string{"run", "--proto", "sctp"}, "--proto"},
 		{[]string{"run", "--test", "speed"}, "--test"},
+		{[]string{"run", "--size", "10M", "--proto", "tcp"}, "--size"}, // over the embedded server's 4 MiB: refused at run time before
 		{[]string{"run", "--duration", "1ms"}, "--duration"},
 		{[]string{"run", "--duration", "banana"}, "duration"},
 		{[]string{"run", "--size", "10"}, "--size"},

@@ -137,7 +137,7 @@ func parseTiming(c *cli.Context, o *runOptions, p *testParams) error {
 }
 
 // parseFrameSize reads --size (left out: each kind's default).
-func parseFrameSize(c *cli.Context, _ *runOptions, p *testParams) error {
+func parseFrameSize(c *cli.Context, o *runOptions, p *testParams) error {
 	if !c.IsSet("size") {
 		return nil
 	}
@@ -147,6 +147,9 @@ func parseFrameSize(c *cli.Context, _ *runOptions, p *testParams) error {
 	}
 	if p.size == 0 {
 		return usageErrorf("--size 0: a frame is at least %d bytes (its header); leave --size out for the defaults", frame.HeaderLen)
+	}
+	if o.server == "" && p.size > duel.DefaultMaxFrame {
+		return usageErrorf("--size %d: the embedded server takes frames of at most %d bytes (4 MiB); a remote server's limit is its --max-frame", p.size, duel.DefaultMaxFrame)
 	}
 	return nil
 }
