@@ -52,7 +52,6 @@ type ServerConfig struct {
 	Logf  func(format string, args ...any)
 }
 
-
 // DefaultMaxFrame is the largest frame (header included) a server takes when
 // its config names none: the embedded server's limit, and serve's default
 // --max-frame.
