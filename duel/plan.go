@@ -46,6 +46,28 @@ type Cell struct {
 	Bitrate float64
 }
 
+// Describe fills in what rep says of where the plan's tests run, as Run
+// will: for a plan with cells an embedded server, on the first cell's
+// server address, across emulated links if a cell has one. A live report
+// (NDJSON's start event) says it before the first test.
+func (p Plan) Describe(rep *Report) {
+	if len(p.Cells) == 0 {
+		return
+	}
+	rep.Embedded, rep.Sweep = true, p.Sweep
+	if rep.Server == "" {
+		rep.Server = "127.0.0.1" // link.None's
+		if p.Cells[0].Link != nil {
+			rep.Server = link.ServerAddr.String()
+		}
+	}
+	for _, c := range p.Cells {
+		if c.Link != nil {
+			rep.Network = NetworkLinks
+		}
+	}
+}
+
 // Len returns how many tests the plan runs in all.
 func (p Plan) Len() int { return len(p.Tests) * max(1, len(p.Cells)) }
 

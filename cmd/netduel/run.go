@@ -117,7 +117,9 @@ func runPlan(ctx context.Context, c *cli.Context, o *runOptions) (rep duel.Repor
 	}
 	if o.output == "ndjson" {
 		nd = report.NewNDJSON(c.App.Writer)
-		_ = nd.Start(&opts.Header, plan.Len())
+		start := opts.Header
+		plan.Describe(&start)
+		_ = nd.Start(&start, plan.Len())
 		opts.Client.OnResult = func(r duel.Result) { _ = nd.Result(r) }
 	}
 	rep, err = duel.Run(ctx, plan, opts)
