@@ -208,5 +208,8 @@ func ReadReport(path string) (*duel.Report, error) {
 	if rep.Schema != duel.Schema {
 		return nil, fmt.Errorf("%s has schema %q, want %q (save one with 'netduel run -o json > FILE')", path, rep.Schema, duel.Schema)
 	}
+	if err := checkSaved(&rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return &rep, nil
 }
