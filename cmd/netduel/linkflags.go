@@ -273,10 +273,21 @@ func parseNetemRate(s string) (float64, error) {
 	if strings.HasSuffix(s, "%") {
 		return 0, usageErrorf("--rate %q: netem's percent of the device's speed has no meaning on netduel's link (it has no device speed): give a rate, e.g. 100M or 100mbit", s)
 	}
+	for _, u := range []struct{ unit, prefix string }{{"kbps", "kilo"}, {"mbps", "mega"}, {"gbps", "giga"}, {"tbps", "tera"}} {
+		if n, ok := strings.CutSuffix(s, u.unit); ok { // lower case: tc's bytes, not netduel's bits
+			up := strings.ToUpper(u.unit[:1])
+			return 0, usageErrorf("--rate %q: tc reads %s as %sbytes/s, netduel's %sbps as %sbits/s: write %s%sbit for bits/s or %s%sBps for bytes/s",
+				s, u.unit, u.prefix, up, u.prefix, n, u.unit[:1], n, up)
+		}
+	}
 	bps, ok, err := impair.ParseTCRate(s)
 	switch {
 	case !ok:
-		return parseRate("rate", s)
+		v, err := parseRate("rate", s)
+		if err != nil {
+			return 0, usageErrorf("--rate %q: want a link rate in bits/s such as 100M, 1.5G or 500k, or in tc's units such as 100mbit or 2MBps", s)
+		}
+		return v, nil
 	case err != nil:
 		return 0, usageErrorf("--rate: %v", err)
 	case bps > 1e13:
@@ -375,8 +386,15 @@ func configFlagError(c *cli.Context, err error) error {
 		return usageErrorf("link: %v", err)
 	}
 	msg := fmt.Sprintf("--%s %q: %s", flag, c.String(flag), ce.Msg)
+	if v := c.String(flag); v == "true" || v == "false" { // a switch: its value says nothing
+		msg = fmt.Sprintf("--%s: %s", flag, ce.Msg)
+	}
 	if need, ok := configFields[ce.Needs]; ok && need != flag {
-		msg += "; add --" + need
+		if c.IsSet(need) {
+			msg += fmt.Sprintf("; --%s %q sets none: give it more", need, c.String(need))
+		} else {
+			msg += "; add --" + need
+		}
 	}
 	return usageErrorf("%s", msg)
 }

@@ -44,6 +44,9 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--proto", "sctp"}, "--proto"},
 		{[]string{"run", "--test", "speed"}, "--test"},
 		{[]string{"run", "--size", "10M", "--proto", "tcp"}, "--size"}, // over the embedded server's 4 MiB: refused at run time before
+		{[]string{"run", "--rate", "10mbps"}, "megabytes/s"},           // tc's bytes or netduel's bits: read as 10 Mbit/s before
+		{[]string{"run", "--rate", "abc"}, "link rate"},
+		{[]string{"run", "--loss", "0", "--ecn"}, `--loss "0" sets none`}, // said "add --loss" though --loss was given
 		{[]string{"run", "--duration", "1ms"}, "--duration"},
 		{[]string{"run", "--duration", "banana"}, "duration"},
 		{[]string{"run", "--size", "10"}, "--size"},
