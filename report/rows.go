@@ -88,6 +88,13 @@ func each(label string, dir better, pair []*duel.Result, f func(r *duel.Result) 
 
 func countCell(n uint64) cell { return num(Count(n), float64(n)) }
 
+// uncounted says a failed throughput test sent frames but has no receiver's
+// count (interrupted, or the server's report was lost or refused): its
+// received and lost frames are not zeros but unknown.
+func uncounted(r *duel.Result) bool {
+	return r.Error != "" && r.SentFrames > 0 && r.ReceivedFrames == 0 && r.LostFrames == 0
+}
+
 func throughputRows(p []*duel.Result) []row {
 	return []row{
 		each("goodput", higher, p, func(r *duel.Result) cell { return num(FormatRate(r.GoodputBps), r.GoodputBps) }),
@@ -112,8 +119,16 @@ func throughputRows(p []*duel.Result) []row {
 			return num(FormatRate(*r.OfferedBps), *r.OfferedBps)
 		}),
 		each("frames sent", noCompare, p, func(r *duel.Result) cell { return countCell(r.SentFrames) }),
-		each("frames received", noCompare, p, func(r *duel.Result) cell { return countCell(r.ReceivedFrames) }),
+		each("frames received", noCompare, p, func(r *duel.Result) cell {
+			if uncounted(r) {
+				return txt(na + " (not counted: the test failed)")
+			}
+			return countCell(r.ReceivedFrames)
+		}),
 		each("lost", lower, p, func(r *duel.Result) cell {
+			if uncounted(r) {
+				return txt(na + " (not counted)")
+			}
 			return num(fmt.Sprintf("%s (%.3f%%)", Count(r.LostFrames), finite(r.LostPct)), r.LostPct)
 		}),
 		each("of which refused by the sender's stack", noCompare, p, func(r *duel.Result) cell {
