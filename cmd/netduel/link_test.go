@@ -128,8 +128,10 @@ func TestRunOnEmulatedLinks(t *testing.T) {
 				if r.Link == nil || r.Link.Emulator != backend {
 					t.Fatalf("%s %s: link %+v", r.Proto, r.Test, r.Link)
 				}
-				if r.Proto == "udp" && r.Test == "throughput" && r.LostFrames != r.Link.Up.DroppedUDP {
-					t.Errorf("cell %q: UDP lost %d, link dropped %d", r.Cell, r.LostFrames, r.Link.Up.DroppedUDP)
+				// The link may also drop one or both of the client's end
+				// datagrams (docs/protocol.md), which are not frames.
+				if d := r.Link.Up.DroppedUDP; r.Proto == "udp" && r.Test == "throughput" && (r.LostFrames > d || r.LostFrames+2 < d) {
+					t.Errorf("cell %q: UDP lost %d, link dropped %d", r.Cell, r.LostFrames, d)
 				}
 			}
 		})
