@@ -48,9 +48,8 @@ type Client struct {
 	// is empty), so that the server's settle only covers its own socket.
 	// datagrams is how many the test wrote (0 for a stream): the link has
 	// taken them all once its counters show as many.
-	drain     func(ctx context.Context, datagrams uint64)
-	decorate  func(*Result) // after each test (RunOnLink: link info)
-	linkQueue int           // packets an emulated link queues (RunOnLink), for a search's pauses
+	drain    func(ctx context.Context, datagrams uint64)
+	decorate func(*Result) // after each test (RunOnLink: link info)
 	// control, if set, opens the control connection instead of dialing Server,
 	// and names the server's data address (RunOnLink: in-process, off the link).
 	control func(ctx context.Context) (net.Conn, netip.AddrPort, error)

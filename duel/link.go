@@ -1,7 +1,6 @@
 package duel
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -57,9 +56,6 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		l.ResetLateness()
 		up0, down0 = l.Counters()
 		cs0, ss0 = l.Stats()
-	}
-	if l.Config.Enabled() {
-		c.linkQueue = cmp.Or(l.Config.QueueLimit, impair.DefaultQueueLimit)
 	}
 	c.drain = func(ctx context.Context, datagrams uint64) { drainLink(ctx, l, up0.Packets+datagrams, maxSettle) }
 	c.decorate = func(r *Result) {

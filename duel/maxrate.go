@@ -86,24 +86,18 @@ const (
 func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct float64) (Result, error) {
 	search := &RateSearch{MaxLossPct: maxLossPct, MinFrames: minFrames(maxLossPct)}
 	var last Result
-	var drain time.Duration
 	run := func(rate float64, d time.Duration, final bool) (SearchTrial, error) {
 		s := spec
 		s.Duration, s.Bitrate = d, rate
 		if !final {
 			s.Interval = 0
 		}
-		if drain > 0 {
-			// The last trial's backlog must not slow this one down.
-			select {
-			case <-time.After(drain):
-			case <-ctx.Done():
-				return SearchTrial{}, ctx.Err()
-			}
-		}
 		if c.onStart != nil {
 			c.onStart() // the result's link counters are its own test's alone
 		}
+		// Across an emulated link, each trial ends once the link's queue
+		// has drained (RunOnLink's drain, before the fin): an overrun's
+		// backlog never slows the next trial.
 		r, err := c.RunTest(ctx, s)
 		if err != nil {
 			return SearchTrial{}, err
@@ -112,7 +106,6 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		t := judge(r, rate, maxLossPct, final)
 		t.Final = final
 		search.Trials = append(search.Trials, t)
-		drain = drainTime(r, c.linkQueue, t.DeliveredBps)
 		return t, nil
 	}
 	trialDur := max(spec.Duration/4, time.Second)
@@ -257,20 +250,4 @@ func (s *RateSearch) Tried(rate func(float64) string) string {
 		parts = append(parts, fmt.Sprintf("%s: offered %s, delivered %s, lost %.3g%%", asked, rate(t.OfferedBps), rate(t.DeliveredBps), t.LostPct))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// maxDrainWait bounds how long a search waits for a link's queue to drain.
-const maxDrainWait = 30 * time.Second
-
-// drainTime is how long a trial's backlog in an emulated link's queue of
-// queue packets takes to drain at the rate the receiver took frames in: the
-// frames sent and not received (at most a queueful) may still be queued, and
-// must not slow the next trial down. Zero without a link queue.
-func drainTime(r Result, queue int, deliveredBps float64) time.Duration {
-	if queue <= 0 || r.SentFrames <= r.ReceivedFrames || deliveredBps <= 0 {
-		return 0
-	}
-	backlog := min(r.SentFrames-r.ReceivedFrames, uint64(queue))
-	wire := float64(r.Size + 28) // IPv4 and UDP headers
-	return min(maxDrainWait, time.Duration(float64(backlog)*wire*8/deliveredBps*float64(time.Second)))
 }

@@ -205,27 +205,3 @@ func checkNotFoundOnLink(t *testing.T, r Result) {
 		t.Errorf("link counted %d packets for a last trial of %d frames", up, r.SentFrames)
 	}
 }
-
-// TestDrainTime: after a trial that overran a link, the next waits for at most
-// a queueful of its frames to drain at the rate that got through.
-func TestDrainTime(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name           string
-		sent, received uint64
-		queue          int
-		delivered      float64
-		want           time.Duration
-	}{
-		{"a queueful at 1M", 100000, 500, 1000, 1e6, time.Duration(1000 * 1428 * 8 / 1e6 * float64(time.Second))},
-		{"a few frames behind", 1010, 1000, 1000, 1e6, time.Duration(10 * 1428 * 8 / 1e6 * float64(time.Second))},
-		{"nothing behind", 1000, 1000, 1000, 1e6, 0},
-		{"no link", 100000, 500, 0, 1e6, 0},
-		{"capped", 100000, 0, 100000, 1e6, maxDrainWait},
-	} {
-		r := Result{Size: 1400, SentFrames: tc.sent, ReceivedFrames: tc.received}
-		if got := drainTime(r, tc.queue, tc.delivered); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/netduel/netduel/duel"
@@ -27,9 +26,6 @@ func has(r *duel.Result, f duel.Figure) bool {
 
 // columns are the comparison tables' columns: the registry's protocols, in order.
 var columns = duel.Protos()
-
-// column returns the column of a protocol, or -1 for one no kind has.
-func column(p duel.Proto) int { return slices.Index(columns, p) }
 
 // protoName is a protocol as headings show it: "TCP".
 func protoName(p duel.Proto) string { return strings.ToUpper(string(p)) }
