@@ -16,10 +16,14 @@ import (
 //
 // Ownership: Send takes the packet; out receives it (or, for a duplicate, a copy)
 // and may keep or recycle it. A dropped packet is simply not passed on.
+//
+// A driven pipe (NewDrivenPipe) has no goroutine of its own: the one
+// goroutine that sends into it also delivers, calling Deliver.
 type Pipe struct {
-	out   func([]byte)
-	start time.Time
-	pass  bool // nothing to impair
+	out    func([]byte)
+	start  time.Time
+	pass   bool // nothing to impair
+	driven bool // delivered by its sender's Deliver calls, not by run
 
 	mu      sync.Mutex
 	model   *Model
@@ -34,20 +38,39 @@ type Pipe struct {
 	check   pipeCheck               // the self-check's delay and rate
 
 	passed atomic.Uint64 // pass-through packets
-	w      *waiter
+	w      *waiter       // run's wait (nil: driven)
 	wg     sync.WaitGroup
 }
 
-// NewPipe starts a pipe applying cfg with randomness from r, delivering to out.
+// NewPipe starts a pipe applying cfg with randomness from r, delivering to
+// out from a thread of its own (see precise).
 func NewPipe(cfg Config, r *rand.Rand, out func(pkt []byte)) *Pipe {
-	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), model: NewModel(cfg, r)}
+	p := newPipe(cfg, r, out)
 	if !p.pass {
-		p.late = newLateHist()
-		p.check.delay = newDelayHist()
 		p.w = newWaiter()
 		addSpareProcs()
 		p.wg.Add(1)
 		go p.run()
+	}
+	return p
+}
+
+// NewDrivenPipe returns a pipe applying cfg with randomness from r that
+// delivers to out only when Deliver is called: its caller's thread both
+// feeds it and delivers, so a packet costs that thread no hand-over to
+// another (a wake-up, tens of µs on a virtual machine). Send and Deliver
+// must then be called from that one goroutine; the other methods from any.
+func NewDrivenPipe(cfg Config, r *rand.Rand, out func(pkt []byte)) *Pipe {
+	p := newPipe(cfg, r, out)
+	p.driven = true
+	return p
+}
+
+func newPipe(cfg Config, r *rand.Rand, out func(pkt []byte)) *Pipe {
+	p := &Pipe{out: out, start: time.Now(), pass: !cfg.Enabled(), model: NewModel(cfg, r)}
+	if !p.pass {
+		p.late = newLateHist()
+		p.check.delay = newDelayHist()
 	}
 	return p
 }
@@ -100,7 +123,7 @@ func (p *Pipe) Send(pkt []byte) {
 		p.seq++
 	}
 	p.mu.Unlock()
-	if n > 0 && (earliest || p.model.gate != nil) { // a gate decides on each dequeue attempt, as netem's
+	if n > 0 && !p.driven && (earliest || p.model.gate != nil) { // a gate decides on each dequeue attempt, as netem's
 		p.w.wake()
 	}
 }
@@ -181,7 +204,7 @@ func (p *Pipe) Close() {
 	p.closed = true
 	p.pending = nil
 	p.mu.Unlock()
-	if p.pass {
+	if p.pass || p.driven {
 		return
 	}
 	p.w.wake()
@@ -197,37 +220,59 @@ func (p *Pipe) run() {
 	defer p.wg.Done()
 	precise()
 	for {
+		wait, held, closed := p.deliver()
+		switch {
+		case closed:
+			return
+		case held:
+			p.w.wait(wait)
+		default:
+			p.w.wait(-1)
+		}
+	}
+}
+
+// Deliver hands on every packet of a driven pipe that is due (on the calling
+// goroutine, the one that sends into it) and says whether the pipe still
+// holds packets and, if so, how long until the next may leave.
+func (p *Pipe) Deliver() (wait time.Duration, held bool) {
+	if p.pass {
+		return 0, false
+	}
+	wait, held, _ = p.deliver()
+	return wait, held
+}
+
+// deliver hands on the packets due, recording their lateness, and returns
+// the wait until the next departure, whether any packet is held, and whether
+// the pipe is closed.
+func (p *Pipe) deliver() (wait time.Duration, held, closed bool) {
+	for {
 		p.mu.Lock()
 		p.busy = false
-		if p.closed {
+		if closed := p.closed; closed || len(p.pending) == 0 {
 			p.mu.Unlock()
-			return
-		}
-		if len(p.pending) == 0 {
-			p.mu.Unlock()
-			p.w.wait(-1)
-			continue
+			return 0, false, closed
 		}
 		now := time.Since(p.start)
 		ok, at := p.model.Admit(now, p.pending[0].depart, len(p.pending[0].pkt))
 		wait := at - now
-		if ok {
-			it := p.pending.pop()
-			p.check.delivered(p.model.cfg, now, it)
-			p.busy = true
-			_ = p.late.RecordValue(max(1, int64(-wait)))
-			if -wait > time.Millisecond {
-				p.over1++
-				if -wait > 5*time.Millisecond {
-					p.over5++
-				}
-			}
+		if !ok {
 			p.mu.Unlock()
-			p.out(it.pkt)
-			continue
+			return max(wait, 0), true, false
+		}
+		it := p.pending.pop()
+		p.check.delivered(p.model.cfg, now, it)
+		p.busy = true
+		_ = p.late.RecordValue(max(1, int64(-wait)))
+		if -wait > time.Millisecond {
+			p.over1++
+			if -wait > 5*time.Millisecond {
+				p.over5++
+			}
 		}
 		p.mu.Unlock()
-		p.w.wait(wait)
+		p.out(it.pkt)
 	}
 }
 

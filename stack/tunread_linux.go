@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,30 +47,54 @@ func (t *TUN) Reader() (*TUNReader, error) {
 // Read reads one packet into b, waiting for one; after Stop it returns
 // ErrReaderStopped. A packet longer than b is cut short, as a TUN read does.
 func (r *TUNReader) Read(b []byte) (int, error) {
-	fds := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}, {Fd: int32(r.stop), Events: unix.POLLIN}}
 	for {
-		n, err := unix.Read(r.fd, b)
-		switch err {
-		case nil:
-			if n == 0 {
-				return 0, io.EOF
-			}
-			return n, nil
-		case unix.EAGAIN, unix.EINTR:
-		default:
+		n, ok, err := r.TryRead(b)
+		if ok || err != nil {
+			return n, err
+		}
+		if err := r.Wait(-1); err != nil {
 			return 0, err
-		}
-		fds[0].Revents, fds[1].Revents = 0, 0
-		if _, err := unix.Ppoll(fds, nil, nil); err != nil && err != unix.EINTR {
-			return 0, err
-		}
-		if fds[1].Revents != 0 {
-			return 0, ErrReaderStopped
-		}
-		if fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 && fds[0].Revents&unix.POLLIN == 0 {
-			return 0, io.EOF
 		}
 	}
+}
+
+// TryRead reads one packet into b if one is waiting, without blocking: ok
+// says whether it read one. A packet longer than b is cut short.
+func (r *TUNReader) TryRead(b []byte) (n int, ok bool, err error) {
+	n, err = unix.Read(r.fd, b)
+	switch err {
+	case nil:
+		if n == 0 {
+			return 0, false, io.EOF
+		}
+		return n, true, nil
+	case unix.EAGAIN, unix.EINTR:
+		return 0, false, nil
+	}
+	return 0, false, err
+}
+
+// Wait blocks until a packet may be waiting, d has passed (d < 0: no
+// limit; ppoll(2)'s nanosecond timeout, as precise as the thread's timer
+// slack) or Stop is called: then it returns ErrReaderStopped. It returns
+// io.EOF once the device is gone.
+func (r *TUNReader) Wait(d time.Duration) error {
+	fds := [2]unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}, {Fd: int32(r.stop), Events: unix.POLLIN}}
+	var ts *unix.Timespec
+	if d >= 0 {
+		t := unix.NsecToTimespec(int64(d))
+		ts = &t
+	}
+	if _, err := unix.Ppoll(fds[:], ts, nil); err != nil && err != unix.EINTR {
+		return err
+	}
+	if fds[1].Revents != 0 {
+		return ErrReaderStopped
+	}
+	if fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 && fds[0].Revents&unix.POLLIN == 0 {
+		return io.EOF
+	}
+	return nil
 }
 
 // Stop makes Read return ErrReaderStopped (now, or at its next call). Once

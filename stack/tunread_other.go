@@ -2,7 +2,10 @@
 
 package stack
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // TUNReader is a Linux TUN device's reader; elsewhere none exists.
 type TUNReader struct{}
@@ -15,6 +18,12 @@ func (t *TUN) Reader() (*TUNReader, error) { return nil, errors.New("no TUN devi
 
 // Read is never reached off Linux.
 func (r *TUNReader) Read(b []byte) (int, error) { return 0, ErrReaderStopped }
+
+// TryRead is never reached off Linux.
+func (r *TUNReader) TryRead(b []byte) (int, bool, error) { return 0, false, ErrReaderStopped }
+
+// Wait is never reached off Linux.
+func (r *TUNReader) Wait(time.Duration) error { return ErrReaderStopped }
 
 // Stop is never reached off Linux.
 func (r *TUNReader) Stop() {}

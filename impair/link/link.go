@@ -200,14 +200,15 @@ func osTCP() string {
 	return runtime.GOOS
 }
 
-// pipes returns the two directions' pipes, seeded for reproducibility, each
-// handing packets to deliver functions.
-func (l *Link) pipes(toServer, toClient func([]byte)) {
+// pipes makes the two directions' pipes with newPipe (impair.NewPipe or
+// NewDrivenPipe), seeded for reproducibility, each handing packets to
+// deliver functions.
+func (l *Link) pipes(newPipe func(impair.Config, *rand.Rand, func([]byte)) *impair.Pipe, toServer, toClient func([]byte)) {
 	seed := l.Config.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
-	l.up = impair.NewPipe(l.Config, rand.New(rand.NewPCG(seed, 1)), toServer)
-	l.down = impair.NewPipe(l.Config, rand.New(rand.NewPCG(seed, 2)), toClient)
+	l.up = newPipe(l.Config, rand.New(rand.NewPCG(seed, 1)), toServer)
+	l.down = newPipe(l.Config, rand.New(rand.NewPCG(seed, 2)), toClient)
 	l.closers = append(l.closers, l.up.Close, l.down.Close)
 }

@@ -39,7 +39,7 @@ func openNetstack(cfg impair.Config, congestion string) (_ *Link, err error) {
 	l.closers = append(l.closers, func() { cli.Close(); srv.Close() })
 	// Closers run in reverse: the readers stop before the pipes, the pipes
 	// before the stacks.
-	l.pipes(srv.InjectPacket, cli.InjectPacket)
+	l.pipes(impair.NewPipe, srv.InjectPacket, cli.InjectPacket)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	l.closers = append(l.closers, func() {

@@ -20,15 +20,12 @@ type tunForwarder struct {
 	// Packet buffers are recycled once written to the other device (the pipe
 	// holds a delayed packet's buffer until then), through a free list: a
 	// channel of slices, which unlike sync.Pool boxes nothing per packet.
-	free chan []byte
-	// With offloads, reads may be 64 KiB super-packets.
-	big      sync.Pool
+	free     chan []byte
 	plainHdr []byte // no offload asked: a complete packet
 }
 
 func newTunForwarder(tc, ts *stack.TUN) *tunForwarder {
 	return &tunForwarder{devs: [2]*stack.TUN{tc, ts}, free: make(chan []byte, 8192),
-		big:      sync.Pool{New: func() any { b := make([]byte, stack.VnetHdrLen+1<<16); return &b }},
 		plainHdr: make([]byte, stack.VnetHdrLen)}
 }
 
@@ -68,16 +65,16 @@ func (f *tunForwarder) write(dev *stack.TUN, p []byte) {
 // start starts a reader per device, device i feeding pipes[i]. It closes both
 // devices if it cannot.
 //
-// A device whose packets the pipe impairs is read by a thread of its own,
-// real-time like the pipe's delivery, blocking in the kernel
-// (stack.TUNReader), with a spare P to come back to: a reader goroutine in the
-// runtime's poller, on an ordinary thread, was held up for milliseconds on a
-// busy machine (run again only once a thread polled and a P was free, or
-// preempted by other processes in the middle of a read), and every packet
-// behind it waited too. A clean direction keeps the poller: there a
-// ping-pong's own thread often finds the packet as it blocks, where a thread
-// of its own costs a wake-up per packet (a clean link's round trip 25 µs at
-// p50, 55 µs with its own threads).
+// A device whose packets the pipe impairs is read by the direction's delay
+// line (see line): one real-time thread of its own that reads the device
+// and delivers the pipe's packets, blocking in the kernel, with a spare P to
+// come back to. A reader goroutine in the runtime's poller, on an ordinary
+// thread, was held up for milliseconds on a busy machine (run again only once
+// a thread polled and a P was free, or preempted by other processes in the
+// middle of a read), and every packet behind it waited too. A clean direction
+// keeps the poller: there a ping-pong's own thread often finds the packet as
+// it blocks, where a thread of its own costs a wake-up per packet (a clean
+// link's round trip 25 µs at p50, 55 µs with its own threads).
 func (f *tunForwarder) start(pipes [2]*impair.Pipe) error {
 	for i, dev := range f.devs {
 		if pipes[i].PassThrough() {
@@ -95,12 +92,14 @@ func (f *tunForwarder) start(pipes [2]*impair.Pipe) error {
 		f.readers[i] = r
 	}
 	for i, r := range f.readers {
+		d := f.direction(f.devs[i], f.devs[1-i], pipes[i])
 		if r != nil {
 			f.rt.Add(1)
+			go f.line(r, d)
 		} else {
 			f.polled.Add(1)
+			go f.poll(f.devs[i], d)
 		}
-		go f.read(r, f.devs[i], f.devs[1-i], pipes[i])
 	}
 	return nil
 }
@@ -124,61 +123,71 @@ func (f *tunForwarder) close() {
 	}
 }
 
-// read forwards dev's packets into the pipe until dev is closed (or r
-// stopped), on a thread of its own when r is not nil.
-func (f *tunForwarder) read(r *stack.TUNReader, dev, to *stack.TUN, into *impair.Pipe) {
-	readPacket := dev.Read
-	if r != nil {
-		defer f.rt.Done()
-		impair.Realtime() // the thread ends with the goroutine
-		impair.SpareProcs(1)
-		defer impair.SpareProcs(-1)
-		readPacket = r.Read
-	} else {
-		defer f.polled.Done()
+// poll forwards a clean direction's packets, read in the runtime's poller,
+// until the device is closed.
+func (f *tunForwarder) poll(dev *stack.TUN, d *direction) {
+	defer f.polled.Done()
+	for {
+		n, err := dev.Read(d.buffer())
+		if err != nil {
+			return
+		}
+		d.got(n)
 	}
-	if !dev.Offload {
-		f.readPlain(readPacket, into)
+}
+
+// direction is what one device's reads go through on their way into its
+// pipe. One goroutine uses it.
+type direction struct {
+	f    *tunForwarder
+	to   *stack.TUN   // the other device
+	into *impair.Pipe // the direction's pipe
+	// The device offloads: reads are super-packets behind a virtio header,
+	// into the direction's own 64 KiB buffer. whole: the other device takes
+	// them as they are and nothing is impaired.
+	offload, whole bool
+	big            []byte
+	buf            []byte // a complete packet's buffer, until the pipe takes it
+}
+
+func (f *tunForwarder) direction(dev, to *stack.TUN, into *impair.Pipe) *direction {
+	d := &direction{f: f, to: to, into: into, offload: dev.Offload, whole: dev.Offload && to.Offload && into.PassThrough()}
+	if d.offload {
+		d.big = make([]byte, stack.VnetHdrLen+1<<16)
+	}
+	return d
+}
+
+// buffer returns the buffer the next read goes into.
+func (d *direction) buffer() []byte {
+	if d.offload {
+		return d.big
+	}
+	if d.buf == nil {
+		d.buf = d.f.alloc(MTU + 64)
+	}
+	return d.buf
+}
+
+// got forwards what a read of n bytes into buffer() brought. A complete
+// packet goes into the pipe. A super-packet crosses whole, header and all,
+// when nothing is impaired (counted as the packets it stands for), else it
+// is cut into the packets a wire would carry, each impaired on its own.
+func (d *direction) got(n int) {
+	if !d.offload {
+		d.into.Send(d.buf[:n])
+		d.buf = nil // the pipe's now
 		return
 	}
-	f.readOffload(readPacket, to, into)
-}
-
-// readPlain forwards complete packets.
-func (f *tunForwarder) readPlain(readPacket func([]byte) (int, error), into *impair.Pipe) {
-	for {
-		buf := f.alloc(MTU + 64)
-		n, err := readPacket(buf)
-		if err != nil {
-			return
-		}
-		into.Send(buf[:n])
+	if n <= stack.VnetHdrLen {
+		return
 	}
-}
-
-// readOffload forwards what an offloading device reads. Both ends offload and
-// nothing is impaired: a super-packet crosses whole, header and all, and
-// counts as the packets it stands for. Otherwise it is cut into the packets a
-// wire would carry, each impaired on its own.
-func (f *tunForwarder) readOffload(readPacket func([]byte) (int, error), to *stack.TUN, into *impair.Pipe) {
-	whole := to.Offload && into.PassThrough()
-	for {
-		bp := f.big.Get().(*[]byte)
-		buf := *bp
-		n, err := readPacket(buf)
-		if err != nil {
-			return
+	h, pkt := parseVnetHdr(d.big), d.big[stack.VnetHdrLen:n]
+	if d.whole {
+		if d.to.WritePacket(d.big[:stack.VnetHdrLen], pkt) == nil {
+			d.into.CountPassed(uint64(h.segments(pkt)))
 		}
-		if n > stack.VnetHdrLen {
-			h, pkt := parseVnetHdr(buf), buf[stack.VnetHdrLen:n]
-			if whole {
-				if to.WritePacket(buf[:stack.VnetHdrLen], pkt) == nil {
-					into.CountPassed(uint64(h.segments(pkt)))
-				}
-			} else {
-				_ = cut(h, pkt, f.alloc, into.Send) // a malformed packet is dropped, as a NIC would
-			}
-		}
-		f.big.Put(bp)
+		return
 	}
+	_ = cut(h, pkt, d.f.alloc, d.into.Send) // a malformed packet is dropped, as a NIC would
 }
