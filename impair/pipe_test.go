@@ -218,3 +218,53 @@ func BenchmarkPipeDelayError(b *testing.B) {
 	b.ReportMetric(float64(late[len(late)/2].Nanoseconds())/1e3, "late-µs/p50")
 	b.ReportMetric(float64(late[len(late)*99/100].Nanoseconds())/1e3, "late-µs/p99")
 }
+
+// TestDrivenPipe: a driven pipe has no goroutine of its own: it delivers only
+// when Deliver is called, every packet due then, and says how long until
+// the next; packets due at once (no delay) are handed on
+// by Send itself; a closed one holds nothing.
+func TestDrivenPipe(t *testing.T) {
+	t.Parallel()
+	var c collector
+	const delay = 2 * time.Millisecond
+	p := NewDrivenPipe(Config{Delay: delay, Jitter: time.Millisecond}, seeded(5), c.out)
+	const n = 200
+	for i := uint64(0); i < n; i++ {
+		p.Send(packet(i, 64))
+	}
+	time.Sleep(2 * (delay + time.Millisecond)) // all due now: still nothing may leave without Deliver
+	if c.len() != 0 {
+		t.Fatalf("a driven pipe delivered %d packets on its own", c.len())
+	}
+	if wait, held := p.Deliver(); held || wait != 0 {
+		t.Errorf("after delivering all that was due: held %v (wait %v), want nothing held", held, wait)
+	}
+	if c.len() != n {
+		t.Fatalf("Deliver handed on %d of %d packets due", c.len(), n)
+	}
+	if l := p.Lateness(); l.Count != n {
+		t.Errorf("lateness counts %d packets, want %d", l.Count, n)
+	}
+	// A packet held: Deliver says how long until it is due, within its delay
+	// and jitter.
+	p.Send(packet(n, 64))
+	if wait, held := p.Deliver(); !held || wait <= 0 || wait > delay+time.Millisecond {
+		t.Errorf("one packet held for %v ± 1ms: Deliver says held %v, wait %v", delay, held, wait)
+	}
+	if c.len() != n {
+		t.Error("Deliver handed on a packet not due")
+	}
+	p.Close()
+	if _, held := p.Deliver(); held {
+		t.Error("a closed driven pipe still holds packets")
+	}
+
+	// No delay (a reordered packet, say): Send hands it on at once.
+	var direct collector
+	q := NewDrivenPipe(Config{Reorder: 1, Delay: time.Hour}, seeded(6), direct.out)
+	defer q.Close()
+	q.Send(packet(1, 64))
+	if direct.len() != 1 {
+		t.Errorf("a packet due at once: %d delivered by Send, want 1", direct.len())
+	}
+}

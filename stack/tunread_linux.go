@@ -52,7 +52,7 @@ func (r *TUNReader) Read(b []byte) (int, error) {
 		if ok || err != nil {
 			return n, err
 		}
-		if err := r.Wait(-1); err != nil {
+		if _, err := r.Wait(-1); err != nil {
 			return 0, err
 		}
 	}
@@ -74,27 +74,29 @@ func (r *TUNReader) TryRead(b []byte) (n int, ok bool, err error) {
 	return 0, false, err
 }
 
-// Wait blocks until a packet may be waiting, d has passed (d < 0: no
-// limit; ppoll(2)'s nanosecond timeout, as precise as the thread's timer
+// Wait blocks until a packet may be waiting (ready), d has passed (d < 0:
+// no limit; ppoll(2)'s nanosecond timeout, as precise as the thread's timer
 // slack) or Stop is called: then it returns ErrReaderStopped. It returns
 // io.EOF once the device is gone.
-func (r *TUNReader) Wait(d time.Duration) error {
+func (r *TUNReader) Wait(d time.Duration) (ready bool, err error) {
 	fds := [2]unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}, {Fd: int32(r.stop), Events: unix.POLLIN}}
 	var ts *unix.Timespec
 	if d >= 0 {
 		t := unix.NsecToTimespec(int64(d))
 		ts = &t
 	}
-	if _, err := unix.Ppoll(fds[:], ts, nil); err != nil && err != unix.EINTR {
-		return err
+	n, err := unix.Ppoll(fds[:], ts, nil)
+	switch {
+	case err == unix.EINTR:
+		return true, nil // look again
+	case err != nil:
+		return false, err
+	case fds[1].Revents != 0:
+		return false, ErrReaderStopped
+	case fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 && fds[0].Revents&unix.POLLIN == 0:
+		return false, io.EOF
 	}
-	if fds[1].Revents != 0 {
-		return ErrReaderStopped
-	}
-	if fds[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 && fds[0].Revents&unix.POLLIN == 0 {
-		return io.EOF
-	}
-	return nil
+	return n > 0, nil
 }
 
 // Stop makes Read return ErrReaderStopped (now, or at its next call). Once

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,6 +99,77 @@ func TestTUNReader(t *testing.T) {
 	}
 	if _, err := r.Read(make([]byte, 100)); !errors.Is(err, ErrReaderStopped) {
 		t.Fatalf("a second Read after Stop: %v, want ErrReaderStopped", err)
+	}
+}
+
+// TestTUNReaderWait: TryRead never blocks and says when nothing was waiting;
+// Wait returns not ready once its time is up, ready when a packet comes, and
+// ErrReaderStopped once Stop was called, whatever its time.
+func TestTUNReaderWait(t *testing.T) {
+	tc, ts := tunPair(t)
+	r, err := tc.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	buf := make([]byte, VnetHdrLen+1<<16)
+	drain := func() {
+		for {
+			_, ok, err := r.TryRead(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				return
+			}
+		}
+	}
+	// The kernel may send a packet of its own now and then: a wait it
+	// ends is tried again.
+	timedOut := false
+	for range 100 {
+		drain()
+		ready, err := r.Wait(time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ready {
+			timedOut = true
+			break
+		}
+	}
+	if !timedOut {
+		t.Fatal("Wait(1ms) on a quiet device never timed out")
+	}
+	client := &OS{NS: tc.ns}
+	c, err := client.Dial(t.Context(), "udp4", ts.Local.String()+":9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	for found := false; !found; {
+		if ready, err := r.Wait(-1); err != nil || !ready {
+			t.Fatalf("Wait with a packet to come: ready %v, %v", ready, err)
+		}
+		for {
+			n, ok, err := r.TryRead(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			found = found || strings.HasSuffix(string(buf[:n]), "hello")
+		}
+	}
+	r.Stop()
+	for _, d := range []time.Duration{-1, time.Hour, 0} {
+		if _, err := r.Wait(d); !errors.Is(err, ErrReaderStopped) {
+			t.Errorf("Wait(%v) after Stop: %v, want ErrReaderStopped", d, err)
+		}
 	}
 }
 

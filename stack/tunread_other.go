@@ -23,7 +23,7 @@ func (r *TUNReader) Read(b []byte) (int, error) { return 0, ErrReaderStopped }
 func (r *TUNReader) TryRead(b []byte) (int, bool, error) { return 0, false, ErrReaderStopped }
 
 // Wait is never reached off Linux.
-func (r *TUNReader) Wait(time.Duration) error { return ErrReaderStopped }
+func (r *TUNReader) Wait(time.Duration) (bool, error) { return false, ErrReaderStopped }
 
 // Stop is never reached off Linux.
 func (r *TUNReader) Stop() {}

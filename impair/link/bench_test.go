@@ -99,6 +99,13 @@ func BenchmarkForwarder(b *testing.B) {
 	})
 }
 
+// processCPU is the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkDelayLine measures what the link adds to a packet's trip beyond
 // the configured delay, one way, client to server across the tun backend:
 // UDP datagrams of 200 bytes, paced at about 10k/s, each carrying its send
@@ -110,7 +117,8 @@ func BenchmarkForwarder(b *testing.B) {
 // device-drops). "clean" is the pass-through link. The sender and the
 // receiver are real-time threads, like the link's own, so that what is
 // measured is the link; rt-runq-wait-ms and steal-ms say how much of the
-// time the machine kept real-time threads off its CPUs (see schedWait).
+// time the machine kept real-time threads off its CPUs (see schedWait), and
+// cpu-µs/pkt the process's CPU time per packet.
 // Run with a fixed count, e.g. -bench DelayLine -benchtime 20000x.
 func BenchmarkDelayLine(b *testing.B) {
 	if err := TunAvailable(); err != nil {
@@ -133,9 +141,9 @@ func BenchmarkDelayLine(b *testing.B) {
 			}
 			defer l.Close()
 			c0, s0 := l.Stats()
-			w0 := readSchedWait()
+			w0, cpu0 := readSchedWait(), processCPU()
 			late, lost := measureOneWay(b, l, b.N)
-			w1 := readSchedWait()
+			w1, cpu1 := readSchedWait(), processCPU()
 			c1, s1 := l.Stats()
 			slices.Sort(late)
 			us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
@@ -164,6 +172,10 @@ func BenchmarkDelayLine(b *testing.B) {
 			// kept off a CPU, and the hypervisor's steal.
 			b.ReportMetric(float64(w1.rtRunDelayNs-w0.rtRunDelayNs)/1e6, "rt-runq-wait-ms")
 			b.ReportMetric(float64(w1.stealMs-w0.stealMs), "steal-ms")
+			// The process's CPU time per packet (the link's threads, the
+			// sender's and the receiver's): next to clean's, what the delay
+			// line costs.
+			b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1e3/float64(b.N), "cpu-µs/pkt")
 		})
 	}
 }

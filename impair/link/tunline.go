@@ -1,7 +1,6 @@
 package link
 
 import (
-	"os"
 	"time"
 
 	"github.com/netduel/netduel/impair"
@@ -13,42 +12,39 @@ const (
 	// readBatch is how many packets the line reads before it delivers
 	// again, so that a flood arriving does not hold up departures.
 	readBatch = 64
-	// spinWindow and spinShare bound the line's spinning: at most spinShare
-	// of each spinWindow, so a busy link's real-time thread leaves its CPU
-	// to others (and Linux's real-time throttling, 50 ms of every second
-	// for a thread that never sleeps, never stalls it).
+	// spinWindow and spinShare bound the line's spinning: at most
+	// 1/spinShare of each spinWindow, so a busy link's real-time thread
+	// leaves its CPU to others (and Linux's real-time throttling, 50 ms of
+	// every second for a thread that never sleeps, never stalls it).
 	spinWindow = 10 * time.Millisecond
 	spinShare  = 2
+	// The spin margin (see margin) starts at startMargin (a virtual
+	// machine's, where it settles in a few wake-ups) and stays within
+	// minMargin and maxMargin.
+	startMargin          = 20 * time.Microsecond
+	minMargin, maxMargin = 5 * time.Microsecond, 100 * time.Microsecond
 )
-
-// spinMargin is how long before a departure the line stops sleeping and
-// spins (see line). TODO: chosen by measurement.
-var spinMargin = 50 * time.Microsecond
-
-func init() {
-	if v, err := time.ParseDuration(os.Getenv("ND_SPIN")); err == nil {
-		spinMargin = v
-	}
-}
 
 // line is an impaired direction's delay line: one real-time thread (see
 // impair.Realtime) that reads the device and delivers the direction's
 // driven pipe, so a packet costs one wake-up of one thread, not a reader's
 // and then a delivery thread's. It blocks in ppoll(2) on the device until a
-// packet comes or, with packets held, until spinMargin before the next
+// packet comes or, with packets held, until a margin before the next
 // departure; on waking it reads every packet waiting (readBatch at a time),
-// hands them to the pipe and delivers every packet due. Through the last
-// spinMargin before a departure it does not sleep but polls the device
-// without blocking and delivers on time: a timer wake-up is 10-20 µs late at
-// the median on a virtual machine (tens of µs at p99), where spinning is on
-// time to a µs. It never spins with nothing due within spinMargin, and at
-// most 1/spinShare of its time.
+// hands them to the pipe and delivers every packet due. Through the margin
+// it does not sleep but polls the device without blocking and delivers on
+// time: a timer wake-up is 10-20 µs late at the median on a virtual machine
+// (50 µs at p99), a spin on time to a µs. The margin is what it measured:
+// the 95th percentile of its own timed wake-ups' lateness (see margin). It
+// never spins with nothing due within the margin, and at most 1/spinShare
+// of its time.
 func (f *tunForwarder) line(r *stack.TUNReader, d *direction) {
 	defer f.rt.Done()
 	impair.Realtime() // the thread ends with the goroutine
 	impair.SpareProcs(1)
 	defer impair.SpareProcs(-1)
 	var spin spinBudget
+	m := newMargin()
 	for {
 		for range readBatch {
 			n, ok, err := r.TryRead(d.buffer())
@@ -64,14 +60,19 @@ func (f *tunForwarder) line(r *stack.TUNReader, d *direction) {
 		var err error
 		switch {
 		case !held:
-			spin.stop()
-			err = r.Wait(-1)
-		case wait > spinMargin:
-			spin.stop()
-			err = r.Wait(wait - spinMargin)
-		case !spin.more():
-			spin.stop()
-			err = r.Wait(wait)
+			spin.stop(time.Now())
+			_, err = r.Wait(-1)
+		case wait > m.d:
+			t0 := time.Now()
+			spin.stop(t0)
+			sleep := wait - m.d
+			var ready bool
+			if ready, err = r.Wait(sleep); !ready {
+				m.woke(time.Since(t0) - sleep)
+			}
+		case !spin.more(time.Now()):
+			spin.stop(time.Now())
+			_, err = r.Wait(wait)
 		}
 		// Else due within the margin: read and deliver again at once.
 		if err != nil {
@@ -80,16 +81,37 @@ func (f *tunForwarder) line(r *stack.TUNReader, d *direction) {
 	}
 }
 
-// spinBudget keeps the line's spinning within spinShare of each spinWindow.
+// margin is how long before a departure the line stops sleeping and spins:
+// an estimate of the 95th percentile of how late its timed waits wake up,
+// kept by stochastic approximation (each wake-up later than the estimate
+// raises it by 19 steps, each other lowers it by one: it settles where 5%
+// are later), within minMargin and maxMargin.
+type margin struct{ d time.Duration }
+
+func newMargin() margin { return margin{startMargin} }
+
+const marginStep = 250 * time.Nanosecond
+
+// woke counts a timed wait that woke late by late.
+func (m *margin) woke(late time.Duration) {
+	if late > m.d {
+		m.d += 19 * marginStep
+	} else {
+		m.d -= marginStep
+	}
+	m.d = min(max(m.d, minMargin), maxMargin)
+}
+
+// spinBudget keeps the line's spinning within 1/spinShare of each
+// spinWindow.
 type spinBudget struct {
 	since  time.Time     // the spin under way began (zero: none)
 	window time.Time     // the current window began
 	spent  time.Duration // spun in the current window, before since
 }
 
-// more says whether the line may (go on) spin(ning), and counts it.
-func (b *spinBudget) more() bool {
-	now := time.Now()
+// more says whether the line may (go on) spin(ning) at now, and counts it.
+func (b *spinBudget) more(now time.Time) bool {
 	if b.since.IsZero() {
 		b.since = now
 	}
@@ -99,10 +121,10 @@ func (b *spinBudget) more() bool {
 	return b.spent+now.Sub(b.since) < spinWindow/spinShare
 }
 
-// stop ends a spin.
-func (b *spinBudget) stop() {
+// stop ends a spin at now.
+func (b *spinBudget) stop(now time.Time) {
 	if !b.since.IsZero() {
-		b.spent += time.Since(b.since)
+		b.spent += now.Sub(b.since)
 		b.since = time.Time{}
 	}
 }
