@@ -193,3 +193,64 @@ func TestWritePacketAllocatesNothing(t *testing.T) {
 		t.Errorf("WritePacket: %v allocations a packet, want 0", n)
 	}
 }
+
+// TestTUNReaderWritePacket forwards a datagram as the delay line does: read
+// from the client's device by its reader, written into the server's device
+// by the server device's reader; the server's socket gets it. The write
+// allocates nothing.
+func TestTUNReaderWritePacket(t *testing.T) {
+	tc, ts := tunPair(t)
+	rc, err := tc.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	rs, err := ts.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	srv, err := (&OS{NS: ts.ns}).ListenPacket(t.Context(), "udp4", ts.Local.String()+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := (&OS{NS: tc.ns}).Dial(t.Context(), "udp4", srv.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, VnetHdrLen+1<<16)
+	var hdr, pkt []byte
+	for pkt == nil {
+		n, err := rc.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := buf[:n]
+		if tc.Offload {
+			hdr, p = p[:VnetHdrLen], p[VnetHdrLen:]
+		}
+		if len(p) == 20+8+5 && p[0]>>4 == 4 && p[9] == 17 && string(p[28:]) == "hello" {
+			pkt = p
+		}
+	}
+	if err := rs.WritePacket(hdr, pkt); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got := make([]byte, 100)
+	n, _, err := srv.ReadFrom(got)
+	if err != nil {
+		t.Fatalf("the datagram written into the server's device never reached its socket: %v", err)
+	}
+	if string(got[:n]) != "hello" {
+		t.Fatalf("server got %q, want hello", got[:n])
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = rs.WritePacket(hdr, pkt) }); n != 0 {
+		t.Errorf("WritePacket: %v allocations a packet, want 0", n)
+	}
+}

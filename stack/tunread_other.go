@@ -25,6 +25,9 @@ func (r *TUNReader) TryRead(b []byte) (int, bool, error) { return 0, false, ErrR
 // Wait is never reached off Linux.
 func (r *TUNReader) Wait(time.Duration) (bool, error) { return false, ErrReaderStopped }
 
+// WritePacket is never reached off Linux.
+func (r *TUNReader) WritePacket(hdr, pkt []byte) error { return ErrReaderStopped }
+
 // Stop is never reached off Linux.
 func (r *TUNReader) Stop() {}
 

@@ -46,7 +46,7 @@ func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 	f := newTunForwarder(tc, ts)
 	// Closers run in reverse: the readers stop (devices closed) before the
 	// pipes. Each direction's delay line delivers its pipe (see line).
-	l.pipes(impair.NewDrivenPipe, func(p []byte) { f.write(ts, p) }, func(p []byte) { f.write(tc, p) })
+	l.pipes(impair.NewDrivenPipe, func(p []byte) { f.write(1, p) }, func(p []byte) { f.write(0, p) })
 	l.devices = f.devs
 	if err := f.start([2]*impair.Pipe{l.up, l.down}); err != nil {
 		return nil, err

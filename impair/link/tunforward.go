@@ -52,12 +52,18 @@ func (f *tunForwarder) alloc(n int) []byte {
 	return make([]byte, n)
 }
 
-// write hands a packet to dev and recycles its buffer.
-func (f *tunForwarder) write(dev *stack.TUN, p []byte) {
-	if dev.Offload {
-		dev.WritePacket(f.plainHdr, p)
+// write hands a packet to device i and recycles its buffer: from a delay
+// line, through the device's own reader, whose system calls are raw (see
+// stack.TUNReader); else through the runtime's poller.
+func (f *tunForwarder) write(i int, p []byte) {
+	dev, hdr := f.devs[i], f.plainHdr
+	if !dev.Offload {
+		hdr = nil
+	}
+	if r := f.readers[i]; r != nil {
+		_ = r.WritePacket(hdr, p)
 	} else {
-		dev.Write(p)
+		_ = dev.WritePacket(hdr, p)
 	}
 	f.put(p)
 }
