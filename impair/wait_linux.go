@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netduel/netduel/internal/rawsys"
 )
 
 // waiter is the delivering thread's wait on Linux: ppoll(2) on an eventfd, with
@@ -14,7 +16,7 @@ import (
 // to 1 µs), so one system call sleeps until either the next departure or a
 // packet that must leave earlier. No Go timer or channel is involved: Go's
 // timers wake up to a millisecond late, and a channel's wake-up waits for the
-// scheduler.
+// scheduler. The wait is a raw system call (see internal/rawsys).
 type waiter struct {
 	fd   int // eventfd; -1: unavailable, fall back to the portable wait
 	port *portableWaiter
@@ -45,15 +47,10 @@ func (w *waiter) wait(d time.Duration) {
 		w.port.wait(d)
 		return
 	}
-	fds := []unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}
-	var ts *unix.Timespec
-	if d >= 0 {
-		t := unix.NsecToTimespec(int64(d))
-		ts = &t
-	}
-	if n, _ := unix.Ppoll(fds, ts, nil); n > 0 {
+	fds := [1]unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}
+	if n, _ := rawsys.Ppoll(fds[:], int64(d)); n > 0 {
 		var buf [8]byte
-		_, _ = unix.Read(w.fd, buf[:]) // reset the counter
+		_, _ = rawsys.Read(w.fd, buf[:]) // reset the counter
 	}
 }
 

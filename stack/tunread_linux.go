@@ -6,9 +6,10 @@ import (
 	"io"
 	"sync"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netduel/netduel/internal/rawsys"
 )
 
 // TUNReader reads a TUN device's packets blocking in the kernel on the
@@ -20,19 +21,9 @@ import (
 // device the same way (WritePacket). One goroutine reads (and one writes);
 // Stop may be called from any.
 //
-// Its system calls are raw (syscall.RawSyscall): to the runtime the
-// goroutine stays running, so no other thread ever takes hold of it while it
-// is in the kernel. With ordinary system calls, the runtime's monitor (every
-// 10 ms, to take back the P) and the collector (to scan the stack) mark a
-// goroutine in a system call as theirs for a moment; a real-time thread
-// returning then spins until that ordinary thread runs again, which it
-// cannot while the real-time one spins on its CPU: with the process on one
-// CPU (taskset -c 0), a delay line stalled for 940-960 ms, until Linux's
-// real-time throttling (950 ms a second) stopped the spin, in 2-4 of every 6
-// runs; none in 12 with raw calls. On two busy CPUs the same inversion lasts
-// until the monitor's thread gets a CPU: milliseconds. A long raw call still
-// ends when the runtime needs the goroutine (to preempt it, or stop the
-// world): its signal interrupts ppoll.
+// Its system calls are raw (see internal/rawsys): a real-time thread's
+// goroutine in an ordinary system call can be held by an ordinary thread
+// that the real-time one keeps off the CPU, stalling it for up to a second.
 type TUNReader struct {
 	fd   int // the device's descriptor, owned by its os.File
 	stop int // eventfd: readable once Stop was called
@@ -77,7 +68,7 @@ func (r *TUNReader) Read(b []byte) (int, error) {
 // TryRead reads one packet into b if one is waiting, without blocking: ok
 // says whether it read one. A packet longer than b is cut short.
 func (r *TUNReader) TryRead(b []byte) (n int, ok bool, err error) {
-	n, err = rawRead(r.fd, b)
+	n, err = rawsys.Read(r.fd, b)
 	switch err {
 	case nil:
 		if n == 0 {
@@ -96,12 +87,7 @@ func (r *TUNReader) TryRead(b []byte) (n int, ok bool, err error) {
 // io.EOF once the device is gone.
 func (r *TUNReader) Wait(d time.Duration) (ready bool, err error) {
 	fds := [2]unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}, {Fd: int32(r.stop), Events: unix.POLLIN}}
-	var ts *unix.Timespec
-	if d >= 0 {
-		t := unix.NsecToTimespec(int64(d))
-		ts = &t
-	}
-	n, err := rawPpoll(fds[:], ts)
+	n, err := rawsys.Ppoll(fds[:], int64(d))
 	switch {
 	case err == unix.EINTR:
 		return true, nil // look again
@@ -133,44 +119,6 @@ func (r *TUNReader) Close() { unix.Close(r.stop) }
 // offloading device, then pkt; hdr empty for a device without offloads),
 // with one raw writev(2). A TUN device's write never blocks.
 func (r *TUNReader) WritePacket(hdr, pkt []byte) error {
-	iov := [2]unix.Iovec{}
-	n := 0
-	for _, b := range [2][]byte{hdr, pkt} {
-		if len(b) > 0 {
-			iov[n].Base = &b[0]
-			iov[n].SetLen(len(b))
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	_, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(r.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
-	if e != 0 {
-		return e
-	}
-	return nil
-}
-
-// rawRead is read(2) as a raw system call (see TUNReader).
-func rawRead(fd int, b []byte) (int, error) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(p), uintptr(len(b)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// rawPpoll is ppoll(2) without a signal mask, as a raw system call (see
-// TUNReader); ts nil waits without a limit.
-func rawPpoll(fds []unix.PollFd, ts *unix.Timespec) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(ts)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
+	_, err := rawsys.Write(r.fd, hdr, pkt)
+	return err
 }

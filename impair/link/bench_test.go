@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netduel/netduel/impair"
-	"github.com/netduel/netduel/internal/clock"
+	"github.com/netduel/netduel/internal/rawsys"
 )
 
 // BenchmarkForwarder measures the tun forwarder with impairment off: packets
@@ -202,22 +202,27 @@ func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var fd int
+	var fd, cfd int
 	rc.Control(func(f uintptr) { fd = int(f) })
+	crc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		b.Fatal(err)
+	}
+	crc.Control(func(f uintptr) { cfd = int(f) })
 	go func() {
 		// The receiver, too, is a real-time thread blocking in the kernel, so
-		// that what is measured is the link, not this goroutine's scheduling.
+		// that what is measured is the link, not this goroutine's scheduling;
+		// its system calls are raw, as the link's (see internal/rawsys).
 		defer close(done)
 		impair.Realtime()
+		impair.SpareProcs(1) // a raw call keeps its P: the others' stay free
+		defer impair.SpareProcs(-1)
 		buf := make([]byte, 2048)
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		for len(late) < n {
-			k, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT)
+			k, err := rawsys.Recv(fd, buf, unix.MSG_DONTWAIT)
 			if err == unix.EAGAIN || err == unix.EINTR {
-				// ppoll(2) writes the time left back into its timeout:
-				// a fresh one each call.
-				timeout := unix.NsecToTimespec(int64(l.Config.Delay + time.Second))
-				if m, _ := unix.Ppoll(fds, &timeout, nil); m == 0 {
+				if m, err := rawsys.Ppoll(fds, int64(l.Config.Delay+time.Second)); m == 0 && err == nil {
 					return // a second with nothing: the rest is lost
 				}
 				continue
@@ -241,10 +246,12 @@ func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
 		// held.
 		defer close(sent)
 		impair.Realtime()
+		impair.SpareProcs(1)
+		defer impair.SpareProcs(-1)
 		for i := 0; i < n; i++ {
 			binary.BigEndian.PutUint64(msg, uint64(time.Since(base)))
-			c.Write(msg)
-			clock.Sleep(100 * time.Microsecond)
+			_, _ = rawsys.Write(cfd, msg, nil)
+			rawsys.Sleep(int64(100 * time.Microsecond))
 		}
 	}()
 	<-sent
