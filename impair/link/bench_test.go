@@ -219,17 +219,24 @@ func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
 		defer impair.SpareProcs(-1)
 		buf := make([]byte, 2048)
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		last := time.Now()
 		for len(late) < n {
 			k, err := rawsys.Recv(fd, buf, unix.MSG_DONTWAIT)
 			if err == unix.EAGAIN || err == unix.EINTR {
-				if m, err := rawsys.Ppoll(fds, int64(l.Config.Delay+time.Second)); m == 0 && err == nil {
+				// A raw ppoll ends early when the runtime signals the
+				// thread (every 10 ms, to preempt it): the second counts
+				// from the last datagram.
+				left := l.Config.Delay + time.Second - time.Since(last)
+				if left <= 0 {
 					return // a second with nothing: the rest is lost
 				}
+				_, _ = rawsys.Ppoll(fds, int64(left))
 				continue
 			}
 			if err != nil {
 				return
 			}
+			last = time.Now()
 			if k >= 8 {
 				sent := time.Duration(binary.BigEndian.Uint64(buf))
 				late = append(late, time.Since(base)-sent-l.Config.Delay)
@@ -248,9 +255,14 @@ func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
 		impair.Realtime()
 		impair.SpareProcs(1)
 		defer impair.SpareProcs(-1)
+		out := []unix.PollFd{{Fd: int32(cfd), Events: unix.POLLOUT}}
 		for i := 0; i < n; i++ {
 			binary.BigEndian.PutUint64(msg, uint64(time.Since(base)))
-			_, _ = rawsys.Write(cfd, msg, nil)
+			// A full send buffer (the link lagging) waits: every datagram
+			// is sent, as a blocking write would.
+			for _, err := rawsys.Write(cfd, msg, nil); err == unix.EAGAIN || err == unix.EINTR; _, err = rawsys.Write(cfd, msg, nil) {
+				_, _ = rawsys.Ppoll(out, int64(time.Second))
+			}
 			rawsys.Sleep(int64(100 * time.Microsecond))
 		}
 	}()
