@@ -253,6 +253,7 @@ func (s *Server) Close() {
 		s.cancel()
 	}
 	s.ln.Close()
+	stack.Interrupt(s.pc) // wake the datagram loop's blocked read (udp.Server.Serve)
 	s.pc.Close()
 }
 

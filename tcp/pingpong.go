@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -32,6 +33,7 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 			c.First = now
 		}
 	}
+	defer readBlocked(rd, conn)()
 	if rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, note} }) > 0 {
 		note(time.Now(), 0) // the first request's bytes came with the attach message
 	}
@@ -67,6 +69,35 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 	}
 }
 
+// readBlocked makes rd, which reads conn directly or through a wrapper that
+// can read through another reader (ReadThrough), wait for each request
+// blocked in the kernel where the socket allows it (stack.Blocking), and
+// returns what undoes it. Any other reader keeps the netpoller.
+func readBlocked(rd *frame.Reader, conn net.Conn) (undo func()) {
+	undo = func() {}
+	rd.Tap(func(cur io.Reader) io.Reader {
+		l, layered := cur.(interface{ ReadThrough(io.Reader) })
+		if !layered && cur != io.Reader(conn) {
+			return cur
+		}
+		src, release := stack.Receiver(conn)
+		if !layered {
+			undo = func() {
+				rd.Tap(func(io.Reader) io.Reader { return conn })
+				release()
+			}
+			return src
+		}
+		l.ReadThrough(src)
+		undo = func() {
+			l.ReadThrough(nil)
+			release()
+		}
+		return cur
+	})
+	return undo
+}
+
 // LatencyConfig configures a TCP request/response test.
 type LatencyConfig struct {
 	Cookie   uint64
@@ -86,14 +117,18 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
 	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
-	rd := frame.NewReader(conn, cfg.Size)
+	// Wait for each reply blocked in the kernel where the socket allows it
+	// (stack.Blocking), through the netpoller elsewhere.
+	src, release := stack.Receiver(conn)
+	defer release()
+	rd := frame.NewReader(src, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		req, sent, err := reqs.Next(seq)
 		if err != nil {
 			return 0, false, err
 		}
-		if err := conn.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
+		if err := src.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
 			return 0, false, err
 		}
 		if _, err := conn.Write(req); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -67,6 +68,10 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
+	// Wait for each reply blocked in the kernel where the socket allows it
+	// (stack.Blocking), through the netpoller elsewhere.
+	rd, release := stack.Receiver(conn)
+	defer release()
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		req, sent, err := reqs.Next(seq)
@@ -80,11 +85,11 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 			return 0, false, err
 		}
 		deadline := sent.Add(t.timeout())
-		if err := conn.SetReadDeadline(deadline); err != nil {
+		if err := rd.SetReadDeadline(deadline); err != nil {
 			return 0, false, err
 		}
 		for {
-			n, err := conn.Read(resp)
+			n, err := rd.Read(resp)
 			now := time.Now()
 			if err != nil {
 				if isTimeout(err) {

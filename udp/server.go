@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -123,7 +124,8 @@ type Server struct {
 	MaxFrame int // largest frame accepted; 0 means MaxDatagram
 }
 
-// Serve reads datagrams until PC is closed. A datagram that is not a valid frame,
+// Serve reads datagrams until PC is closed (call stack.Interrupt(PC) just
+// before closing it, or the close may wait for stack.PollInterval). A datagram that is not a valid frame,
 // or whose cookie does not belong to a session of its source address, is dropped
 // without an answer. An echo reply is never larger than its request.
 // Serve returns nil once PC has been closed.
@@ -138,6 +140,19 @@ func (s *Server) Serve() error {
 	gro := uc != nil && setGRO(uc)
 	buf := make([]byte, 65535+1)
 	oob := make([]byte, groOOBLen)
+	if !gro {
+		oob = nil
+	}
+	// An OS socket is read blocked in the kernel on this goroutine's own
+	// thread (stack.Blocking): an echo request is answered without a trip
+	// through the netpoller. Whoever closes PC calls stack.Interrupt first.
+	var blk *stack.Blocking
+	if uc != nil {
+		if b, ok := stack.NewBlocking(uc); ok {
+			defer b.Release()
+			blk = b
+		}
+	}
 	for {
 		var (
 			n, oobn int
@@ -145,6 +160,8 @@ func (s *Server) Serve() error {
 			err     error
 		)
 		switch {
+		case blk != nil:
+			n, oobn, src, err = blk.ReadMsgUDP(buf, oob)
 		case gro:
 			n, oobn, _, src, err = uc.ReadMsgUDPAddrPort(buf, oob)
 		case uc != nil:
