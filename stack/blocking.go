@@ -34,6 +34,13 @@ func (d *blockingDeadline) expired(now time.Time) bool {
 	return !d.at.IsZero() && !now.Before(d.at)
 }
 
+// How a test's reads wait for their data, as reports name it.
+const (
+	WaitNetpoller = "netpoller" // Go's netpoller (any socket, any system)
+	WaitBlocking  = "blocking"  // blocked in recv(2) on a locked thread (Blocking)
+	WaitBusyPoll  = "busy-poll" // spinning on non-blocking recv(2) (Blocking.SetBusy)
+)
+
 // DeadlineReader is what a test reads its replies through: a net.Conn, or a
 // Blocking over one.
 type DeadlineReader interface {
@@ -42,14 +49,13 @@ type DeadlineReader interface {
 }
 
 // Receiver returns what the calling goroutine should read c through: a
-// Blocking where c allows it (see NewBlocking), c itself otherwise, and the
-// function to call when the goroutine is done reading.
-func Receiver(c interface {
-	DeadlineReader
-	Write(p []byte) (int, error)
-}) (DeadlineReader, func()) {
+// Blocking where c allows it (see NewBlocking), spinning if busy, c itself
+// otherwise; how its reads wait (WaitBlocking...), and the function to call
+// when the goroutine is done reading.
+func Receiver(c DeadlineReader, busy bool) (r DeadlineReader, wait string, release func()) {
 	if b, ok := NewBlocking(c); ok {
-		return b, b.Release
+		b.SetBusy(busy)
+		return b, b.Wait(), b.Release
 	}
-	return c, func() {}
+	return c, WaitNetpoller, func() {}
 }

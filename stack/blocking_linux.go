@@ -25,10 +25,16 @@ type Blocking struct {
 	stream bool
 	busy   bool
 
-	// recvmsg's arguments, kept so a read allocates nothing.
-	msg  unix.Msghdr
-	iov  unix.Iovec
-	from unix.RawSockaddrAny
+	// A read's arguments and results, and the callbacks that take them
+	// (made once: a closure made per read would escape, and allocate).
+	p, oob        []byte
+	flags         int
+	n, oobn       int
+	errn          syscall.Errno
+	recvFn, msgFn func(fd uintptr) bool
+	msg           unix.Msghdr
+	iov           unix.Iovec
+	from          unix.RawSockaddrAny
 }
 
 // NewBlocking puts c (a *net.UDPConn or *net.TCPConn) into blocking mode for
@@ -58,13 +64,41 @@ func NewBlocking(c any) (*Blocking, bool) {
 		return nil, false
 	}
 	runtime.LockOSThread()
-	return &Blocking{rc: rc, stream: stream}, true
+	b := &Blocking{rc: rc, stream: stream}
+	b.recvFn = func(fd uintptr) bool {
+		b.n, b.errn = recv(fd, b.p, b.flags)
+		return true
+	}
+	b.msgFn = func(fd uintptr) bool {
+		b.n, b.oobn, b.errn = b.recvmsg(fd, b.p, b.oob, b.flags)
+		return true
+	}
+	return b, true
+}
+
+// read runs one receive (fn) with p and oob, blocking unless busy.
+func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
+	b.p, b.oob, b.flags = p, oob, 0
+	if b.busy {
+		b.flags = unix.MSG_DONTWAIT
+	}
+	err := b.rc.Read(fn)
+	b.p, b.oob = nil, nil
+	return err
 }
 
 // SetBusy makes reads spin (non-blocking receives in a loop, as sockperf's
 // busy mode) instead of sleeping in the kernel: lower latency for a core's
 // worth of CPU while a read waits.
 func (b *Blocking) SetBusy(on bool) { b.busy = on }
+
+// Wait names how b's reads wait: WaitBlocking or WaitBusyPoll.
+func (b *Blocking) Wait() string {
+	if b.busy {
+		return WaitBusyPoll
+	}
+	return WaitBlocking
+}
 
 // Release puts the socket back into non-blocking mode for the netpoller and
 // unlocks the goroutine from its thread. Call it from the goroutine that
@@ -100,21 +134,10 @@ func Interrupt(c any) {
 // read deadline is set to expire (the usual way to cancel a read).
 func (b *Blocking) Read(p []byte) (int, error) {
 	for {
-		var (
-			n    int
-			errn syscall.Errno
-		)
-		flags := 0
-		if b.busy {
-			flags = unix.MSG_DONTWAIT
-		}
-		if err := b.rc.Read(func(fd uintptr) bool {
-			n, errn = recv(fd, p, flags)
-			return true
-		}); err != nil {
+		if err := b.read(b.recvFn, p, nil); err != nil {
 			return 0, err // closed, or the net.Conn's deadline
 		}
-		switch {
+		switch n, errn := b.n, b.errn; {
 		case errn == 0 && n == 0 && b.stream && len(p) > 0:
 			return 0, io.EOF
 		case errn == 0:
@@ -133,20 +156,12 @@ func (b *Blocking) Read(p []byte) (int, error) {
 // control message, like (*net.UDPConn).ReadMsgUDPAddrPort, allocating nothing.
 func (b *Blocking) ReadMsgUDP(p, oob []byte) (n, oobn int, src netip.AddrPort, err error) {
 	for {
-		var errn syscall.Errno
-		flags := 0
-		if b.busy {
-			flags = unix.MSG_DONTWAIT
+		if err := b.read(b.msgFn, p, oob); err != nil {
+			return 0, 0, netip.AddrPort{}, err
 		}
-		if rerr := b.rc.Read(func(fd uintptr) bool {
-			n, oobn, errn = b.recvmsg(fd, p, oob, flags)
-			return true
-		}); rerr != nil {
-			return 0, 0, netip.AddrPort{}, rerr
-		}
-		switch {
+		switch errn := b.errn; {
 		case errn == 0:
-			return n, oobn, sockaddrPort(&b.from), nil
+			return b.n, b.oobn, sockaddrPort(&b.from), nil
 		case errn == unix.EAGAIN || errn == unix.EINTR:
 			if b.expired(time.Now()) {
 				return 0, 0, netip.AddrPort{}, os.ErrDeadlineExceeded

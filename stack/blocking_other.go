@@ -17,6 +17,9 @@ func NewBlocking(any) (*Blocking, bool) { return nil, false }
 // SetBusy does nothing off Linux.
 func (b *Blocking) SetBusy(bool) {}
 
+// Wait is never called off Linux.
+func (b *Blocking) Wait() string { return WaitNetpoller }
+
 // Release does nothing off Linux.
 func (b *Blocking) Release() {}
 

@@ -19,12 +19,14 @@ type EchoCounts struct {
 	Requests uint64    // intact echo requests received
 	Echoed   uint64    // replies written
 	First    time.Time // when the first byte of the first request was read
+	Wait     string    // how the server waited for requests (stack.WaitBlocking...)
 }
 
 // Echo answers echo requests from rd on conn until the client's FIN (io.EOF). Each
 // reply has the request's sequence number, body and size: never more bytes than
 // were received. A frame of another cookie or type ends the connection.
-func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (EchoCounts, error) {
+// With busy set, the wait for each request spins (stack.Blocking.SetBusy).
+func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, busy bool) (EchoCounts, error) {
 	var c EchoCounts
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
@@ -33,7 +35,9 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 			c.First = now
 		}
 	}
-	defer readBlocked(rd, conn)()
+	wait, undo := readBlocked(rd, conn, busy)
+	defer undo()
+	c.Wait = wait
 	if rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, note} }) > 0 {
 		note(time.Now(), 0) // the first request's bytes came with the attach message
 	}
@@ -73,14 +77,18 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 // can read through another reader (ReadThrough), wait for each request
 // blocked in the kernel where the socket allows it (stack.Blocking), and
 // returns what undoes it. Any other reader keeps the netpoller.
-func readBlocked(rd *frame.Reader, conn net.Conn) (undo func()) {
-	undo = func() {}
+func readBlocked(rd *frame.Reader, conn net.Conn, busy bool) (wait string, undo func()) {
+	wait, undo = stack.WaitNetpoller, func() {}
 	rd.Tap(func(cur io.Reader) io.Reader {
 		l, layered := cur.(interface{ ReadThrough(io.Reader) })
 		if !layered && cur != io.Reader(conn) {
 			return cur
 		}
-		src, release := stack.Receiver(conn)
+		var (
+			src     stack.DeadlineReader
+			release func()
+		)
+		src, wait, release = stack.Receiver(conn, busy)
 		if !layered {
 			undo = func() {
 				rd.Tap(func(io.Reader) io.Reader { return conn })
@@ -95,7 +103,7 @@ func readBlocked(rd *frame.Reader, conn net.Conn) (undo func()) {
 		}
 		return cur
 	})
-	return undo
+	return wait, undo
 }
 
 // LatencyConfig configures a TCP request/response test.
@@ -107,6 +115,7 @@ type LatencyConfig struct {
 	Timeout  time.Duration  // a reply that takes longer ends the test with an error; 0 means 10 s
 	Interval time.Duration  // > 0: per-interval figures
 	Done     *atomic.Uint64 // if set, counts round trips as they complete
+	BusyPoll bool           // spin for each reply instead of sleeping (stack.Blocking.SetBusy)
 }
 
 // PingPong runs back-to-back echo round trips on conn. TCP does not lose replies: one that does not come back within cfg.Timeout is an error.
@@ -119,7 +128,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
 	// Wait for each reply blocked in the kernel where the socket allows it
 	// (stack.Blocking), through the netpoller elsewhere.
-	src, release := stack.Receiver(conn)
+	src, wait, release := stack.Receiver(conn, cfg.BusyPoll)
 	defer release()
 	rd := frame.NewReader(src, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
@@ -156,5 +165,6 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
+	pp.Report.Wait = wait
 	return pp.Report, pp.RTT, err
 }

@@ -23,6 +23,9 @@ type LatencyConfig struct {
 	// MinTimeout and MaxTimeout bound the adaptive reply timeout (RTO-like:
 	// 4 × smoothed RTT + 8 × its variation). Zero values mean 10 ms and 1 s.
 	MinTimeout, MaxTimeout time.Duration
+	// BusyPoll makes the wait for each reply spin instead of sleeping, where
+	// the socket allows blocking reads (stack.Blocking.SetBusy).
+	BusyPoll bool
 }
 
 // rto is an adaptive retransmission-style timeout (RFC 6298's estimator).
@@ -70,7 +73,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	defer stop()
 	// Wait for each reply blocked in the kernel where the socket allows it
 	// (stack.Blocking), through the netpoller elsewhere.
-	rd, release := stack.Receiver(conn)
+	rd, wait, release := stack.Receiver(conn, cfg.BusyPoll)
 	defer release()
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
@@ -130,5 +133,6 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		}
 	}
 	err := pp.Run(ctx, rt)
+	pp.Report.Wait = wait
 	return pp.Report, pp.RTT, err
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
@@ -122,6 +123,31 @@ type Server struct {
 	PC       net.PacketConn
 	Lookup   Lookup
 	MaxFrame int // largest frame accepted; 0 means MaxDatagram
+
+	blocking atomic.Bool  // Serve reads PC through a stack.Blocking
+	busy     atomic.Int32 // sessions that asked for busy polling (Busy)
+}
+
+// Busy adds (on) or removes a session that asked for busy polling: while any
+// is in progress, Serve's reads spin instead of sleeping in the kernel
+// (where PC allows blocking reads at all; see Wait).
+func (s *Server) Busy(on bool) {
+	if on {
+		s.busy.Add(1)
+	} else {
+		s.busy.Add(-1)
+	}
+}
+
+// Wait names how Serve waits for datagrams now (stack.WaitBlocking...).
+func (s *Server) Wait() string {
+	switch {
+	case !s.blocking.Load():
+		return stack.WaitNetpoller
+	case s.busy.Load() > 0:
+		return stack.WaitBusyPoll
+	}
+	return stack.WaitBlocking
 }
 
 // Serve reads datagrams until PC is closed (call stack.Interrupt(PC) just
@@ -151,6 +177,8 @@ func (s *Server) Serve() error {
 		if b, ok := stack.NewBlocking(uc); ok {
 			defer b.Release()
 			blk = b
+			s.blocking.Store(true)
+			defer s.blocking.Store(false)
 		}
 	}
 	for {
@@ -161,6 +189,7 @@ func (s *Server) Serve() error {
 		)
 		switch {
 		case blk != nil:
+			blk.SetBusy(s.busy.Load() > 0)
 			n, oobn, src, err = blk.ReadMsgUDP(buf, oob)
 		case gro:
 			n, oobn, _, src, err = uc.ReadMsgUDPAddrPort(buf, oob)
