@@ -2,10 +2,10 @@ package stack
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -195,14 +195,15 @@ func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
 			return
 		}
 		got <- nil
-		// Blocked until Interrupt; then the socket is closed.
-		for {
-			if _, _, _, err := b.ReadMsgUDP(buf, nil); errors.Is(err, net.ErrClosed) {
-				got <- nil
-				return
-			}
-			runtime.Gosched()
+		// Blocked until Interrupt, which ends the wait at once with no
+		// datagram (without it, the read would wait out its deadline).
+		b.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, _, _, err = b.ReadMsgUDP(buf, nil)
+		if n != 0 || err != nil {
+			got <- fmt.Errorf("a read blocked at Interrupt returned %d bytes, %v; want 0, nil at once", n, err)
+			return
 		}
+		got <- nil
 	}()
 	cl.Write([]byte("hello"))
 	if err := <-got; err != nil {
@@ -210,8 +211,8 @@ func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
 	}
 	time.Sleep(20 * time.Millisecond) // let it block
 	Interrupt(pc)
-	pc.Close()
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
+	pc.Close()
 }
