@@ -115,9 +115,12 @@ type ServerView struct {
 	FirstUnixNs  int64 `json:"first_unix_ns"`
 	// PeerClosed says whether the server learned that the client closed its data
 	// socket (TCP: a FIN; UDP: never), and ClosedUnixNs when.
-	PeerClosed   bool   `json:"peer_closed"`
-	ClosedUnixNs int64  `json:"closed_unix_ns"`
-	Error        string `json:"error,omitempty"`
+	PeerClosed   bool  `json:"peer_closed"`
+	ClosedUnixNs int64 `json:"closed_unix_ns"`
+	// Wait says how the server waited for a latency test's requests
+	// (stack.WaitBlocking, stack.WaitBusyPoll, stack.WaitNetpoller).
+	Wait  string `json:"wait,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // result carries the ServerView back to the client.

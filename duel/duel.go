@@ -52,6 +52,9 @@ type TestSpec struct {
 	Size     int           `json:"size"`                  // frame bytes on the wire (header + body)
 	Bitrate  float64       `json:"bitrate"`               // UDP throughput pacing, bits/s; 0 = unpaced
 	Interval time.Duration `json:"interval_ns,omitempty"` // > 0: per-interval figures
+	// BusyPoll asks both ends of a latency test to spin while they wait for
+	// the next message instead of sleeping in the kernel (--busy-poll).
+	BusyPoll bool `json:"busy_poll,omitempty"`
 	// Search, if set, asks Client.Run to search for the highest bit rate whose
 	// loss stays at or below Search.MaxLossPct (--bitrate max) instead of
 	// pacing at Bitrate; only a test kind that paces takes it. Not sent to the
@@ -102,6 +105,9 @@ func (s TestSpec) check(maxFrame int) error {
 	}
 	if s.Bitrate < 0 {
 		return fmt.Errorf("bitrate %v must not be negative", s.Bitrate)
+	}
+	if s.BusyPoll && !k.Has(FigRoundTrips) {
+		return fmt.Errorf("busy polling applies to latency tests, not to a %s test", s.Test)
 	}
 	return nil
 }

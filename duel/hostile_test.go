@@ -249,6 +249,7 @@ var hostileViews = []struct {
 	{"intervals not asked for", `{"received":%[1]d,"unique":%[1]d,"intervals":[{"start_s":0,"end_s":0.1,"frames":1}]}`},
 	{"interval at 1e308", `{"received":%[1]d,"unique":%[1]d,"intervals":[{"start_s":1e308,"end_s":1e308,"frames":1}]}`},
 	{"interval goodput -1e308", `{"received":%[1]d,"unique":%[1]d,"intervals":[{"start_s":0,"end_s":0.1,"frames":1,"goodput_bps":-1e308}]}`},
+	{"wait unknown", `{"received":%[1]d,"unique":%[1]d,"wait":"\u001b[31mteleport"}`},
 	{"too many intervals", `{"received":%[1]d,"unique":%[1]d,"intervals":[` + strings.Repeat(`{"start_s":0,"end_s":0.1},`, 40) + `{}]}`},
 }
 

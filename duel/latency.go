@@ -26,19 +26,19 @@ var (
 )
 
 func sendTCPPingPong(ctx context.Context, conn net.Conn, p sendParams, d *dataOutcome) {
-	d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live})
+	d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live, BusyPoll: p.spec.BusyPoll})
 	d.sentFrames, d.idle = d.pp.Sent, true
 }
 
 func sendUDPPingPong(ctx context.Context, conn net.Conn, p sendParams, d *dataOutcome) {
-	d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live})
+	d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live, BusyPoll: p.spec.BusyPoll})
 	d.sentFrames, d.idle = d.pp.Sent, true
 }
 
 // serveTCPEcho answers the stream's echo requests.
 func serveTCPEcho(sess *session, conn net.Conn, rd *frame.Reader, _ time.Time, view *ServerView) error {
-	c, err := tcp.Echo(sess.dataCtx, conn, rd, sess.cookie)
-	view.Requests, view.Echoed = c.Requests, c.Echoed
+	c, err := tcp.Echo(sess.dataCtx, conn, rd, sess.cookie, sess.spec.BusyPoll)
+	view.Requests, view.Echoed, view.Wait = c.Requests, c.Echoed, c.Wait
 	if !c.First.IsZero() {
 		view.FirstUnixNs = c.First.UnixNano()
 	}
@@ -65,6 +65,9 @@ func mergeLatency(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 		life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 	}
 	res.Intervals = d.pp.Intervals
+	if d.pp.Wait != "" || v.Wait != "" {
+		res.Wait = &Waits{Client: d.pp.Wait, Server: v.Wait}
+	}
 }
 
 // checkEcho: the client measures latency itself; the server only counts.

@@ -3,6 +3,7 @@ package duel
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"time"
 )
@@ -95,7 +96,12 @@ type meteredConn struct {
 	net.Conn
 	sess  *session
 	meter *meter
+	src   io.Reader // what Read reads the connection through; nil: Conn
 }
+
+// ReadThrough makes c read its connection through r (a stack.Blocking over
+// it: see tcp.Echo); nil reads through Conn again.
+func (c *meteredConn) ReadThrough(r io.Reader) { c.src = r }
 
 // attach makes c the data connection of sess, metered against limitBps (0: no
 // limit). With a limit, the receive buffer shrinks to about 100 ms of traffic at
@@ -112,7 +118,11 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 	if c.meter != nil && len(p) > int(c.meter.burst) {
 		p = p[:int(c.meter.burst)] // a throttled read takes one burst at most
 	}
-	n, err := c.Conn.Read(p)
+	var src io.Reader = c.Conn
+	if c.src != nil {
+		src = c.src
+	}
+	n, err := src.Read(p)
 	if n > 0 && c.sess != nil {
 		now := time.Now()
 		c.sess.touch(now)

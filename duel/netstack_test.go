@@ -61,6 +61,9 @@ func TestOverNetstack(t *testing.T) {
 		if spec.Proto == ProtoTCP && (r.LostFrames != 0 || !r.Lifecycle.PeerSawClose) {
 			t.Fatalf("%s: lost %d, FIN seen %v", spec, r.LostFrames, r.Lifecycle.PeerSawClose)
 		}
+		if spec.Test == TestLatency && (r.Wait == nil || *r.Wait != (Waits{stack.WaitNetpoller, stack.WaitNetpoller})) {
+			t.Fatalf("%s: wait %+v, want the netpoller at both ends (netstack's sockets)", spec, r.Wait)
+		}
 		t.Logf("%s: goodput %.0f Mbit/s, received %d", spec, r.GoodputBps/1e6, r.ReceivedFrames)
 	}
 }

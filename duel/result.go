@@ -81,9 +81,12 @@ type Result struct {
 	// RTTHistogram is the round-trip distribution behind RTT (latency tests):
 	// the HDR histogram in HdrHistogram's V2 compressed encoding, base64
 	// (stats.DecodeRTT reads it), so plots and later tools see every bucket.
-	RTTHistogram string   `json:"rtt_histogram,omitempty"`
-	Jitter       *Jitter  `json:"jitter_ms,omitempty"` // UDP throughput
-	TCP          *TCPInfo `json:"tcp,omitempty"`       // where the OS gives it
+	RTTHistogram string `json:"rtt_histogram,omitempty"`
+	// Wait is how each end waited for the next message of a latency test:
+	// what the round trips measured include.
+	Wait   *Waits   `json:"wait,omitempty"`
+	Jitter *Jitter  `json:"jitter_ms,omitempty"` // UDP throughput
+	TCP    *TCPInfo `json:"tcp,omitempty"`       // where the OS gives it
 
 	Link      *LinkInfo        `json:"link,omitempty"` // the emulated link, when there is one
 	Lifecycle Lifecycle        `json:"lifecycle"`
@@ -150,4 +153,14 @@ func pct(part, whole uint64) float64 {
 		return 0
 	}
 	return float64(part) / float64(whole) * 100
+}
+
+// Waits says how the client and the server of a latency test waited for each
+// message: "blocking" (in recv(2) on a thread of its own, as sockperf does),
+// "busy-poll" (spinning on non-blocking receives, --busy-poll) or "netpoller"
+// (Go's netpoller: netstack's sockets, systems other than Linux). Empty: not
+// known (a server that does not say).
+type Waits struct {
+	Client string `json:"client,omitempty"`
+	Server string `json:"server,omitempty"`
 }

@@ -49,7 +49,11 @@ type ServerConfig struct {
 	// Token, if set, requires every client to prove it knows it (HMAC-SHA256
 	// challenge-response; see auth.go). It never crosses the wire.
 	Token string
-	Logf  func(format string, args ...any)
+	// AllowBusyPoll lets a latency test's hello ask the server to spin while
+	// it waits for the test's requests (--busy-poll): a core's worth of CPU
+	// per such session, so only an operator who means it allows it.
+	AllowBusyPoll bool
+	Logf          func(format string, args ...any)
 }
 
 // DefaultMaxFrame is the largest frame (header included) a server takes when
@@ -103,6 +107,7 @@ type Server struct {
 	pc    net.PacketConn
 	port  int
 	setup ServerSetup
+	usrv  *udp.Server // the datagram loop on pc
 
 	mu          sync.Mutex
 	sessions    map[uint64]*session
@@ -146,6 +151,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.usrv = &udp.Server{PC: s.pc, Lookup: s.lookupFlow, MaxFrame: s.cfg.MaxFrame}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -191,12 +197,11 @@ func (s *Server) Sessions() int {
 func (s *Server) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, s.Close)
 	defer stop()
-	usrv := &udp.Server{PC: s.pc, Lookup: s.lookupFlow, MaxFrame: s.cfg.MaxFrame}
 	udpErr := make(chan error, 1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		udpErr <- usrv.Serve()
+		udpErr <- s.usrv.Serve()
 	}()
 	var err error
 	for {
@@ -253,6 +258,7 @@ func (s *Server) Close() {
 		s.cancel()
 	}
 	s.ln.Close()
+	stack.Interrupt(s.pc) // wake the datagram loop's blocked read (udp.Server.Serve)
 	s.pc.Close()
 }
 

@@ -91,6 +91,10 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 	}
 	defer s.removeSession(sess)
 	defer sess.closeData()
+	if hl.Test.BusyPoll && hl.Test.Proto == ProtoUDP {
+		s.usrv.Busy(true) // the shared datagram loop spins while this session lasts
+		defer s.usrv.Busy(false)
+	}
 	s.cfg.Logf("%s: session %016x: %s for %v", conn.RemoteAddr(), sess.cookie, hl.Test, hl.Test.Duration)
 
 	w := welcome{Type: msgWelcome, Cookie: sess.cookie, Port: s.port, MaxFrame: s.cfg.MaxFrame, Setup: s.setup, IdleNs: int64(s.cfg.IdleTimeout)}
@@ -192,6 +196,9 @@ func (s *Server) admit(t TestSpec) error {
 	}
 	if t.Bitrate < 0 {
 		return fmt.Errorf("bitrate %v: a bit rate search is run by the client as paced trials", t.Bitrate)
+	}
+	if t.BusyPoll && !s.cfg.AllowBusyPoll {
+		return errors.New("busy polling is not allowed on this server (its operator can allow it: serve --allow-busy-poll)")
 	}
 	if s.cfg.MaxBitrate > 0 && t.Kind().Has(FigPacing) &&
 		(t.Bitrate == 0 || t.Bitrate > s.cfg.MaxBitrate) {

@@ -154,6 +154,9 @@ func (datagrams) finish(sess *session, f fin) ServerView {
 	var v ServerView
 	v.fill(rep.Recv)
 	v.Requests, v.Echoed = rep.Requests, rep.Echoed
+	if sess.kind.Has(FigRoundTrips) {
+		v.Wait = sess.srv.usrv.Wait()
+	}
 	if !rep.First.IsZero() {
 		v.FirstUnixNs = rep.First.UnixNano()
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -76,6 +77,11 @@ const clockSlack = time.Second
 // validateView checks the server's receiver-side view of a test against what
 // the client knows. It returns the first figure that cannot be true.
 func validateView(v ServerView, win window) error {
+	switch v.Wait {
+	case "", stack.WaitBlocking, stack.WaitBusyPoll, stack.WaitNetpoller:
+	default:
+		return fmt.Errorf("wait %q is none of %s, %s, %s", cleanServerText(v.Wait), stack.WaitBlocking, stack.WaitBusyPoll, stack.WaitNetpoller)
+	}
 	// Time spans: nothing the server saw can last longer than the client waited.
 	maxSpan := win.elapsed + win.elapsed/100 + clockSlack
 	if v.Span < 0 || v.Span > maxSpan {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/netduel/netduel/duel"
 )
@@ -176,7 +177,7 @@ func latencyRows(p []*duel.Result) []row {
 			return num(Micros(v), v)
 		})
 	}
-	return []row{
+	rows := []row{
 		each("round trips", higher, p, func(r *duel.Result) cell { return countCell(r.ReceivedFrames) }),
 		each("timed out (lost)", lower, p, func(r *duel.Result) cell {
 			return num(fmt.Sprintf("%s (%.3f%%)", Count(r.LostFrames), finite(r.LostPct)), r.LostPct)
@@ -191,6 +192,25 @@ func latencyRows(p []*duel.Result) []row {
 		rtt("RTT mean", func(s rttSummary) float64 { return s.mean }),
 		each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) })),
 	}
+	if slices.ContainsFunc(p, func(r *duel.Result) bool { return r != nil && r.Wait != nil }) {
+		rows = append(rows, each("waits client / server", noCompare, p, waitCell))
+	}
+	return rows
+}
+
+// waitCell says how each end of a latency test waited for its messages
+// (what its round trips include): blocking, busy-poll or netpoller.
+func waitCell(r *duel.Result) cell {
+	if r.Wait == nil {
+		return txt(na)
+	}
+	name := func(s string) string {
+		if s == "" {
+			return "?"
+		}
+		return s
+	}
+	return txt(name(r.Wait.Client) + " / " + name(r.Wait.Server))
 }
 
 // linkRows say what the emulated link did to each test's packets: the link's

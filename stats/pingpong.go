@@ -24,6 +24,7 @@ type PingPongReport struct {
 	FirstRTT  time.Duration // the first round trip, before any warm-up trimming
 	Warmup    uint64        // round trips left out of the histogram as warm-up
 	Intervals []Interval    // with PingPong.Interval set
+	Wait      string        // how the client waited for replies (stack.WaitBlocking...)
 }
 
 // PingPong drives back-to-back round trips for Duration and records them in RTT,

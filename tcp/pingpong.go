@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -18,12 +19,14 @@ type EchoCounts struct {
 	Requests uint64    // intact echo requests received
 	Echoed   uint64    // replies written
 	First    time.Time // when the first byte of the first request was read
+	Wait     string    // how the server waited for requests (stack.WaitBlocking...)
 }
 
 // Echo answers echo requests from rd on conn until the client's FIN (io.EOF). Each
 // reply has the request's sequence number, body and size: never more bytes than
 // were received. A frame of another cookie or type ends the connection.
-func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (EchoCounts, error) {
+// With busy set, the wait for each request spins (stack.Blocking.SetBusy).
+func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, busy bool) (EchoCounts, error) {
 	var c EchoCounts
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
@@ -32,6 +35,9 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 			c.First = now
 		}
 	}
+	wait, undo := readBlocked(rd, conn, busy)
+	defer undo()
+	c.Wait = wait
 	if rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, note} }) > 0 {
 		note(time.Now(), 0) // the first request's bytes came with the attach message
 	}
@@ -67,6 +73,39 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64) (
 	}
 }
 
+// readBlocked makes rd, which reads conn directly or through a wrapper that
+// can read through another reader (ReadThrough), wait for each request
+// blocked in the kernel where the socket allows it (stack.Blocking), and
+// returns what undoes it. Any other reader keeps the netpoller.
+func readBlocked(rd *frame.Reader, conn net.Conn, busy bool) (wait string, undo func()) {
+	wait, undo = stack.WaitNetpoller, func() {}
+	rd.Tap(func(cur io.Reader) io.Reader {
+		l, layered := cur.(interface{ ReadThrough(io.Reader) })
+		if !layered && cur != io.Reader(conn) {
+			return cur
+		}
+		var (
+			src     stack.DeadlineReader
+			release func()
+		)
+		src, wait, release = stack.Receiver(conn, busy)
+		if !layered {
+			undo = func() {
+				rd.Tap(func(io.Reader) io.Reader { return conn })
+				release()
+			}
+			return src
+		}
+		l.ReadThrough(src)
+		undo = func() {
+			l.ReadThrough(nil)
+			release()
+		}
+		return cur
+	})
+	return wait, undo
+}
+
 // LatencyConfig configures a TCP request/response test.
 type LatencyConfig struct {
 	Cookie   uint64
@@ -76,6 +115,7 @@ type LatencyConfig struct {
 	Timeout  time.Duration  // a reply that takes longer ends the test with an error; 0 means 10 s
 	Interval time.Duration  // > 0: per-interval figures
 	Done     *atomic.Uint64 // if set, counts round trips as they complete
+	BusyPoll bool           // spin for each reply instead of sleeping (stack.Blocking.SetBusy)
 }
 
 // PingPong runs back-to-back echo round trips on conn. TCP does not lose replies: one that does not come back within cfg.Timeout is an error.
@@ -86,14 +126,18 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
 	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
-	rd := frame.NewReader(conn, cfg.Size)
+	// Wait for each reply blocked in the kernel where the socket allows it
+	// (stack.Blocking), through the netpoller elsewhere.
+	src, wait, release := stack.Receiver(conn, cfg.BusyPoll)
+	defer release()
+	rd := frame.NewReader(src, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		req, sent, err := reqs.Next(seq)
 		if err != nil {
 			return 0, false, err
 		}
-		if err := conn.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
+		if err := src.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
 			return 0, false, err
 		}
 		if _, err := conn.Write(req); err != nil {
@@ -121,5 +165,6 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
+	pp.Report.Wait = wait
 	return pp.Report, pp.RTT, err
 }

@@ -35,6 +35,9 @@ const (
 	catchUp = 2
 	// debtWindow is how far behind a sender may fall and still make it up.
 	debtWindow = 500 * time.Millisecond
+	// A wait over sleepAbove sleeps until wakeEarly before it is over.
+	sleepAbove = 30 * time.Microsecond
+	wakeEarly  = 10 * time.Microsecond
 )
 
 func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
@@ -71,12 +74,18 @@ func (p *pacer) wait(n int, end time.Time) bool {
 			p.tokens -= need
 			return true
 		}
-		due := max((p.sent+float64(n)-allowed)/p.rate, (need-p.tokens)/(catchUp*p.rate))
-		if d := time.Duration(due * float64(time.Second)); d > 200*time.Microsecond {
-			// Sleep most of the way (a high-resolution sleep: Go's timers
-			// wake up to a millisecond late), and spin the rest.
-			p.sleep(d - 150*time.Microsecond)
+		// Sleep only while ahead of the budget: a sender catching up waits
+		// for the burst limiter's tokens spinning, so that a sleep's late
+		// wake-up never slows the catching up itself.
+		ahead := (p.sent + float64(n) - allowed) / p.rate
+		if d := time.Duration(ahead * float64(time.Second)); d > sleepAbove {
+			// Sleep nearly all the way (a high-resolution sleep on a thread
+			// with a 1 µs timer slack, see SendThroughput: Go's timers wake
+			// up to a millisecond late) and spin the rest. A sleep that
+			// wakes late is made up by the budget, so the CPU a paced sender
+			// burns is its writes, not a spin through every gap.
+			p.sleep(d - wakeEarly)
 		}
-		// Otherwise spin briefly: sub-sleep-granularity waits stay accurate.
+		// Otherwise spin: a wait this short is over before a sleep would be.
 	}
 }

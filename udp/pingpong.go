@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -22,6 +23,9 @@ type LatencyConfig struct {
 	// MinTimeout and MaxTimeout bound the adaptive reply timeout (RTO-like:
 	// 4 × smoothed RTT + 8 × its variation). Zero values mean 10 ms and 1 s.
 	MinTimeout, MaxTimeout time.Duration
+	// BusyPoll makes the wait for each reply spin instead of sleeping, where
+	// the socket allows blocking reads (stack.Blocking.SetBusy).
+	BusyPoll bool
 }
 
 // rto is an adaptive retransmission-style timeout (RFC 6298's estimator).
@@ -67,6 +71,10 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
+	// Wait for each reply blocked in the kernel where the socket allows it
+	// (stack.Blocking), through the netpoller elsewhere.
+	rd, wait, release := stack.Receiver(conn, cfg.BusyPoll)
+	defer release()
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		req, sent, err := reqs.Next(seq)
@@ -80,11 +88,11 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 			return 0, false, err
 		}
 		deadline := sent.Add(t.timeout())
-		if err := conn.SetReadDeadline(deadline); err != nil {
+		if err := rd.SetReadDeadline(deadline); err != nil {
 			return 0, false, err
 		}
 		for {
-			n, err := conn.Read(resp)
+			n, err := rd.Read(resp)
 			now := time.Now()
 			if err != nil {
 				if isTimeout(err) {
@@ -125,5 +133,6 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		}
 	}
 	err := pp.Run(ctx, rt)
+	pp.Report.Wait = wait
 	return pp.Report, pp.RTT, err
 }

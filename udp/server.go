@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -121,9 +123,35 @@ type Server struct {
 	PC       net.PacketConn
 	Lookup   Lookup
 	MaxFrame int // largest frame accepted; 0 means MaxDatagram
+
+	blocking atomic.Bool  // Serve reads PC through a stack.Blocking
+	busy     atomic.Int32 // sessions that asked for busy polling (Busy)
 }
 
-// Serve reads datagrams until PC is closed. A datagram that is not a valid frame,
+// Busy adds (on) or removes a session that asked for busy polling: while any
+// is in progress, Serve's reads spin instead of sleeping in the kernel
+// (where PC allows blocking reads at all; see Wait).
+func (s *Server) Busy(on bool) {
+	if on {
+		s.busy.Add(1)
+	} else {
+		s.busy.Add(-1)
+	}
+}
+
+// Wait names how Serve waits for datagrams now (stack.WaitBlocking...).
+func (s *Server) Wait() string {
+	switch {
+	case !s.blocking.Load():
+		return stack.WaitNetpoller
+	case s.busy.Load() > 0:
+		return stack.WaitBusyPoll
+	}
+	return stack.WaitBlocking
+}
+
+// Serve reads datagrams until PC is closed (call stack.Interrupt(PC) just
+// before closing it, or the close may wait for stack.PollInterval). A datagram that is not a valid frame,
 // or whose cookie does not belong to a session of its source address, is dropped
 // without an answer. An echo reply is never larger than its request.
 // Serve returns nil once PC has been closed.
@@ -138,6 +166,21 @@ func (s *Server) Serve() error {
 	gro := uc != nil && setGRO(uc)
 	buf := make([]byte, 65535+1)
 	oob := make([]byte, groOOBLen)
+	if !gro {
+		oob = nil
+	}
+	// An OS socket is read blocked in the kernel on this goroutine's own
+	// thread (stack.Blocking): an echo request is answered without a trip
+	// through the netpoller. Whoever closes PC calls stack.Interrupt first.
+	var blk *stack.Blocking
+	if uc != nil {
+		if b, ok := stack.NewBlocking(uc); ok {
+			defer b.Release()
+			blk = b
+			s.blocking.Store(true)
+			defer s.blocking.Store(false)
+		}
+	}
 	for {
 		var (
 			n, oobn int
@@ -145,6 +188,9 @@ func (s *Server) Serve() error {
 			err     error
 		)
 		switch {
+		case blk != nil:
+			blk.SetBusy(s.busy.Load() > 0)
+			n, oobn, src, err = blk.ReadMsgUDP(buf, oob)
 		case gro:
 			n, oobn, _, src, err = uc.ReadMsgUDPAddrPort(buf, oob)
 		case uc != nil:

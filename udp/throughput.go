@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/internal/clock"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -33,6 +34,9 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (r
 	start := time.Now()
 	end := start.Add(cfg.Duration)
 	p := newPacer(cfg.Bitrate, size, start)
+	if cfg.Bitrate > 0 {
+		defer clock.Hold()() // the pacer's sleeps wake on time
+	}
 	rep.Start = start
 	defer func() { rep.Duration = time.Since(start) }()
 

@@ -27,6 +27,10 @@ const (
 	mTCPp99
 	mUDPp50
 	mUDPp99
+	mTCPBusyp50
+	mTCPBusyp99
+	mUDPBusyp50
+	mUDPBusyp99
 	mTCPCPU
 	mUDPCPU
 	nMetrics // the port check rows follow, one per output format (cost.go)
@@ -64,6 +68,10 @@ func newMetrics() []*Metric {
 		mTCPp99:     {Name: "TCP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
 		mUDPp50:     {Name: "UDP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
 		mUDPp99:     {Name: "UDP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
+		mTCPBusyp50: {Name: "TCP RTT p50, 64 B, busy-poll", Unit: "us", CompetitorName: "sockperf busy", TargetOp: "<=", Target: 1.1},
+		mTCPBusyp99: {Name: "TCP RTT p99, 64 B, busy-poll", Unit: "us", CompetitorName: "sockperf busy", TargetOp: "<=", Target: 1.5},
+		mUDPBusyp50: {Name: "UDP RTT p50, 64 B, busy-poll", Unit: "us", CompetitorName: "sockperf busy", TargetOp: "<=", Target: 1.1},
+		mUDPBusyp99: {Name: "UDP RTT p99, 64 B, busy-poll", Unit: "us", CompetitorName: "sockperf busy", TargetOp: "<=", Target: 1.5},
 		mTCPCPU:     {Name: "TCP CPU per GB, client+server", Unit: "s/GB", CompetitorName: "iperf3", TargetOp: "<=", Target: 1.0},
 		mUDPCPU:     {Name: "UDP CPU per GB, 1472 B at " + udpCPURateName, Unit: "s/GB", CompetitorName: "iperf3", TargetOp: "<=", Target: 1.0},
 	}
@@ -227,7 +235,45 @@ func (c *comparison) pairs() [][]step {
 			c.sockperfStep("TCP round trip", mTCPp50, c.ports.sockperfTCP, "--tcp")},
 		{c.netduelStep("UDP round trip", "udp/latency", c.takeRTT(mUDPp50), "--proto", "udp", "--test", "latency", "--size", rtt),
 			c.sockperfStep("UDP round trip", mUDPp50, c.ports.sockperfUDP)},
+		// Busy polling, both ends: netduel's server spins only while such a
+		// session lasts; sockperf's busy server spins from its start, so it
+		// runs only for its own step (it would take a core from every other).
+		{c.netduelStep("TCP round trip (--busy-poll)", "tcp/latency", c.takeRTT(mTCPBusyp50), "--proto", "tcp", "--test", "latency", "--size", rtt, "--busy-poll"),
+			c.sockperfBusyStep("TCP round trip (busy)", mTCPBusyp50, true)},
+		{c.netduelStep("UDP round trip (--busy-poll)", "udp/latency", c.takeRTT(mUDPBusyp50), "--proto", "udp", "--test", "latency", "--size", rtt, "--busy-poll"),
+			c.sockperfBusyStep("UDP round trip (busy)", mUDPBusyp50, false)},
 	}
+}
+
+// sockBusy is sockperf's busy-polling mode, for its server and its client.
+var sockBusy = []string{"--nonblocked", "--timeout", "0"}
+
+// sockperfBusyStep runs a sockperf server and client in busy-polling mode
+// (sockBusy), the server started for this step alone.
+func (c *comparison) sockperfBusyStep(what string, id int, tcp bool) step {
+	inner := func(port int) step {
+		args := slices.Clone(sockBusy)
+		if tcp {
+			args = append(args, "--tcp")
+		}
+		return c.sockperfStep(what, id, port, args...)
+	}
+	return step{tool: "sockperf", what: what, run: func(ctx context.Context) error {
+		port, err := freePort(tcp, !tcp)
+		if err != nil {
+			return err
+		}
+		probe, args := probeUDP, append([]string{"server", "-i", "127.0.0.1", "-p", strconv.Itoa(port)}, sockBusy...)
+		if tcp {
+			probe, args = probeTCP, append(args, "--tcp")
+		}
+		srv := &serverSet{logf: c.servers.logf}
+		defer srv.stopAll()
+		if err := srv.start(ctx, "sockperf busy server", port, probe, "sockperf", args...); err != nil {
+			return err
+		}
+		return inner(port).run(ctx)
+	}}
 }
 
 // take records a netduel result's figures, and the CPU time the run took,
@@ -259,11 +305,24 @@ func (c *comparison) takeUDPGoodput(id int) take {
 	}
 }
 
-// takeRTT records the p50 in metric p50 and the p99 in the one after it.
+// rttBucketCentre is what takeRTT adds to netduel's round-trip quantiles:
+// netduel records whole microseconds, truncated, so a reported 25 is a
+// round trip of 25.0 to 25.99 µs; sockperf's figures are exact. Comparing
+// the bucket's centre keeps the truncation from counting in netduel's favour.
+const rttBucketCentre = 0.5
+
+// takeRTT records the p50 in metric p50 and the p99 in the one after it,
+// and notes how netduel's ends waited for their messages.
 func (c *comparison) takeRTT(p50 int) take {
 	return func(r *netduelResult, _ usage) error {
-		c.add(p50, true, r.RTT.P50)
-		c.add(p50+1, true, r.RTT.P99)
+		if r.Wait != nil {
+			w := "netduel waited: client " + r.Wait.Client + ", server " + r.Wait.Server
+			if !slices.Contains(c.metrics[p50].Notes, w) {
+				c.note(p50, w)
+			}
+		}
+		c.add(p50, true, r.RTT.P50+rttBucketCentre)
+		c.add(p50+1, true, r.RTT.P99+rttBucketCentre)
 		return nil
 	}
 }

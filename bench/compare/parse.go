@@ -30,7 +30,8 @@ type netduelResult struct {
 		P50 float64 `json:"p50"`
 		P99 float64 `json:"p99"`
 	} `json:"rtt_us"`
-	Error string `json:"error"`
+	Wait  *duel.Waits `json:"wait"`
+	Error string      `json:"error"`
 }
 
 type netduelReport struct {

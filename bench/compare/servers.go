@@ -46,7 +46,7 @@ func (s *serverSet) startAll(ctx context.Context, bin, tmp string) (ports, error
 	if p.netduel, err = freePort(true, true); err != nil {
 		return p, err
 	}
-	if err := s.start(ctx, "netduel serve", p.netduel, probeTCP, bin, "serve", "--listen", hostPort(p.netduel), "-q"); err != nil {
+	if err := s.start(ctx, "netduel serve", p.netduel, probeTCP, bin, "serve", "--listen", hostPort(p.netduel), "--allow-busy-poll", "-q"); err != nil {
 		return p, err
 	}
 	if p.iperf3, err = freePort(true, true); err != nil {

@@ -39,6 +39,7 @@ func TestBadValuesExit2(t *testing.T) {
 		{[]string{"run", "--proto", "tcp", "--bitrate", "max"}, "--bitrate"},
 		{[]string{"run", "--test", "latency", "--bitrate", "10M"}, "--bitrate"},
 		{[]string{"run", "--max-loss", "1%"}, "--max-loss"},
+		{[]string{"run", "--busy-poll", "--test", "throughput"}, "--busy-poll"},
 	}
 	// Every non-link flag of run, serve and report, given an empty value.
 	skip := linkFlagSet()

@@ -35,6 +35,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "bitrate", Value: "0", Usage: "UDP throughput pacing `RATE` in bits/s with k/M/G suffixes; 0 = unpaced; max = search for the highest rate whose loss stays within --max-loss"},
 		&cli.StringFlag{Name: "max-loss", Value: "0.1%", Usage: "with --bitrate max: the loss `PERCENT` the rate found may have"},
 		&cli.DurationFlag{Name: "interval", Usage: "record goodput, loss and jitter (or round trips) every `D` into each result's intervals (e.g. 1s); 0 = none"},
+		&cli.BoolFlag{Name: "busy-poll", Usage: "latency tests: both ends spin on non-blocking receives while they wait, instead of sleeping in the kernel (as sockperf's --nonblocked --timeout 0): lower round trips for a core each; a remote server must allow it (serve --allow-busy-poll)"},
 		&cli.BoolFlag{Name: "intervals", Usage: "show the intervals in table and markdown output (implies --interval 1s if unset)"},
 		&cli.StringFlag{Name: "udp-checksum", Value: "on", Usage: "`on` or off: off sends the client's UDP datagrams without a checksum (IPv4), so that a corrupted one reaches the server and its frame CRC32C counts it in corrupt_frames, instead of the kernel discarding it"},
 		&cli.DurationFlag{Name: "settle", Value: 250 * time.Millisecond, Usage: "how long the server waits for UDP frames still in flight after the sender's fin"},

@@ -81,6 +81,7 @@ type testParams struct {
 	bitrate            float64
 	search             bool    // --bitrate max
 	maxLoss            float64 // with search: percent
+	busyPoll           bool    // --busy-poll
 }
 
 // parseRunTests reads the plan's tests: each protocol × test asked for, with
@@ -164,6 +165,7 @@ func parsePacing(c *cli.Context, _ *runOptions, p *testParams) error {
 		}
 	}
 	p.maxLoss, err = parsePercent("max-loss", c.String("max-loss"))
+	p.busyPoll = c.Bool("busy-poll")
 	return err
 }
 
@@ -185,6 +187,7 @@ func buildTests(protos []duel.Proto, tests []duel.Test, p testParams) ([]duel.Te
 				return nil, err
 			}
 			spec := duel.TestSpec{Proto: proto, Test: test, Duration: p.duration, Size: sz, Interval: p.interval}
+			spec.BusyPoll = p.busyPoll && kind.Has(duel.FigRoundTrips)
 			if kind.Has(duel.FigPacing) {
 				spec.Bitrate = p.bitrate
 				if p.search {
@@ -206,6 +209,9 @@ func checkPacingFlags(c *cli.Context, plan []duel.TestSpec, search bool) error {
 	}
 	if c.IsSet("max-loss") && !search {
 		return usageErrorf("--max-loss is the loss --bitrate max may accept: add --bitrate max, or drop --max-loss")
+	}
+	if c.Bool("busy-poll") && !slices.ContainsFunc(plan, func(s duel.TestSpec) bool { return s.BusyPoll }) {
+		return usageErrorf("--busy-poll spins while a latency test waits for its replies, and this run has none: add latency to --test, or drop --busy-poll")
 	}
 	return nil
 }

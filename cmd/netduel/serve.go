@@ -33,6 +33,7 @@ func serveCommand() *cli.Command {
 			&cli.DurationFlag{Name: "idle-timeout", Value: 10 * time.Second, Usage: "a connection or session silent this long is closed, so a vanished client never leaves the server busy"},
 			&cli.DurationFlag{Name: "hello-timeout", Value: 5 * time.Second, Usage: "a new connection must send its hello (and authenticate) within this"},
 			tokenFlag("shared secret clients must prove they know (HMAC-SHA256 challenge; never sent); also $NETDUEL_TOKEN"),
+			&cli.BoolFlag{Name: "allow-busy-poll", Usage: "let clients' latency tests ask this server to spin while it waits for their requests (run --busy-poll): a core's worth of CPU per such session"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no session log on stderr"},
 		},
 		Action: serveAction,
@@ -97,6 +98,7 @@ func serveAction(c *cli.Context) error {
 		MaxClientsPerIP: perIP,
 		HelloTimeout:    c.Duration("hello-timeout"),
 		Token:           token,
+		AllowBusyPoll:   c.Bool("allow-busy-poll"),
 	}
 	if !c.Bool("quiet") {
 		cfg.Logf = logf

@@ -16,6 +16,21 @@ func Precise() {
 	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
 }
 
+// Hold is Precise for a while: it pins the calling goroutine to its thread
+// with a 1 µs timer slack, and returns what restores the thread's slack and
+// unpins the goroutine. Call both from the same goroutine.
+func Hold() (release func()) {
+	runtime.LockOSThread()
+	old, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1000, 0, 0, 0)
+	return func() {
+		if err == nil {
+			_ = unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(old), 0, 0, 0)
+		}
+		runtime.UnlockOSThread()
+	}
+}
+
 // Sleep sleeps d with the kernel's high-resolution timer (nanosleep):
 // tens of microseconds late at most, where Go's timers round to a millisecond.
 func Sleep(d time.Duration) {

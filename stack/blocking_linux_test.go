@@ -1,0 +1,218 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// blockingPair returns a connected pair over loopback for proto: the end a
+// Blocking reads (an OS socket) and its peer.
+func blockingPair(t *testing.T, proto string) (net.Conn, net.Conn) {
+	t.Helper()
+	if proto == "udp" {
+		a, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := net.DialUDP("udp4", nil, a.LocalAddr().(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Connect a to b too, so that a reads only b's datagrams and writes go to b.
+		a.Close()
+		c, err := net.DialUDP("udp4", a.LocalAddr().(*net.UDPAddr), b.LocalAddr().(*net.UDPAddr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(); b.Close() })
+		return c, b
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	b, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); b.Close() })
+	return c, b
+}
+
+// isNonblock reads the descriptor's O_NONBLOCK flag.
+func isNonblock(t *testing.T, c any) bool {
+	t.Helper()
+	sc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags int
+	sc.Control(func(fd uintptr) { flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	return flags&unix.O_NONBLOCK != 0
+}
+
+// TestBlocking: reads through a Blocking get the peer's bytes, blocked or
+// spinning; a deadline ends a wait with os.ErrDeadlineExceeded, and so does the
+// net.Conn's own deadline set from another goroutine (how a test is
+// cancelled); a TCP peer's close is io.EOF; Release hands the socket back to
+// the netpoller in non-blocking mode.
+func TestBlocking(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []string{"udp", "tcp"} {
+		for _, busy := range []bool{false, true} {
+			name := proto + "/" + map[bool]string{false: WaitBlocking, true: WaitBusyPoll}[busy]
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				c, peer := blockingPair(t, proto)
+				done := make(chan error, 1)
+				go func() { done <- blockingSession(c, peer, busy) }()
+				if err := <-done; err != nil {
+					t.Fatal(err)
+				}
+				if !isNonblock(t, c) {
+					t.Fatal("after Release the socket is still in blocking mode")
+				}
+				// The netpoller reads it again, deadlines and all.
+				peer.Write([]byte("again"))
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 16)
+				if n, err := c.Read(buf); err != nil || string(buf[:n]) != "again" {
+					t.Fatalf("netpoller read after Release: %q, %v", buf[:n], err)
+				}
+				if proto == "tcp" {
+					b, _ := NewBlocking(c)
+					defer b.Release()
+					peer.Close()
+					if _, err := b.Read(buf); !errors.Is(err, io.EOF) {
+						t.Fatalf("read after the peer closed: %v, want io.EOF", err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func blockingSession(c, peer net.Conn, busy bool) error {
+	b, ok := NewBlocking(c)
+	if !ok {
+		return errors.New("NewBlocking refused an OS socket")
+	}
+	defer b.Release()
+	b.SetBusy(busy)
+	want := map[bool]string{false: WaitBlocking, true: WaitBusyPoll}[busy]
+	if b.Wait() != want {
+		return errors.New("Wait() = " + b.Wait() + ", want " + want)
+	}
+	buf := make([]byte, 64)
+	for _, msg := range []string{"one", "two"} {
+		go peer.Write([]byte(msg))
+		b.SetReadDeadline(time.Now().Add(10 * time.Second))
+		n, err := b.Read(buf)
+		if err != nil || string(buf[:n]) != msg {
+			return errors.New("read " + string(buf[:n]) + ", want " + msg)
+		}
+	}
+	b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := b.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		return errors.New("a read past its deadline did not time out")
+	}
+	b.SetReadDeadline(time.Time{})
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		c.SetReadDeadline(time.Unix(1, 0))
+	}()
+	if _, err := b.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		return errors.New("the net.Conn's deadline did not end a blocked read")
+	}
+	c.SetReadDeadline(time.Time{})
+	return nil
+}
+
+// TestBlockingOnlyOSSockets: a connection that is not the OS's own socket is
+// refused and left alone.
+func TestBlockingOnlyOSSockets(t *testing.T) {
+	t.Parallel()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if _, ok := NewBlocking(a); ok {
+		t.Fatal("NewBlocking took a net.Pipe")
+	}
+	r, wait, release := Receiver(a, false)
+	defer release()
+	if r != DeadlineReader(a) || wait != WaitNetpoller {
+		t.Fatalf("Receiver of a pipe: %T, %q; want the pipe itself and the netpoller", r, wait)
+	}
+}
+
+// TestBlockingServerSocket: an unconnected UDP socket read with ReadMsgUDP
+// names each datagram's source, allocates nothing per read, and Interrupt
+// wakes a blocked read at once so the socket can be closed.
+func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := net.DialUDP("udp4", nil, pc.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	got := make(chan error, 1)
+	go func() {
+		b, ok := NewBlocking(pc)
+		if !ok {
+			got <- errors.New("NewBlocking refused a UDP socket")
+			return
+		}
+		defer b.Release()
+		buf := make([]byte, 2048)
+		n, _, src, err := b.ReadMsgUDP(buf, nil)
+		if err != nil || string(buf[:n]) != "hello" || src.String() != cl.LocalAddr().String() {
+			got <- errors.New("first datagram: " + string(buf[:n]) + " from " + src.String())
+			return
+		}
+		x := []byte("x")
+		allocs := testing.AllocsPerRun(50, func() {
+			cl.Write(x)
+			b.ReadMsgUDP(buf, nil)
+		})
+		if allocs > 0 {
+			got <- errors.New("ReadMsgUDP allocates")
+			return
+		}
+		got <- nil
+		// Blocked until Interrupt, which ends the wait at once with no
+		// datagram (without it, the read would wait out its deadline).
+		b.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, _, _, err = b.ReadMsgUDP(buf, nil)
+		if n != 0 || err != nil {
+			got <- fmt.Errorf("a read blocked at Interrupt returned %d bytes, %v; want 0, nil at once", n, err)
+			return
+		}
+		got <- nil
+	}()
+	cl.Write([]byte("hello"))
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // let it block
+	Interrupt(pc)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	pc.Close()
+}

@@ -1,0 +1,35 @@
+//go:build !linux
+
+package stack
+
+import (
+	"net/netip"
+	"syscall"
+)
+
+// Blocking is the netpoller's alternative on Linux only (see blocking_linux.go):
+// here NewBlocking always reports false and callers keep the netpoller.
+type Blocking struct{ blockingDeadline }
+
+// NewBlocking reports false off Linux.
+func NewBlocking(any) (*Blocking, bool) { return nil, false }
+
+// SetBusy does nothing off Linux.
+func (b *Blocking) SetBusy(bool) {}
+
+// Wait is never called off Linux.
+func (b *Blocking) Wait() string { return WaitNetpoller }
+
+// Release does nothing off Linux.
+func (b *Blocking) Release() {}
+
+// Interrupt does nothing off Linux.
+func Interrupt(any) {}
+
+// Read is never called off Linux (there is no Blocking to call it on).
+func (b *Blocking) Read([]byte) (int, error) { return 0, syscall.ENOTSUP }
+
+// ReadMsgUDP is never called off Linux.
+func (b *Blocking) ReadMsgUDP(_, _ []byte) (int, int, netip.AddrPort, error) {
+	return 0, 0, netip.AddrPort{}, syscall.ENOTSUP
+}
