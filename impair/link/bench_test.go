@@ -119,22 +119,34 @@ func processCPU() time.Duration {
 // measured is the link; rt-runq-wait-ms and steal-ms say how much of the
 // time the machine kept real-time threads off its CPUs (see schedWait), and
 // cpu-µs/pkt the process's CPU time per packet.
+// one-cpu-delay-100µs runs the whole process on one CPU.
 // Run with a fixed count, e.g. -bench DelayLine -benchtime 20000x.
 func BenchmarkDelayLine(b *testing.B) {
 	if err := TunAvailable(); err != nil {
 		b.Skipf("needs the tun backend: %v", err)
 	}
 	type variant struct {
-		name string
-		cfg  impair.Config
+		name   string
+		cfg    impair.Config
+		oneCPU bool // the whole process on one CPU, as under taskset -c 0
 	}
-	vs := []variant{{"clean", impair.Config{}}}
+	vs := []variant{{"clean", impair.Config{}, false}}
 	for _, d := range []time.Duration{time.Microsecond, 100 * time.Microsecond, time.Millisecond, 10 * time.Millisecond} {
-		vs = append(vs, variant{fmt.Sprintf("delay-%v", d), impair.Config{Delay: d}},
-			variant{fmt.Sprintf("impaired-%v", d), impair.Config{Delay: d, Rate: 10e9}})
+		vs = append(vs, variant{fmt.Sprintf("delay-%v", d), impair.Config{Delay: d}, false},
+			variant{fmt.Sprintf("impaired-%v", d), impair.Config{Delay: d, Rate: 10e9}, false})
 	}
+	// On one CPU a real-time thread that spins waiting for an ordinary one
+	// (a priority inversion) spins until Linux's real-time throttling stops
+	// it: stalls of 950 ms (see internal/rawsys).
+	vs = append(vs, variant{"one-cpu-delay-100µs", impair.Config{Delay: 100 * time.Microsecond}, true})
 	for _, v := range vs {
 		b.Run(v.name, func(b *testing.B) {
+			if v.oneCPU {
+				var cpu0 unix.CPUSet
+				cpu0.Set(0)
+				was := pinProcess(&cpu0)
+				defer pinProcess(&was)
+			}
 			l, err := Open(Tun, v.cfg, "")
 			if err != nil {
 				b.Fatal(err)

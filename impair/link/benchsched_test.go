@@ -7,7 +7,23 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
+
+// pinProcess sets every thread of the process to the CPUs in s (threads
+// made later inherit it from the thread that makes them) and returns the
+// set the calling thread had.
+func pinProcess(s *unix.CPUSet) (was unix.CPUSet) {
+	_ = unix.SchedGetaffinity(0, &was)
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		if tid, err := strconv.Atoi(t.Name()); err == nil {
+			_ = unix.SchedSetaffinity(tid, s)
+		}
+	}
+	return was
+}
 
 // schedWait is where the machine's time went that a benchmark of the delay
 // line cannot see from inside: how long this process's real-time threads
