@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -23,7 +24,8 @@ type Blocking struct {
 	blockingDeadline
 	rc     syscall.RawConn
 	stream bool
-	busy   bool
+	busy   func() bool   // nil: never
+	tries  atomic.Uint64 // receive calls made (tests watch it)
 
 	// A read's arguments and results, and the callbacks that take them
 	// (made once: a closure made per read would escape, and allocate).
@@ -79,9 +81,10 @@ func NewBlocking(c any) (*Blocking, bool) {
 // read runs one receive (fn) with p and oob, blocking unless busy.
 func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 	b.p, b.oob, b.flags = p, oob, 0
-	if b.busy {
+	if b.spinning() {
 		b.flags = unix.MSG_DONTWAIT
 	}
+	b.tries.Add(1)
 	err := b.rc.Read(fn)
 	b.p, b.oob = nil, nil
 	return err
@@ -90,11 +93,19 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 // SetBusy makes reads spin (non-blocking receives in a loop, as sockperf's
 // busy mode) instead of sleeping in the kernel: lower latency for a core's
 // worth of CPU while a read waits.
-func (b *Blocking) SetBusy(on bool) { b.busy = on }
+func (b *Blocking) SetBusy(on bool) { b.SetBusyWhile(func() bool { return on }) }
 
-// Wait names how b's reads wait: WaitBlocking or WaitBusyPoll.
+// SetBusyWhile makes reads spin while busy() holds and sleep in the kernel
+// otherwise; it is asked again at every try of a read (so a wait that is
+// spinning stops spinning once busy() turns false) and at least every
+// PollInterval while one sleeps.
+func (b *Blocking) SetBusyWhile(busy func() bool) { b.busy = busy }
+
+func (b *Blocking) spinning() bool { return b.busy != nil && b.busy() }
+
+// Wait names how b's reads wait now: WaitBlocking or WaitBusyPoll.
 func (b *Blocking) Wait() string {
-	if b.busy {
+	if b.spinning() {
 		return WaitBusyPoll
 	}
 	return WaitBlocking

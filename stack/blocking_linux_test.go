@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -215,4 +216,51 @@ func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
 		t.Fatal(err)
 	}
 	pc.Close()
+}
+
+// TestBlockingStopsSpinning: a read that spins while SetBusyWhile's condition
+// holds goes back to sleeping in the kernel once it turns false, although no
+// datagram arrives (a server whose last busy-polling session has ended must
+// not spin on: it spun until the next datagram, for ever on a quiet server).
+func TestBlockingStopsSpinning(t *testing.T) {
+	t.Parallel()
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy atomic.Bool
+	busy.Store(true)
+	ready := make(chan *Blocking)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b, ok := NewBlocking(pc)
+		if !ok {
+			close(ready)
+			return
+		}
+		defer b.Release()
+		b.SetBusyWhile(busy.Load)
+		ready <- b
+		buf := make([]byte, 64)
+		b.ReadMsgUDP(buf, nil) // until Interrupt
+	}()
+	b := <-ready
+	if b == nil {
+		t.Fatal("NewBlocking refused a UDP socket")
+	}
+	for b.tries.Load() < 1000 {
+		time.Sleep(time.Millisecond) // spinning: tries climb fast
+	}
+	busy.Store(false)
+	time.Sleep(20 * time.Millisecond)
+	before := b.tries.Load()
+	time.Sleep(200 * time.Millisecond)
+	// Sleeping in the kernel, a read tries again every PollInterval (50 ms).
+	if n := b.tries.Load() - before; n > 20 {
+		t.Errorf("%d receive calls in 200 ms after busy polling ended: still spinning", n)
+	}
+	Interrupt(pc)
+	pc.Close()
+	<-done
 }

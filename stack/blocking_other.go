@@ -17,6 +17,9 @@ func NewBlocking(any) (*Blocking, bool) { return nil, false }
 // SetBusy does nothing off Linux.
 func (b *Blocking) SetBusy(bool) {}
 
+// SetBusyWhile does nothing off Linux.
+func (b *Blocking) SetBusyWhile(func() bool) {}
+
 // Wait is never called off Linux.
 func (b *Blocking) Wait() string { return WaitNetpoller }
 

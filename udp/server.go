@@ -177,6 +177,7 @@ func (s *Server) Serve() error {
 		if b, ok := stack.NewBlocking(uc); ok {
 			defer b.Release()
 			blk = b
+			blk.SetBusyWhile(func() bool { return s.busy.Load() > 0 })
 			s.blocking.Store(true)
 			defer s.blocking.Store(false)
 		}
@@ -189,7 +190,6 @@ func (s *Server) Serve() error {
 		)
 		switch {
 		case blk != nil:
-			blk.SetBusy(s.busy.Load() > 0)
 			n, oobn, src, err = blk.ReadMsgUDP(buf, oob)
 		case gro:
 			n, oobn, _, src, err = uc.ReadMsgUDPAddrPort(buf, oob)
