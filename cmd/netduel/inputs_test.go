@@ -40,6 +40,8 @@ func TestBadValuesExit2(t *testing.T) {
 		{[]string{"run", "--test", "latency", "--bitrate", "10M"}, "--bitrate"},
 		{[]string{"run", "--max-loss", "1%"}, "--max-loss"},
 		{[]string{"run", "--busy-poll", "--test", "throughput"}, "--busy-poll"},
+		{[]string{"run", "--busy-poll", "--test", "latency"}, "--busy-poll"}, // the default run's lossy link is emulated
+		{[]string{"run", "--busy-poll", "--test", "latency", "--loss", "1%"}, "--busy-poll"},
 	}
 	// Every non-link flag of run, serve and report, given an empty value.
 	skip := linkFlagSet()
