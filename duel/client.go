@@ -53,6 +53,9 @@ type Client struct {
 	// control, if set, opens the control connection instead of dialing Server,
 	// and names the server's data address (RunOnLink: in-process, off the link).
 	control func(ctx context.Context) (net.Conn, netip.AddrPort, error)
+	// inProcess: the server runs in this process (RunOnLink), so latency
+	// tests wait through the netpoller (see stack.Receiver).
+	inProcess bool
 }
 
 // UnreachableError says the server could not be reached or talked to at all.
@@ -296,7 +299,7 @@ func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welco
 		return d
 	}
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
-	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup}, &d)
+	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup, wait: waitFor(spec, c.inProcess)}, &d)
 	tp.end(ctx, conn, w.Cookie, &d)
 	if c.drain != nil {
 		// The path's queue, end datagrams included, reaches the server

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/impair"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/impair/link"
 )
 
@@ -43,6 +44,11 @@ func TestEmbeddedControlOffLink(t *testing.T) {
 			for _, r := range res {
 				if r.Error != "" || r.SentFrames == 0 || r.Link == nil {
 					t.Fatalf("%s %s: error %q, sent %d", r.Proto, r.Test, r.Error, r.SentFrames)
+				}
+				// Client and server share this process: both wait through
+				// the netpoller, the faster way between goroutines.
+				if r.Test == TestLatency && (r.Wait == nil || *r.Wait != (Waits{stack.WaitNetpoller, stack.WaitNetpoller})) {
+					t.Fatalf("%s %s: wait %+v, want the netpoller at both ends", r.Proto, r.Test, r.Wait)
 				}
 				// The client's two end datagrams follow its frames; tun's
 				// kernel may add a packet of its own now and then (neighbour

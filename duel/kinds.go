@@ -38,6 +38,7 @@ type sendParams struct {
 	cookie uint64
 	live   *atomic.Uint64 // Client.Live
 	warmup time.Duration  // round trips not recorded at the start
+	wait   string         // how a latency test waits for replies (stack.Receiver)
 }
 
 // mergeInfo is what a kind's merge needs besides both ends' views.

@@ -26,18 +26,18 @@ var (
 )
 
 func sendTCPPingPong(ctx context.Context, conn net.Conn, p sendParams, d *dataOutcome) {
-	d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live, BusyPoll: p.spec.BusyPoll})
+	d.pp, d.rtt, d.err = tcp.PingPong(ctx, conn, tcp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live, Wait: p.wait})
 	d.sentFrames, d.idle = d.pp.Sent, true
 }
 
 func sendUDPPingPong(ctx context.Context, conn net.Conn, p sendParams, d *dataOutcome) {
-	d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live, BusyPoll: p.spec.BusyPoll})
+	d.pp, d.rtt, d.err = udp.PingPong(ctx, conn, udp.LatencyConfig{Cookie: p.cookie, Size: p.spec.Size, Duration: p.spec.Duration, Warmup: p.warmup, Interval: p.spec.Interval, Done: p.live, Wait: p.wait})
 	d.sentFrames, d.idle = d.pp.Sent, true
 }
 
 // serveTCPEcho answers the stream's echo requests.
 func serveTCPEcho(sess *session, conn net.Conn, rd *frame.Reader, _ time.Time, view *ServerView) error {
-	c, err := tcp.Echo(sess.dataCtx, conn, rd, sess.cookie, sess.spec.BusyPoll)
+	c, err := tcp.Echo(sess.dataCtx, conn, rd, sess.cookie, sess.srv.waitFor(sess.spec))
 	view.Requests, view.Echoed, view.Wait = c.Requests, c.Echoed, c.Wait
 	if !c.First.IsZero() {
 		view.FirstUnixNs = c.First.UnixNano()

@@ -36,7 +36,7 @@ func linkInfo(l *link.Link) LinkInfo {
 // the same port). The client's settle time grows with the link's delay so that
 // frames still in flight are not counted lost.
 func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cell string) ([]Result, string, error) {
-	srv, err := NewServer(ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0", AllowBusyPoll: true})
+	srv, err := NewServer(ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0", AllowBusyPoll: true, Netpoller: true})
 	if err != nil {
 		return nil, "", fmt.Errorf("starting the server inside the %s link: %w", l.Backend, err)
 	}
@@ -48,6 +48,7 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 	c.Server = srv.Addr().String()
 	c.control = inProcessControl(srv, clientHost(l), &controls)
 	c.SameHost = true
+	c.inProcess = true
 	c.Settle = max(c.Settle, 2*(l.Config.Delay+l.Config.Jitter)+c.Settle)
 	base := linkInfo(l)
 	var up0, down0 impair.Counters

@@ -53,8 +53,27 @@ type ServerConfig struct {
 	// it waits for the test's requests (--busy-poll): a core's worth of CPU
 	// per such session, so only an operator who means it allows it.
 	AllowBusyPoll bool
-	Logf          func(format string, args ...any)
+	// Netpoller makes latency tests wait for their requests through Go's
+	// netpoller rather than blocked in the kernel: for a server whose clients
+	// run in its own process (an embedded run), where it is faster.
+	Netpoller bool
+	Logf      func(format string, args ...any)
 }
+
+// waitFor is how a test's end waits for its next message (stack.Receiver):
+// spinning if the test asked for busy polling, through the netpoller beside
+// a peer in the same process, else blocked in the kernel.
+func waitFor(spec TestSpec, inProcess bool) string {
+	switch {
+	case spec.BusyPoll:
+		return stack.WaitBusyPoll
+	case inProcess:
+		return stack.WaitNetpoller
+	}
+	return stack.WaitBlocking
+}
+
+func (s *Server) waitFor(spec TestSpec) string { return waitFor(spec, s.cfg.Netpoller) }
 
 // DefaultMaxFrame is the largest frame (header included) a server takes when
 // its config names none: the embedded server's limit, and serve's default
@@ -151,7 +170,7 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.usrv = &udp.Server{PC: s.pc, Lookup: s.lookupFlow, MaxFrame: s.cfg.MaxFrame}
+	s.usrv = &udp.Server{PC: s.pc, Lookup: s.lookupFlow, MaxFrame: s.cfg.MaxFrame, Netpoller: s.cfg.Netpoller}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }

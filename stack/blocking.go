@@ -13,7 +13,10 @@ import "time"
 //
 // A Blocking reader exists only for the operating system's own sockets
 // (*net.UDPConn, *net.TCPConn) on Linux; NewBlocking reports false elsewhere
-// (netstack's sockets, other systems), and callers keep the netpoller.
+// (netstack's sockets, other systems), and callers keep the netpoller. It
+// helps only between processes: with both ends in one process (an embedded
+// run) the netpoller is faster (RTT p50 17-24 µs against 23-36 µs), and
+// Receiver's callers ask for it there.
 
 // PollInterval is how long a blocked receive sleeps in the kernel at most
 // before it looks at its deadline and at the socket's state (closed, a
@@ -48,14 +51,22 @@ type DeadlineReader interface {
 	SetReadDeadline(t time.Time) error
 }
 
-// Receiver returns what the calling goroutine should read c through: a
-// Blocking where c allows it (see NewBlocking), spinning if busy, c itself
-// otherwise; how its reads wait (WaitBlocking...), and the function to call
-// when the goroutine is done reading.
-func Receiver(c DeadlineReader, busy bool) (r DeadlineReader, wait string, release func()) {
-	if b, ok := NewBlocking(c); ok {
-		b.SetBusy(busy)
-		return b, b.Wait(), b.Release
+// Receiver returns what the calling goroutine should read c through, given
+// how it wants to wait (want: WaitBlocking, which "" means too, WaitBusyPoll
+// or WaitNetpoller): a Blocking where c allows it (see NewBlocking), spinning
+// for WaitBusyPoll; c itself for WaitNetpoller or where c allows no
+// Blocking. It returns how the reads will wait and the function to call when
+// the goroutine is done reading.
+//
+// WaitNetpoller is the better choice when the peer runs in this same process
+// (an embedded server): Go hands a message from one goroutine to the other
+// faster than two threads blocked in the kernel wake each other.
+func Receiver(c DeadlineReader, want string) (r DeadlineReader, wait string, release func()) {
+	if want != WaitNetpoller {
+		if b, ok := NewBlocking(c); ok {
+			b.SetBusy(want == WaitBusyPoll)
+			return b, b.Wait(), b.Release
+		}
 	}
 	return c, WaitNetpoller, func() {}
 }

@@ -152,7 +152,7 @@ func TestBlockingOnlyOSSockets(t *testing.T) {
 	if _, ok := NewBlocking(a); ok {
 		t.Fatal("NewBlocking took a net.Pipe")
 	}
-	r, wait, release := Receiver(a, false)
+	r, wait, release := Receiver(a, WaitBlocking)
 	defer release()
 	if r != DeadlineReader(a) || wait != WaitNetpoller {
 		t.Fatalf("Receiver of a pipe: %T, %q; want the pipe itself and the netpoller", r, wait)

@@ -25,8 +25,9 @@ type EchoCounts struct {
 // Echo answers echo requests from rd on conn until the client's FIN (io.EOF). Each
 // reply has the request's sequence number, body and size: never more bytes than
 // were received. A frame of another cookie or type ends the connection.
-// With busy set, the wait for each request spins (stack.Blocking.SetBusy).
-func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, busy bool) (EchoCounts, error) {
+// want says how to wait for each request (see stack.Receiver; "" is blocked
+// in the kernel where the socket allows it).
+func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, want string) (EchoCounts, error) {
 	var c EchoCounts
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
@@ -35,7 +36,7 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, b
 			c.First = now
 		}
 	}
-	wait, undo := readBlocked(rd, conn, busy)
+	wait, undo := readBlocked(rd, conn, want)
 	defer undo()
 	c.Wait = wait
 	if rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, note} }) > 0 {
@@ -74,10 +75,11 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, b
 }
 
 // readBlocked makes rd, which reads conn directly or through a wrapper that
-// can read through another reader (ReadThrough), wait for each request
-// blocked in the kernel where the socket allows it (stack.Blocking), and
-// returns what undoes it. Any other reader keeps the netpoller.
-func readBlocked(rd *frame.Reader, conn net.Conn, busy bool) (wait string, undo func()) {
+// can read through another reader (ReadThrough), wait for each request as
+// want asks (stack.Receiver: blocked in the kernel where the socket allows
+// it, by default), and returns how its reads wait and what undoes it. Any
+// other reader keeps the netpoller.
+func readBlocked(rd *frame.Reader, conn net.Conn, want string) (wait string, undo func()) {
 	wait, undo = stack.WaitNetpoller, func() {}
 	rd.Tap(func(cur io.Reader) io.Reader {
 		l, layered := cur.(interface{ ReadThrough(io.Reader) })
@@ -88,7 +90,7 @@ func readBlocked(rd *frame.Reader, conn net.Conn, busy bool) (wait string, undo 
 			src     stack.DeadlineReader
 			release func()
 		)
-		src, wait, release = stack.Receiver(conn, busy)
+		src, wait, release = stack.Receiver(conn, want)
 		if !layered {
 			undo = func() {
 				rd.Tap(func(io.Reader) io.Reader { return conn })
@@ -115,7 +117,7 @@ type LatencyConfig struct {
 	Timeout  time.Duration  // a reply that takes longer ends the test with an error; 0 means 10 s
 	Interval time.Duration  // > 0: per-interval figures
 	Done     *atomic.Uint64 // if set, counts round trips as they complete
-	BusyPoll bool           // spin for each reply instead of sleeping (stack.Blocking.SetBusy)
+	Wait     string         // how to wait for each reply (stack.Receiver)
 }
 
 // PingPong runs back-to-back echo round trips on conn. TCP does not lose replies: one that does not come back within cfg.Timeout is an error.
@@ -128,7 +130,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
 	// Wait for each reply blocked in the kernel where the socket allows it
 	// (stack.Blocking), through the netpoller elsewhere.
-	src, wait, release := stack.Receiver(conn, cfg.BusyPoll)
+	src, wait, release := stack.Receiver(conn, cfg.Wait)
 	defer release()
 	rd := frame.NewReader(src, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}

@@ -62,7 +62,7 @@ func TestEchoRejectsForeignFrames(t *testing.T) {
 	buf := make([]byte, 64)
 	frame.Seal(buf, frame.Header{Type: frame.TypeData, Cookie: 7, BodyLen: 24})
 	c.Write(buf)
-	if _, err := Echo(context.Background(), s, frame.NewReader(s, 0), 7, false); err == nil {
+	if _, err := Echo(context.Background(), s, frame.NewReader(s, 0), 7, ""); err == nil {
 		t.Fatal("a data frame on a latency connection must end it")
 	}
 }

@@ -23,9 +23,10 @@ type LatencyConfig struct {
 	// MinTimeout and MaxTimeout bound the adaptive reply timeout (RTO-like:
 	// 4 × smoothed RTT + 8 × its variation). Zero values mean 10 ms and 1 s.
 	MinTimeout, MaxTimeout time.Duration
-	// BusyPoll makes the wait for each reply spin instead of sleeping, where
-	// the socket allows blocking reads (stack.Blocking.SetBusy).
-	BusyPoll bool
+	// Wait is how to wait for each reply (stack.Receiver): "" (blocked in the
+	// kernel where the socket allows it), stack.WaitBusyPoll or
+	// stack.WaitNetpoller.
+	Wait string
 }
 
 // rto is an adaptive retransmission-style timeout (RFC 6298's estimator).
@@ -73,7 +74,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	defer stop()
 	// Wait for each reply blocked in the kernel where the socket allows it
 	// (stack.Blocking), through the netpoller elsewhere.
-	rd, wait, release := stack.Receiver(conn, cfg.BusyPoll)
+	rd, wait, release := stack.Receiver(conn, cfg.Wait)
 	defer release()
 
 	rt := func(seq uint64) (time.Duration, bool, error) {

@@ -123,6 +123,10 @@ type Server struct {
 	PC       net.PacketConn
 	Lookup   Lookup
 	MaxFrame int // largest frame accepted; 0 means MaxDatagram
+	// Netpoller keeps Serve's reads in Go's netpoller rather than blocked in
+	// the kernel (stack.Blocking): for a server whose clients run in its own
+	// process, where it is the faster of the two.
+	Netpoller bool
 
 	blocking atomic.Bool  // Serve reads PC through a stack.Blocking
 	busy     atomic.Int32 // sessions that asked for busy polling (Busy)
@@ -173,7 +177,7 @@ func (s *Server) Serve() error {
 	// thread (stack.Blocking): an echo request is answered without a trip
 	// through the netpoller. Whoever closes PC calls stack.Interrupt first.
 	var blk *stack.Blocking
-	if uc != nil {
+	if uc != nil && !s.Netpoller {
 		if b, ok := stack.NewBlocking(uc); ok {
 			defer b.Release()
 			blk = b

@@ -203,7 +203,7 @@ func tcpEcho(ctx context.Context, t *testing.T, n network) (string, func() (uint
 			done <- echoed{err: net.ErrClosed}
 			return
 		}
-		e, err := tcp.Echo(ctx, c, frame.NewReader(c, 0), cookie, false)
+		e, err := tcp.Echo(ctx, c, frame.NewReader(c, 0), cookie, "")
 		done <- echoed{e, err}
 	})
 	return addr, func() (uint64, uint64) {
