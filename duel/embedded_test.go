@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/impair"
-	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/impair/link"
+	"github.com/netduel/netduel/stack"
 )
 
 // linkBackends are the emulated backends a test can open here.
