@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"hash/crc32"
 	"sync"
 )
 
@@ -82,6 +83,34 @@ func FillBody(body []byte, seq uint64) {
 		body = body[n:]
 		j = 0
 	}
+}
+
+// patternAt reports whether b holds the bytes of the pattern body of sequence
+// number seq from position pos on.
+func patternAt(seq uint64, pos int, b []byte) bool {
+	j := (patternStart(seq) + pos) % patternLen
+	for len(b) > 0 {
+		n := min(len(b), patternLen-j)
+		if !bytes.Equal(b[:n], pattern[j:j+n]) {
+			return false
+		}
+		b = b[n:]
+		j = 0
+	}
+	return true
+}
+
+// patternPrefixCRC is the CRC32C of the first n bytes of the pattern body of
+// sequence number seq.
+func patternPrefixCRC(seq uint64, n int) uint32 {
+	crc, j := uint32(0), patternStart(seq)
+	for n > 0 {
+		k := min(n, patternLen-j)
+		crc = crc32.Update(crc, castagnoli, pattern[j:j+k])
+		n -= k
+		j = 0
+	}
+	return crc
 }
 
 // CheckBody reports whether body holds the pattern for sequence number seq.

@@ -85,7 +85,7 @@ func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64
 		// The body streams through the reader's buffer: only its CRC is kept,
 		// so a peer announcing frames of the limit's size costs the buffer's
 		// memory, not the frame's.
-		h, err := rd.NextSummed()
+		h, err := rd.NextMatched() // pattern bodies: compared, not summed
 		now := time.Now()
 		switch {
 		case err == nil:
