@@ -19,7 +19,8 @@ import (
 // PollInterval). While it is in use the socket's descriptor is in blocking
 // mode, so the net.Conn's own reads would block their thread too: read only
 // through the Blocking until Release. Writes through the net.Conn work as
-// before. Not safe for concurrent use.
+// before, write deadlines included (see NewBlocking). Not safe for
+// concurrent use.
 type Blocking struct {
 	blockingDeadline
 	rc     syscall.RawConn
@@ -57,8 +58,15 @@ func NewBlocking(c any) (*Blocking, bool) {
 	}
 	tv := unix.NsecToTimeval(int64(PollInterval))
 	var serr error
+	// The send timeout matters as much: a write that would block (a peer
+	// that does not read) returns EAGAIN within PollInterval, and the
+	// net.Conn's Write then waits in the netpoller, deadlines and all, as it
+	// always did; without it a blocking write ignored them, for ever.
 	if err := rc.Control(func(fd uintptr) {
 		if serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); serr == nil {
+			serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+		}
+		if serr == nil {
 			serr = unix.SetNonblock(int(fd), false)
 		}
 	}); err != nil || serr != nil {
@@ -119,11 +127,12 @@ func (b *Blocking) Release() {
 	runtime.UnlockOSThread()
 }
 
-// restoreNonblock restores a socket's non-blocking mode and clears its receive timeout.
+// restoreNonblock restores a socket's non-blocking mode and clears its timeouts.
 func restoreNonblock(rc syscall.RawConn) {
 	_ = rc.Control(func(fd uintptr) {
 		_ = unix.SetNonblock(int(fd), true)
 		_ = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{})
+		_ = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_SNDTIMEO, &unix.Timeval{})
 	})
 }
 

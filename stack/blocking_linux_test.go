@@ -264,3 +264,41 @@ func TestBlockingStopsSpinning(t *testing.T) {
 	pc.Close()
 	<-done
 }
+
+// TestBlockingWriteKeepsDeadlines: while a TCP socket is in blocking mode, a
+// write to a peer that never reads still ends at the net.Conn's write
+// deadline (a hostile client must not hold a server's echo thread, and its
+// close, for ever in write(2)).
+func TestBlockingWriteKeepsDeadlines(t *testing.T) {
+	t.Parallel()
+	c, _ := blockingPair(t, "tcp") // the peer never reads
+	done := make(chan error, 1)
+	go func() {
+		b, ok := NewBlocking(c)
+		if !ok {
+			done <- errors.New("NewBlocking refused a TCP socket")
+			return
+		}
+		defer b.Release()
+		c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 1<<20)
+		for {
+			if _, err := c.Write(buf); err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					done <- fmt.Errorf("write: %v, want the deadline", err)
+					return
+				}
+				done <- nil
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a write to a peer that does not read ignored its deadline")
+	}
+}
