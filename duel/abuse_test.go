@@ -448,3 +448,47 @@ func TestMaxClientsBackToBack(t *testing.T) {
 		}
 	})
 }
+
+// TestAbuseEchoNeverRead: a TCP latency client that sends requests and never
+// reads the replies fills the server's send buffer; the session is still
+// freed within the idle timeout and the next honest client is served (with
+// the echo's socket in blocking mode, its write blocked in write(2) for ever,
+// past every deadline, and held the session and its close).
+func TestAbuseEchoNeverRead(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	srv := startServer(t, ServerConfig{IdleTimeout: idle})
+	addr := srv.Addr().String()
+	const size = 32 << 10
+	spec := TestSpec{Proto: ProtoTCP, Test: TestLatency, Duration: 10 * time.Minute, Size: size}
+	c, _, w, err := openSession(t, "127.0.0.1", addr, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := writeControl(d, w.Cookie, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // requests, never a read, until the connection is closed
+		buf := make([]byte, size)
+		for seq := uint64(0); ; seq++ {
+			frame.FillBody(buf[frame.HeaderLen:], seq)
+			n, _ := frame.Seal(buf, frame.Header{Type: frame.TypeEchoRequest, Cookie: w.Cookie, Seq: seq, BodyLen: size - frame.HeaderLen})
+			if _, err := d.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	for srv.Sessions() != 0 {
+		if time.Since(start) > 20*idle {
+			t.Fatalf("a session whose client never reads still held after %v (idle timeout %v)", time.Since(start), idle)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mustServe(t, srv)
+}
