@@ -36,7 +36,7 @@ func linkInfo(l *link.Link) LinkInfo {
 // the same port). The client's settle time grows with the link's delay so that
 // frames still in flight are not counted lost.
 func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cell string) ([]Result, string, error) {
-	srv, err := NewServer(ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0", AllowBusyPoll: true, Netpoller: true})
+	srv, err := NewServer(ServerConfig{Network: l.Server, Listen: l.ServerHost + ":0", Netpoller: true})
 	if err != nil {
 		return nil, "", fmt.Errorf("starting the server inside the %s link: %w", l.Backend, err)
 	}

@@ -158,8 +158,9 @@ func pct(part, whole uint64) float64 {
 // Waits says how the client and the server of a latency test waited for each
 // message: "blocking" (in recv(2) on a thread of its own, as sockperf does),
 // "busy-poll" (spinning on non-blocking receives, --busy-poll) or "netpoller"
-// (Go's netpoller: netstack's sockets, systems other than Linux). Empty: not
-// known (a server that does not say).
+// (Go's netpoller: an embedded run, where client and server share a process;
+// netstack's sockets; systems other than Linux). Empty: not known (a server
+// that does not say).
 type Waits struct {
 	Client string `json:"client,omitempty"`
 	Server string `json:"server,omitempty"`

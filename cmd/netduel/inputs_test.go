@@ -42,6 +42,7 @@ func TestBadValuesExit2(t *testing.T) {
 		{[]string{"run", "--busy-poll", "--test", "throughput"}, "--busy-poll"},
 		{[]string{"run", "--busy-poll", "--test", "latency"}, "--busy-poll"}, // the default run's lossy link is emulated
 		{[]string{"run", "--busy-poll", "--test", "latency", "--loss", "1%"}, "--busy-poll"},
+		{[]string{"run", "--busy-poll", "--test", "latency", "--emulator", "none"}, "--busy-poll"},
 	}
 	// Every non-link flag of run, serve and report, given an empty value.
 	skip := linkFlagSet()

@@ -260,8 +260,8 @@ func parseRunLink(c *cli.Context, o *runOptions) error {
 			o.link.cells[i].Bitrate = 0
 		}
 	}
-	if c.Bool("busy-poll") && o.link != nil && slices.ContainsFunc(o.link.cells, func(cl duel.Cell) bool { return cl.Link != nil }) {
-		return usageErrorf("--busy-poll with an emulated link: both ends would spin in this process beside the link's forwarder, which then starves (round trips of milliseconds); use --busy-poll with --server, or over the plain loopback (--emulator none)")
+	if c.Bool("busy-poll") && o.server == "" {
+		return usageErrorf("--busy-poll spins a core at each end, so it needs the server in a process of its own: start 'netduel serve --allow-busy-poll' and add --server (an embedded server would spin beside the client, and beside an emulated link's forwarder, which then starves)")
 	}
 	return checkAssertCells(o.asserts, o.link)
 }
