@@ -95,6 +95,10 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 		s.usrv.Busy(true) // the shared datagram loop spins while this session lasts
 		defer s.usrv.Busy(false)
 	}
+	if hl.Test.Test == TestLatency && hl.Test.Proto == ProtoUDP {
+		s.usrv.Latency(true) // its blocking reads may hold a P while this session lasts
+		defer s.usrv.Latency(false)
+	}
 	s.cfg.Logf("%s: session %016x: %s for %v", conn.RemoteAddr(), sess.cookie, hl.Test, hl.Test.Duration)
 
 	w := welcome{Type: msgWelcome, Cookie: sess.cookie, Port: s.port, MaxFrame: s.cfg.MaxFrame, Setup: s.setup, IdleNs: int64(s.cfg.IdleTimeout)}

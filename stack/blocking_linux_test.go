@@ -268,37 +268,84 @@ func TestBlockingStopsSpinning(t *testing.T) {
 // TestBlockingWriteKeepsDeadlines: while a TCP socket is in blocking mode, a
 // write to a peer that never reads still ends at the net.Conn's write
 // deadline (a hostile client must not hold a server's echo thread, and its
-// close, for ever in write(2)).
+// close, for ever in write(2)), through the net.Conn or the Blocking; and a
+// write to a peer that reads slowly, which waits for room in the netpoller
+// (the registration keeps asking for writes), gets all its bytes there.
 func TestBlockingWriteKeepsDeadlines(t *testing.T) {
 	t.Parallel()
-	c, _ := blockingPair(t, "tcp") // the peer never reads
-	done := make(chan error, 1)
-	go func() {
-		b, ok := NewBlocking(c)
-		if !ok {
-			done <- errors.New("NewBlocking refused a TCP socket")
-			return
-		}
-		defer b.Release()
-		c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
-		buf := make([]byte, 1<<20)
-		for {
-			if _, err := c.Write(buf); err != nil {
-				if !errors.Is(err, os.ErrDeadlineExceeded) {
-					done <- fmt.Errorf("write: %v, want the deadline", err)
+	for _, tc := range []struct {
+		name    string
+		through string // "conn" or "blocking"
+		reads   bool   // the peer reads, slowly
+	}{
+		{"conn, peer never reads", "conn", false},
+		{"blocking, peer never reads", "blocking", false},
+		{"blocking, peer reads slowly", "blocking", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, peer := blockingPair(t, "tcp")
+			const total = 8 << 20
+			got := make(chan int, 1)
+			if tc.reads {
+				go func() {
+					// Pauses longer than PollInterval: a blocked send
+					// times out with nothing sent and waits for room.
+					n, buf := 0, make([]byte, 1<<20)
+					for n < total {
+						time.Sleep(2 * PollInterval)
+						m, err := io.ReadFull(peer, buf)
+						n += m
+						if err != nil {
+							break
+						}
+					}
+					got <- n
+				}()
+			}
+			done := make(chan error, 1)
+			go func() {
+				b, ok := NewBlocking(c)
+				if !ok {
+					done <- errors.New("NewBlocking refused a TCP socket")
 					return
 				}
-				done <- nil
-				return
+				defer b.Release()
+				var w io.Writer = c
+				if tc.through == "blocking" {
+					w = b
+				}
+				if tc.reads {
+					_, err := w.Write(make([]byte, total))
+					done <- err
+					return
+				}
+				c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+				buf := make([]byte, 1<<20)
+				for {
+					if _, err := w.Write(buf); err != nil {
+						if !errors.Is(err, os.ErrDeadlineExceeded) {
+							done <- fmt.Errorf("write: %v, want the deadline", err)
+							return
+						}
+						done <- nil
+						return
+					}
+				}
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("a write did not end: it ignored its deadline, or waited for room that came")
 			}
-		}
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("a write to a peer that does not read ignored its deadline")
+			if tc.reads {
+				if n := <-got; n != total {
+					t.Fatalf("the peer read %d bytes, want %d", n, total)
+				}
+			}
+		})
 	}
 }

@@ -36,3 +36,14 @@ func (b *Blocking) Read([]byte) (int, error) { return 0, syscall.ENOTSUP }
 func (b *Blocking) ReadMsgUDP(_, _ []byte) (int, int, netip.AddrPort, error) {
 	return 0, 0, netip.AddrPort{}, syscall.ENOTSUP
 }
+
+// SetRawWhile does nothing off Linux.
+func (b *Blocking) SetRawWhile(func() bool) {}
+
+// Write is never called off Linux.
+func (b *Blocking) Write([]byte) (int, error) { return 0, syscall.ENOTSUP }
+
+// WriteToUDPAddrPort is never called off Linux.
+func (b *Blocking) WriteToUDPAddrPort([]byte, netip.AddrPort) (int, error) {
+	return 0, syscall.ENOTSUP
+}

@@ -26,7 +26,7 @@ func BenchmarkReceivePath(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.handleRead(buf, size, src, MaxDatagram, nil)
+		s.handleRead(buf, size, src, MaxDatagram, replier{})
 	}
 	b.StopTimer()
 	if r := flow.Report(batch); r.Recv.Received == 0 || r.Recv.Corrupt != 0 {

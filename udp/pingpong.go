@@ -3,6 +3,7 @@ package udp
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -76,13 +77,18 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	// (stack.Blocking), through the netpoller elsewhere.
 	rd, wait, release := stack.Receiver(conn, cfg.Wait)
 	defer release()
+	// A Blocking sends too: the netpoller does not watch the socket meanwhile.
+	var send io.Writer = conn
+	if b, ok := rd.(*stack.Blocking); ok {
+		send = b
+	}
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		req, sent, err := reqs.Next(seq)
 		if err != nil {
 			return 0, false, err
 		}
-		if _, err := conn.Write(req); err != nil {
+		if _, err := send.Write(req); err != nil {
 			if transient(err) {
 				return 0, false, nil
 			}

@@ -130,6 +130,19 @@ type Server struct {
 
 	blocking atomic.Bool  // Serve reads PC through a stack.Blocking
 	busy     atomic.Int32 // sessions that asked for busy polling (Busy)
+	latency  atomic.Int32 // latency sessions in progress (Latency)
+}
+
+// Latency adds (on) or removes a session whose test is a latency test: while
+// any is in progress Serve's blocking reads may be raw system calls
+// (stack.Blocking.SetRawWhile), the faster wake-up; otherwise they are
+// ordinary ones, which leave the runtime all its Ps while Serve waits.
+func (s *Server) Latency(on bool) {
+	if on {
+		s.latency.Add(1)
+	} else {
+		s.latency.Add(-1)
+	}
 }
 
 // Busy adds (on) or removes a session that asked for busy polling: while any
@@ -182,6 +195,7 @@ func (s *Server) Serve() error {
 			defer b.Release()
 			blk = b
 			blk.SetBusyWhile(func() bool { return s.busy.Load() > 0 })
+			blk.SetRawWhile(func() bool { return s.latency.Load() > 0 })
 			s.blocking.Store(true)
 			defer s.blocking.Store(false)
 		}
@@ -221,14 +235,14 @@ func (s *Server) Serve() error {
 				seg = g
 			}
 		}
-		s.handleRead(buf[:n], seg, src, maxFrame, uc)
+		s.handleRead(buf[:n], seg, src, maxFrame, replier{uc, blk, s.PC})
 	}
 }
 
 // handleRead handles one read: a datagram, or with GRO a run of datagrams of
 // seg bytes from one source. The session lookup and its lock are taken once per
 // read, not once per datagram.
-func (s *Server) handleRead(b []byte, seg int, src netip.AddrPort, maxFrame int, uc *net.UDPConn) {
+func (s *Server) handleRead(b []byte, seg int, src netip.AddrPort, maxFrame int, w replier) {
 	now := time.Now()
 	var (
 		f      *Flow
@@ -263,12 +277,12 @@ func (s *Server) handleRead(b []byte, seg int, src netip.AddrPort, maxFrame int,
 			f.first = now
 		}
 		f.last = now
-		s.handle(f, d, h, body, bodyCRC, corrupt, src, uc, now)
+		s.handle(f, d, h, body, bodyCRC, corrupt, src, w, now)
 	}
 }
 
 // handle handles one datagram for its flow, whose lock the caller holds.
-func (s *Server) handle(f *Flow, b []byte, h frame.Header, body []byte, bodyCRC uint32, corrupt bool, src netip.AddrPort, uc *net.UDPConn, now time.Time) {
+func (s *Server) handle(f *Flow, b []byte, h frame.Header, body []byte, bodyCRC uint32, corrupt bool, src netip.AddrPort, w replier, now time.Time) {
 	if h.Type == frame.TypeFin {
 		f.ended = f.ended || !corrupt
 		return
@@ -294,14 +308,30 @@ func (s *Server) handle(f *Flow, b []byte, h frame.Header, body []byte, bodyCRC 
 		if _, err := frame.Seal(b, h); err != nil {
 			return
 		}
-		var werr error
-		if uc != nil {
-			_, werr = uc.WriteToUDPAddrPort(b, src)
-		} else {
-			_, werr = s.PC.WriteTo(b, net.UDPAddrFromAddrPort(src))
-		}
-		if werr == nil {
+		if w.reply(b, src) == nil {
 			f.echoed++
 		}
 	}
+}
+
+// replier sends Serve's replies the way it reads: through its
+// stack.Blocking while it has one (the netpoller no longer watches the socket
+// then), else through the socket.
+type replier struct {
+	uc  *net.UDPConn
+	blk *stack.Blocking
+	pc  net.PacketConn
+}
+
+func (w replier) reply(b []byte, to netip.AddrPort) error {
+	var err error
+	switch {
+	case w.blk != nil:
+		_, err = w.blk.WriteToUDPAddrPort(b, to)
+	case w.uc != nil:
+		_, err = w.uc.WriteToUDPAddrPort(b, to)
+	default:
+		_, err = w.pc.WriteTo(b, net.UDPAddrFromAddrPort(to))
+	}
+	return err
 }
