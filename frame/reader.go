@@ -66,6 +66,19 @@ func (r *Reader) Next() (Header, []byte, error) {
 // under a small limit and raises it once the connection has proved what it is.
 func (r *Reader) SetMax(maxFrame int) { r.max = limit(maxFrame) }
 
+// Grow makes the buffer, through which NextSummed and NextMatched stream
+// bodies, at least n bytes long (keeping what it holds unread): a stream
+// receiver reads up to that much per read call.
+func (r *Reader) Grow(n int) {
+	if n <= len(r.buf) {
+		return
+	}
+	nb := make([]byte, n)
+	r.end = copy(nb, r.buf[r.start:r.end])
+	r.start = 0
+	r.buf = nb
+}
+
 // BodyCRC returns the CRC32C of the body Next last returned, computed while
 // checking the frame: compare it with PatternCRC to verify a pattern body
 // without another pass over it.

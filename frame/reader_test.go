@@ -161,3 +161,32 @@ func TestReaderSetMax(t *testing.T) {
 		t.Fatalf("second frame after SetMax: %+v, %v", h, err)
 	}
 }
+
+// TestGrowKeepsUnread: Grow enlarges the buffer without losing or reordering
+// what was read ahead of the frame being decoded, and never shrinks it.
+func TestGrowKeepsUnread(t *testing.T) {
+	t.Parallel()
+	var stream bytes.Buffer
+	for i := range 8 {
+		f := make([]byte, 300)
+		FillBody(f[HeaderLen:], uint64(i))
+		Seal(f, Header{Type: TypeData, Cookie: 7, Seq: uint64(i), BodyLen: 300 - HeaderLen})
+		stream.Write(f)
+	}
+	for _, grow := range []int{0, 16, 1 << 10, 1 << 20} {
+		r := NewReader(bytes.NewReader(stream.Bytes()), 0)
+		for i := range 8 {
+			if i == 3 {
+				before := len(r.buf)
+				r.Grow(grow)
+				if len(r.buf) < max(before, grow) {
+					t.Fatalf("Grow(%d): buffer %d bytes, was %d", grow, len(r.buf), before)
+				}
+			}
+			h, err := r.NextMatched()
+			if err != nil || h.Seq != uint64(i) || r.BodyCRC() != PatternCRC(300-HeaderLen, uint64(i)) {
+				t.Fatalf("Grow(%d): frame %d: %+v, %v", grow, i, h, err)
+			}
+		}
+	}
+}

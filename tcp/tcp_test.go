@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"context"
+	"io"
 	"net"
 	"runtime"
 	"testing"
@@ -79,5 +80,49 @@ func TestReadInfo(t *testing.T) {
 	}
 	if !ok || info.Congestion == "" || info.MSS == 0 || info.Cwnd == 0 {
 		t.Fatalf("info %+v ok %v", info, ok)
+	}
+}
+
+// lenReader records the largest read asked of it.
+type lenReader struct {
+	r   io.Reader
+	max int
+}
+
+func (l *lenReader) Read(p []byte) (int, error) {
+	l.max = max(l.max, len(p))
+	return l.r.Read(p)
+}
+
+// TestReceiveReadsLarge: a throughput receiver asks ReceiveBuffer bytes of
+// each read (iperf3's length), not the control reader's 64 KiB, and counts
+// every frame of a stream of large frames exactly.
+func TestReceiveReadsLarge(t *testing.T) {
+	t.Parallel()
+	c, s := pair(t)
+	recv := stats.NewReceiver()
+	lr := &lenReader{r: s}
+	rd := frame.NewReader(lr, 64<<10)
+	rd.SetMax(1 << 20)
+	done := make(chan error, 1)
+	go func() { done <- Receive(context.Background(), s, rd, 1, recv) }()
+	const frames, size = 64, 256 << 10
+	buf := make([]byte, size)
+	for i := range frames {
+		frame.FillBody(buf[frame.HeaderLen:], uint64(i))
+		frame.Seal(buf, frame.Header{Type: frame.TypeData, Cookie: 1, Seq: uint64(i), BodyLen: size - frame.HeaderLen})
+		if _, err := c.Write(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	CloseWrite(c)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := recv.Report(frames); got.Received != frames || got.Corrupt != 0 {
+		t.Fatalf("%+v", got.Counts)
+	}
+	if lr.max < ReceiveBuffer {
+		t.Errorf("largest read asked %d bytes, want %d", lr.max, ReceiveBuffer)
 	}
 }

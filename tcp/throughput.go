@@ -68,6 +68,12 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 	return rep, nil
 }
 
+// ReceiveBuffer is how much Receive asks of each read: iperf3's read length.
+// Against the frame.Reader's 64 KiB it took 5-10% less server CPU per GB on
+// loopback (0.205-0.242 s/GB against 0.228-0.255, interleaved runs), for 64 KiB
+// more memory per TCP throughput session.
+const ReceiveBuffer = 128 << 10
+
 // Receive reads data frames from rd until the sender's FIN (io.EOF) and accounts
 // for them in recv. Frames of another cookie or type count as corrupt. It returns
 // nil at a clean end of stream, or the error that cut the stream short; recv holds
@@ -79,6 +85,7 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, recv *stats.Receiver) error {
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
+	rd.Grow(ReceiveBuffer)
 	buffered := rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, recv.Read} })
 	recv.StartStream(time.Now(), buffered)
 	for {
