@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -86,7 +87,14 @@ func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
 	rd.Grow(ReceiveBuffer)
-	buffered := rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, recv.Read} })
+	wb := newWakeBatch(func(n int) bool { return stack.SetRecvLowat(conn, n) })
+	defer wb.stop()
+	buffered := rd.Tap(func(src io.Reader) io.Reader {
+		return &arrivals{src, func(now time.Time, n int) {
+			recv.Read(now, n)
+			wb.read(now, n)
+		}}
+	})
 	recv.StartStream(time.Now(), buffered)
 	for {
 		// The body streams through the reader's buffer: only its CRC is kept,
