@@ -118,7 +118,7 @@ func NewBlocking(c any) (*Blocking, bool) {
 		return true
 	}
 	b.sendFn = func(fd uintptr) bool {
-		b.wn, b.werrn = send(fd, b.wp, &b.to, b.tolen)
+		b.wn, b.werrn = send(fd, b.wp, &b.to, b.tolen, b.spinning())
 		return true
 	}
 	return b, true
@@ -347,7 +347,7 @@ func (b *Blocking) Write(p []byte) (int, error) {
 	for done < len(p) {
 		b.wp = p[done:]
 		err := b.rc.Write(func(fd uintptr) bool {
-			b.wn, b.werrn = send(fd, b.wp, nil, 0)
+			b.wn, b.werrn = send(fd, b.wp, nil, 0, b.spinning())
 			return b.werrn != unix.EAGAIN
 		})
 		b.wp = nil
@@ -408,8 +408,9 @@ func (b *Blocking) writeError(errn syscall.Errno) error {
 	return &net.OpError{Op: "write", Net: proto, Err: os.NewSyscallError("sendto", errn)}
 }
 
-// send is sendto(2), to an address when tolen > 0.
-func send(fd uintptr, p []byte, to *unix.RawSockaddrAny, tolen uintptr) (int, syscall.Errno) {
+// send is sendto(2), to an address when tolen > 0; a raw system call while
+// the Blocking spins (its goroutine keeps its P throughout anyway).
+func send(fd uintptr, p []byte, to *unix.RawSockaddrAny, tolen uintptr, raw bool) (int, syscall.Errno) {
 	var base, sa unsafe.Pointer
 	if len(p) > 0 {
 		base = unsafe.Pointer(&p[0])
@@ -417,7 +418,11 @@ func send(fd uintptr, p []byte, to *unix.RawSockaddrAny, tolen uintptr) (int, sy
 	if tolen > 0 {
 		sa = unsafe.Pointer(to)
 	}
-	r, _, e := unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(base), uintptr(len(p)), unix.MSG_NOSIGNAL, uintptr(sa), tolen)
+	sc := unix.Syscall6
+	if raw {
+		sc = unix.RawSyscall6
+	}
+	r, _, e := sc(unix.SYS_SENDTO, fd, uintptr(base), uintptr(len(p)), unix.MSG_NOSIGNAL, uintptr(sa), tolen)
 	if e != 0 {
 		return 0, e
 	}

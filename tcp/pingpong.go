@@ -31,16 +31,11 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, w
 	var c EchoCounts
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
-	note := func(now time.Time, _ int) {
-		if c.First.IsZero() {
-			c.First = now
-		}
-	}
-	wait, undo := readBlocked(rd, conn, want)
+	wait, w, undo := readBlocked(rd, conn, want)
 	defer undo()
 	c.Wait = wait
-	if rd.Tap(func(src io.Reader) io.Reader { return &arrivals{src, note} }) > 0 {
-		note(time.Now(), 0) // the first request's bytes came with the attach message
+	if rd.Tap(func(src io.Reader) io.Reader { return &firstArrival{src: src, at: &c.First} }) > 0 {
+		c.First = time.Now() // the first request's bytes came with the attach message
 	}
 	out := make([]byte, 0, 64<<10)
 	for {
@@ -67,7 +62,7 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, w
 		if _, err := frame.Encode(out, h, body); err != nil {
 			return c, err
 		}
-		if _, err := conn.Write(out); err != nil {
+		if _, err := w.Write(out); err != nil {
 			return c, err
 		}
 		c.Echoed++
@@ -77,10 +72,11 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, w
 // readBlocked makes rd, which reads conn directly or through a wrapper that
 // can read through another reader (ReadThrough), wait for each request as
 // want asks (stack.Receiver: blocked in the kernel where the socket allows
-// it, by default), and returns how its reads wait and what undoes it. Any
+// it, by default), and returns how its reads wait, what to write replies
+// through (the stack.Blocking where there is one) and what undoes it. Any
 // other reader keeps the netpoller.
-func readBlocked(rd *frame.Reader, conn net.Conn, want string) (wait string, undo func()) {
-	wait, undo = stack.WaitNetpoller, func() {}
+func readBlocked(rd *frame.Reader, conn net.Conn, want string) (wait string, w io.Writer, undo func()) {
+	wait, w, undo = stack.WaitNetpoller, conn, func() {}
 	rd.Tap(func(cur io.Reader) io.Reader {
 		l, layered := cur.(interface{ ReadThrough(io.Reader) })
 		if !layered && cur != io.Reader(conn) {
@@ -91,6 +87,9 @@ func readBlocked(rd *frame.Reader, conn net.Conn, want string) (wait string, und
 			release func()
 		)
 		src, wait, release = stack.Receiver(conn, want)
+		if b, ok := src.(*stack.Blocking); ok {
+			w = b
+		}
 		if !layered {
 			undo = func() {
 				rd.Tap(func(io.Reader) io.Reader { return conn })
@@ -105,7 +104,21 @@ func readBlocked(rd *frame.Reader, conn net.Conn, want string) (wait string, und
 		}
 		return cur
 	})
-	return wait, undo
+	return wait, w, undo
+}
+
+// firstArrival notes when a read first returned bytes (in *at, if zero).
+type firstArrival struct {
+	src io.Reader
+	at  *time.Time
+}
+
+func (f *firstArrival) Read(p []byte) (int, error) {
+	n, err := f.src.Read(p)
+	if n > 0 && f.at.IsZero() {
+		*f.at = time.Now()
+	}
+	return n, err
 }
 
 // LatencyConfig configures a TCP request/response test.
@@ -132,6 +145,10 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	// (stack.Blocking), through the netpoller elsewhere.
 	src, wait, release := stack.Receiver(conn, cfg.Wait)
 	defer release()
+	var send io.Writer = conn // through the Blocking where there is one
+	if b, ok := src.(*stack.Blocking); ok {
+		send = b
+	}
 	rd := frame.NewReader(src, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
@@ -142,7 +159,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		if err := src.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
 			return 0, false, err
 		}
-		if _, err := conn.Write(req); err != nil {
+		if _, err := send.Write(req); err != nil {
 			return 0, false, err
 		}
 		rh, rb, err := rd.Next()
