@@ -30,6 +30,7 @@ type Blocking struct {
 	rawOK    func() bool   // nil: always (see SetRawWhile)
 	tries    atomic.Uint64 // receive calls made (tests watch it)
 	raws     atomic.Uint64 // of which raw and blocking (tests watch it)
+	procs    int32         // GOMAXPROCS when b was made (asking takes a lock)
 	reg      pollReg       // the netpoller's registration, narrowed (see quiet)
 	quiet    bool          // reg is narrowed and must be restored
 	raw      bool          // this read's system call is raw (see read)
@@ -88,7 +89,7 @@ func NewBlocking(c any) (*Blocking, bool) {
 	// that does not read) returns EAGAIN within PollInterval, and the
 	// net.Conn's Write then waits in the netpoller, deadlines and all, as it
 	// always did; without it a blocking write ignored them, for ever.
-	b := &Blocking{rc: rc, stream: stream}
+	b := &Blocking{rc: rc, stream: stream, procs: int32(runtime.GOMAXPROCS(0))}
 	if err := rc.Control(func(fd uintptr) {
 		if serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); serr == nil {
 			serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
@@ -144,7 +145,7 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 		b.flags = unix.MSG_DONTWAIT
 		b.raw = true
 	case b.rawOK == nil || b.rawOK():
-		if rawSlots.Add(1) < int32(runtime.GOMAXPROCS(0)) {
+		if rawSlots.Add(1) < b.procs {
 			b.raw, slot = true, true
 			b.raws.Add(1)
 		} else {

@@ -195,7 +195,7 @@ func TestBlockingRawReads(t *testing.T) { // not parallel: sets GOMAXPROCS
 		t.Run(tc.name, func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(tc.procs))
 			c, peer := blockingPair(t, "udp")
-			b, ok := NewBlocking(c)
+			b, ok := NewBlocking(c) // reads GOMAXPROCS
 			if !ok {
 				t.Fatal("NewBlocking refused an OS socket")
 			}
