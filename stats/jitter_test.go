@@ -47,10 +47,10 @@ func TestRTT(t *testing.T) {
 	for i := 1; i <= 1000; i++ {
 		r.Record(time.Duration(i) * time.Microsecond)
 	}
-	r.Record(0)         // clamped to 1 µs
+	r.Record(0)         // clamped to 1 ns
 	r.Record(time.Hour) // clamped to 60 s
 	s := r.Summary()
-	if s.Count != 1002 || s.Min != 1 || s.P50 < 499 || s.P50 > 502 || s.P99 < 989 || s.P99 > 992 || s.Max < 59.9e6 || s.Max > 60.1e6 {
+	if s.Count != 1002 || s.Min != 0.001 || s.P50 < 499 || s.P50 > 502 || s.P99 < 989 || s.P99 > 992 || s.Max < 59.9e6 || s.Max > 60.1e6 {
 		t.Fatalf("summary %+v", s)
 	}
 	o := NewRTT()
@@ -58,6 +58,23 @@ func TestRTT(t *testing.T) {
 	r.Merge(o)
 	if r.Count() != 1003 {
 		t.Fatalf("count after merge %d", r.Count())
+	}
+	// Sub-microsecond resolution: 8.2 µs is not reported as 8.
+	f := NewRTT()
+	for range 100 {
+		f.Record(8200 * time.Nanosecond)
+	}
+	if p := f.Summary().P50; p < 8.19 || p > 8.21 {
+		t.Fatalf("p50 of 8.2 µs round trips: %v", p)
+	}
+	// A histogram decoded from a document (whole µs) merges in converted.
+	d, err := DecodeRTT(o.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Merge(d)
+	if s := f.Summary(); s.Count != 101 || s.Max < 4995 || s.Max > 5005 {
+		t.Fatalf("after merging a decoded 5 ms: %+v", s)
 	}
 	if Rate(1000, 0) != 0 || Rate(125, time.Second) != 1000 {
 		t.Fatal("Rate")

@@ -18,12 +18,23 @@ const maxEncodedRTT = 1 << 20
 
 // Encode returns the histogram in HdrHistogram's V2 compressed encoding, base64
 // (the form of HdrHistogram's interval logs, which its tools read), or "" when
-// nothing was recorded.
+// nothing was recorded. Its values are whole microseconds (truncated), 1 µs to
+// 60 s at 3 significant digits, whatever the resolution r recorded.
 func (r *RTT) Encode() string {
 	if r.Count() == 0 {
 		return ""
 	}
-	b, err := r.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	h := r.h
+	if r.unit != 1 {
+		h = hdrhistogram.New(rttMinUS, rttMaxUS, 3)
+		for _, b := range r.h.Distribution() {
+			if b.Count > 0 {
+				v := int64(float64(b.From) * r.unit)
+				_ = h.RecordValues(min(max(v, rttMinUS), rttMaxUS), b.Count)
+			}
+		}
+	}
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil { // only for an unknown version: not ours
 		return ""
 	}
@@ -48,7 +59,7 @@ func DecodeRTT(s string) (*RTT, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RTT{h: h}, nil
+	return &RTT{h: h, unit: 1}, nil
 }
 
 // checkRTTHeader looks at the geometry an encoded histogram declares before

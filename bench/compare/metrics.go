@@ -305,12 +305,6 @@ func (c *comparison) takeUDPGoodput(id int) take {
 	}
 }
 
-// rttBucketCentre is what takeRTT adds to netduel's round-trip quantiles:
-// netduel records whole microseconds, truncated, so a reported 25 is a
-// round trip of 25.0 to 25.99 µs; sockperf's figures are exact. Comparing
-// the bucket's centre keeps the truncation from counting in netduel's favour.
-const rttBucketCentre = 0.5
-
 // takeRTT records the p50 in metric p50 and the p99 in the one after it,
 // and notes how netduel's ends waited for their messages.
 func (c *comparison) takeRTT(p50 int) take {
@@ -321,8 +315,8 @@ func (c *comparison) takeRTT(p50 int) take {
 				c.note(p50, w)
 			}
 		}
-		c.add(p50, true, r.RTT.P50+rttBucketCentre)
-		c.add(p50+1, true, r.RTT.P99+rttBucketCentre)
+		c.add(p50, true, r.RTT.P50)
+		c.add(p50+1, true, r.RTT.P99)
 		return nil
 	}
 }

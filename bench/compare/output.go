@@ -145,7 +145,7 @@ func (c *comparison) renderTable(w io.Writer) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "ratio = netduel / competitor (medians); sockperf's half round trips are doubled, netduel's whole-µs round trips get 0.5 µs (the bucket's centre); loss is the median of the rounds'.")
+	fmt.Fprintln(w, "ratio = netduel / competitor (medians); sockperf's half round trips are doubled; netduel's round trips are recorded to the nanosecond; loss is the median of the rounds'.")
 	fmt.Fprintln(w, "CPU per GB: user+system seconds of client (rusage) and server (/proc/PID/stat) per 10^9 bytes received; port check: wall time, start to exit.")
 	var notes []string
 	for _, m := range c.metrics {
