@@ -26,7 +26,25 @@ type bucket struct {
 	maxSeq                     uint64
 	hasSeq                     bool
 	jitter                     float64
-	rtt                        *RTT
+	rtt                        *RTT    // latency: the interval's round trips, while it is the current one
+	rttP50, rttP99             float64 // latency: their percentiles, once it is over (rtt nil)
+}
+
+// closeRTT summarises the bucket's round trips and gives its histogram back,
+// reset, for the next interval: one interval histogram per test, whatever the
+// number of intervals (up to MaxIntervals of them held 30 KB each).
+func (b *bucket) closeRTT() *RTT {
+	r := b.rtt
+	if r == nil {
+		return nil
+	}
+	if r.Count() > 0 {
+		s := r.Summary()
+		b.rttP50, b.rttP99 = s.P50, s.P99
+	}
+	b.rtt = nil
+	r.h.Reset()
+	return r
 }
 
 // intervals slices a flow into fixed-length buckets by time from its start.
@@ -58,6 +76,12 @@ func (iv *intervals) at(now time.Time) *bucket {
 		iv.last = now
 	}
 	return iv.bucket(iv.index(now))
+}
+
+// atIndex is at, with the bucket's number.
+func (iv *intervals) atIndex(now time.Time) (int, *bucket) {
+	b := iv.at(now)
+	return iv.index(now), b
 }
 
 // index returns the number of the interval now falls in, once the start is set.
@@ -113,6 +137,8 @@ func (iv *intervals) list() []Interval {
 		if b.rtt != nil && b.rtt.Count() > 0 {
 			s := b.rtt.Summary()
 			it.RTTP50US, it.RTTP99US = s.P50, s.P99
+		} else if b.rtt == nil {
+			it.RTTP50US, it.RTTP99US = b.rttP50, b.rttP99
 		}
 		out = append(out, it)
 	}

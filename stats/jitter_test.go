@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -94,5 +95,41 @@ func BenchmarkRTTRecord(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		r.Record(time.Duration(i%5000) * time.Microsecond)
+	}
+}
+
+// TestPingPongIntervalsShareOneHistogram: per-interval round-trip percentiles
+// come out right while only one interval histogram exists at a time (each
+// held 30 KB, and a run may have MaxIntervals of them).
+func TestPingPongIntervalsShareOneHistogram(t *testing.T) {
+	t.Parallel()
+	const every = 20 * time.Millisecond
+	p := PingPong{Duration: 10 * every, Interval: every}
+	start := time.Now()
+	err := p.Run(context.Background(), func(uint64) (time.Duration, bool, error) {
+		time.Sleep(200 * time.Microsecond)
+		i := time.Since(start) / every
+		return time.Duration(i+1) * 10 * time.Microsecond, true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, b := range p.iv.buckets {
+		if b.rtt != nil {
+			held++
+		}
+	}
+	if held > 1 {
+		t.Errorf("%d interval histograms held at the end, want at most 1", held)
+	}
+	if len(p.Report.Intervals) < 8 {
+		t.Fatalf("%d intervals, want about 10", len(p.Report.Intervals))
+	}
+	for i, it := range p.Report.Intervals[1 : len(p.Report.Intervals)-1] { // edges may mix two values
+		want := float64(i+2) * 10
+		if it.RTTP50US < want*0.99 || it.RTTP50US > want*1.01+0.1 {
+			t.Errorf("interval %d: p50 %v µs, want %v", i+1, it.RTTP50US, want)
+		}
 	}
 }

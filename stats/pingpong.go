@@ -39,6 +39,7 @@ type PingPong struct {
 	// Done, if set, counts completed round trips as they happen (for live progress).
 	Done *atomic.Uint64
 	iv   intervals
+	ivAt int // the bucket holding the interval histogram (-1: none yet)
 }
 
 // Run performs round trips until Duration has passed or ctx is done. It returns
@@ -51,6 +52,7 @@ func (p *PingPong) Run(ctx context.Context, rt RoundTrip) error {
 	end := start.Add(p.Duration)
 	warmEnd := start.Add(p.Warmup)
 	p.iv = newIntervals(p.Interval, p.Duration, start)
+	p.ivAt = -1
 	defer func() {
 		p.Report.Duration = time.Since(start)
 		if p.iv.enabled() {
@@ -69,9 +71,12 @@ func (p *PingPong) Run(ctx context.Context, rt RoundTrip) error {
 			p.Report.Sent-- // the request may not have gone out; count only completed tries
 			return err
 		}
-		var b *bucket
+		var (
+			b  *bucket
+			bi int
+		)
 		if p.iv.enabled() {
-			b = p.iv.at(time.Now())
+			bi, b = p.iv.atIndex(time.Now())
 		}
 		if !ok {
 			p.Report.Lost++
@@ -87,8 +92,15 @@ func (p *PingPong) Run(ctx context.Context, rt RoundTrip) error {
 		if b != nil {
 			b.frames++
 			b.body += p.Report.BodyBytes - bodyBefore
-			if b.rtt == nil {
-				b.rtt = newIntervalRTT()
+			if p.ivAt != bi { // a new interval: the last one's histogram is summarised and reused
+				var r *RTT
+				if p.ivAt >= 0 {
+					r = p.iv.buckets[p.ivAt].closeRTT()
+				}
+				if r == nil {
+					r = newIntervalRTT()
+				}
+				b.rtt, p.ivAt = r, bi
 			}
 			b.rtt.Record(d)
 		}
