@@ -103,8 +103,8 @@ func BenchmarkRTTRecord(b *testing.B) {
 // held 30 KB, and a run may have MaxIntervals of them).
 func TestPingPongIntervalsShareOneHistogram(t *testing.T) {
 	t.Parallel()
-	const every = 20 * time.Millisecond
-	p := PingPong{Duration: 10 * every, Interval: every}
+	const every = 50 * time.Millisecond
+	p := PingPong{Duration: 8 * every, Interval: every}
 	start := time.Now()
 	err := p.Run(context.Background(), func(uint64) (time.Duration, bool, error) {
 		time.Sleep(200 * time.Microsecond)
@@ -123,13 +123,20 @@ func TestPingPongIntervalsShareOneHistogram(t *testing.T) {
 	if held > 1 {
 		t.Errorf("%d interval histograms held at the end, want at most 1", held)
 	}
-	if len(p.Report.Intervals) < 8 {
-		t.Fatalf("%d intervals, want about 10", len(p.Report.Intervals))
-	}
-	for i, it := range p.Report.Intervals[1 : len(p.Report.Intervals)-1] { // edges may mix two values
-		want := float64(i+2) * 10
-		if it.RTTP50US < want*0.99 || it.RTTP50US > want*1.01+0.1 {
-			t.Errorf("interval %d: p50 %v µs, want %v", i+1, it.RTTP50US, want)
+	checked := 0
+	for i, it := range p.Report.Intervals {
+		// Edges may mix two values, and a loaded machine may leave an
+		// interval (nearly) empty: check the inner ones that have round trips.
+		if i == 0 || i == len(p.Report.Intervals)-1 || it.Frames < 20 {
+			continue
 		}
+		want := float64(i+1) * 10
+		if it.RTTP50US < want*0.99 || it.RTTP50US > want*1.01+0.1 {
+			t.Errorf("interval %d: p50 %v µs, want %v", i, it.RTTP50US, want)
+		}
+		checked++
+	}
+	if checked < 3 {
+		t.Fatalf("only %d intervals with round trips to check: %+v", checked, p.Report.Intervals)
 	}
 }
