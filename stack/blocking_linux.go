@@ -49,12 +49,12 @@ type Blocking struct {
 	from          unix.RawSockaddrAny
 
 	// A send's, likewise (sends may come from another goroutine than reads).
-	wp     []byte
-	wn     int
-	werrn  syscall.Errno
-	to     unix.RawSockaddrAny
-	tolen  uintptr
-	sendFn func(fd uintptr) bool
+	wp               []byte
+	wn               int
+	werrn            syscall.Errno
+	to               unix.RawSockaddrAny
+	tolen            uintptr
+	sendFn, streamFn func(fd uintptr) bool
 }
 
 // rawSlots counts the Blocking reads in a raw system call now: at most
@@ -121,6 +121,10 @@ func NewBlocking(c any) (*Blocking, bool) {
 	b.sendFn = func(fd uintptr) bool {
 		b.wn, b.werrn = send(fd, b.wp, &b.to, b.tolen, b.spinning())
 		return true
+	}
+	b.streamFn = func(fd uintptr) bool { // false: wait in the netpoller for room
+		b.wn, b.werrn = send(fd, b.wp, nil, 0, b.spinning())
+		return b.werrn != unix.EAGAIN
 	}
 	return b, true
 }
@@ -347,10 +351,7 @@ func (b *Blocking) Write(p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
 		b.wp = p[done:]
-		err := b.rc.Write(func(fd uintptr) bool {
-			b.wn, b.werrn = send(fd, b.wp, nil, 0, b.spinning())
-			return b.werrn != unix.EAGAIN
-		})
+		err := b.rc.Write(b.streamFn)
 		b.wp = nil
 		if err != nil {
 			return done, err

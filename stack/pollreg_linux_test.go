@@ -216,3 +216,39 @@ func TestBlockingRawReads(t *testing.T) { // not parallel: sets GOMAXPROCS
 		})
 	}
 }
+
+// TestBlockingSendsAllocateNothing: a Blocking's sends, stream or datagram,
+// allocate nothing per call (they are on every round trip).
+func TestBlockingSendsAllocateNothing(t *testing.T) { // not parallel: AllocsPerRun
+	for _, proto := range []string{"tcp", "udp"} {
+		c, peer := blockingPair(t, proto)
+		b, ok := NewBlocking(c)
+		if !ok {
+			t.Fatal("NewBlocking refused an OS socket")
+		}
+		go func() { // drain
+			buf := make([]byte, 64<<10)
+			for {
+				if _, err := peer.Read(buf); err != nil {
+					return
+				}
+			}
+		}()
+		msg := make([]byte, 64)
+		if n := testing.AllocsPerRun(100, func() {
+			if _, err := b.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("%s: %v allocations per Write, want 0", proto, n)
+		}
+		to := peer.LocalAddr().(interface{ AddrPort() netip.AddrPort })
+		if proto == "udp" {
+			// a connected socket may still name its peer
+			if n := testing.AllocsPerRun(100, func() { _, _ = b.WriteToUDPAddrPort(msg, to.AddrPort()) }); n != 0 {
+				t.Errorf("udp: %v allocations per WriteToUDPAddrPort, want 0", n)
+			}
+		}
+		b.Release()
+	}
+}

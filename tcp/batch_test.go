@@ -87,23 +87,6 @@ func TestWakeBatchAdapts(t *testing.T) {
 	}
 }
 
-// timedReader records when reads last returned bytes.
-type timedReader struct {
-	r    interface{ Read([]byte) (int, error) }
-	mu   sync.Mutex
-	last time.Time
-}
-
-func (tr *timedReader) Read(p []byte) (int, error) {
-	n, err := tr.r.Read(p)
-	if n > 0 {
-		tr.mu.Lock()
-		tr.last = time.Now()
-		tr.mu.Unlock()
-	}
-	return n, err
-}
-
 // TestReceiveSeesLateFrame: after a fast stream has raised the socket's
 // wake-up threshold, a small frame that comes after a pause is still read
 // promptly (the watchdog), not when the stream ends.
@@ -111,7 +94,7 @@ func TestReceiveSeesLateFrame(t *testing.T) {
 	t.Parallel()
 	c, s := pair(t)
 	recv := stats.NewReceiver()
-	tr := &timedReader{r: s}
+	tr := &recReader{r: s}
 	rd := frame.NewReader(tr, 1<<20)
 	done := make(chan error, 1)
 	go func() { done <- Receive(context.Background(), s, rd, 1, recv) }()

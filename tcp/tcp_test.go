@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/netduel/netduel/frame"
 	"github.com/netduel/netduel/stats"
@@ -83,15 +85,24 @@ func TestReadInfo(t *testing.T) {
 	}
 }
 
-// lenReader records the largest read asked of it.
-type lenReader struct {
-	r   io.Reader
-	max int
+// recReader records the largest read asked of it and when a read last
+// returned bytes.
+type recReader struct {
+	r    io.Reader
+	mu   sync.Mutex
+	max  int
+	last time.Time
 }
 
-func (l *lenReader) Read(p []byte) (int, error) {
+func (l *recReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.mu.Lock()
 	l.max = max(l.max, len(p))
-	return l.r.Read(p)
+	if n > 0 {
+		l.last = time.Now()
+	}
+	l.mu.Unlock()
+	return n, err
 }
 
 // TestReceiveReadsLarge: a throughput receiver asks ReceiveBuffer bytes of
@@ -101,7 +112,7 @@ func TestReceiveReadsLarge(t *testing.T) {
 	t.Parallel()
 	c, s := pair(t)
 	recv := stats.NewReceiver()
-	lr := &lenReader{r: s}
+	lr := &recReader{r: s}
 	rd := frame.NewReader(lr, 64<<10)
 	rd.SetMax(1 << 20)
 	done := make(chan error, 1)
