@@ -117,16 +117,16 @@ func processCPU() time.Duration {
 // device-drops). "clean" is the pass-through link. "direct" is the same
 // sender and receiver over loopback, no link at all: what the trip costs
 // without one (the sender's system call, the receiver's wake-up), which the
-// other variants' over-direct-µs figures take away. Its spacing is theirs:
+// other variants' over-direct-µs figures take away, at the same spacing:
 // on a virtual machine a thread's wake-up costs more the longer its CPU
-// was idle (direct p50 14-24 µs at 100 µs between packets, 38 µs at 1 ms,
-// 106 µs at 10 ms), so a round trip's excess over an idle link's grows
-// with the delay even where the link adds nothing. The sender and the
+// was idle, which the idle- variants measure (packets 1 ms and 10 ms
+// apart, direct and through a 1 µs delay), so a round trip's excess over
+// an idle link's grows with the delay even where the link adds nothing.
+// one-cpu-delay-100µs runs the whole process on one CPU. The sender and the
 // receiver are real-time threads, like the link's own, so that what is
 // measured is the link; rt-runq-wait-ms and steal-ms say how much of the
 // time the machine kept real-time threads off its CPUs (see schedWait), and
 // cpu-µs/pkt the process's CPU time per packet.
-// one-cpu-delay-100µs runs the whole process on one CPU.
 // Run with a fixed count, e.g. -bench DelayLine -benchtime 20000x.
 func BenchmarkDelayLine(b *testing.B) {
 	if err := TunAvailable(); err != nil {
@@ -137,19 +137,29 @@ func BenchmarkDelayLine(b *testing.B) {
 		cfg     impair.Config
 		oneCPU  bool   // the whole process on one CPU, as under taskset -c 0
 		backend string // "": Tun
+		// gap, if set, spaces the packets instead of 100 µs, and bounds
+		// their number to 3 s of them (see idle-).
+		gap time.Duration
 	}
-	vs := []variant{{"direct", impair.Config{}, false, None}, {"clean", impair.Config{}, false, ""}}
+	vs := []variant{{"direct", impair.Config{}, false, None, 0}, {"clean", impair.Config{}, false, "", 0}}
 	for _, d := range []time.Duration{time.Microsecond, 100 * time.Microsecond, time.Millisecond, 10 * time.Millisecond} {
-		vs = append(vs, variant{fmt.Sprintf("delay-%v", d), impair.Config{Delay: d}, false, ""},
-			variant{fmt.Sprintf("impaired-%v", d), impair.Config{Delay: d, Rate: 10e9}, false, ""})
+		vs = append(vs, variant{fmt.Sprintf("delay-%v", d), impair.Config{Delay: d}, false, "", 0},
+			variant{fmt.Sprintf("impaired-%v", d), impair.Config{Delay: d, Rate: 10e9}, false, "", 0})
 	}
 	// On one CPU a real-time thread that spins waiting for an ordinary one
 	// (a priority inversion) spins until Linux's real-time throttling stops
 	// it: stalls of 950 ms (see internal/rawsys).
-	vs = append(vs, variant{"one-cpu-delay-100µs", impair.Config{Delay: 100 * time.Microsecond}, true, ""})
-	// direct's p50 and p99, once measured: the same trip over loopback, no
-	// link between sender and receiver.
-	var direct [2]time.Duration
+	vs = append(vs, variant{"one-cpu-delay-100µs", impair.Config{Delay: 100 * time.Microsecond}, true, "", 0})
+	// The machine's idle wake-ups: packets 1 ms and 10 ms apart, without a
+	// link and through one (over-direct: against idle-direct's at the same
+	// spacing).
+	for _, g := range []time.Duration{time.Millisecond, 10 * time.Millisecond} {
+		vs = append(vs, variant{fmt.Sprintf("idle-%v-direct", g), impair.Config{}, false, None, g},
+			variant{fmt.Sprintf("idle-%v-delay-1µs", g), impair.Config{Delay: time.Microsecond}, false, "", g})
+	}
+	// direct's p50 and p99 per packet spacing, once measured: the same trip
+	// over loopback, no link between sender and receiver.
+	direct := map[time.Duration][2]time.Duration{}
 	for _, v := range vs {
 		b.Run(v.name, func(b *testing.B) {
 			if v.oneCPU {
@@ -169,7 +179,11 @@ func BenchmarkDelayLine(b *testing.B) {
 			defer l.Close()
 			c0, s0 := l.Stats()
 			w0, cpu0 := readSchedWait(), processCPU()
-			late, lost := measureOneWay(b, l, b.N)
+			n, gap := b.N, 100*time.Microsecond
+			if v.gap > 0 {
+				n, gap = min(n, int(3*time.Second/v.gap)), v.gap
+			}
+			late, lost := measureOneWay(b, l, n, gap)
 			w1, cpu1 := readSchedWait(), processCPU()
 			c1, s1 := l.Stats()
 			slices.Sort(late)
@@ -186,8 +200,8 @@ func BenchmarkDelayLine(b *testing.B) {
 				b.ReportMetric(us(p99), "added-µs/p99")
 				b.ReportMetric(us(late[len(late)-1]), "added-µs/max")
 				if v.backend == None {
-					direct = [2]time.Duration{p50, p99}
-				} else if direct[0] > 0 {
+					direct[gap] = [2]time.Duration{p50, p99}
+				} else if direct, ok := direct[gap]; ok {
 					// What the link adds to the same trip without it.
 					b.ReportMetric(us(p50-direct[0]), "over-direct-µs/p50")
 					b.ReportMetric(us(p99-direct[1]), "over-direct-µs/p99")
@@ -215,10 +229,10 @@ func BenchmarkDelayLine(b *testing.B) {
 	}
 }
 
-// measureOneWay sends n timestamped datagrams across l and returns each
+// measureOneWay sends n timestamped datagrams across l, gap apart, and returns each
 // arrival's lateness (one-way time minus the configured delay) and how many
 // never arrived though the link's model forwarded them.
-func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
+func measureOneWay(b *testing.B, l *Link, n int, gap time.Duration) ([]time.Duration, int) {
 	ctx := context.Background()
 	pc, err := l.Server.ListenPacket(ctx, "udp4", net.JoinHostPort(l.ServerHost, "0"))
 	if err != nil {
@@ -298,7 +312,7 @@ func measureOneWay(b *testing.B, l *Link, n int) ([]time.Duration, int) {
 			for _, err := rawsys.Write(cfd, msg, nil); err == unix.EAGAIN || err == unix.EINTR; _, err = rawsys.Write(cfd, msg, nil) {
 				_, _ = rawsys.Ppoll(out, int64(time.Second))
 			}
-			rawsys.Sleep(int64(100 * time.Microsecond))
+			rawsys.Sleep(int64(gap))
 		}
 	}()
 	<-sent
