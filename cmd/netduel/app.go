@@ -77,6 +77,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			if cmd.OnUsageError == nil {
 				cmd.OnUsageError = onUsageError
 			}
+			if len(cmd.Subcommands) > 0 && cmd.Action == nil {
+				cmd.Action = unknownSubcommand
+			}
 			setUsage(cmd.Subcommands)
 		}
 	}
@@ -90,6 +93,24 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	}
 	app.Flags = runFlags()
 	return app
+}
+
+// unknownSubcommand is the action of a command made of subcommands (port)
+// when none of them was named: its help without arguments, else a usage
+// error naming the word and the subcommands there are (urfave's own answer
+// was "No help topic for ...").
+func unknownSubcommand(c *cli.Context) error {
+	if c.Args().Len() == 0 {
+		return cli.ShowSubcommandHelp(c)
+	}
+	var names []string
+	for _, sub := range c.Command.Subcommands {
+		if sub.Name != "help" {
+			names = append(names, sub.Name)
+		}
+	}
+	return usageErrorf("unknown command %q for '%s': use one of %s (see '%s --help')",
+		c.Args().First(), commandPath(c), strings.Join(names, ", "), commandPath(c))
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {

@@ -61,6 +61,8 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--nope"}, "nope"},
 		{[]string{"run", "extra"}, "extra"},
 		{[]string{"bogus"}, "bogus"},
+		{[]string{"port", "bogus"}, "check, free, hold, conflicts"}, // urfave's "No help topic for 'bogus'" before
+		{[]string{"run", "--token", "s3cret"}, "--server"},          // ignored before: an embedded run has no server to prove it to
 		{[]string{"serve", "--listen", "x"}, "--listen"},
 		{[]string{"serve", "--max-clients", "0"}, "--max-clients"},
 		{[]string{"serve", "--max-bitrate", "lots"}, "--max-bitrate"},

@@ -70,8 +70,15 @@ func parseRunTarget(c *cli.Context, o *runOptions) error {
 		}
 		o.server = s
 	}
-	o.token, err = parseToken(c)
-	return err
+	if o.token, err = parseToken(c); err != nil {
+		return err
+	}
+	// An embedded run has no server to prove the token to; NETDUEL_TOKEN
+	// exported for other runs is not this run's mistake.
+	if env, ok := os.LookupEnv(tokenEnv); o.token != "" && o.server == "" && (!ok || env != o.token) {
+		return usageErrorf("--token is proved to a remote server: add --server HOST:PORT (of a 'netduel serve --token' server), or leave --token out (an embedded run needs none)")
+	}
+	return nil
 }
 
 // testParams are the parameters every test of the plan shares.
