@@ -492,3 +492,63 @@ func TestAbuseEchoNeverRead(t *testing.T) {
 	}
 	mustServe(t, srv)
 }
+
+// TestAbuseFrameLengths: a TCP throughput client sends 200 frames of 200
+// different lengths near the server's 4 MiB limit, pattern bodies with good
+// CRCs. The server checks each by the pattern's CRC at its length and
+// offset, which it once computed, on a length's first frame, for all 251
+// offsets and kept for good (251 passes over a body: 400 GB of memory
+// traffic for this attack, over a minute of one core); now it computes the
+// one asked for, a pass like the frame's own. Every frame must be counted
+// intact, the result must come within 10 s (the frames take about one to
+// send and read), and the next client must be served.
+func TestAbuseFrameLengths(t *testing.T) {
+	const frames, longest = 200, 4<<20 - 4096
+	srv := startServer(t, ServerConfig{})
+	addr := srv.Addr().String()
+	spec := TestSpec{Proto: ProtoTCP, Test: TestThroughput, Duration: 30 * time.Second, Size: longest}
+	c, rd, w, err := openSession(t, "127.0.0.1", addr, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dc, err := dialFrom(t, "127.0.0.1", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeControl(dc, w.Cookie, struct{}{}); err != nil { // attach it
+		t.Fatal(err)
+	}
+	body := make([]byte, longest)
+	hdr := make([]byte, frame.HeaderLen)
+	start := time.Now()
+	dc.SetWriteDeadline(start.Add(30 * time.Second))
+	for i := range frames {
+		n, seq := longest-8*i, uint64(i)
+		frame.FillBody(body[:n], seq)
+		h := frame.Header{Type: frame.TypeData, Cookie: w.Cookie, Seq: seq, Timestamp: time.Now().UnixNano(), BodyLen: uint32(n)}
+		if err := frame.SealHeader(hdr, h, frame.BodyCRC(body[:n])); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dc.Write(hdr); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if _, err := dc.Write(body[:n]); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	dc.Close()
+	v, err := finishSession(t, c, rd, w, frames)
+	took := time.Since(start)
+	t.Logf("%d frames of %d lengths: result after %v: %+v, error %v", frames, frames, took.Round(time.Millisecond), v.Counts, err)
+	if err != nil {
+		t.Fatalf("no result: %v", err)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the result took %v, want under 10 s", took)
+	}
+	if v.Unique != frames || v.Corrupt != 0 {
+		t.Errorf("server counted %d frames intact, %d corrupt; want %d and 0", v.Unique, v.Corrupt, frames)
+	}
+	mustServe(t, srv)
+}

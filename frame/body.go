@@ -3,7 +3,7 @@ package frame
 import (
 	"bytes"
 	"hash/crc32"
-	"sync"
+	"sync/atomic"
 )
 
 // The body pattern is a pseudo-random table of patternLen bytes, read
@@ -30,25 +30,45 @@ var pattern = func() []byte {
 
 func patternStart(seq uint64) int { return int(seq%patternOffsets) * 257 }
 
-// patternCRCs caches PatternCRC's values per body length.
-var patternCRCs sync.Map // int -> *[patternOffsets]uint32
+// patternCRCs caches PatternCRC's values: a direct-mapped table of
+// (length, offset) -> CRC32C, each slot one atomic word (the key in its high
+// half, the CRC in its low half), so that a receiver's check of a frame is
+// one load and the table's memory is fixed (512 KiB). A value is computed
+// when first asked for, for that length and offset alone: one pass over the
+// pattern, as a body that does not match costs anyway. Before, the first use
+// of a length computed it for all 251 offsets and kept them for good, so a
+// peer that sent a frame of every length from 1 to 4 MiB made the server
+// sum 251 bodies per frame (a second of CPU for a 4 MiB one) and hold 1 KB
+// per length for ever.
+var patternCRCs [1 << patternSlotBits]atomic.Uint64
+
+const (
+	patternSlotBits = 16
+	// patternKeyed is the longest length the table keys (23 bits of it, 8
+	// of offset and a bit saying the slot is set fit the key's 32); a
+	// longer body's CRC is computed every time.
+	patternKeyed = 1<<23 - 1
+)
 
 // PatternCRC returns BodyCRC of the pattern body of n bytes for sequence number
-// seq. Values are computed once per body length (for all 251 offsets) and
-// cached, so a receiver can check a body by the CRC it already computed and a
-// sender can seal a frame without touching its body.
+// seq, from a cache (see patternCRCs): a receiver checks a body by the CRC it
+// already computed, or by comparing it with the pattern, and a sender seals a
+// frame without touching its body.
 func PatternCRC(n int, seq uint64) uint32 {
-	v, ok := patternCRCs.Load(n)
-	if !ok {
-		var crcs [patternOffsets]uint32
-		body := make([]byte, n)
-		for i := range crcs {
-			FillBody(body, uint64(i))
-			crcs[i] = BodyCRC(body)
-		}
-		v, _ = patternCRCs.LoadOrStore(n, &crcs)
+	if n <= 0 {
+		return 0
 	}
-	return v.(*[patternOffsets]uint32)[seq%patternOffsets]
+	if n > patternKeyed {
+		return patternPrefixCRC(seq, n)
+	}
+	key := 1<<31 | uint64(n)<<8 | seq%patternOffsets
+	slot := &patternCRCs[(key*0x9E3779B97F4A7C15)>>(64-patternSlotBits)]
+	if v := slot.Load(); v>>32 == key {
+		return uint32(v)
+	}
+	crc := patternPrefixCRC(seq, n)
+	slot.Store(key<<32 | uint64(crc))
+	return crc
 }
 
 // PatternStrip holds the pattern laid out flat, so that the pattern body of any

@@ -170,3 +170,36 @@ func TestPatternCRCAndStrip(t *testing.T) {
 		t.Fatalf("short header buffer: %v", err)
 	}
 }
+
+// TestPatternCRCCache: the cache gives BodyCRC of the pattern body for every
+// length and offset, asked for once or again, through slot collisions, and
+// above the lengths it keys; a length never asked for before allocates
+// nothing (the old cache made a body of that length and a table of all 251
+// offsets' CRCs, kept for good: a peer varying its frame lengths cost the
+// server 251 CRC passes per frame, and memory without bound).
+func TestPatternCRCCache(t *testing.T) { // not parallel: AllocsPerRun
+	body := make([]byte, patternKeyed+70)
+	check := func(n int, seq uint64) {
+		FillBody(body[:n], seq)
+		if got, want := PatternCRC(n, seq), BodyCRC(body[:n]); got != want {
+			t.Fatalf("n %d seq %d: PatternCRC %08x, BodyCRC %08x", n, seq, got, want)
+		}
+	}
+	for round := 0; round < 2; round++ { // the second round reads the cache (or recomputes an evicted slot)
+		for n := 1; n < 5000; n += 37 {
+			for seq := uint64(0); seq < 600; seq += 29 {
+				check(n, seq)
+			}
+		}
+	}
+	check(patternKeyed, 7)
+	check(patternKeyed+1, 7) // not keyed: computed every time
+	check(patternKeyed+69, 250)
+	if PatternCRC(0, 3) != BodyCRC(nil) || PatternCRC(-1, 3) != 0 {
+		t.Fatal("empty body")
+	}
+	n := 100000
+	if a := testing.AllocsPerRun(200, func() { n++; PatternCRC(n, uint64(n)) }); a != 0 {
+		t.Fatalf("a new length allocated %.0f times, want 0", a)
+	}
+}
