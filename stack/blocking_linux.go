@@ -410,9 +410,16 @@ func (b *Blocking) writeError(errn syscall.Errno) error {
 	return &net.OpError{Op: "write", Net: proto, Err: os.NewSyscallError("sendto", errn)}
 }
 
-// send is sendto(2), to an address when tolen > 0; a raw system call while
-// the Blocking spins (its goroutine keeps its P throughout anyway).
-func send(fd uintptr, p []byte, to *unix.RawSockaddrAny, tolen uintptr, raw bool) (int, syscall.Errno) {
+// send is sendto(2), to an address when tolen > 0. It is tried first as a
+// raw system call that does not wait (MSG_DONTWAIT): a send that finds room,
+// nearly every one, keeps the goroutine's P, where an ordinary call that
+// lasts over 20 µs (a loopback send carries the message up the receiver's
+// stack and wakes it) has the runtime's monitor retake the P, and keeps the
+// monitor polling every 20 µs (2,000 wake-ups a second in a round-trip test,
+// against 100). Only when the buffer is full does it wait, blocking in the
+// kernel up to PollInterval (raw while the Blocking spins: its goroutine
+// keeps its P throughout anyway).
+func send(fd uintptr, p []byte, to *unix.RawSockaddrAny, tolen uintptr, spinning bool) (int, syscall.Errno) {
 	var base, sa unsafe.Pointer
 	if len(p) > 0 {
 		base = unsafe.Pointer(&p[0])
@@ -420,11 +427,14 @@ func send(fd uintptr, p []byte, to *unix.RawSockaddrAny, tolen uintptr, raw bool
 	if tolen > 0 {
 		sa = unsafe.Pointer(to)
 	}
-	sc := unix.Syscall6
-	if raw {
-		sc = unix.RawSyscall6
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(base), uintptr(len(p)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, uintptr(sa), tolen)
+	if e == unix.EAGAIN {
+		sc := unix.Syscall6
+		if spinning {
+			sc = unix.RawSyscall6
+		}
+		r, _, e = sc(unix.SYS_SENDTO, fd, uintptr(base), uintptr(len(p)), unix.MSG_NOSIGNAL, uintptr(sa), tolen)
 	}
-	r, _, e := sc(unix.SYS_SENDTO, fd, uintptr(base), uintptr(len(p)), unix.MSG_NOSIGNAL, uintptr(sa), tolen)
 	if e != 0 {
 		return 0, e
 	}
