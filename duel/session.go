@@ -99,6 +99,10 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 		s.usrv.Latency(true) // its blocking reads may hold a P while this session lasts
 		defer s.usrv.Latency(false)
 	}
+	if hl.Test.Test == TestThroughput && hl.Test.Proto == ProtoUDP {
+		s.usrv.Throughput(true) // GRO on for its datagrams, before the welcome lets them come
+		defer s.usrv.Throughput(false)
+	}
 	s.cfg.Logf("%s: session %016x: %s for %v", conn.RemoteAddr(), sess.cookie, hl.Test, hl.Test.Duration)
 
 	w := welcome{Type: msgWelcome, Cookie: sess.cookie, Port: s.port, MaxFrame: s.cfg.MaxFrame, Setup: s.setup, IdleNs: int64(s.cfg.IdleTimeout)}

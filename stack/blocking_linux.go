@@ -24,18 +24,18 @@ import (
 // deadlines hold. Reads are not safe for concurrent use, nor are sends.
 type Blocking struct {
 	blockingDeadline
-	rc       syscall.RawConn
-	stream   bool
-	busy     func() bool   // nil: never
-	rawOK    func() bool   // nil: always (see SetRawWhile)
-	tries    atomic.Uint64 // receive calls made (tests watch it)
-	raws     atomic.Uint64 // of which raw and blocking (tests watch it)
-	procs    int32         // GOMAXPROCS when b was made (asking takes a lock)
-	reg      pollReg       // the netpoller's registration, narrowed (see quiet)
-	quiet    bool          // reg is narrowed and must be restored
-	raw      bool          // this read's system call is raw (see read)
-	spinFrom time.Time     // when the read spinning now first found nothing
-	inet6    bool          // the socket is AF_INET6 (for WriteToUDPAddrPort)
+	rc     syscall.RawConn
+	stream bool
+	busy   func() bool   // nil: never
+	rawOK  func() bool   // nil: always (see SetRawWhile)
+	tries  atomic.Uint64 // receive calls made (tests watch it)
+	raws   atomic.Uint64 // of which raw and blocking (tests watch it)
+	procs  int32         // GOMAXPROCS when b was made (asking takes a lock)
+	reg    pollReg       // the netpoller's registration, narrowed (see quiet)
+	quiet  bool          // reg is narrowed and must be restored
+	raw    bool          // this read's system call is raw (see read)
+	misses uint32        // a spinning read's empty tries (see late)
+	inet6  bool          // the socket is AF_INET6 (for WriteToUDPAddrPort)
 
 	// A read's arguments and results, and the callbacks that take them
 	// (made once: a closure made per read would escape, and allocate).
@@ -44,6 +44,8 @@ type Blocking struct {
 	n, oobn       int
 	errn          syscall.Errno
 	recvFn, msgFn func(fd uintptr) bool
+	fromFn        func(fd uintptr) bool
+	fromLen       uint32
 	msg           unix.Msghdr
 	iov           unix.Iovec
 	from          unix.RawSockaddrAny
@@ -112,6 +114,10 @@ func NewBlocking(c any) (*Blocking, bool) {
 	}
 	b.recvFn = func(fd uintptr) bool {
 		b.n, b.errn = b.recv(fd, b.p, b.flags)
+		return true
+	}
+	b.fromFn = func(fd uintptr) bool {
+		b.n, b.errn = b.recvFrom(fd, b.p, b.flags)
 		return true
 	}
 	b.msgFn = func(fd uintptr) bool {
@@ -241,7 +247,7 @@ func (b *Blocking) Read(p []byte) (int, error) {
 		case errn == 0:
 			return n, nil
 		case errn == unix.EAGAIN || errn == unix.EINTR:
-			if b.expired(time.Now()) {
+			if b.late() {
 				return 0, os.ErrDeadlineExceeded
 			}
 		default:
@@ -261,13 +267,71 @@ func (b *Blocking) ReadMsgUDP(p, oob []byte) (n, oobn int, src netip.AddrPort, e
 		case errn == 0:
 			return b.n, b.oobn, sockaddrPort(&b.from), nil
 		case errn == unix.EAGAIN || errn == unix.EINTR:
-			if b.expired(time.Now()) {
+			if b.late() {
 				return 0, 0, netip.AddrPort{}, os.ErrDeadlineExceeded
 			}
 		default:
 			return 0, 0, netip.AddrPort{}, b.opError(errn)
 		}
 	}
+}
+
+// ReadFromUDP reads one datagram and its source, like
+// (*net.UDPConn).ReadFromUDPAddrPort, allocating nothing: recvfrom(2), which
+// unlike ReadMsgUDP's recvmsg(2) has no message header and vector to copy in
+// (on the VM we measure on, an empty try 480 ns against 850).
+func (b *Blocking) ReadFromUDP(p []byte) (n int, src netip.AddrPort, err error) {
+	for {
+		if err := b.read(b.fromFn, p, nil); err != nil {
+			return 0, netip.AddrPort{}, err
+		}
+		switch errn := b.errn; {
+		case errn == 0:
+			return b.n, sockaddrPort(&b.from), nil
+		case errn == unix.EAGAIN || errn == unix.EINTR:
+			if b.late() {
+				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
+			}
+		default:
+			return 0, netip.AddrPort{}, b.opError(errn)
+		}
+	}
+}
+
+// recvFrom is recvfrom(2) with the source address, into b.from.
+func (b *Blocking) recvFrom(fd uintptr, p []byte, flags int) (int, syscall.Errno) {
+	var base unsafe.Pointer
+	if len(p) > 0 {
+		base = unsafe.Pointer(&p[0])
+	}
+	b.from.Addr.Family = 0
+	b.fromLen = uint32(unsafe.Sizeof(b.from))
+	r, _, e := b.syscall6(unix.SYS_RECVFROM, fd, uintptr(base), uintptr(len(p)), uintptr(flags), uintptr(unsafe.Pointer(&b.from)), uintptr(unsafe.Pointer(&b.fromLen)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), 0
+}
+
+// clockEvery is how many empty tries a spinning read makes between looks
+// at the clock for its deadline: a clock read costs a third of an empty
+// receive on a virtual machine (170 ns against 480), and every try's cost
+// is time a message waits to be seen. A deadline is then seen a few µs late
+// at most.
+const clockEvery = 16
+
+// late reports, after a try found nothing, whether the read's deadline
+// has passed (see clockEvery); without a deadline it reads no clock.
+func (b *Blocking) late() bool {
+	if b.at.IsZero() {
+		return false
+	}
+	if b.flags&unix.MSG_DONTWAIT != 0 {
+		if b.misses++; b.misses%clockEvery != 0 {
+			return false
+		}
+	}
+	return b.expired(time.Now())
 }
 
 func (b *Blocking) opError(errn syscall.Errno) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -163,6 +164,22 @@ func TestBlockingOnlyOSSockets(t *testing.T) {
 // names each datagram's source, allocates nothing per read, and Interrupt
 // wakes a blocked read at once so the socket can be closed.
 func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
+	reads := []struct {
+		name string
+		read func(b *Blocking, buf []byte) (int, netip.AddrPort, error)
+	}{
+		{"ReadMsgUDP", func(b *Blocking, buf []byte) (int, netip.AddrPort, error) {
+			n, _, src, err := b.ReadMsgUDP(buf, nil)
+			return n, src, err
+		}},
+		{"ReadFromUDP", (*Blocking).ReadFromUDP},
+	}
+	for _, r := range reads {
+		t.Run(r.name, func(t *testing.T) { blockingServerSocket(t, r.read) })
+	}
+}
+
+func blockingServerSocket(t *testing.T, read func(b *Blocking, buf []byte) (int, netip.AddrPort, error)) {
 	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +198,7 @@ func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
 		}
 		defer b.Release()
 		buf := make([]byte, 2048)
-		n, _, src, err := b.ReadMsgUDP(buf, nil)
+		n, src, err := read(b, buf)
 		if err != nil || string(buf[:n]) != "hello" || src.String() != cl.LocalAddr().String() {
 			got <- errors.New("first datagram: " + string(buf[:n]) + " from " + src.String())
 			return
@@ -189,17 +206,17 @@ func TestBlockingServerSocket(t *testing.T) { // not parallel: AllocsPerRun
 		x := []byte("x")
 		allocs := testing.AllocsPerRun(50, func() {
 			cl.Write(x)
-			b.ReadMsgUDP(buf, nil)
+			read(b, buf)
 		})
 		if allocs > 0 {
-			got <- errors.New("ReadMsgUDP allocates")
+			got <- errors.New("the read allocates")
 			return
 		}
 		got <- nil
 		// Blocked until Interrupt, which ends the wait at once with no
 		// datagram (without it, the read would wait out its deadline).
 		b.SetReadDeadline(time.Now().Add(3 * time.Second))
-		n, _, _, err = b.ReadMsgUDP(buf, nil)
+		n, _, err = read(b, buf)
 		if n != 0 || err != nil {
 			got <- fmt.Errorf("a read blocked at Interrupt returned %d bytes, %v; want 0, nil at once", n, err)
 			return

@@ -32,6 +32,11 @@ func Interrupt(any) {}
 // Read is never called off Linux (there is no Blocking to call it on).
 func (b *Blocking) Read([]byte) (int, error) { return 0, syscall.ENOTSUP }
 
+// ReadFromUDP is never called off Linux.
+func (b *Blocking) ReadFromUDP([]byte) (int, netip.AddrPort, error) {
+	return 0, netip.AddrPort{}, syscall.ENOTSUP
+}
+
 // ReadMsgUDP is never called off Linux.
 func (b *Blocking) ReadMsgUDP(_, _ []byte) (int, int, netip.AddrPort, error) {
 	return 0, 0, netip.AddrPort{}, syscall.ENOTSUP

@@ -22,8 +22,12 @@ func setGSO(conn net.Conn, size int) bool {
 
 // setGRO asks the kernel to deliver runs of same-sized datagrams from one flow
 // as one read, with the segment size in a control message (UDP_GRO).
-func setGRO(pc net.PacketConn) bool {
-	return setSockInt(pc, unix.SOL_UDP, unix.UDP_GRO, 1)
+func setGRO(pc net.PacketConn, on bool) bool {
+	v := 0
+	if on {
+		v = 1
+	}
+	return setSockInt(pc, unix.SOL_UDP, unix.UDP_GRO, v)
 }
 
 func setSockInt(c any, level, opt, v int) bool {

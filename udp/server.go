@@ -128,9 +128,26 @@ type Server struct {
 	// process, where it is the faster of the two.
 	Netpoller bool
 
-	blocking atomic.Bool  // Serve reads PC through a stack.Blocking
-	busy     atomic.Int32 // sessions that asked for busy polling (Busy)
-	latency  atomic.Int32 // latency sessions in progress (Latency)
+	blocking   atomic.Bool  // Serve reads PC through a stack.Blocking
+	busy       atomic.Int32 // sessions that asked for busy polling (Busy)
+	latency    atomic.Int32 // latency sessions in progress (Latency)
+	throughput atomic.Int32 // throughput sessions in progress (Throughput)
+}
+
+// Throughput adds (on) or removes a session whose test is a throughput
+// test: while any is in progress Serve asks the kernel for UDP GRO (runs of
+// a sender's datagrams handed over as one read, which a GSO sender's
+// traffic needs to be cheap) and reads with recvmsg(2) for where to cut
+// them; otherwise it reads single datagrams with recvfrom(2), without a
+// message header to fill and take apart: less work per echo request and
+// per empty try of a spinning read. Call it before the session's client
+// may send.
+func (s *Server) Throughput(on bool) {
+	if on {
+		s.throughput.Add(1)
+	} else {
+		s.throughput.Add(-1)
+	}
 }
 
 // Latency adds (on) or removes a session whose test is a latency test: while
@@ -179,13 +196,13 @@ func (s *Server) Serve() error {
 		maxFrame = MaxDatagram
 	}
 	// With UDP GRO the kernel hands over runs of same-sized datagrams from one
-	// sender as one read; the control message says where to cut.
-	gro := uc != nil && setGRO(uc)
+	// sender as one read; the control message says where to cut. It is on
+	// while throughput sessions are (see Throughput). A run it coalesced
+	// and left queued when it went off is read whole, without the cut: it
+	// belongs to a session that has ended, and its lookup drops it.
+	canGRO, gro := uc != nil && groOOBLen > 0, false
 	buf := make([]byte, 65535+1)
 	oob := make([]byte, groOOBLen)
-	if !gro {
-		oob = nil
-	}
 	// An OS socket is read blocked in the kernel on this goroutine's own
 	// thread (stack.Blocking): an echo request is answered without a trip
 	// through the netpoller. Whoever closes PC calls stack.Interrupt first.
@@ -206,9 +223,18 @@ func (s *Server) Serve() error {
 			src     netip.AddrPort
 			err     error
 		)
+		if want := s.throughput.Load() > 0; canGRO && want != gro {
+			if setGRO(uc, want) {
+				gro = want
+			} else if want {
+				canGRO = false // refused: single datagrams, as without it
+			}
+		}
 		switch {
-		case blk != nil:
+		case blk != nil && gro:
 			n, oobn, src, err = blk.ReadMsgUDP(buf, oob)
+		case blk != nil:
+			n, src, err = blk.ReadFromUDP(buf)
 		case gro:
 			n, oobn, _, src, err = uc.ReadMsgUDPAddrPort(buf, oob)
 		case uc != nil:

@@ -65,35 +65,46 @@ func TestSendThroughputPaths(t *testing.T) {
 		}, 0},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var rep stats.SendReport
-			var got stats.RecvReport
-			for try := 1; try <= 3 && rep.Frames == 0; try++ { // a sender starved for its 10 ms sends nothing
-				var gso int
-				rep, got, gso = sendCounted(t, size, tc.setup)
-				if rep.Frames > 0 && gso != tc.gso { // nothing written: nothing refused either
-					t.Errorf("UDP_SEGMENT %d after sending, want %d", gso, tc.gso)
-				}
+		for _, gro := range []bool{true, false} { // a throughput session's server, and one that reads single datagrams
+			name := tc.name + ", server without GRO"
+			if gro {
+				name = tc.name + ", server with GRO"
 			}
-			if rep.Frames == 0 || rep.Refused != 0 || rep.BodyBytes != rep.Frames*(size-frame.HeaderLen) || rep.Bytes != rep.Frames*size {
-				t.Fatalf("sender: %+v", rep)
-			}
-			if got.Received != rep.Frames || got.Unique != rep.Frames || got.Lost != 0 || got.Duplicate != 0 || got.Corrupt != 0 {
-				t.Fatalf("sent %d frames, receiver counted %+v", rep.Frames, got.Counts)
-			}
-			if got.BodyBytes != rep.BodyBytes || got.WireBytes != rep.Bytes {
-				t.Fatalf("sent %d body (%d wire) bytes, receiver verified %d (%d)", rep.BodyBytes, rep.Bytes, got.BodyBytes, got.WireBytes)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				throughputPath(t, size, tc.setup, tc.gso, gro)
+			})
+		}
+	}
+}
+
+// throughputPath is one case of TestSendThroughputPaths.
+func throughputPath(t *testing.T, size int, setup func(*testing.T, *net.UDPConn) net.Conn, wantGSO int, gro bool) {
+	var rep stats.SendReport
+	var got stats.RecvReport
+	for try := 1; try <= 3 && rep.Frames == 0; try++ { // a sender starved for its 10 ms sends nothing
+		var gso int
+		rep, got, gso = sendCounted(t, size, setup, gro)
+		if rep.Frames > 0 && gso != wantGSO { // nothing written: nothing refused either
+			t.Errorf("UDP_SEGMENT %d after sending, want %d", gso, wantGSO)
+		}
+	}
+	if rep.Frames == 0 || rep.Refused != 0 || rep.BodyBytes != rep.Frames*uint64(size-frame.HeaderLen) || rep.Bytes != rep.Frames*uint64(size) {
+		t.Fatalf("sender: %+v", rep)
+	}
+	if got.Received != rep.Frames || got.Unique != rep.Frames || got.Lost != 0 || got.Duplicate != 0 || got.Corrupt != 0 {
+		t.Fatalf("sent %d frames, receiver counted %+v", rep.Frames, got.Counts)
+	}
+	if got.BodyBytes != rep.BodyBytes || got.WireBytes != rep.Bytes {
+		t.Fatalf("sent %d body (%d wire) bytes, receiver verified %d (%d)", rep.BodyBytes, rep.Bytes, got.BodyBytes, got.WireBytes)
 	}
 }
 
 // sendCounted sends for 10 ms at 500 Mbit/s on a socket set up by setup to a
-// receiving Server, and returns what the sender reported, what the receiver
+// receiving Server (in a throughput session, with GRO, if gro), and returns what the sender reported, what the receiver
 // counted once every frame arrived (or 20 s passed: a failure, not a wait),
 // and the socket's UDP_SEGMENT afterwards.
-func sendCounted(t *testing.T, size int, setup func(*testing.T, *net.UDPConn) net.Conn) (stats.SendReport, stats.RecvReport, int) {
+func sendCounted(t *testing.T, size int, setup func(*testing.T, *net.UDPConn) net.Conn, gro bool) (stats.SendReport, stats.RecvReport, int) {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +115,10 @@ func sendCounted(t *testing.T, size int, setup func(*testing.T, *net.UDPConn) ne
 		t.Fatal(err)
 	}
 	f := NewFlow(ModeReceive)
-	serve(t, pc, func(uint64, netip.AddrPort) *Flow { return f })
+	srv := serve(t, pc, func(uint64, netip.AddrPort) *Flow { return f })
+	if gro {
+		srv.Throughput(true)
+	}
 	c, err := net.DialUDP("udp4", nil, pc.LocalAddr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
@@ -122,4 +136,44 @@ func sendCounted(t *testing.T, size int, setup func(*testing.T, *net.UDPConn) ne
 		time.Sleep(time.Millisecond)
 	}
 	return rep, f.Report(rep.Frames).Recv, sockInt(t, c, unix.SOL_UDP, unix.UDP_SEGMENT)
+}
+
+// TestServerGROOnlyForThroughput: the server's socket asks for UDP GRO while
+// a throughput session is in progress, and only then (it read every
+// datagram, echo requests too, with recvmsg and GRO's control message).
+func TestServerGROOnlyForThroughput(t *testing.T) {
+	t.Parallel()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, pc, func(uint64, netip.AddrPort) *Flow { return nil })
+	c, err := net.Dial("udp4", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The loop looks at each wake-up: a datagram (dropped, unknown cookie)
+	// wakes it.
+	groIs := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			sendFrame(c, frame.TypeData, 9, 0, 100, false)
+			if got := sockInt(t, pc.(*net.UDPConn), unix.SOL_UDP, unix.UDP_GRO); got == want {
+				return
+			} else if time.Now().After(deadline) {
+				t.Fatalf("UDP_GRO %d, want %d", got, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	groIs(0)
+	srv.Throughput(true)
+	srv.Throughput(true)
+	groIs(1)
+	srv.Throughput(false)
+	groIs(1) // one session is left
+	srv.Throughput(false)
+	groIs(0)
 }

@@ -231,7 +231,7 @@ func TestServerAccountsAndEchoes(t *testing.T) {
 
 // serve runs a Server on pc until the test ends, then closes pc and checks
 // Serve ended cleanly.
-func serve(t *testing.T, pc net.PacketConn, lookup Lookup) {
+func serve(t *testing.T, pc net.PacketConn, lookup Lookup) *Server {
 	t.Helper()
 	srv := &Server{PC: pc, Lookup: lookup}
 	done := make(chan error, 1)
@@ -242,6 +242,7 @@ func serve(t *testing.T, pc net.PacketConn, lookup Lookup) {
 			t.Error(err)
 		}
 	})
+	return srv
 }
 
 // sendFrame writes one frame of size bytes on c, its last byte flipped when
