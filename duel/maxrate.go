@@ -33,9 +33,9 @@ type RateSearch struct {
 	// frames passes only if it lost none.
 	MinFrames uint64        `json:"min_frames"`
 	Trials    []SearchTrial `json:"trials"`
-	// Found says whether the final, full-length test passed. When it is
-	// false, no rate tried passed (the result is the last test's) and the run
-	// exits 1.
+	// Found says whether a final, full-length test passed. When it is
+	// false, no short trial passed, or no full-length test did (the result
+	// is the last test's), and the run exits 1.
 	Found bool `json:"found"`
 }
 
@@ -159,6 +159,11 @@ func confirmRate(ask float64, final func(rate float64) (t SearchTrial, stop bool
 			return false, nil
 		}
 		ask = base * (1 - down)
+		// A sender short of what it is asked for offers less again: ask
+		// for the rate meant, divided by the share it achieved.
+		if t.BitrateBps > 0 && t.OfferedBps > 0 {
+			ask /= min(1, max(0.25, t.OfferedBps/t.BitrateBps))
+		}
 		down = min(2*down, 0.5)
 	}
 	return false, nil

@@ -1,6 +1,7 @@
 package duel
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"strconv"
@@ -222,22 +223,30 @@ func TestConfirmRate(t *testing.T) {
 		stop    bool
 		want    bool
 		wantRun int
+		short   float64 // the sender offers this much less than asked (0: 1%)
+		atLeast float64 // the passing test offers at least this share of holds (0: 70%)
 	}{
-		{"passes at once", 20e9, 25e9, false, true, 1},
-		{"holds 75%", 20e9, 15e9, false, true, 3},
-		{"holds 50%", 20e9, 10e9, false, true, 4},
-		{"holds nothing", 20e9, 0, false, false, finalAttempts},
-		{"unpaced passes", 0, 35e9, false, true, 1},
-		{"unpaced fails, paced holds", 0, 25e9, false, true, 3},
-		{"error", 20e9, 0, true, false, 1},
+		{"passes at once", 20e9, 25e9, false, true, 1, 0, 0},
+		{"holds 75%", 20e9, 15e9, false, true, 3, 0, 0},
+		{"holds 50%", 20e9, 10e9, false, true, 4, 0, 0},
+		{"holds nothing", 20e9, 0, false, false, finalAttempts, 0, 0},
+		{"unpaced passes", 0, 35e9, false, true, 1, 0, 0},
+		{"unpaced fails, paced holds", 0, 25e9, false, true, 3, 0, 0},
+		{"error", 20e9, 0, true, false, 1, 0, 0},
+		// A sender offering 80% of what it is asked: the step is 10% below
+		// what it offered, not 28% (it was taken from the offered rate and
+		// asked for as is).
+		{"busy sender", 20e9, 15e9, false, true, 2, 0.2, 0.9},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var asked []float64
+			short, atLeast := cmp.Or(tc.short, 0.01), cmp.Or(tc.atLeast, 0.7)
+			var offered float64
 			ok, err := confirmRate(tc.ask, func(rate float64) (SearchTrial, bool, error) {
 				asked = append(asked, rate)
-				offered := rate * 0.99 // a sender a little short of what it is asked
+				offered = rate * (1 - short) // a sender short of what it is asked
 				if rate == 0 {
 					offered = 30e9
 				}
@@ -250,8 +259,8 @@ func TestConfirmRate(t *testing.T) {
 			if ok != tc.want || len(asked) != tc.wantRun {
 				t.Fatalf("passed %v after %d tests (%.4g), want %v after %d", ok, len(asked), asked, tc.want, tc.wantRun)
 			}
-			if last := asked[len(asked)-1]; ok && last != 0 && last < 0.7*tc.holds {
-				t.Errorf("passed at %.4g, under 70%% of the %.4g the path holds", asked[len(asked)-1], tc.holds)
+			if last := asked[len(asked)-1]; ok && last != 0 && offered < atLeast*tc.holds {
+				t.Errorf("passed offering %.4g, under %.0f%% of the %.4g the path holds", offered, 100*atLeast, tc.holds)
 			}
 		})
 	}

@@ -403,9 +403,9 @@ func ntohs(p uint16) uint16 {
 }
 
 // Write sends p through the socket while b is in use. A datagram is sent by
-// one blocking send(2) (on a connected socket), which fails with EAGAIN when
-// its buffer stays full for PollInterval: the datagram is dropped, as a full
-// queue drops one. A stream waits for room through the netpoller, as the
+// one send(2) (on a connected socket; see send: at once if there is room,
+// else blocking), which fails with EAGAIN when its buffer stays full for
+// PollInterval: the datagram is dropped, as a full queue drops one. A stream waits for room through the netpoller, as the
 // net.Conn's Write does, and honours its write deadline.
 func (b *Blocking) Write(p []byte) (int, error) {
 	b.tolen = 0
@@ -452,10 +452,15 @@ func (b *Blocking) WriteToUDPAddrPort(p []byte, to netip.AddrPort) (int, error) 
 	return b.sendDatagram(p)
 }
 
-// sendDatagram sends p, to b.to when b.tolen > 0.
+// sendDatagram sends p, to b.to when b.tolen > 0. A blocking send that a
+// signal interrupts (the runtime's preemption, while the buffer is full) is
+// made again.
 func (b *Blocking) sendDatagram(p []byte) (int, error) {
 	b.wp = p
 	err := b.rc.Write(b.sendFn)
+	for err == nil && b.werrn == unix.EINTR {
+		err = b.rc.Write(b.sendFn)
+	}
 	b.wp = nil
 	switch {
 	case err != nil:

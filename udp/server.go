@@ -140,8 +140,11 @@ type Server struct {
 // traffic needs to be cheap) and reads with recvmsg(2) for where to cut
 // them; otherwise it reads single datagrams with recvfrom(2), without a
 // message header to fill and take apart: less work per echo request and
-// per empty try of a spinning read. Call it before the session's client
-// may send.
+// per empty try of a spinning read. Serve looks at the count before each
+// read, so a change takes effect from the datagram after the next one on:
+// until then the kernel cuts a GSO sender's runs into single datagrams
+// (GRO off) or hands over single datagrams with their control message (GRO
+// on), both read correctly.
 func (s *Server) Throughput(on bool) {
 	if on {
 		s.throughput.Add(1)
@@ -198,8 +201,9 @@ func (s *Server) Serve() error {
 	// With UDP GRO the kernel hands over runs of same-sized datagrams from one
 	// sender as one read; the control message says where to cut. It is on
 	// while throughput sessions are (see Throughput). A run it coalesced
-	// and left queued when it went off is read whole, without the cut: it
-	// belongs to a session that has ended, and its lookup drops it.
+	// and left queued when it went off is read whole, without the cut: its
+	// first frame's length differs from the read's, and the frame check
+	// drops it (its session has ended).
 	canGRO, gro := uc != nil && groOOBLen > 0, false
 	buf := make([]byte, 65535+1)
 	oob := make([]byte, groOOBLen)

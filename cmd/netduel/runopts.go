@@ -74,7 +74,8 @@ func parseRunTarget(c *cli.Context, o *runOptions) error {
 		return err
 	}
 	// An embedded run has no server to prove the token to; NETDUEL_TOKEN
-	// exported for other runs is not this run's mistake.
+	// exported for other runs is not this run's mistake (a --token equal to
+	// it cannot be told from it, and passes too).
 	if env, ok := os.LookupEnv(tokenEnv); o.token != "" && o.server == "" && (!ok || env != o.token) {
 		return usageErrorf("--token is proved to a remote server: add --server HOST:PORT (of a 'netduel serve --token' server), or leave --token out (an embedded run needs none)")
 	}
