@@ -9,7 +9,7 @@ import (
 // sleeps again: at tens of Gbit/s on loopback a third of its CPU went to
 // wake-ups and half-empty reads. wakeBatch raises the socket's SO_RCVLOWAT
 // with the stream's rate, so that a wake-up finds about batchSpan of traffic
-// (at most ReceiveBuffer) waiting: fewer, fuller reads (server CPU per GB
+// (at most the receiver's read length) waiting: fewer, fuller reads (server CPU per GB
 // 0.20-0.26 s against 0.26-0.30 without, interleaved runs at ~25 Gbit/s).
 //
 // What it costs is when arrivals are seen: at a steady rate a byte is read
@@ -18,7 +18,8 @@ import (
 // puts the kernel's default (wake at every arrival) back. The stream's end
 // wakes the reader at once whatever the setting.
 type wakeBatch struct {
-	set func(n int) bool // sets SO_RCVLOWAT; false: not possible
+	set  func(n int) bool // sets SO_RCVLOWAT; false: not possible
+	most int              // the largest batch: the receiver's read length
 
 	mu    sync.Mutex
 	cur   int       // SO_RCVLOWAT now (1, the kernel's default, to begin with)
@@ -35,8 +36,8 @@ const (
 	batchMin    = 8 << 10                // smaller batches are not worth a system call
 )
 
-func newWakeBatch(set func(n int) bool) *wakeBatch {
-	w := &wakeBatch{set: set, cur: 1}
+func newWakeBatch(most int, set func(n int) bool) *wakeBatch {
+	w := &wakeBatch{set: set, cur: 1, most: most}
 	w.watch = time.AfterFunc(time.Hour, w.stalled)
 	w.watch.Stop()
 	return w
@@ -54,7 +55,7 @@ func (w *wakeBatch) read(now time.Time, n int) {
 	}
 	w.bytes += n
 	if el := now.Sub(w.from); el >= batchWindow {
-		target := batchTarget(float64(w.bytes)/el.Seconds(), ReceiveBuffer)
+		target := batchTarget(float64(w.bytes)/el.Seconds(), w.most)
 		if 4*target > 5*w.cur || 4*target < 3*w.cur {
 			w.apply(target)
 		}

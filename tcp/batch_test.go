@@ -38,7 +38,7 @@ func TestWakeBatchAdapts(t *testing.T) {
 		mu   sync.Mutex
 		sets []int
 	)
-	w := newWakeBatch(func(n int) bool {
+	w := newWakeBatch(LargeReceiveBuffer, func(n int) bool {
 		mu.Lock()
 		sets = append(sets, n)
 		mu.Unlock()
@@ -62,8 +62,8 @@ func TestWakeBatchAdapts(t *testing.T) {
 		}
 	}
 	feed(28e9, 5*time.Millisecond)
-	if got := last(); got != ReceiveBuffer {
-		t.Fatalf("at 28 Gbit/s: SO_RCVLOWAT %d, want %d", got, ReceiveBuffer)
+	if got := last(); got != LargeReceiveBuffer {
+		t.Fatalf("at 28 Gbit/s: SO_RCVLOWAT %d, want %d", got, LargeReceiveBuffer)
 	}
 	feed(1e9, 3*time.Millisecond)
 	if got := last(); got != 24<<10 {
@@ -74,8 +74,8 @@ func TestWakeBatchAdapts(t *testing.T) {
 		t.Fatalf("at 10 Mbit/s: SO_RCVLOWAT %d, want 1", got)
 	}
 	feed(28e9, 3*time.Millisecond)
-	if got := last(); got != ReceiveBuffer {
-		t.Fatalf("at 28 Gbit/s again: SO_RCVLOWAT %d, want %d", got, ReceiveBuffer)
+	if got := last(); got != LargeReceiveBuffer {
+		t.Fatalf("at 28 Gbit/s again: SO_RCVLOWAT %d, want %d", got, LargeReceiveBuffer)
 	}
 	// No more reads: the watchdog (a real timer) restores 1.
 	deadline := time.Now().Add(5 * time.Second)
@@ -129,4 +129,35 @@ func TestReceiveSeesLateFrame(t *testing.T) {
 		t.Fatalf("the last frame was read %v after it was sent (at the stream's end), want within the watchdog's %v", late, batchStall)
 	}
 	t.Logf("last frame read %v after it was sent", late)
+}
+
+// TestLargeReceiveBuffers: at most LargeReceivers receivers at once read
+// LargeReceiveBuffer at a time, the others ReceiveBuffer, and an ending
+// receiver hands its large buffer on. Not parallel: the tokens are global.
+func TestLargeReceiveBuffers(t *testing.T) {
+	var dones []func()
+	large := 0
+	for range LargeReceivers + 3 {
+		size, done := receiveBuffer()
+		dones = append(dones, done)
+		switch size {
+		case LargeReceiveBuffer:
+			large++
+		case ReceiveBuffer:
+		default:
+			t.Fatalf("read length %d", size)
+		}
+	}
+	if large != LargeReceivers {
+		t.Fatalf("%d large receivers of %d, want %d", large, LargeReceivers+3, LargeReceivers)
+	}
+	dones[0]()
+	if size, done := receiveBuffer(); size != LargeReceiveBuffer {
+		t.Fatalf("after one ended: %d, want %d", size, LargeReceiveBuffer)
+	} else {
+		done()
+	}
+	for _, done := range dones[1:] {
+		done()
+	}
 }

@@ -69,11 +69,33 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 	return rep, nil
 }
 
-// ReceiveBuffer is how much Receive asks of each read: iperf3's read length.
-// Against the frame.Reader's 64 KiB it took 5-10% less server CPU per GB on
-// loopback (0.205-0.242 s/GB against 0.228-0.255, interleaved runs), for 64 KiB
-// more memory per TCP throughput session.
-const ReceiveBuffer = 128 << 10
+// ReceiveBuffer is how much Receive asks of each read, and the largest batch
+// its wake-ups wait for (see wakeBatch), for all but the first LargeReceivers
+// receivers at once, which get LargeReceiveBuffer. On loopback, 4 interleaved
+// rounds each (medians), 128 KiB (iperf3's read length) gave 26.3 Gbit/s at
+// 0.244 s of server CPU per GB, 256 KiB 28.7 at 0.203, 512 KiB 30.9 at 0.172
+// and 1 MiB 31.0 at 0.164; the frame.Reader's own 64 KiB took 5-10% more
+// than 128 KiB. The bound keeps a flood of sessions from costing 512 KiB
+// each (250 attackers' data connections: 189 MB of heap).
+const (
+	ReceiveBuffer      = 128 << 10
+	LargeReceiveBuffer = 512 << 10
+	LargeReceivers     = 8
+)
+
+// largeReceivers holds a token per receiver reading with LargeReceiveBuffer.
+var largeReceivers = make(chan struct{}, LargeReceivers)
+
+// receiveBuffer is the read length of a receiver starting now, and the
+// function to call when it ends.
+func receiveBuffer() (int, func()) {
+	select {
+	case largeReceivers <- struct{}{}:
+		return LargeReceiveBuffer, func() { <-largeReceivers }
+	default:
+		return ReceiveBuffer, func() {}
+	}
+}
 
 // Receive reads data frames from rd until the sender's FIN (io.EOF) and accounts
 // for them in recv. Frames of another cookie or type count as corrupt. It returns
@@ -86,8 +108,10 @@ const ReceiveBuffer = 128 << 10
 func Receive(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, recv *stats.Receiver) error {
 	stop := unblockOnCancel(ctx, conn)
 	defer stop()
-	rd.Grow(ReceiveBuffer)
-	wb := newWakeBatch(func(n int) bool { return stack.SetRecvLowat(conn, n) })
+	size, done := receiveBuffer()
+	defer done()
+	rd.Grow(size)
+	wb := newWakeBatch(size, func(n int) bool { return stack.SetRecvLowat(conn, n) })
 	defer wb.stop()
 	buffered := rd.Tap(func(src io.Reader) io.Reader {
 		return &arrivals{src, func(now time.Time, n int) {
