@@ -39,7 +39,7 @@ func sendUDPThroughput(ctx context.Context, conn net.Conn, p sendParams, d *data
 // serveTCPThroughput counts the stream's frames; the session reports them
 // once it knows how many the client sent.
 func serveTCPThroughput(sess *session, conn net.Conn, rd *frame.Reader, accepted time.Time, view *ServerView) error {
-	recv := stats.NewReceiver()
+	recv := stats.NewStreamReceiver()
 	recv.SetIntervalFrom(sess.spec.Interval, sess.spec.Duration, accepted)
 	err := tcp.Receive(sess.dataCtx, conn, rd, sess.cookie, recv)
 	if first := recv.First(); !first.IsZero() {

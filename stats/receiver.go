@@ -34,6 +34,16 @@ type Receiver struct {
 // NewReceiver returns an empty Receiver.
 func NewReceiver() *Receiver { return &Receiver{seq: NewSeqTracker(0)} }
 
+// StreamWindow is a stream receiver's sequence window (NewStreamReceiver):
+// a stream delivers its frames in order, so the window only has to place a
+// lying sender's numbers, and 8 KiB of bitmap does that, where a datagram
+// receiver's DefaultWindow takes 128 KiB per session.
+const StreamWindow = 1 << 16
+
+// NewStreamReceiver returns a Receiver for a stream's frames (see
+// StreamWindow).
+func NewStreamReceiver() *Receiver { return &Receiver{seq: NewSeqTracker(StreamWindow)} }
+
 // SetInterval makes the Receiver record per-interval figures, every d from the
 // first arrival (d <= 0: none), for a run of total (arrivals after it join the
 // last interval).

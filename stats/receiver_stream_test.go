@@ -109,3 +109,31 @@ func TestStreamIntervalsHeldUpReader(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamReceiverWindow: a stream's receiver keeps an 8 KiB window, not
+// a datagram receiver's 128 KiB (a server with 125 TCP throughput sessions
+// held 15 MB of windows), and counts a lying sender's frames as a datagram
+// receiver counts them: in order, a repeat (a duplicate), one from behind
+// the window (late and reordered; the window cannot tell whether it came
+// before, so it counts once more as unique).
+func TestStreamReceiverWindow(t *testing.T) {
+	t.Parallel()
+	r := NewStreamReceiver()
+	if got := len(r.seq.bits) * 8; got != StreamWindow/8 {
+		t.Fatalf("window bitmap %d bytes, want %d", got, StreamWindow/8)
+	}
+	if got := len(NewReceiver().seq.bits) * 8; got != DefaultWindow/8 {
+		t.Fatalf("datagram window bitmap %d bytes, want %d", got, DefaultWindow/8)
+	}
+	now := time.Unix(1000, 0)
+	const n = StreamWindow + 100
+	for s := uint64(0); s < n; s++ {
+		r.Frame(s, 0, now, 100, 60, true)
+	}
+	r.Frame(n-1, 0, now, 100, 60, true) // a repeat
+	r.Frame(5, 0, now, 100, 60, true)   // from far behind the window
+	c := r.Report(n).Counts
+	if c.Unique != n+1 || c.Duplicate != 1 || c.Late != 1 || c.Reordered != 1 || c.Lost != 0 {
+		t.Fatalf("counts %+v", c)
+	}
+}
