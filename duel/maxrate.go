@@ -158,15 +158,22 @@ func confirmRate(ask float64, final func(rate float64) (t SearchTrial, stop bool
 		if base <= 0 {
 			return false, nil
 		}
-		ask = base * (1 - down)
 		// A sender short of what it is asked for offers less again: ask
 		// for the rate meant, divided by the share it achieved.
-		if t.BitrateBps > 0 && t.OfferedBps > 0 {
-			ask /= min(1, max(0.25, t.OfferedBps/t.BitrateBps))
-		}
+		ask = base * (1 - down) / t.senderShare()
 		down = min(2*down, 0.5)
 	}
 	return false, nil
+}
+
+// senderShare is the share of its asked rate that a paced trial's sender
+// offered, within 25% and 100%; 1 for an unpaced trial or one that offered
+// nothing.
+func (t SearchTrial) senderShare() float64 {
+	if t.BitrateBps <= 0 || t.OfferedBps <= 0 {
+		return 1
+	}
+	return min(1, max(0.25, t.OfferedBps/t.BitrateBps))
 }
 
 // judge turns a test's Result into a trial: what it offered and delivered and
@@ -238,7 +245,7 @@ func searchRate(ctx context.Context, minFrames uint64, trial func(rate float64) 
 		}
 		got := t.OfferedBps
 		if t.BitrateBps > 0 && got > 0 {
-			eff = min(1, max(0.25, got/t.BitrateBps))
+			eff = t.senderShare()
 		}
 		if t.Pass {
 			lo = max(lo, got)

@@ -113,11 +113,11 @@ func NewBlocking(c any) (*Blocking, bool) {
 		return nil, false
 	}
 	b.recvFn = func(fd uintptr) bool {
-		b.n, b.errn = b.recv(fd, b.p, b.flags)
+		b.n, b.errn = b.recv(fd, b.p, b.flags, false)
 		return true
 	}
 	b.fromFn = func(fd uintptr) bool {
-		b.n, b.errn = b.recvFrom(fd, b.p, b.flags)
+		b.n, b.errn = b.recv(fd, b.p, b.flags, true)
 		return true
 	}
 	b.msgFn = func(fd uintptr) bool {
@@ -233,47 +233,48 @@ func Interrupt(c any) {
 	}
 }
 
+// receive runs fn (a receive into p and oob) until it brings something: nil
+// with b.n (and b.oobn, b.from) set, os.ErrDeadlineExceeded once the deadline
+// has passed (see late), the net.Conn's own error (closed, or its deadline
+// set to expire: the usual way to cancel a read), or the receive's error.
+func (b *Blocking) receive(fn func(uintptr) bool, p, oob []byte) error {
+	for {
+		if err := b.read(fn, p, oob); err != nil {
+			return err
+		}
+		switch errn := b.errn; {
+		case errn == 0:
+			return nil
+		case errn == unix.EAGAIN || errn == unix.EINTR:
+			if b.late() {
+				return os.ErrDeadlineExceeded
+			}
+		default:
+			return b.opError(errn)
+		}
+	}
+}
+
 // Read reads into p like the net.Conn's Read: io.EOF at a stream's end, and
 // os.ErrDeadlineExceeded once the deadline has passed or the net.Conn's own
 // read deadline is set to expire (the usual way to cancel a read).
 func (b *Blocking) Read(p []byte) (int, error) {
-	for {
-		if err := b.read(b.recvFn, p, nil); err != nil {
-			return 0, err // closed, or the net.Conn's deadline
-		}
-		switch n, errn := b.n, b.errn; {
-		case errn == 0 && n == 0 && b.stream && len(p) > 0:
-			return 0, io.EOF
-		case errn == 0:
-			return n, nil
-		case errn == unix.EAGAIN || errn == unix.EINTR:
-			if b.late() {
-				return 0, os.ErrDeadlineExceeded
-			}
-		default:
-			return 0, b.opError(errn)
-		}
+	if err := b.receive(b.recvFn, p, nil); err != nil {
+		return 0, err
 	}
+	if b.n == 0 && b.stream && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return b.n, nil
 }
 
 // ReadMsgUDP reads one datagram (or, with UDP GRO, one run of them) and its
 // control message, like (*net.UDPConn).ReadMsgUDPAddrPort, allocating nothing.
 func (b *Blocking) ReadMsgUDP(p, oob []byte) (n, oobn int, src netip.AddrPort, err error) {
-	for {
-		if err := b.read(b.msgFn, p, oob); err != nil {
-			return 0, 0, netip.AddrPort{}, err
-		}
-		switch errn := b.errn; {
-		case errn == 0:
-			return b.n, b.oobn, sockaddrPort(&b.from), nil
-		case errn == unix.EAGAIN || errn == unix.EINTR:
-			if b.late() {
-				return 0, 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-			}
-		default:
-			return 0, 0, netip.AddrPort{}, b.opError(errn)
-		}
+	if err := b.receive(b.msgFn, p, oob); err != nil {
+		return 0, 0, netip.AddrPort{}, err
 	}
+	return b.n, b.oobn, sockaddrPort(&b.from), nil
 }
 
 // ReadFromUDP reads one datagram and its source, like
@@ -281,36 +282,10 @@ func (b *Blocking) ReadMsgUDP(p, oob []byte) (n, oobn int, src netip.AddrPort, e
 // unlike ReadMsgUDP's recvmsg(2) has no message header and vector to copy in
 // (on the VM we measure on, an empty try 480 ns against 850).
 func (b *Blocking) ReadFromUDP(p []byte) (n int, src netip.AddrPort, err error) {
-	for {
-		if err := b.read(b.fromFn, p, nil); err != nil {
-			return 0, netip.AddrPort{}, err
-		}
-		switch errn := b.errn; {
-		case errn == 0:
-			return b.n, sockaddrPort(&b.from), nil
-		case errn == unix.EAGAIN || errn == unix.EINTR:
-			if b.late() {
-				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-			}
-		default:
-			return 0, netip.AddrPort{}, b.opError(errn)
-		}
+	if err := b.receive(b.fromFn, p, nil); err != nil {
+		return 0, netip.AddrPort{}, err
 	}
-}
-
-// recvFrom is recvfrom(2) with the source address, into b.from.
-func (b *Blocking) recvFrom(fd uintptr, p []byte, flags int) (int, syscall.Errno) {
-	var base unsafe.Pointer
-	if len(p) > 0 {
-		base = unsafe.Pointer(&p[0])
-	}
-	b.from.Addr.Family = 0
-	b.fromLen = uint32(unsafe.Sizeof(b.from))
-	r, _, e := b.syscall6(unix.SYS_RECVFROM, fd, uintptr(base), uintptr(len(p)), uintptr(flags), uintptr(unsafe.Pointer(&b.from)), uintptr(unsafe.Pointer(&b.fromLen)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), 0
+	return b.n, sockaddrPort(&b.from), nil
 }
 
 // clockEvery is how many empty tries a spinning read makes between looks
@@ -350,13 +325,18 @@ func (b *Blocking) syscall6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, uint
 	return unix.Syscall6(trap, a1, a2, a3, a4, a5, a6)
 }
 
-// recv is recvfrom(2) without the source address.
-func (b *Blocking) recv(fd uintptr, p []byte, flags int) (int, syscall.Errno) {
-	var base unsafe.Pointer
+// recv is recvfrom(2), with the source address into b.from if from.
+func (b *Blocking) recv(fd uintptr, p []byte, flags int, from bool) (int, syscall.Errno) {
+	var base, sa, salen unsafe.Pointer
 	if len(p) > 0 {
 		base = unsafe.Pointer(&p[0])
 	}
-	r, _, e := b.syscall6(unix.SYS_RECVFROM, fd, uintptr(base), uintptr(len(p)), uintptr(flags), 0, 0)
+	if from {
+		b.from.Addr.Family = 0
+		b.fromLen = uint32(unsafe.Sizeof(b.from))
+		sa, salen = unsafe.Pointer(&b.from), unsafe.Pointer(&b.fromLen)
+	}
+	r, _, e := b.syscall6(unix.SYS_RECVFROM, fd, uintptr(base), uintptr(len(p)), uintptr(flags), uintptr(sa), uintptr(salen))
 	if e != 0 {
 		return 0, e
 	}
@@ -405,8 +385,9 @@ func ntohs(p uint16) uint16 {
 // Write sends p through the socket while b is in use. A datagram is sent by
 // one send(2) (on a connected socket; see send: at once if there is room,
 // else blocking), which fails with EAGAIN when its buffer stays full for
-// PollInterval: the datagram is dropped, as a full queue drops one. A stream waits for room through the netpoller, as the
-// net.Conn's Write does, and honours its write deadline.
+// PollInterval: the datagram is dropped, as a full queue drops one. A stream
+// waits for room through the netpoller, as the net.Conn's Write does, and
+// honours its write deadline.
 func (b *Blocking) Write(p []byte) (int, error) {
 	b.tolen = 0
 	if !b.stream {

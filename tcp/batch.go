@@ -9,8 +9,9 @@ import (
 // sleeps again: at tens of Gbit/s on loopback a third of its CPU went to
 // wake-ups and half-empty reads. wakeBatch raises the socket's SO_RCVLOWAT
 // with the stream's rate, so that a wake-up finds about batchSpan of traffic
-// (at most the receiver's read length) waiting: fewer, fuller reads (server CPU per GB
-// 0.20-0.26 s against 0.26-0.30 without, interleaved runs at ~25 Gbit/s).
+// (at most the receiver's read length) waiting: fewer, fuller reads (server
+// CPU per GB 0.20-0.26 s against 0.26-0.30 without, interleaved runs at ~25
+// Gbit/s).
 //
 // What it costs is when arrivals are seen: at a steady rate a byte is read
 // at most about batchSpan after it arrived; when the stream slows down

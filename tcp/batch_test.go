@@ -1,13 +1,11 @@
 package tcp
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/netduel/netduel/frame"
-	"github.com/netduel/netduel/stats"
 )
 
 func TestBatchTarget(t *testing.T) {
@@ -92,12 +90,7 @@ func TestWakeBatchAdapts(t *testing.T) {
 // promptly (the watchdog), not when the stream ends.
 func TestReceiveSeesLateFrame(t *testing.T) {
 	t.Parallel()
-	c, s := pair(t)
-	recv := stats.NewReceiver()
-	tr := &recReader{r: s}
-	rd := frame.NewReader(tr, 1<<20)
-	done := make(chan error, 1)
-	go func() { done <- Receive(context.Background(), s, rd, 1, recv) }()
+	c, tr, recv, done := receiving(t)
 	buf := make([]byte, 64<<10)
 	seq := uint64(0)
 	send := func(n int) {

@@ -105,11 +105,11 @@ func (l *recReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// TestReceiveReadsLarge: a throughput receiver asks ReceiveBuffer bytes of
-// each read (iperf3's length), not the control reader's 64 KiB, and counts
-// every frame of a stream of large frames exactly.
-func TestReceiveReadsLarge(t *testing.T) {
-	t.Parallel()
+// receiving starts Receive on the server end of a new connection, reading
+// through a recReader with a frame limit of 1 MiB, and returns the client
+// end, the recorder, the receiver and where Receive's error comes.
+func receiving(t *testing.T) (net.Conn, *recReader, *stats.Receiver, <-chan error) {
+	t.Helper()
 	c, s := pair(t)
 	recv := stats.NewReceiver()
 	lr := &recReader{r: s}
@@ -117,6 +117,16 @@ func TestReceiveReadsLarge(t *testing.T) {
 	rd.SetMax(1 << 20)
 	done := make(chan error, 1)
 	go func() { done <- Receive(context.Background(), s, rd, 1, recv) }()
+	return c, lr, recv, done
+}
+
+// TestReceiveReadsLarge: a throughput receiver asks at least ReceiveBuffer
+// bytes of each read (iperf3's length; LargeReceiveBuffer while fewer than
+// LargeReceivers others have it), not the control reader's 64 KiB, and
+// counts every frame of a stream of large frames exactly.
+func TestReceiveReadsLarge(t *testing.T) {
+	t.Parallel()
+	c, lr, recv, done := receiving(t)
 	const frames, size = 64, 256 << 10
 	buf := make([]byte, size)
 	for i := range frames {

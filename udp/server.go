@@ -145,34 +145,25 @@ type Server struct {
 // until then the kernel cuts a GSO sender's runs into single datagrams
 // (GRO off) or hands over single datagrams with their control message (GRO
 // on), both read correctly.
-func (s *Server) Throughput(on bool) {
-	if on {
-		s.throughput.Add(1)
-	} else {
-		s.throughput.Add(-1)
-	}
-}
+func (s *Server) Throughput(on bool) { count(&s.throughput, on) }
 
 // Latency adds (on) or removes a session whose test is a latency test: while
 // any is in progress Serve's blocking reads may be raw system calls
 // (stack.Blocking.SetRawWhile), the faster wake-up; otherwise they are
 // ordinary ones, which leave the runtime all its Ps while Serve waits.
-func (s *Server) Latency(on bool) {
-	if on {
-		s.latency.Add(1)
-	} else {
-		s.latency.Add(-1)
-	}
-}
+func (s *Server) Latency(on bool) { count(&s.latency, on) }
 
 // Busy adds (on) or removes a session that asked for busy polling: while any
 // is in progress, Serve's reads spin instead of sleeping in the kernel
 // (where PC allows blocking reads at all; see Wait).
-func (s *Server) Busy(on bool) {
+func (s *Server) Busy(on bool) { count(&s.busy, on) }
+
+// count adds a session to c (on) or removes one.
+func count(c *atomic.Int32, on bool) {
 	if on {
-		s.busy.Add(1)
+		c.Add(1)
 	} else {
-		s.busy.Add(-1)
+		c.Add(-1)
 	}
 }
 

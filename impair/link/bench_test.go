@@ -201,10 +201,10 @@ func BenchmarkDelayLine(b *testing.B) {
 				b.ReportMetric(us(late[len(late)-1]), "added-µs/max")
 				if v.backend == None {
 					direct[gap] = [2]time.Duration{p50, p99}
-				} else if direct, ok := direct[gap]; ok && !v.oneCPU { // direct ran on both CPUs
+				} else if ref, ok := direct[gap]; ok && !v.oneCPU { // direct ran on both CPUs
 					// What the link adds to the same trip without it.
-					b.ReportMetric(us(p50-direct[0]), "over-direct-µs/p50")
-					b.ReportMetric(us(p99-direct[1]), "over-direct-µs/p99")
+					b.ReportMetric(us(p50-ref[0]), "over-direct-µs/p50")
+					b.ReportMetric(us(p99-ref[1]), "over-direct-µs/p99")
 				}
 			}
 			b.ReportMetric(float64(stalls), "stalls>5ms")
