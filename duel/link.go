@@ -18,6 +18,12 @@ func linkInfo(l *link.Link) LinkInfo {
 		Reorder: c.Reorder * 100, ReorderGap: c.ReorderGap, Duplicate: c.Duplicate * 100, Corrupt: c.Corrupt * 100,
 		RateBps: c.Rate, Queue: c.QueueLimit, Seed: c.Seed, Netem: c.Netem(), Note: l.Note,
 	}
+	if l.Backend == link.Tun {
+		li.Forwarder = "blocking"
+		if l.Polling {
+			li.Forwarder = "polling"
+		}
+	}
 	if c.Loss != nil {
 		li.Loss = c.Loss.Mean() * 100
 		li.LossModel = c.Loss.String()

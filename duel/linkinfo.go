@@ -9,9 +9,13 @@ import (
 // configuration (netem's terms, one direction; netduel applies it in both), and
 // what it did to this test's packets in each direction.
 type LinkInfo struct {
-	Emulator     string  `json:"emulator"`  // tun, netstack or none
-	TCPStack     string  `json:"tcp_stack"` // linux or gvisor
-	Congestion   string  `json:"congestion"`
+	Emulator   string `json:"emulator"`  // tun, netstack or none
+	TCPStack   string `json:"tcp_stack"` // linux or gvisor
+	Congestion string `json:"congestion"`
+	// Forwarder is how the tun emulator's forwarder waits for packets:
+	// "blocking" (in the kernel, woken by each) or "polling" (--link-poll:
+	// spinning); empty for the other emulators.
+	Forwarder    string  `json:"forwarder,omitempty"`
 	Loss         float64 `json:"loss"` // percent: the loss model's long-run rate
 	LossModel    string  `json:"loss_model,omitempty"`
 	DelayMs      float64 `json:"delay_ms"`

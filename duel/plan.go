@@ -29,6 +29,9 @@ type Plan struct {
 	Congestion string
 	// Sweep says the cells form a loss × delay grid (Report.Sweep).
 	Sweep bool
+	// LinkPoll makes each emulated cell's forwarder a polling one
+	// (link.Polling; tun only).
+	LinkPoll bool
 }
 
 // Cell is one link of a plan.
@@ -169,7 +172,11 @@ func runCell(ctx context.Context, rep *Report, plan Plan, cl Cell, c Client, whe
 	} else {
 		cfg = *cl.Link
 	}
-	l, err := link.Open(backend, cfg, plan.Congestion)
+	var opt []link.Option
+	if plan.LinkPoll && cl.Link != nil {
+		opt = append(opt, link.Polling)
+	}
+	l, err := link.Open(backend, cfg, plan.Congestion, opt...)
 	if err != nil {
 		return err
 	}

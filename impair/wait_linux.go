@@ -101,3 +101,7 @@ func SpareProcs(n int) {
 	spareProcs.n += n
 	runtime.GOMAXPROCS(spareProcs.base + spareProcs.n)
 }
+
+// Yield lets the other threads runnable on the calling thread's CPU run
+// first (sched_yield(2), raw: see internal/rawsys).
+func Yield() { rawsys.Yield() }

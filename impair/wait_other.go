@@ -2,7 +2,11 @@
 
 package impair
 
-import "github.com/netduel/netduel/internal/clock"
+import (
+	"runtime"
+
+	"github.com/netduel/netduel/internal/clock"
+)
 
 // waiter is the portable wait: a Go timer, short precise sleeps and yields.
 type waiter struct{ *portableWaiter }
@@ -21,3 +25,6 @@ func SpareProcs(int) {}
 
 func addSpareProcs()     {}
 func releaseSpareProcs() {}
+
+// Yield lets other goroutines run first.
+func Yield() { runtime.Gosched() }

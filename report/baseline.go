@@ -140,6 +140,9 @@ func linkKey(l *duel.LinkInfo) string {
 		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue, l.Netem)
 	// The netem arguments hold what the fields do not (rate overheads,
 	// slot, ecn); a delivery trace is netduel's own.
+	if l.Forwarder == "polling" { // blocking, the default, stays unsaid: older files lack the field
+		key += "; polling forwarder"
+	}
 	if t := l.Trace; t != nil {
 		key += fmt.Sprintf("; trace %s, %d opportunities in %g ms", t.File, t.Opportunities, t.PeriodMs)
 	}

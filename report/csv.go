@@ -107,6 +107,7 @@ var csvColumns = []csvColumn{
 		return csvUint(l.Up.Dropped + l.Down.Dropped + l.Up.QueueDrops + l.Down.QueueDrops)
 	}),
 	linkCol("link_forwarded", func(l *duel.LinkInfo) string { return csvUint(l.Up.Forwarded + l.Down.Forwarded) }),
+	linkCol("link_forwarder_mode", func(l *duel.LinkInfo) string { return l.Forwarder }),
 }
 
 // csvHeader returns runCSV's header row.

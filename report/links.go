@@ -43,7 +43,11 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 			if l.Seed != 0 {
 				netem += fmt.Sprintf("; seed %d (--seed %d replays it)", l.Seed, l.Seed)
 			}
-			fmt.Fprintf(w, "%s: %s emulator, %s, %s; %s\n", name, l.Emulator, tcp, cc, netem)
+			emu := l.Emulator + " emulator"
+			if l.Forwarder == "polling" {
+				emu += " (polling forwarder)"
+			}
+			fmt.Fprintf(w, "%s: %s, %s, %s; %s\n", name, emu, tcp, cc, netem)
 			if u, d := l.Up.AddedDelay, l.Down.AddedDelay; u != nil || d != nil {
 				fmt.Fprintf(w, "  delay the emulator itself added (p50 / p99 / max, beyond the model's): %s\n", addedDelayLine(u, d))
 			}

@@ -51,7 +51,11 @@ func emulateAction(c *cli.Context) error {
 	if err := link.TunAvailable(); err != nil {
 		return runtimeErrorf("emulate needs the tun backend: %v (run as root on Linux; 'netduel run --emulator netstack' needs no privileges but cannot run other programs)", err)
 	}
-	l, err := link.Open(link.Tun, cfg, c.String("cc"))
+	var opt []link.Option
+	if c.Bool("link-poll") {
+		opt = append(opt, link.Polling)
+	}
+	l, err := link.Open(link.Tun, cfg, c.String("cc"), opt...)
 	if err != nil {
 		return runtimeErrorf("%s", engineErrorText(err))
 	}
@@ -174,6 +178,9 @@ func linkSummary(w io.Writer, l *link.Link, cfg impair.Config) {
 	what := cfg.Describe()
 	if what == "" {
 		what = "no impairment"
+	}
+	if l.Polling {
+		what += "; polling forwarder"
 	}
 	cs, ss := l.Stats()
 	fmt.Fprintf(w, "netduel emulate: tun link (%s; TCP congestion control %s, the namespaces' default)\n  client→server: %s\n  server→client: %s\n"+

@@ -82,6 +82,11 @@ func TestEmulate(t *testing.T) {
 	if !strings.Contains(errs, "client→server:") || !strings.Contains(errs, "delay 5ms") || !strings.Contains(errs, "device drops") {
 		t.Errorf("no link summary on stderr (%d bytes): %q", len(errs), errs)
 	}
+	// A polling forwarder says so in the summary.
+	code, _, errs = runCLI(t, "emulate", "--delay", "1ms", "--link-poll", "--", "true")
+	if code != 0 || !strings.Contains(errs, "polling forwarder") {
+		t.Errorf("emulate --link-poll: exit %d, stderr %q; want 0 and a summary naming the polling forwarder", code, errs)
+	}
 }
 
 // TestEmulateChildrenDieWithUs: when netduel emulate is SIGKILLed, the command,

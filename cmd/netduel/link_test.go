@@ -42,6 +42,9 @@ func TestLinkFlagsBadInputExits2(t *testing.T) {
 		{[]string{"--emulator", "qemu"}, "--emulator"},
 		{[]string{"--emulator", "none", "--loss", "1"}, "--emulator none"},
 		{[]string{"--server", "127.0.0.1:9", "--loss", "1"}, "drop --server"},
+		{[]string{"--server", "127.0.0.1:9", "--link-poll"}, "drop --server"},
+		{[]string{"--link-poll", "--emulator", "netstack", "--loss", "1"}, "--link-poll"},
+		{[]string{"--link-poll", "--emulator", "none"}, "--link-poll"},
 		// Values no link can hold, and empty values that would mean the default.
 		{[]string{"--delay", "1ms", "--jitter", "2562047h"}, "--jitter"},
 		{[]string{"--jitter", "1ms"}, "--jitter needs --delay"},
@@ -184,5 +187,45 @@ func TestLinkSeedRecorded(t *testing.T) {
 	}
 	if len(seeds) != 3 {
 		t.Errorf("seeds %v: two runs without --seed picked the same one", seeds)
+	}
+}
+
+// TestRunLinkPoll: --link-poll runs the tun link with a polling forwarder
+// and says so in JSON (link.forwarder), where a default run says blocking;
+// the delay is still the configured one.
+func TestRunLinkPoll(t *testing.T) {
+	if err := link.TunAvailable(); err != nil {
+		t.Skipf("needs the tun backend: %v", err)
+	}
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{{[]string{"--link-poll"}, "polling"}, {nil, "blocking"}} {
+		args := append([]string{"run", "--delay", "1ms", "--proto", "udp", "--test", "latency", "--duration", "300ms", "-q", "-o", "json"}, tc.flags...)
+		code, out, errs := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.flags, code, errs)
+		}
+		var doc struct {
+			Results []struct {
+				RTT struct {
+					P50 float64 `json:"p50"`
+				} `json:"rtt_us"`
+				Link *struct {
+					Emulator  string `json:"emulator"`
+					Forwarder string `json:"forwarder"`
+				} `json:"link"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Results) != 1 {
+			t.Fatalf("%v: %v: %s", tc.flags, err, out)
+		}
+		r := doc.Results[0]
+		if r.Link == nil || r.Link.Emulator != link.Tun || r.Link.Forwarder != tc.want {
+			t.Errorf("%v: link %+v, want the tun emulator with a %s forwarder", tc.flags, r.Link, tc.want)
+		}
+		if r.RTT.P50 < 2000 || r.RTT.P50 >= 4000 {
+			t.Errorf("%v: round trip p50 %.0f µs across 1 ms each way", tc.flags, r.RTT.P50)
+		}
 	}
 }

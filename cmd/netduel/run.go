@@ -133,7 +133,7 @@ func runPlan(ctx context.Context, c *cli.Context, o *runOptions) (rep duel.Repor
 func (o *runOptions) enginePlan() duel.Plan {
 	p := duel.Plan{Tests: o.plan}
 	if o.link != nil {
-		p.Cells, p.Emulator, p.Congestion, p.Sweep = o.link.cells, o.link.emulator, o.link.cc, o.link.sweep
+		p.Cells, p.Emulator, p.Congestion, p.Sweep, p.LinkPoll = o.link.cells, o.link.emulator, o.link.cc, o.link.sweep, o.link.poll
 	}
 	return p
 }

@@ -140,22 +140,35 @@ func BenchmarkDelayLine(b *testing.B) {
 		// gap, if set, spaces the packets instead of 100 µs, and bounds
 		// their number to 3 s of them (see idle-).
 		gap time.Duration
+		// poll: a polling forwarder (Polling; the poll- variants).
+		poll bool
 	}
-	vs := []variant{{"direct", impair.Config{}, false, None, 0}, {"clean", impair.Config{}, false, "", 0}}
+	vs := []variant{{name: "direct", backend: None}, {name: "clean"}}
 	for _, d := range []time.Duration{time.Microsecond, 100 * time.Microsecond, time.Millisecond, 10 * time.Millisecond} {
-		vs = append(vs, variant{fmt.Sprintf("delay-%v", d), impair.Config{Delay: d}, false, "", 0},
-			variant{fmt.Sprintf("impaired-%v", d), impair.Config{Delay: d, Rate: 10e9}, false, "", 0})
+		vs = append(vs, variant{name: fmt.Sprintf("delay-%v", d), cfg: impair.Config{Delay: d}},
+			variant{name: fmt.Sprintf("impaired-%v", d), cfg: impair.Config{Delay: d, Rate: 10e9}})
 	}
 	// On one CPU a real-time thread that spins waiting for an ordinary one
 	// (a priority inversion) spins until Linux's real-time throttling stops
 	// it: stalls of 950 ms (see internal/rawsys).
-	vs = append(vs, variant{"one-cpu-delay-100µs", impair.Config{Delay: 100 * time.Microsecond}, true, "", 0})
+	vs = append(vs, variant{name: "one-cpu-delay-100µs", cfg: impair.Config{Delay: 100 * time.Microsecond}, oneCPU: true})
 	// The machine's idle wake-ups: packets 1 ms and 10 ms apart, without a
 	// link and through one (over-direct: against idle-direct's at the same
 	// spacing).
 	for _, g := range []time.Duration{time.Millisecond, 10 * time.Millisecond} {
-		vs = append(vs, variant{fmt.Sprintf("idle-%v-direct", g), impair.Config{}, false, None, g},
-			variant{fmt.Sprintf("idle-%v-delay-1µs", g), impair.Config{Delay: time.Microsecond}, false, "", g})
+		vs = append(vs, variant{name: fmt.Sprintf("idle-%v-direct", g), backend: None, gap: g},
+			variant{name: fmt.Sprintf("idle-%v-delay-1µs", g), cfg: impair.Config{Delay: time.Microsecond}, gap: g})
+	}
+	// The polling forwarder (Polling): no wake-up of the link's, at any
+	// spacing, for a CPU.
+	vs = append(vs, variant{name: "poll-clean", poll: true},
+		variant{name: "poll-delay-1µs", cfg: impair.Config{Delay: time.Microsecond}, poll: true},
+		variant{name: "poll-delay-100µs", cfg: impair.Config{Delay: 100 * time.Microsecond}, poll: true},
+		variant{name: "poll-impaired-1ms", cfg: impair.Config{Delay: time.Millisecond, Rate: 10e9}, poll: true},
+		variant{name: "poll-delay-10ms", cfg: impair.Config{Delay: 10 * time.Millisecond}, poll: true})
+	for _, g := range []time.Duration{time.Millisecond, 10 * time.Millisecond} {
+		vs = append(vs, variant{name: fmt.Sprintf("poll-idle-%v-delay-1µs", g), cfg: impair.Config{Delay: time.Microsecond}, gap: g, poll: true},
+			variant{name: fmt.Sprintf("poll-idle-%v-impaired-10ms", g), cfg: impair.Config{Delay: 10 * time.Millisecond, Rate: 10e9}, gap: g, poll: true})
 	}
 	// direct's p50 and p99 per packet spacing, once measured: the same trip
 	// over loopback, no link between sender and receiver.
@@ -172,7 +185,11 @@ func BenchmarkDelayLine(b *testing.B) {
 			if backend == "" {
 				backend = Tun
 			}
-			l, err := Open(backend, v.cfg, "")
+			var opt []Option
+			if v.poll {
+				opt = append(opt, Polling)
+			}
+			l, err := Open(backend, v.cfg, "", opt...)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -51,6 +51,7 @@ type Link struct {
 	Backend    string        // "tun", "netstack" or "none"
 	TCPStack   string        // "linux" (kernel TCP) or "gvisor"
 	Congestion string        // congestion control pinned on both ends ("" = the OS default)
+	Polling    bool          // the forwarder spins instead of blocking (see Polling)
 	Client     stack.Network // where the client's sockets come from
 	Server     stack.Network // where the server's sockets come from
 	ServerHost string        // the host the server listens on inside the link
@@ -151,11 +152,40 @@ func TunAvailable() error {
 	return nil
 }
 
+// Option changes how Open builds a link.
+type Option func(*options)
+
+type options struct {
+	poll bool
+}
+
+// Polling makes the tun backend's forwarder a polling one: one thread that
+// never sleeps reads both devices and delivers both directions (a CPU's
+// worth while the link is open), so no packet waits for the forwarder to
+// wake up. Only the tun backend has it: Open refuses it for netstack and
+// none, and auto then means tun.
+func Polling(o *options) { o.poll = true }
+
+// ErrPollNeedsTun is Open's refusal of Polling on another backend.
+var ErrPollNeedsTun = errors.New("a polling forwarder needs the tun emulator (root, /dev/net/tun)")
+
 // Open builds a link with the given backend (auto: tun where it can, else
 // netstack), impairment and congestion control.
-func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
+func Open(backend string, cfg impair.Config, congestion string, opt ...Option) (*Link, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var o options
+	for _, f := range opt {
+		f(&o)
+	}
+	if o.poll {
+		switch backend {
+		case Auto, "", Tun:
+			backend = Tun
+		case Netstack, None:
+			return nil, fmt.Errorf("emulator %s: %w", backend, ErrPollNeedsTun)
+		}
 	}
 	if congestion != "" && backend != None {
 		if err := CheckCongestion(backend, congestion); err != nil {
@@ -165,7 +195,7 @@ func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
 	switch backend {
 	case Auto, "":
 		if TunAvailable() == nil {
-			l, err := openTun(cfg, congestion)
+			l, err := openTun(cfg, congestion, o)
 			if err == nil {
 				return l, nil
 			}
@@ -175,7 +205,7 @@ func Open(backend string, cfg impair.Config, congestion string) (*Link, error) {
 		if err := TunAvailable(); err != nil {
 			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)"}
 		}
-		l, err := openTun(cfg, congestion)
+		l, err := openTun(cfg, congestion, o)
 		if err != nil {
 			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)"}
 		}

@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,9 +15,17 @@ import (
 // datagram: received, dropped by the model (loss, queue), or dropped at a
 // device or a socket and counted there. Nothing may vanish unseen.
 func TestForwarderNeverDropsSilently(t *testing.T) {
-	for _, backend := range backends(t) {
-		t.Run(backend, func(t *testing.T) {
-			l, err := Open(backend, impair.Config{Delay: time.Millisecond, Loss: impair.RandomLoss(0.01), Seed: 3}, "")
+	names := backends(t)
+	if slices.Contains(names, Tun) {
+		names = append(names, "tun-polling") // the polling forwarder (Polling)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			backend, opt := name, []Option(nil)
+			if name == "tun-polling" {
+				backend, opt = Tun, []Option{Polling}
+			}
+			l, err := Open(backend, impair.Config{Delay: time.Millisecond, Loss: impair.RandomLoss(0.01), Seed: 3}, "", opt...)
 			if err != nil {
 				t.Fatal(err)
 			}

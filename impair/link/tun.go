@@ -12,11 +12,11 @@ import (
 // openTun builds the tun backend: namespaces, TUN devices, and a forwarder
 // goroutine per direction reading one device and sending into a pipe whose
 // output writes the other device.
-func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
+func openTun(cfg impair.Config, congestion string, o options) (_ *Link, err error) {
 	if congestion == "" {
 		congestion = "cubic"
 	}
-	l := &Link{Backend: Tun, TCPStack: "linux", Congestion: congestion, Config: cfg, ServerHost: ServerAddr.String(),
+	l := &Link{Backend: Tun, TCPStack: "linux", Congestion: congestion, Polling: o.poll, Config: cfg, ServerHost: ServerAddr.String(),
 		stats: namespaceStats}
 	defer func() {
 		if err != nil {
@@ -44,6 +44,7 @@ func openTun(cfg impair.Config, congestion string) (_ *Link, err error) {
 		return nil, err
 	}
 	f := newTunForwarder(tc, ts)
+	f.polling = o.poll
 	// Closers run in reverse: the readers stop (devices closed) before the
 	// pipes. Each direction's delay line delivers its pipe (see line).
 	l.pipes(impair.NewDrivenPipe, func(p []byte) { f.write(1, p) }, func(p []byte) { f.write(0, p) })

@@ -100,3 +100,6 @@ func Sleep(d int64) {
 		}
 	}
 }
+
+// Yield is sched_yield(2): other threads runnable on this CPU run first.
+func Yield() { _, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
