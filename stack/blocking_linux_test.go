@@ -17,7 +17,7 @@ import (
 
 // blockingPair returns a connected pair over loopback for proto: the end a
 // Blocking reads (an OS socket) and its peer.
-func blockingPair(t *testing.T, proto string) (net.Conn, net.Conn) {
+func blockingPair(t testing.TB, proto string) (net.Conn, net.Conn) {
 	t.Helper()
 	if proto == "udp" {
 		a, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -372,11 +372,7 @@ func TestBlockingWriteKeepsDeadlines(t *testing.T) {
 // be seen), on a UDP socket nothing is sent to: each op is a spinning read
 // of 1 ms that ends at its deadline.
 func BenchmarkBusyEmptyTry(b *testing.B) {
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c, _ := blockingPair(b, "udp")
 	blk, ok := NewBlocking(c)
 	if !ok {
 		b.Fatal("no Blocking for a UDP socket")

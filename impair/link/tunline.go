@@ -1,7 +1,6 @@
 package link
 
 import (
-	"runtime"
 	"time"
 
 	"github.com/netduel/netduel/impair"
@@ -47,15 +46,8 @@ func (f *tunForwarder) line(r *stack.TUNReader, d *direction) {
 	var spin spinBudget
 	m := newMargin()
 	for {
-		for range readBatch {
-			n, ok, err := r.TryRead(d.buffer())
-			if err != nil {
-				return
-			}
-			if !ok {
-				break
-			}
-			d.got(n)
+		if _, err := d.readWaiting(r); err != nil {
+			return
 		}
 		wait, held := d.into.Deliver()
 		var err error
@@ -142,24 +134,16 @@ func (b *spinBudget) stop(now time.Time) {
 // 50 ms of every second.
 func (f *tunForwarder) spin(ds [2]*direction) {
 	defer f.rt.Done()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	impair.SpareProcs(1) // the spinner keeps its P: the others' stay free
 	defer impair.SpareProcs(-1)
 	for !f.stopping.Load() {
 		idle := true
 		for i, d := range ds {
-			for range readBatch {
-				n, ok, err := f.readers[i].TryRead(d.buffer())
-				if err != nil {
-					return
-				}
-				if !ok {
-					break
-				}
-				d.got(n)
-				idle = false
+			got, err := d.readWaiting(f.readers[i])
+			if err != nil {
+				return
 			}
+			idle = idle && !got
 			d.into.Deliver()
 		}
 		if idle {
@@ -169,4 +153,19 @@ func (f *tunForwarder) spin(ds [2]*direction) {
 			impair.Yield()
 		}
 	}
+}
+
+// readWaiting forwards the packets waiting at r, up to readBatch, and says
+// whether there were any; an error is the device's end (or Stop).
+func (d *direction) readWaiting(r *stack.TUNReader) (bool, error) {
+	got := false
+	for range readBatch {
+		n, ok, err := r.TryRead(d.buffer())
+		if err != nil || !ok {
+			return got, err
+		}
+		d.got(n)
+		got = true
+	}
+	return got, nil
 }
