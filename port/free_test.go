@@ -2,6 +2,7 @@ package port
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -34,15 +35,18 @@ func TestFree(t *testing.T) {
 
 func TestFreeSkipsTakenPorts(t *testing.T) {
 	// Hold TCP on one port and UDP on the next: a search of the three ports
-	// from the first finds only the third.
+	// from the first finds only the third. The ports are taken below the
+	// ephemeral range, so that no other test's port-0 socket (go test runs
+	// packages at once) can take the third between the check and the search.
+	_, _, skipLo, _ := DefaultFreeRange()
+	lo, hi := 10000, min(skipLo, 32768)-3
+	if hi <= lo {
+		t.Skipf("the ephemeral range starts at %d: no room below it", skipLo)
+	}
 	for attempt := 0; attempt < 20; attempt++ {
-		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		p := lo + rand.IntN(hi-lo)
+		l, err := net.Listen("tcp4", netip.AddrPortFrom(loop4, uint16(p)).String())
 		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		if p+2 > MaxPort {
-			l.Close()
 			continue
 		}
 		u, err := net.ListenPacket("udp4", netip.AddrPortFrom(loop4, uint16(p+1)).String())

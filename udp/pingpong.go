@@ -23,6 +23,9 @@ type LatencyConfig struct {
 	Done     *atomic.Uint64 // if set, counts round trips as they complete
 	// MinTimeout and MaxTimeout bound the adaptive reply timeout (RTO-like:
 	// 4 × smoothed RTT + 8 × its variation). Zero values mean 10 ms and 1 s.
+	// Before the first sample the timeout is a quarter of Duration, within
+	// those bounds, doubled after each timeout (RFC 6298's backoff), so that a
+	// lost first request does not take a short run's whole time.
 	MinTimeout, MaxTimeout time.Duration
 	// Wait is how to wait for each reply (stack.Receiver): "" (blocked in the
 	// kernel where the socket allows it), stack.WaitBusyPoll or
@@ -31,9 +34,33 @@ type LatencyConfig struct {
 }
 
 // rto is an adaptive retransmission-style timeout (RFC 6298's estimator).
+// Until the first sample it is initial, which each timeout doubles.
 type rto struct {
 	srtt, rttvar time.Duration
 	min, max     time.Duration
+	initial      time.Duration
+}
+
+// newRTO bounds the timeout by lo and hi and starts it at a quarter of the
+// run (RFC 6298 starts at 1 s, which is longer than many latency runs).
+func newRTO(lo, hi, run time.Duration) rto {
+	if lo <= 0 {
+		lo = 10 * time.Millisecond
+	}
+	if hi <= 0 {
+		hi = time.Second
+	}
+	hi = max(hi, lo)
+	return rto{min: lo, max: hi, initial: min(max(run/4, lo), hi)}
+}
+
+// expired: a request went unanswered. Before any sample, wait twice as long
+// for the next one (after one, the estimate stands: a loss on a lossy link
+// is not a sign that the round trip grew).
+func (r *rto) expired() {
+	if r.srtt == 0 {
+		r.initial = min(2*r.initial, r.max)
+	}
 }
 
 func (r *rto) update(d time.Duration) {
@@ -51,22 +78,26 @@ func (r *rto) update(d time.Duration) {
 
 func (r *rto) timeout() time.Duration {
 	if r.srtt == 0 {
-		return r.max
+		if r.initial <= 0 {
+			return r.max
+		}
+		return r.initial
 	}
 	return min(max(4*r.srtt+8*r.rttvar, r.min), r.max)
 }
+
+// lateWindow is how many recent requests' send times PingPong keeps.
+const lateWindow = 64
 
 // PingPong runs back-to-back echo round trips on conn (a connected UDP socket).
 // A request whose reply does not come back within the adaptive timeout counts as
 // lost, never as a latency; a reply that comes back later counts as late.
 func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.PingPongReport, *stats.RTT, error) {
-	t := rto{min: cfg.MinTimeout, max: cfg.MaxTimeout}
-	if t.min <= 0 {
-		t.min = 10 * time.Millisecond
-	}
-	if t.max <= 0 {
-		t.max = time.Second
-	}
+	t := newRTO(cfg.MinTimeout, cfg.MaxTimeout, cfg.Duration)
+	// When each recent request went out, so that a late reply, which names its
+	// request, still gives the estimator a sample (no retransmission, so no
+	// ambiguity for Karn's rule to avoid).
+	var sentAt [lateWindow]time.Time
 	reqs := frame.NewEchoRequests(cfg.Cookie, cfg.Size)
 	resp := make([]byte, MaxDatagram+1)
 	seen := stats.NewSeqTracker(0)
@@ -88,6 +119,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		if err != nil {
 			return 0, false, err
 		}
+		sentAt[seq%lateWindow] = sent
 		if _, err := send.Write(req); err != nil {
 			if transient(err) {
 				return 0, false, nil
@@ -106,6 +138,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 					if ctx.Err() != nil {
 						return 0, false, ctx.Err()
 					}
+					t.expired()
 					return 0, false, nil
 				}
 				if transient(err) {
@@ -131,6 +164,14 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 			}
 			if rh.Seq != seq {
 				pp.Report.Late++ // the reply to an earlier, timed-out request
+				if rh.Seq < seq && seq-rh.Seq < lateWindow {
+					// Its round trip is a sample all the same: the timeout
+					// was too short for this path, so wait longer for this one.
+					t.update(now.Sub(sentAt[rh.Seq%lateWindow]))
+					if err := rd.SetReadDeadline(sent.Add(t.timeout())); err != nil {
+						return 0, false, err
+					}
+				}
 				continue
 			}
 			d := now.Sub(sent)

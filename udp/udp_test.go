@@ -103,9 +103,24 @@ func TestPacerUnpaced(t *testing.T) {
 
 func TestRTO(t *testing.T) {
 	t.Parallel()
-	r := rto{min: 10 * time.Millisecond, max: time.Second}
-	if r.timeout() != time.Second {
-		t.Fatalf("no sample: %v, want the maximum", r.timeout())
+	for _, tc := range []struct {
+		run, want time.Duration
+	}{
+		{0, 10 * time.Millisecond},                      // no run length: the floor
+		{300 * time.Millisecond, 75 * time.Millisecond}, // a quarter of a short run
+		{time.Hour, time.Second},                        // RFC 6298's 1 s, at most
+	} {
+		r := newRTO(0, 0, tc.run)
+		if r.timeout() != tc.want {
+			t.Fatalf("run %v, no sample: %v, want %v", tc.run, r.timeout(), tc.want)
+		}
+	}
+	r := newRTO(10*time.Millisecond, time.Second, 300*time.Millisecond)
+	for _, want := range []time.Duration{150, 300, 600, 1000, 1000} {
+		r.expired()
+		if r.timeout() != want*time.Millisecond {
+			t.Fatalf("backoff before any sample: %v, want %v ms", r.timeout(), want)
+		}
 	}
 	for i := 0; i < 50; i++ {
 		r.update(time.Millisecond)
@@ -173,6 +188,84 @@ func TestPingPongCountsTimeoutsAsLost(t *testing.T) {
 	}
 	if rtt.Count()+rep.Warmup != rep.Received {
 		t.Fatalf("histogram has %d + %d warm-up, want %d round trips: a timeout must never be a latency", rtt.Count(), rep.Warmup, rep.Received)
+	}
+}
+
+// slowEcho answers echo requests on pc after delay(seq), or drops the request
+// when delay returns a negative duration.
+func slowEcho(pc net.PacketConn, delay func(seq uint64) time.Duration) {
+	buf := make([]byte, 65536)
+	for {
+		n, a, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		h, _, err := frame.Decode(buf[:n], 0)
+		if err != nil {
+			continue
+		}
+		d := delay(h.Seq)
+		if d < 0 {
+			continue
+		}
+		h.Type = frame.TypeEchoReply
+		reply := append([]byte(nil), buf[:n]...)
+		frame.Seal(reply, h)
+		time.AfterFunc(d, func() { pc.WriteTo(reply, a) })
+	}
+}
+
+// TestPingPongTimeouts: a lost first request must not take a short run's
+// whole time (the first timeout was a fixed 1 s, so a 300 ms run whose first
+// request was lost had no round trip), and a path whose round trip grows
+// past the timeout must be learnt from its late replies (before, every
+// request after the change timed out until the end of the run).
+func TestPingPongTimeouts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		run      time.Duration
+		delay    func(seq uint64) time.Duration
+		received uint64 // at least
+		minRTT   time.Duration
+	}{
+		{"first request lost", 300 * time.Millisecond, func(seq uint64) time.Duration {
+			if seq == 0 {
+				return -1
+			}
+			return 0
+		}, 10, 0},
+		{"round trip grows to 60 ms", time.Second, func(seq uint64) time.Duration {
+			if seq < 20 {
+				return 0
+			}
+			return 60 * time.Millisecond
+		}, 26, 60 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close()
+			go slowEcho(pc, tc.delay)
+			c, err := net.Dial("udp", pc.LocalAddr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			rep, rtt, err := PingPong(context.Background(), c, LatencyConfig{Cookie: 1, Size: 64, Duration: tc.run})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Received < tc.received {
+				t.Fatalf("%d round trips (%d lost, %d late) in %v, want at least %d", rep.Received, rep.Lost, rep.Late, tc.run, tc.received)
+			}
+			if rtt.Count() == 0 || time.Duration(rtt.Summary().Max*1e3) < tc.minRTT {
+				t.Fatalf("histogram %d samples, max %v µs: want a round trip of at least %v", rtt.Count(), rtt.Summary().Max, tc.minRTT)
+			}
+		})
 	}
 }
 
