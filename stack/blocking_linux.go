@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,6 +34,8 @@ type Blocking struct {
 	procs  int32         // GOMAXPROCS when b was made (asking takes a lock)
 	reg    pollReg       // the netpoller's registration, narrowed (see quiet)
 	quiet  bool          // reg is narrowed and must be restored
+	hasReg bool          // reg was found (see quiet, listen)
+	idle   func() bool   // nil: never (see SetNetpollWhile)
 	raw    bool          // this read's system call is raw (see read)
 	inet6  bool          // the socket is AF_INET6 (for WriteToUDPAddrPort)
 
@@ -47,10 +50,12 @@ type Blocking struct {
 	// spinFn makes up to clockEvery tries of spun (a spinning read's
 	// receive) in one callback (see read).
 	spinFn, spun func(fd uintptr) bool
+	pollFn       func(fd uintptr) bool // one try of spun, else the netpoller (see SetNetpollWhile)
 	fromLen      uint32
 	msg          unix.Msghdr
 	iov          unix.Iovec
 	from         unix.RawSockaddrAny
+	fromZone     zoneCache // the source's IPv6 zone, by scope ID
 
 	// A send's, likewise (sends may come from another goroutine than reads).
 	wp               []byte
@@ -58,6 +63,7 @@ type Blocking struct {
 	werrn            syscall.Errno
 	to               unix.RawSockaddrAny
 	tolen            uintptr
+	toZone           zoneCache
 	sendFn, streamFn func(fd uintptr) bool
 }
 
@@ -108,7 +114,7 @@ func NewBlocking(c any) (*Blocking, bool) {
 			_, b.inet6 = sa.(*unix.SockaddrInet6)
 		}
 		if r, ok := findPollReg(int(fd)); ok && r.modify(quietEvents(r.events, stream)) == nil {
-			b.reg, b.quiet = r, true
+			b.reg, b.quiet, b.hasReg = r, true, true
 		}
 	}); err != nil || serr != nil {
 		b.restore()
@@ -125,6 +131,10 @@ func NewBlocking(c any) (*Blocking, bool) {
 	b.msgFn = func(fd uintptr) bool {
 		b.n, b.oobn, b.errn = b.recvmsg(fd, b.p, b.oob, b.flags)
 		return true
+	}
+	b.pollFn = func(fd uintptr) bool { // false: wait in the netpoller
+		b.spun(fd)
+		return b.errn != unix.EAGAIN
 	}
 	b.spinFn = func(fd uintptr) bool {
 		k := uint64(1)
@@ -160,6 +170,18 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 	b.p, b.oob, b.flags = p, oob, 0
 	b.raw = false
 	slot := false
+	if b.netpolling() {
+		// One non-blocking try; on nothing, RawConn.Read parks the
+		// goroutine in the netpoller until the socket is readable.
+		b.flags = unix.MSG_DONTWAIT
+		b.raw = true
+		b.spun = fn
+		b.tries.Add(1)
+		err := b.rc.Read(b.pollFn)
+		b.p, b.oob, b.spun = nil, nil, nil
+		return err
+	}
+	b.hush()
 	switch {
 	case b.spinning():
 		// Up to clockEvery tries in one callback: RawConn.Read's locking
@@ -183,6 +205,43 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 	}
 	b.p, b.oob, b.spun = nil, nil, nil
 	return err
+}
+
+// SetNetpollWhile makes a read wait in Go's netpoller, as the net.Conn's
+// own reads do, while idle() holds and the read has no deadline of b's
+// (SetReadDeadline: the net.Conn's own deadline still applies): for a
+// socket that expects no traffic for a while, such as a server's between
+// sessions. An ordinary blocking call that waits long while the process's
+// other Ps are busy has the runtime's monitor take its P, and then poll
+// every 20 µs for the next milliseconds; every PollInterval, when the call
+// times out and is made again (on a 2-CPU machine, ~1,200 wake-ups a second,
+// each taking a CPU from whatever runs there: another session's spinning
+// reads). It is asked before every read.
+func (b *Blocking) SetNetpollWhile(idle func() bool) { b.idle = idle }
+
+func (b *Blocking) netpolling() bool {
+	if b.idle == nil || !b.at.IsZero() || !b.hasReg || !b.idle() {
+		return false
+	}
+	b.listen()
+	return true
+}
+
+// listen tells the netpoller to watch the socket for reads again (for
+// SetNetpollWhile); hush, before a read of b's own, tells it to ignore them.
+func (b *Blocking) listen() {
+	// The reads' interest back; a datagram socket's writes stay ignored
+	// (b sends them).
+	reads := b.reg.events & (unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLPRI)
+	if b.quiet && b.reg.modify(quietEvents(b.reg.events, b.stream)|reads) == nil {
+		b.quiet = false
+	}
+}
+
+func (b *Blocking) hush() {
+	if b.hasReg && !b.quiet && b.reg.modify(quietEvents(b.reg.events, b.stream)) == nil {
+		b.quiet = true
+	}
 }
 
 // SetRawWhile lets blocking reads be raw system calls (see read) only while
@@ -224,7 +283,7 @@ func (b *Blocking) Release() {
 // alone (Control fails): its registration went with it.
 func (b *Blocking) restore() {
 	_ = b.rc.Control(func(fd uintptr) {
-		if b.quiet {
+		if b.hasReg { // quiet, or listening without a datagram socket's writes
 			_ = b.reg.modify(b.reg.events)
 			b.quiet = false
 		}
@@ -288,7 +347,7 @@ func (b *Blocking) ReadMsgUDP(p, oob []byte) (n, oobn int, src netip.AddrPort, e
 	if err := b.receive(b.msgFn, p, oob); err != nil {
 		return 0, 0, netip.AddrPort{}, err
 	}
-	return b.n, b.oobn, sockaddrPort(&b.from), nil
+	return b.n, b.oobn, sockaddrPort(&b.from, &b.fromZone), nil
 }
 
 // ReadFromUDP reads one datagram and its source, like
@@ -299,7 +358,7 @@ func (b *Blocking) ReadFromUDP(p []byte) (n int, src netip.AddrPort, err error) 
 	if err := b.receive(b.fromFn, p, nil); err != nil {
 		return 0, netip.AddrPort{}, err
 	}
-	return b.n, sockaddrPort(&b.from), nil
+	return b.n, sockaddrPort(&b.from, &b.fromZone), nil
 }
 
 // clockEvery is how many empty tries a spinning read makes between looks
@@ -373,17 +432,61 @@ func (b *Blocking) recvmsg(fd uintptr, p, oob []byte, flags int) (int, int, sysc
 }
 
 // sockaddrPort converts a received source address, IPv4-mapped addresses as
-// the kernel gives them (the caller unmaps).
-func sockaddrPort(sa *unix.RawSockaddrAny) netip.AddrPort {
+// the kernel gives them (the caller unmaps), and a link-local source's scope
+// as its zone (the interface's name, as the net package names it), so that
+// a reply to it goes out of the interface it came in by.
+func sockaddrPort(sa *unix.RawSockaddrAny, zones *zoneCache) netip.AddrPort {
 	switch sa.Addr.Family {
 	case unix.AF_INET:
 		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
 		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), ntohs(a.Port))
 	case unix.AF_INET6:
 		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), ntohs(a.Port))
+		addr := netip.AddrFrom16(a.Addr)
+		if a.Scope_id != 0 {
+			addr = addr.WithZone(zones.name(a.Scope_id))
+		}
+		return netip.AddrPortFrom(addr, ntohs(a.Port))
 	}
 	return netip.AddrPort{}
+}
+
+// zoneCache maps IPv6 scope IDs to zones and back, remembering the last one
+// (a socket's peers are on one or few interfaces): looking an interface up
+// asks the kernel for all of them.
+type zoneCache struct {
+	id   uint32
+	zone string
+}
+
+// name is the zone of scope id: the interface's name, or the number when
+// the interface is gone.
+func (z *zoneCache) name(id uint32) string {
+	if z.id != id || z.zone == "" {
+		z.id, z.zone = id, strconv.FormatUint(uint64(id), 10)
+		if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
+			z.zone = ifi.Name
+		}
+	}
+	return z.zone
+}
+
+// scope is the scope ID of zone (an interface's name or index); 0 when
+// there is no such interface.
+func (z *zoneCache) scope(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if z.zone != zone {
+		id := uint32(0)
+		if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+			id = uint32(n)
+		} else if ifi, err := net.InterfaceByName(zone); err == nil {
+			id = uint32(ifi.Index)
+		}
+		z.id, z.zone = id, zone
+	}
+	return z.id
 }
 
 func ntohs(p uint16) uint16 {
@@ -431,6 +534,7 @@ func (b *Blocking) WriteToUDPAddrPort(p []byte, to netip.AddrPort) (int, error) 
 	case b.inet6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&b.to))
 		sa.Family, sa.Port, sa.Addr = unix.AF_INET6, nport, a.As16()
+		sa.Scope_id = b.toZone.scope(a.Zone())
 		b.tolen = unix.SizeofSockaddrInet6
 	case a.Unmap().Is4():
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&b.to))

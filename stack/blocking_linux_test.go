@@ -7,10 +7,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -388,4 +391,134 @@ func BenchmarkBusyEmptyTry(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(time.Since(t0).Nanoseconds())/float64(blk.tries.Load()-tries0), "ns/try")
+}
+
+// TestSockaddrZone: a link-local source keeps its scope as the zone (the
+// interface's name), and the zone goes back to the same scope ID for the
+// reply; before, the scope was dropped and a reply to a link-local peer had
+// no interface to leave by.
+func TestSockaddrZone(t *testing.T) {
+	t.Parallel()
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skipf("no loopback interface named lo: %v", err)
+	}
+	for _, tc := range []struct {
+		scope uint32
+		zone  string
+	}{
+		{0, ""},
+		{uint32(lo.Index), "lo"},
+		{1 << 30, "1073741824"}, // no such interface: the number
+	} {
+		var sa unix.RawSockaddrAny
+		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sa))
+		a.Family, a.Port, a.Scope_id = unix.AF_INET6, ntohs(4242), tc.scope
+		a.Addr = netip.MustParseAddr("fe80::1").As16()
+		var from, to zoneCache
+		got := sockaddrPort(&sa, &from)
+		if got.Addr().Zone() != tc.zone || got.Port() != 4242 {
+			t.Errorf("scope %d: got %v, want zone %q and port 4242", tc.scope, got, tc.zone)
+		}
+		if back := to.scope(got.Addr().Zone()); back != tc.scope {
+			t.Errorf("zone %q: scope %d, want %d", tc.zone, back, tc.scope)
+		}
+	}
+}
+
+// readState is the scheduler state ("IO wait", "syscall", "running") of the
+// goroutine whose stack holds (*Blocking).read, or "".
+func readState() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "(*Blocking).read(") {
+			if i, j := strings.Index(g, "["), strings.Index(g, "]"); i >= 0 && j > i {
+				return strings.SplitN(g[i+1:j], ",", 2)[0]
+			}
+		}
+	}
+	return ""
+}
+
+// TestBlockingNetpollWhile: while idle holds, a read waits in the netpoller
+// (before, an idle server's read was a blocking system call, which the
+// runtime's monitor took the P of every 50 ms, polling every 20 µs after);
+// it reads what comes, in either mode and back, keeps the net.Conn's
+// deadline, and wakes when the connection closes; after Release the
+// net.Conn reads through the netpoller as before.
+func TestBlockingNetpollWhile(t *testing.T) {
+	for _, proto := range []string{"udp", "tcp"} {
+		t.Run(proto, func(t *testing.T) {
+			c, peer := blockingPair(t, proto)
+			b, ok := NewBlocking(c)
+			if !ok {
+				t.Fatal("no Blocking")
+			}
+			var idle atomic.Bool
+			idle.Store(true)
+			b.SetNetpollWhile(idle.Load)
+			buf := make([]byte, 64)
+			type result struct {
+				n   int
+				err error
+			}
+			read := func() chan result {
+				ch := make(chan result, 1)
+				go func() {
+					n, err := b.Read(buf)
+					ch <- result{n, err}
+				}()
+				return ch
+			}
+			for i, wantIdle := range []bool{true, false, true} {
+				idle.Store(wantIdle)
+				ch := read()
+				time.Sleep(100 * time.Millisecond)
+				if st := readState(); wantIdle && st != "IO wait" {
+					t.Fatalf("read %d, idle: the reader is %q, want parked in the netpoller (IO wait)", i, st)
+				}
+				if _, err := peer.Write([]byte("hello")); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case r := <-ch:
+					if r.err != nil || string(buf[:r.n]) != "hello" {
+						t.Fatalf("read %d (idle %v): %q, %v", i, wantIdle, buf[:r.n], r.err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("read %d (idle %v): nothing read in 5 s", i, wantIdle)
+				}
+			}
+			idle.Store(true)
+			c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			if r := <-read(); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+				t.Fatalf("past the net.Conn's deadline: %d, %v", r.n, r.err)
+			}
+			c.SetReadDeadline(time.Time{})
+			b.Release()
+			if _, err := peer.Write([]byte("after")); err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if n, err := c.Read(buf); err != nil || string(buf[:n]) != "after" {
+				t.Fatalf("after Release: %q, %v", buf[:n], err)
+			}
+			c.SetReadDeadline(time.Time{})
+			b2, _ := NewBlocking(c)
+			b2.SetNetpollWhile(func() bool { return true })
+			ch := make(chan error, 1)
+			go func() { _, err := b2.Read(buf); ch <- err }()
+			time.Sleep(50 * time.Millisecond)
+			c.Close()
+			select {
+			case err := <-ch:
+				if err == nil {
+					t.Fatal("read on a closed connection: no error")
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("close did not wake a read parked in the netpoller")
+			}
+		})
+	}
 }

@@ -52,3 +52,6 @@ func (b *Blocking) Write([]byte) (int, error) { return 0, syscall.ENOTSUP }
 func (b *Blocking) WriteToUDPAddrPort([]byte, netip.AddrPort) (int, error) {
 	return 0, syscall.ENOTSUP
 }
+
+// SetNetpollWhile does nothing off Linux.
+func (b *Blocking) SetNetpollWhile(func() bool) {}

@@ -41,6 +41,10 @@ func TestEngineErrorText(t *testing.T) {
 	if got, want := engineErrorText(ue), "emulator tun unavailable: no /dev/net/tun; use --emulator netstack (no privileges needed)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	ue.DropPolling = true // --link-poll: netstack has no polling forwarder
+	if got, want := engineErrorText(ue), "emulator tun unavailable: no /dev/net/tun; use --emulator netstack (no privileges needed) without --link-poll"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 	if strings.Contains(ue.Error(), "--") {
 		t.Errorf("the engine's error names a flag: %q", ue.Error())
 	}

@@ -264,6 +264,9 @@ func isLoopback(hp string) bool {
 func engineErrorText(err error) string {
 	var ue *link.UnavailableError
 	if errors.As(err, &ue) {
+		if ue.DropPolling {
+			return fmt.Sprintf("emulator %s unavailable: %v; use --emulator %s without --link-poll", ue.Backend, ue.Reason, ue.Instead)
+		}
 		return fmt.Sprintf("emulator %s unavailable: %v; use --emulator %s", ue.Backend, ue.Reason, ue.Instead)
 	}
 	return err.Error()

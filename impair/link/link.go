@@ -130,9 +130,14 @@ type UnavailableError struct {
 	Backend string
 	Reason  error
 	Instead string // the backend that works, and why, e.g. "netstack (no privileges needed)"
+	// DropPolling: Polling was asked for, which Instead does not have.
+	DropPolling bool
 }
 
 func (e *UnavailableError) Error() string {
+	if e.DropPolling {
+		return fmt.Sprintf("emulator %s unavailable: %v; use %s instead, without a polling forwarder", e.Backend, e.Reason, e.Instead)
+	}
 	return fmt.Sprintf("emulator %s unavailable: %v; use %s instead", e.Backend, e.Reason, e.Instead)
 }
 
@@ -203,11 +208,11 @@ func Open(backend string, cfg impair.Config, congestion string, opt ...Option) (
 		return openNetstack(cfg, congestion)
 	case Tun:
 		if err := TunAvailable(); err != nil {
-			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)"}
+			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)", DropPolling: o.poll}
 		}
 		l, err := openTun(cfg, congestion, o)
 		if err != nil {
-			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)"}
+			return nil, &UnavailableError{Backend: Tun, Reason: err, Instead: "netstack (no privileges needed)", DropPolling: o.poll}
 		}
 		return l, nil
 	case Netstack:
