@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -312,5 +313,41 @@ func TestParseFlags(t *testing.T) {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestSteal(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		ms   float64
+		ok   bool
+	}{
+		{"cpu  10 0 5 1000 2 0 1 7 0 0\ncpu0 5 0 2 500 1 0 0 3 0 0\n", 70, true},
+		{"cpu  10 0 5 1000\n", 0, false}, // no steal column (an old kernel)
+		{"cpu0 1 2 3 4 5 6 7 8\n", 0, false},
+		{"cpu  1 2 3 4 5 6 7 x\n", 0, false},
+		{"", 0, false},
+	} {
+		ms, ok := parseSteal(tc.stat)
+		if ms != tc.ms || ok != tc.ok {
+			t.Errorf("%q: %v %v, want %v %v", tc.stat, ms, ok, tc.ms, tc.ok)
+		}
+	}
+	var l *stealLog
+	if l.summary() != "" {
+		t.Error("no log: want no note")
+	}
+	l = &stealLog{}
+	l.add(stealStep{Round: 1, Tool: "netduel", What: "TCP round trip", MS: 30}, 1000, 2)
+	l.add(stealStep{Round: 1, Tool: "sockperf", What: "TCP round trip", MS: 10}, 1000, 2)
+	l.add(stealStep{Round: 2, Tool: "netduel", What: "UDP round trip", MS: 50}, 500, 2)
+	if l.NetduelMS != 80 || l.CompetitorMS != 10 {
+		t.Errorf("sums %v %v", l.NetduelMS, l.CompetitorMS)
+	}
+	if s := l.summary(); !strings.Contains(s, "took 80 ms of CPU (steal, 2.7% of the CPU time) during netduel's steps and 10 ms (0.5%)") || !strings.Contains(s, "5.0% in round 2, netduel UDP round trip") {
+		t.Errorf("summary %q", s)
+	}
+	if v, ok := stealTime(); runtime.GOOS == "linux" && (!ok || v < 0) {
+		t.Errorf("stealTime on Linux: %v, %v", v, ok)
 	}
 }

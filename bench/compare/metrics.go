@@ -160,6 +160,7 @@ type comparison struct {
 	started  time.Time
 	round    int        // the round running
 	servers  *serverSet // the servers, whose CPU time the CPU metrics read
+	steal    *stealLog  // nil where steal time cannot be read
 }
 
 func newComparison(o *options, bin string, p ports) *comparison {
@@ -203,8 +204,17 @@ func (c *comparison) runStep(ctx context.Context, s step, servers *serverSet, lo
 		return false
 	}
 	logf("round %d/%d: %s %s", c.round, c.o.rounds, s.tool, s.what)
+	before, ok := stealTime()
+	start := time.Now()
 	if err := s.run(ctx); err != nil && ctx.Err() == nil {
 		c.fail(fmt.Sprintf("round %d: %s %s: %v", c.round, s.tool, s.what, err), logf)
+	}
+	if after, ok2 := stealTime(); ok && ok2 {
+		if c.steal == nil {
+			c.steal = &stealLog{}
+		}
+		wall := float64(time.Since(start)) / float64(time.Millisecond)
+		c.steal.add(stealStep{Round: c.round, Tool: s.tool, What: s.what, MS: max(0, after-before)}, wall, machineCPUs())
 	}
 	return true
 }

@@ -25,6 +25,9 @@ type document struct {
 	Versions  map[string]string `json:"versions"`
 	Metrics   []metricDoc       `json:"metrics"`
 	Errors    []string          `json:"errors,omitempty"`
+	// Steal is the hypervisor's steal time during the steps (Linux; absent
+	// elsewhere).
+	Steal *stealLog `json:"steal,omitempty"`
 }
 
 type metricDoc struct {
@@ -36,7 +39,7 @@ type metricDoc struct {
 }
 
 func (c *comparison) document() document {
-	d := document{Schema: Schema, Started: c.started, Rounds: c.o.rounds, DurationS: c.o.duration.Seconds(), Versions: c.versions, Errors: c.errors}
+	d := document{Schema: Schema, Started: c.started, Rounds: c.o.rounds, DurationS: c.o.duration.Seconds(), Versions: c.versions, Errors: c.errors, Steal: c.steal}
 	for _, m := range c.metrics {
 		md := metricDoc{Metric: m}
 		if v, ok := median(m.Netduel); ok {
@@ -154,6 +157,9 @@ func (c *comparison) renderTable(w io.Writer) error {
 		}
 	}
 	notes = append(notes, c.errors...)
+	if s := c.steal.summary(); s != "" {
+		notes = append(notes, s)
+	}
 	for _, n := range notes {
 		fmt.Fprintln(w, "note: "+n)
 	}
