@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -170,19 +169,19 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 	b.p, b.oob, b.flags = p, oob, 0
 	b.raw = false
 	slot := false
-	if b.netpolling() {
+	idle := b.netpolling()
+	if idle {
+		b.listen()
+	} else {
+		b.hush()
+	}
+	switch {
+	case idle:
 		// One non-blocking try; on nothing, RawConn.Read parks the
 		// goroutine in the netpoller until the socket is readable.
 		b.flags = unix.MSG_DONTWAIT
 		b.raw = true
-		b.spun = fn
-		b.tries.Add(1)
-		err := b.rc.Read(b.pollFn)
-		b.p, b.oob, b.spun = nil, nil, nil
-		return err
-	}
-	b.hush()
-	switch {
+		b.spun, fn = fn, b.pollFn
 	case b.spinning():
 		// Up to clockEvery tries in one callback: RawConn.Read's locking
 		// of the descriptor, once a try, made an empty try 22% dearer
@@ -220,11 +219,7 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 func (b *Blocking) SetNetpollWhile(idle func() bool) { b.idle = idle }
 
 func (b *Blocking) netpolling() bool {
-	if b.idle == nil || !b.at.IsZero() || !b.hasReg || !b.idle() {
-		return false
-	}
-	b.listen()
-	return true
+	return b.idle != nil && b.at.IsZero() && b.hasReg && b.idle()
 }
 
 // listen tells the netpoller to watch the socket for reads again (for
@@ -429,69 +424,6 @@ func (b *Blocking) recvmsg(fd uintptr, p, oob []byte, flags int) (int, int, sysc
 		return 0, 0, e
 	}
 	return int(r), int(b.msg.Controllen), 0
-}
-
-// sockaddrPort converts a received source address, IPv4-mapped addresses as
-// the kernel gives them (the caller unmaps), and a link-local source's scope
-// as its zone (the interface's name, as the net package names it), so that
-// a reply to it goes out of the interface it came in by.
-func sockaddrPort(sa *unix.RawSockaddrAny, zones *zoneCache) netip.AddrPort {
-	switch sa.Addr.Family {
-	case unix.AF_INET:
-		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), ntohs(a.Port))
-	case unix.AF_INET6:
-		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
-		addr := netip.AddrFrom16(a.Addr)
-		if a.Scope_id != 0 {
-			addr = addr.WithZone(zones.name(a.Scope_id))
-		}
-		return netip.AddrPortFrom(addr, ntohs(a.Port))
-	}
-	return netip.AddrPort{}
-}
-
-// zoneCache maps IPv6 scope IDs to zones and back, remembering the last one
-// (a socket's peers are on one or few interfaces): looking an interface up
-// asks the kernel for all of them.
-type zoneCache struct {
-	id   uint32
-	zone string
-}
-
-// name is the zone of scope id: the interface's name, or the number when
-// the interface is gone.
-func (z *zoneCache) name(id uint32) string {
-	if z.id != id || z.zone == "" {
-		z.id, z.zone = id, strconv.FormatUint(uint64(id), 10)
-		if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
-			z.zone = ifi.Name
-		}
-	}
-	return z.zone
-}
-
-// scope is the scope ID of zone (an interface's name or index); 0 when
-// there is no such interface.
-func (z *zoneCache) scope(zone string) uint32 {
-	if zone == "" {
-		return 0
-	}
-	if z.zone != zone {
-		id := uint32(0)
-		if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
-			id = uint32(n)
-		} else if ifi, err := net.InterfaceByName(zone); err == nil {
-			id = uint32(ifi.Index)
-		}
-		z.id, z.zone = id, zone
-	}
-	return z.id
-}
-
-func ntohs(p uint16) uint16 {
-	b := (*[2]byte)(unsafe.Pointer(&p))
-	return uint16(b[0])<<8 | uint16(b[1])
 }
 
 // Write sends p through the socket while b is in use. A datagram is sent by

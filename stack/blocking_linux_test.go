@@ -7,14 +7,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/netduel/netduel/internal/gstate"
 	"golang.org/x/sys/unix"
 )
 
@@ -426,21 +425,6 @@ func TestSockaddrZone(t *testing.T) {
 	}
 }
 
-// readState is the scheduler state ("IO wait", "syscall", "running") of the
-// goroutine whose stack holds (*Blocking).read, or "".
-func readState() string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "(*Blocking).read(") {
-			if i, j := strings.Index(g, "["), strings.Index(g, "]"); i >= 0 && j > i {
-				return strings.SplitN(g[i+1:j], ",", 2)[0]
-			}
-		}
-	}
-	return ""
-}
-
 // TestBlockingNetpollWhile: while idle holds, a read waits in the netpoller
 // (before, an idle server's read was a blocking system call, which the
 // runtime's monitor took the P of every 50 ms, polling every 20 µs after);
@@ -475,7 +459,7 @@ func TestBlockingNetpollWhile(t *testing.T) {
 				idle.Store(wantIdle)
 				ch := read()
 				time.Sleep(100 * time.Millisecond)
-				if st := readState(); wantIdle && st != "IO wait" {
+				if st := gstate.Of("(*Blocking).read("); wantIdle && st != "IO wait" {
 					t.Fatalf("read %d, idle: the reader is %q, want parked in the netpoller (IO wait)", i, st)
 				}
 				if _, err := peer.Write([]byte("hello")); err != nil {

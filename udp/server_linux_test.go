@@ -3,27 +3,12 @@ package udp
 import (
 	"net"
 	"net/netip"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/internal/gstate"
 )
-
-// serveState is the scheduler state of the goroutine running Serve.
-func serveState() string {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "udp.(*Server).Serve(") {
-			if i, j := strings.Index(g, "["), strings.Index(g, "]"); i >= 0 && j > i {
-				return strings.SplitN(g[i+1:j], ",", 2)[0]
-			}
-		}
-	}
-	return ""
-}
 
 // TestServerIdleWaitsInNetpoller: with no UDP session in progress the
 // shared socket's reader waits in the netpoller, not in a blocking system
@@ -54,7 +39,7 @@ func TestServerIdleWaitsInNetpoller(t *testing.T) { // not parallel: reads every
 			srv.Latency(true)
 		}
 		time.Sleep(100 * time.Millisecond)
-		if st := serveState(); !latency && st != "IO wait" {
+		if st := gstate.Of("udp.(*Server).Serve("); !latency && st != "IO wait" {
 			t.Fatalf("step %d, no session: Serve is %q, want parked in the netpoller (IO wait)", i, st)
 		}
 		sendFrame(c, frame.TypeEchoRequest, 2, uint64(i), 100, false)
