@@ -176,6 +176,7 @@ func compareAll(ctx context.Context, o *options, logf func(string, ...any), stde
 	}
 
 	cmp := newComparison(o, bin, ports)
+	cmp.usePlacement()
 	cmp.versions = toolVersions(ctx, bin)
 	cmp.measure(ctx, servers, logf)
 	if ctx.Err() != nil {

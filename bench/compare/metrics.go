@@ -161,6 +161,10 @@ type comparison struct {
 	round    int        // the round running
 	servers  *serverSet // the servers, whose CPU time the CPU metrics read
 	steal    *stealLog  // nil where steal time cannot be read
+	// probe, where there is one, probes the CPUs' placement around the
+	// busy-poll pairs (see runPlaced), into placement.
+	probe     probeFunc
+	placement *placementLog
 }
 
 func newComparison(o *options, bin string, p ports) *comparison {
@@ -172,6 +176,18 @@ type step struct {
 	tool string // netduel, iperf3 or sockperf
 	what string
 	run  func(ctx context.Context) error
+	// placed: a busy-poll step, whose pair is probed for the CPUs'
+	// placement (see runPlaced).
+	placed bool
+}
+
+// usePlacement makes the comparison probe the CPUs' placement around its
+// busy-poll pairs, where the machine allows it (see runPlaced).
+func (c *comparison) usePlacement() {
+	probe, cpus := newProbe()
+	if probe != nil {
+		c.probe, c.placement = probe, &placementLog{CPUs: cpus}
+	}
 }
 
 // measure runs the rounds. Within a round each comparison runs netduel and its
@@ -183,9 +199,16 @@ func (c *comparison) measure(ctx context.Context, servers *serverSet, logf func(
 	groups := append(c.pairs(), c.portCheckSteps()...)
 	for round := 1; round <= c.o.rounds; round++ {
 		c.round = round
+		run := func(s step) bool { return c.runStep(ctx, s, servers, logf) }
 		for _, group := range groups {
+			if c.probe != nil && group[0].placed {
+				if !c.runPlaced(group, run, logf) {
+					return
+				}
+				continue
+			}
 			for _, s := range inOrder(group, round) {
-				if !c.runStep(ctx, s, servers, logf) {
+				if !run(s) {
 					return
 				}
 			}
@@ -248,11 +271,19 @@ func (c *comparison) pairs() [][]step {
 		// Busy polling, both ends: netduel's server spins only while such a
 		// session lasts; sockperf's busy server spins from its start, so it
 		// runs only for its own step (it would take a core from every other).
-		{c.netduelStep("TCP round trip (--busy-poll)", "tcp/latency", c.takeRTT(mTCPBusyp50), "--proto", "tcp", "--test", "latency", "--size", rtt, "--busy-poll"),
-			c.sockperfBusyStep("TCP round trip (busy)", mTCPBusyp50, true)},
-		{c.netduelStep("UDP round trip (--busy-poll)", "udp/latency", c.takeRTT(mUDPBusyp50), "--proto", "udp", "--test", "latency", "--size", rtt, "--busy-poll"),
-			c.sockperfBusyStep("UDP round trip (busy)", mUDPBusyp50, false)},
+		placed(c.netduelStep("TCP round trip (--busy-poll)", "tcp/latency", c.takeRTT(mTCPBusyp50), "--proto", "tcp", "--test", "latency", "--size", rtt, "--busy-poll"),
+			c.sockperfBusyStep("TCP round trip (busy)", mTCPBusyp50, true)),
+		placed(c.netduelStep("UDP round trip (--busy-poll)", "udp/latency", c.takeRTT(mUDPBusyp50), "--proto", "udp", "--test", "latency", "--size", rtt, "--busy-poll"),
+			c.sockperfBusyStep("UDP round trip (busy)", mUDPBusyp50, false)),
 	}
+}
+
+// placed marks a pair's steps as placed (see step).
+func placed(pair ...step) []step {
+	for i := range pair {
+		pair[i].placed = true
+	}
+	return pair
 }
 
 // sockBusy is sockperf's busy-polling mode, for its server and its client.

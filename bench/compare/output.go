@@ -28,6 +28,9 @@ type document struct {
 	// Steal is the hypervisor's steal time during the steps (Linux; absent
 	// elsewhere).
 	Steal *stealLog `json:"steal,omitempty"`
+	// Placement is the CPUs' placement around the busy-poll steps (Linux,
+	// 2 CPUs or more; absent elsewhere; see runPlaced).
+	Placement *placementLog `json:"placement,omitempty"`
 }
 
 type metricDoc struct {
@@ -40,6 +43,10 @@ type metricDoc struct {
 
 func (c *comparison) document() document {
 	d := document{Schema: Schema, Started: c.started, Rounds: c.o.rounds, DurationS: c.o.duration.Seconds(), Versions: c.versions, Errors: c.errors, Steal: c.steal}
+	if c.placement != nil && len(c.placement.Steps) > 0 {
+		c.placement.classify()
+		d.Placement = c.placement
+	}
 	for _, m := range c.metrics {
 		md := metricDoc{Metric: m}
 		if v, ok := median(m.Netduel); ok {
@@ -158,6 +165,9 @@ func (c *comparison) renderTable(w io.Writer) error {
 	}
 	notes = append(notes, c.errors...)
 	if s := c.steal.summary(); s != "" {
+		notes = append(notes, s)
+	}
+	if s := c.placement.summary(); s != "" {
 		notes = append(notes, s)
 	}
 	for _, n := range notes {
