@@ -217,14 +217,19 @@ func (c *comparison) measure(ctx context.Context, servers *serverSet, logf func(
 }
 
 // runStep runs one step of the round; false stops the rounds (interrupted,
-// or a server died).
+// or a server died and would not start again).
 func (c *comparison) runStep(ctx context.Context, s step, servers *serverSet, logf func(string, ...any)) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	if err := servers.alive(); err != nil {
-		c.fail(fmt.Sprintf("round %d: %v", c.round, err), logf)
-		return false
+		// A server that died (iperf3 -s does, now and then) is started
+		// again, and the rounds go on; the error stays in the report.
+		if rerr := servers.revive(ctx); rerr != nil {
+			c.fail(fmt.Sprintf("round %d: %v; starting it again failed: %v", c.round, err, rerr), logf)
+			return false
+		}
+		c.fail(fmt.Sprintf("round %d: %v; started it again", c.round, err), logf)
 	}
 	logf("round %d/%d: %s %s", c.round, c.o.rounds, s.tool, s.what)
 	before, ok := stealTime()

@@ -34,10 +34,21 @@ type serverSet struct {
 }
 
 type server struct {
-	name   string
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
-	stderr *bytes.Buffer
+	name    string
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has exited
+	waitErr error         // how it exited (set before done is closed)
+	stderr  *bytes.Buffer
+	spec    serverSpec // how it was started, to start it again (revive)
+}
+
+// serverSpec is how a server is started: what runs, and how to tell it listens.
+type serverSpec struct {
+	name  string
+	port  int
+	probe func(int) bool
+	path  string
+	args  []string
 }
 
 func (s *serverSet) startAll(ctx context.Context, bin, tmp string) (ports, error) {
@@ -73,9 +84,14 @@ func (s *serverSet) startAll(ctx context.Context, bin, tmp string) (ports, error
 // start runs a server in its own process group and waits until probe says it
 // listens on port.
 func (s *serverSet) start(ctx context.Context, name string, port int, probe func(int) bool, path string, args ...string) error {
-	cmd := exec.Command(path, args...)
+	return s.startSpec(ctx, serverSpec{name: name, port: port, probe: probe, path: path, args: args})
+}
+
+func (s *serverSet) startSpec(ctx context.Context, spec serverSpec) error {
+	name, port, probe := spec.name, spec.port, spec.probe
+	cmd := exec.Command(spec.path, spec.args...)
 	cmd.SysProcAttr = sysProcAttr()
-	srv := &server{name: name, cmd: cmd, done: make(chan struct{}), stderr: new(bytes.Buffer)}
+	srv := &server{name: name, cmd: cmd, done: make(chan struct{}), stderr: new(bytes.Buffer), spec: spec}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = syncw.New(srv.stderr)
 	s.logf("starting %s on 127.0.0.1:%d", name, port)
@@ -85,7 +101,7 @@ func (s *serverSet) start(ctx context.Context, name string, port int, probe func
 	s.mu.Lock()
 	s.procs = append(s.procs, srv)
 	s.mu.Unlock()
-	go func() { _ = cmd.Wait(); close(srv.done) }()
+	go func() { srv.waitErr = cmd.Wait(); close(srv.done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if probe(port) {
@@ -104,15 +120,61 @@ func (s *serverSet) start(ctx context.Context, name string, port int, probe func
 	}
 }
 
-// alive reports an error when a server has exited.
+// alive reports an error when a server has exited: how (its exit status or
+// the signal that ended it), and the last thing it wrote to stderr, which may
+// be older than its end (iperf3 -s writes an error for the probe's
+// connection at its start, and goes on).
 func (s *serverSet) alive() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.procs {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited: %s", p.name, strings.TrimSpace(p.stderr.String()))
-		default:
+		if err := p.exited(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exited is nil while p runs, else how it ended.
+func (p *server) exited() error {
+	select {
+	case <-p.done:
+	default:
+		return nil
+	}
+	how := "exit status 0"
+	if p.waitErr != nil {
+		how = p.waitErr.Error()
+	}
+	last := strings.TrimSpace(p.stderr.String())
+	if i := strings.LastIndexByte(last, '\n'); i >= 0 {
+		last = strings.TrimSpace(last[i+1:])
+	}
+	if last == "" {
+		return fmt.Errorf("%s exited (%s)", p.name, how)
+	}
+	return fmt.Errorf("%s exited (%s; its stderr last said %q)", p.name, how, last)
+}
+
+// revive starts every server that has exited again, as it was started (same
+// port), so that one server's end costs the rounds only the step that needed
+// it.
+func (s *serverSet) revive(ctx context.Context) error {
+	s.mu.Lock()
+	var dead []*server
+	live := s.procs[:0]
+	for _, p := range s.procs {
+		if p.exited() != nil {
+			dead = append(dead, p)
+		} else {
+			live = append(live, p)
+		}
+	}
+	s.procs = live
+	s.mu.Unlock()
+	for _, p := range dead {
+		if err := s.startSpec(ctx, p.spec); err != nil {
+			return err
 		}
 	}
 	return nil
