@@ -223,8 +223,8 @@ func (c *comparison) runStep(ctx context.Context, s step, servers *serverSet, lo
 		return false
 	}
 	if err := servers.alive(); err != nil {
-		// A server that died (iperf3 -s does, now and then) is started
-		// again, and the rounds go on; the error stays in the report.
+		// A server that died is started again, and the rounds go on; the
+		// error stays in the report.
 		if rerr := servers.revive(ctx); rerr != nil {
 			c.fail(fmt.Sprintf("round %d: %v; starting it again failed: %v", c.round, err, rerr), logf)
 			return false
