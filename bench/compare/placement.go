@@ -93,10 +93,10 @@ func (l *placementLog) classify() {
 
 // summary is one line for the table's notes, "" without probes.
 func (l *placementLog) summary() string {
-	l.classify()
 	if l == nil || len(l.Steps) == 0 {
 		return ""
 	}
+	l.classify()
 	count := map[string]map[string]int{}
 	var tools []string
 	for _, s := range l.Steps {
