@@ -122,6 +122,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logf("%v", err)
 		return exitRuntime
 	}
+	if code != exitOK {
+		return code
+	}
 	return cmp.exitCode(logf)
 }
 
@@ -140,23 +143,34 @@ func roundDuration(o *options, stderr io.Writer) {
 }
 
 // compareAll installs the tools, builds netduel, starts the servers, runs
-// the rounds and stops the servers; a nil comparison comes with the exit code.
+// the rounds and stops the servers. A runtime failure or an interruption
+// still returns the comparison, with what finished and the error, so that
+// stdout has a whole document; only bad usage returns none.
 func compareAll(ctx context.Context, o *options, logf func(string, ...any), stderr io.Writer) (*comparison, int) {
+	failed := func(cmp *comparison, err error) (*comparison, int) {
+		msg := err.Error()
+		if ctx.Err() != nil {
+			msg = "interrupted: " + msg
+		}
+		logf("%s", msg)
+		if cmp == nil {
+			cmp = newComparison(o, "", ports{})
+		}
+		cmp.errors = append(cmp.errors, msg)
+		return cmp, exitRuntime
+	}
 	if err := ensureTools(ctx, logf, stderr); err != nil {
-		logf("%v", err)
-		return nil, exitRuntime
+		return failed(nil, err)
 	}
 	tmp, err := os.MkdirTemp("", "netduel-compare-")
 	if err != nil {
-		logf("%v", err)
-		return nil, exitRuntime
+		return failed(nil, err)
 	}
 	defer os.RemoveAll(tmp)
 	bin := o.netduelBin
 	if bin == "" {
 		if bin, err = buildNetduel(ctx, tmp, logf, stderr); err != nil {
-			logf("%v", err)
-			return nil, exitRuntime
+			return failed(nil, err)
 		}
 	} else if _, err := os.Stat(bin); err != nil {
 		logf("--netduel-bin: %v", err)
@@ -167,12 +181,7 @@ func compareAll(ctx context.Context, o *options, logf func(string, ...any), stde
 	defer servers.stopAll()
 	ports, err := servers.startAll(ctx, bin, tmp)
 	if err != nil {
-		if ctx.Err() != nil {
-			logf("interrupted")
-		} else {
-			logf("%v", err)
-		}
-		return nil, exitRuntime
+		return failed(nil, err)
 	}
 
 	cmp := newComparison(o, bin, ports)
@@ -180,8 +189,7 @@ func compareAll(ctx context.Context, o *options, logf func(string, ...any), stde
 	cmp.versions = toolVersions(ctx, bin)
 	cmp.measure(ctx, servers, logf)
 	if ctx.Err() != nil {
-		logf("interrupted")
-		return nil, exitRuntime
+		return failed(cmp, fmt.Errorf("the rounds stopped in round %d; the samples are those of the steps that finished", cmp.round))
 	}
 	return cmp, exitOK
 }

@@ -4,10 +4,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -349,5 +351,36 @@ func TestSteal(t *testing.T) {
 	}
 	if v, ok := stealTime(); runtime.GOOS == "linux" && (!ok || v < 0) {
 		t.Errorf("stealTime on Linux: %v, %v", v, ok)
+	}
+}
+
+// An interrupted or failed comparison still writes a whole document, with
+// the error, and exits 3.
+func TestInterruptedDocument(t *testing.T) {
+	bin, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1)")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o := &options{rounds: 1, duration: time.Second, output: "json", netduelBin: bin}
+	cmp, code := compareAll(ctx, o, t.Logf, io.Discard)
+	if cmp == nil || code != exitRuntime {
+		t.Fatalf("compareAll: %v, code %d; want a comparison and %d", cmp, code, exitRuntime)
+	}
+	var out bytes.Buffer
+	if err := cmp.write(&out); err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Schema  string            `json:"schema"`
+		Metrics []json.RawMessage `json:"metrics"`
+		Errors  []string          `json:"errors"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
+		t.Fatalf("stdout is not a JSON document: %v\n%s", err, out.String())
+	}
+	if d.Schema != Schema || len(d.Metrics) == 0 || len(d.Errors) != 1 || !strings.HasPrefix(d.Errors[0], "interrupted: ") {
+		t.Errorf("document: schema %q, %d metrics, errors %q", d.Schema, len(d.Metrics), d.Errors)
 	}
 }
