@@ -5,6 +5,7 @@ package stack
 import (
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 // Blocking is the netpoller's alternative on Linux only (see blocking_linux.go):
@@ -52,6 +53,12 @@ func (b *Blocking) Write([]byte) (int, error) { return 0, syscall.ENOTSUP }
 func (b *Blocking) WriteToUDPAddrPort([]byte, netip.AddrPort) (int, error) {
 	return 0, syscall.ENOTSUP
 }
+
+// SetStamps does nothing off Linux.
+func (b *Blocking) SetStamps(bool) {}
+
+// stampsAt is never called off Linux.
+func (b *Blocking) stampsAt() (sent, read time.Time) { return time.Time{}, time.Time{} }
 
 // SetNetpollWhile does nothing off Linux.
 func (b *Blocking) SetNetpollWhile(func() bool) {}

@@ -149,21 +149,24 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	if b, ok := src.(*stack.Blocking); ok {
 		send = b
 	}
-	rd := frame.NewReader(src, cfg.Size)
+	// A round trip is timed from its request's send call to its reply's
+	// receive (stack.Stamped), not over the framing around them.
+	st := stack.NewStamped(src, send)
+	rd := frame.NewReader(st, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
-		req, sent, err := reqs.Next(seq)
+		req, built, err := reqs.Next(seq)
 		if err != nil {
 			return 0, false, err
 		}
-		if err := src.SetReadDeadline(sent.Add(cfg.Timeout)); err != nil {
+		if err := src.SetReadDeadline(built.Add(cfg.Timeout)); err != nil {
 			return 0, false, err
 		}
-		if _, err := send.Write(req); err != nil {
+		if _, err := st.Write(req); err != nil {
 			return 0, false, err
 		}
 		rh, rb, err := rd.Next()
-		now := time.Now()
+		sent, now := st.Sent(), st.Received()
 		if err != nil {
 			if errors.Is(err, frame.ErrChecksum) {
 				pp.Report.Corrupt++
@@ -173,9 +176,14 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		if rh.Type != frame.TypeEchoReply || rh.Cookie != cfg.Cookie || rh.Seq != seq {
 			return 0, false, fmt.Errorf("unexpected %s frame (seq %d) while waiting for echo reply %d", rh.Type, rh.Seq, seq)
 		}
-		if !frame.CheckBody(rb, seq) {
+		if len(rb) != len(req)-frame.HeaderLen || !frame.CheckBody(rb, seq) {
 			pp.Report.Corrupt++
-			return 0, false, fmt.Errorf("echo reply %d: body does not match the request", seq)
+			return 0, false, fmt.Errorf("echo reply %d: body (%d bytes) does not match the request's (%d)", seq, len(rb), len(req)-frame.HeaderLen)
+		}
+		if now.Before(sent) {
+			// Its bytes were read before the request went out: a server
+			// that answers what it was not asked yet.
+			return 0, false, fmt.Errorf("echo reply %d came in before its request was sent: the server answers requests ahead of them", seq)
 		}
 		pp.Report.BodyBytes += uint64(len(rb))
 		return now.Sub(sent), true, nil

@@ -113,26 +113,31 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	if b, ok := rd.(*stack.Blocking); ok {
 		send = b
 	}
+	// A round trip is timed from its request's send call to its reply's
+	// receive (stack.Stamped), not over the framing around them.
+	st := stack.NewStamped(rd, send)
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
-		req, sent, err := reqs.Next(seq)
+		req, _, err := reqs.Next(seq)
 		if err != nil {
 			return 0, false, err
 		}
+		_, err = st.Write(req)
+		sent := st.Sent()
 		sentAt[seq%lateWindow] = sent
-		if _, err := send.Write(req); err != nil {
+		if err != nil {
 			if transient(err) {
 				return 0, false, nil
 			}
 			return 0, false, err
 		}
 		deadline := sent.Add(t.timeout())
-		if err := rd.SetReadDeadline(deadline); err != nil {
+		if err := st.SetReadDeadline(deadline); err != nil {
 			return 0, false, err
 		}
 		for {
-			n, err := rd.Read(resp)
-			now := time.Now()
+			n, err := st.Read(resp)
+			now := st.Received()
 			if err != nil {
 				if isTimeout(err) {
 					if ctx.Err() != nil {
@@ -153,8 +158,8 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 				}
 				continue // not ours or damaged: keep waiting for the real reply
 			}
-			if !frame.CheckBody(rb, rh.Seq) {
-				pp.Report.Corrupt++
+			if len(rb) != len(req)-frame.HeaderLen || !frame.CheckBody(rb, rh.Seq) {
+				pp.Report.Corrupt++ // a reply of another size is no echo of ours
 				continue
 			}
 			switch seen.Add(rh.Seq) {
@@ -168,7 +173,7 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 					// Its round trip is a sample all the same: the timeout
 					// was too short for this path, so wait longer for this one.
 					t.update(now.Sub(sentAt[rh.Seq%lateWindow]))
-					if err := rd.SetReadDeadline(sent.Add(t.timeout())); err != nil {
+					if err := st.SetReadDeadline(sent.Add(t.timeout())); err != nil {
 						return 0, false, err
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netduel/netduel/frame"
+	"github.com/netduel/netduel/stack"
 	"github.com/netduel/netduel/stats"
 )
 
@@ -447,5 +448,53 @@ func TestPacerSleepsThroughGaps(t *testing.T) {
 		if offered := float64(bytes) * 8 / span.Seconds(); offered < rate*0.99 || offered > rate*1.01 {
 			t.Errorf("rate %.0f: offered %.4g", rate, offered)
 		}
+	}
+}
+
+// TestPingPongRepliesOfAnotherSize: a hostile echo's replies name the right
+// request and carry the pattern, but are shorter than the request: none is an
+// echo, so each counts corrupt, its request is lost, and no round trip is
+// recorded (the size was not checked: each counted as a full round trip).
+func TestPingPongRepliesOfAnotherSize(t *testing.T) {
+	t.Parallel()
+	for _, wait := range []string{stack.WaitBlocking, stack.WaitBusyPoll, stack.WaitNetpoller} {
+		t.Run(wait, func(t *testing.T) {
+			t.Parallel()
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close()
+			go func() {
+				buf := make([]byte, 65536)
+				for {
+					n, a, err := pc.ReadFrom(buf)
+					if err != nil {
+						return
+					}
+					h, body, err := frame.Decode(buf[:n], 0)
+					if err != nil {
+						continue
+					}
+					h.Type = frame.TypeEchoReply
+					short := body[:len(body)/2]
+					out := make([]byte, frame.HeaderLen+len(short))
+					frame.Encode(out, h, short)
+					pc.WriteTo(out, a)
+				}
+			}()
+			c, err := net.Dial("udp", pc.LocalAddr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			rep, rtt, err := PingPong(context.Background(), c, LatencyConfig{Cookie: 1, Size: 64, Duration: 200 * time.Millisecond, MinTimeout: 2 * time.Millisecond, MaxTimeout: 10 * time.Millisecond, Wait: wait})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Sent == 0 || rep.Received != 0 || rtt.Count() != 0 || rep.Lost != rep.Sent || rep.Corrupt == 0 {
+				t.Fatalf("sent %d, received %d, lost %d, corrupt %d, %d round trips recorded: want every request lost, its short reply corrupt", rep.Sent, rep.Received, rep.Lost, rep.Corrupt, rtt.Count())
+			}
+		})
 	}
 }
