@@ -19,6 +19,7 @@ type Reader struct {
 	start, end int // unread bytes are buf[start:end]
 	err        error
 	bodyCRC    uint32
+	last       int // the length of the frame Next last returned (see Frame)
 }
 
 // NewReader returns a Reader of frames of at most maxFrame bytes (maxFrame <= 0
@@ -34,6 +35,7 @@ func NewReader(r io.Reader, maxFrame int) *Reader {
 // Next may be called again). After any other error the Reader returns that error
 // for ever.
 func (r *Reader) Next() (Header, []byte, error) {
+	r.last = 0
 	if r.err != nil {
 		return Header{}, nil, r.err
 	}
@@ -53,6 +55,7 @@ func (r *Reader) Next() (Header, []byte, error) {
 	}
 	f := r.buf[r.start : r.start+n]
 	r.start += n
+	r.last = n
 	body := f[HeaderLen:]
 	r.bodyCRC = BodyCRC(body)
 	if frameCRC(r.bodyCRC, f) != binary.BigEndian.Uint32(f[offCRC:]) {
@@ -70,6 +73,7 @@ func (r *Reader) SetMax(maxFrame int) { r.max = limit(maxFrame) }
 // bodies, at least n bytes long (keeping what it holds unread): a stream
 // receiver reads up to that much per read call.
 func (r *Reader) Grow(n int) {
+	r.last = 0
 	if n <= len(r.buf) {
 		return
 	}
@@ -83,6 +87,17 @@ func (r *Reader) Grow(n int) {
 // checking the frame: compare it with PatternCRC to verify a pattern body
 // without another pass over it.
 func (r *Reader) BodyCRC() uint32 { return r.bodyCRC }
+
+// Frame returns the whole frame, header and body, that Next last returned
+// (nil before the first, or after Next failed to read one), valid until the
+// next call: an echo rewrites its header in place and sends it back, without
+// copying the body or summing it again (see SealHeader and BodyCRC).
+func (r *Reader) Frame() []byte {
+	if r.last == 0 || r.err != nil {
+		return nil
+	}
+	return r.buf[r.start-r.last : r.start]
+}
 
 func (r *Reader) fail(err error) error {
 	r.err = err

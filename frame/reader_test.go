@@ -190,3 +190,67 @@ func TestGrowKeepsUnread(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderFrame: Frame is the whole frame Next returned, read a byte at a
+// time or all at once, over frames of several sizes; an echo that rewrites
+// its header in place over BodyCRC sends a valid frame with the request's
+// body; there is none before the first frame, after a failed Next, or after
+// Grow moved the buffer.
+func TestReaderFrame(t *testing.T) {
+	t.Parallel()
+	sizes := []int{0, 1, 24, 1000, 70000}
+	b, hs := stream(t, sizes...)
+	for _, tc := range []struct {
+		name string
+		r    func() io.Reader
+	}{
+		{"whole", func() io.Reader { return bytes.NewReader(b) }},
+		{"byte at a time", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rd := NewReader(tc.r(), 0)
+			if rd.Frame() != nil {
+				t.Fatal("a frame before the first Next")
+			}
+			off := 0
+			for i, size := range sizes {
+				h, body, err := rd.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				f := rd.Frame()
+				want := b[off : off+HeaderLen+size]
+				off += len(want)
+				if !bytes.Equal(f, want) {
+					t.Fatalf("frame %d: Frame is not the frame read (%d bytes, want %d)", i, len(f), len(want))
+				}
+				if size > 0 && &f[HeaderLen] != &body[0] {
+					t.Fatalf("frame %d: Frame does not hold the body Next returned", i)
+				}
+				h.Type = TypeEchoReply
+				if err := SealHeader(f[:HeaderLen], h, rd.BodyCRC()); err != nil {
+					t.Fatal(err)
+				}
+				gh, gb, err := Decode(f, 0)
+				if err != nil || gh.Type != TypeEchoReply || gh.Seq != hs[i].Seq || !bytes.Equal(gb, want[HeaderLen:]) {
+					t.Fatalf("frame %d rewritten in place: %+v, %v", i, gh, err)
+				}
+			}
+			if _, _, err := rd.Next(); err != io.EOF {
+				t.Fatalf("after the last frame: %v", err)
+			}
+			if rd.Frame() != nil {
+				t.Fatal("a frame after a failed Next")
+			}
+		})
+	}
+	rd := NewReader(bytes.NewReader(b), 0)
+	if _, _, err := rd.Next(); err != nil {
+		t.Fatal(err)
+	}
+	rd.Grow(1 << 20)
+	if rd.Frame() != nil {
+		t.Fatal("a frame after Grow moved the buffer")
+	}
+}

@@ -25,6 +25,7 @@ func (r *Reader) NextSummed() (Header, error) { return r.nextStreamed(false) }
 func (r *Reader) NextMatched() (Header, error) { return r.nextStreamed(true) }
 
 func (r *Reader) nextStreamed(match bool) (Header, error) {
+	r.last = 0
 	if r.err != nil {
 		return Header{}, r.err
 	}

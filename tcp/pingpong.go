@@ -37,9 +37,8 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, w
 	if rd.Tap(func(src io.Reader) io.Reader { return &firstArrival{src: src, at: &c.First} }) > 0 {
 		c.First = time.Now() // the first request's bytes came with the attach message
 	}
-	out := make([]byte, 0, 64<<10)
 	for {
-		h, body, err := rd.Next()
+		h, _, err := rd.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return c, nil
@@ -53,13 +52,13 @@ func Echo(ctx context.Context, conn net.Conn, rd *frame.Reader, cookie uint64, w
 			return c, fmt.Errorf("unexpected %s frame on a latency connection", h.Type)
 		}
 		c.Requests++
-		n := frame.HeaderLen + len(body)
-		if cap(out) < n {
-			out = make([]byte, n)
-		}
-		out = out[:n]
+		// The reply is the request with its type changed: its header is
+		// rewritten in place, over the body's CRC the read computed (no copy
+		// of the body, no second pass over it: a 64 KiB request's reply
+		// goes out µs sooner).
+		out := rd.Frame()
 		h.Type = frame.TypeEchoReply
-		if _, err := frame.Encode(out, h, body); err != nil {
+		if err := frame.SealHeader(out[:frame.HeaderLen], h, rd.BodyCRC()); err != nil {
 			return c, err
 		}
 		if _, err := w.Write(out); err != nil {

@@ -334,9 +334,10 @@ func (s *Server) handle(f *Flow, b []byte, h frame.Header, body []byte, bodyCRC 
 			return
 		}
 		f.requests++
-		// Reply in place: same sequence, same body, same size as the request.
+		// Reply in place: same sequence, same body, same size as the
+		// request, its CRC completed over the body's the read computed.
 		h.Type = frame.TypeEchoReply
-		if _, err := frame.Seal(b, h); err != nil {
+		if err := frame.SealHeader(b[:frame.HeaderLen], h, bodyCRC); err != nil {
 			return
 		}
 		if w.reply(b, src) == nil {
