@@ -25,13 +25,15 @@ type Stamped struct {
 	sent, read time.Time
 }
 
-// NewStamped stamps the writes to w and the reads from r. When both are the
-// same Blocking it stamps its system calls (SetStamps).
-func NewStamped(r DeadlineReader, w io.Writer) *Stamped {
-	s := &Stamped{r: r, w: w}
-	if b, ok := r.(*Blocking); ok && b != nil && io.Writer(b) == w {
+// NewStamped reads r (from Receiver) and writes c, the connection r was made
+// for: through r itself when it is a Blocking (the netpoller no longer
+// watches the socket then), which then stamps its own system calls
+// (SetStamps).
+func NewStamped(r DeadlineReader, c io.Writer) *Stamped {
+	s := &Stamped{r: r, w: c}
+	if b, ok := r.(*Blocking); ok && b != nil {
 		b.SetStamps(true)
-		s.b = b
+		s.b, s.w = b, b
 	}
 	return s
 }

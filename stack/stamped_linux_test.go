@@ -21,11 +21,7 @@ func TestStamped(t *testing.T) {
 				c, peer := blockingPair(t, proto)
 				r, _, release := Receiver(c, want)
 				defer release()
-				var w io.Writer = c
-				if b, ok := r.(*Blocking); ok {
-					w = b
-				}
-				st := NewStamped(r, w)
+				st := NewStamped(r, c)
 				if (st.b != nil) != (want != WaitNetpoller) {
 					t.Fatalf("stamped by the Blocking: %v, want %v", st.b != nil, want != WaitNetpoller)
 				}

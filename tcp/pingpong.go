@@ -144,13 +144,10 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	// (stack.Blocking), through the netpoller elsewhere.
 	src, wait, release := stack.Receiver(conn, cfg.Wait)
 	defer release()
-	var send io.Writer = conn // through the Blocking where there is one
-	if b, ok := src.(*stack.Blocking); ok {
-		send = b
-	}
-	// A round trip is timed from its request's send call to its reply's
-	// receive (stack.Stamped), not over the framing around them.
-	st := stack.NewStamped(src, send)
+	// Requests go through the Blocking where there is one; a round trip is
+	// timed from its request's send call to its reply's receive
+	// (stack.Stamped), not over the framing around them.
+	st := stack.NewStamped(src, conn)
 	rd := frame.NewReader(st, cfg.Size)
 	pp := stats.PingPong{Duration: cfg.Duration, Warmup: cfg.Warmup, Interval: cfg.Interval, Done: cfg.Done}
 	rt := func(seq uint64) (time.Duration, bool, error) {
@@ -180,9 +177,10 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 			return 0, false, fmt.Errorf("echo reply %d: body (%d bytes) does not match the request's (%d)", seq, len(rb), len(req)-frame.HeaderLen)
 		}
 		if now.Before(sent) {
-			// Its bytes were read before the request went out: a server
-			// that answers what it was not asked yet.
-			return 0, false, fmt.Errorf("echo reply %d came in before its request was sent: the server answers requests ahead of them", seq)
+			// Cannot happen while the reader reads no further than the
+			// frame it needs: a reply read before its request was sent
+			// would be a negative round trip, never a figure.
+			return 0, false, fmt.Errorf("echo reply %d was read before its request was sent", seq)
 		}
 		pp.Report.BodyBytes += uint64(len(rb))
 		return now.Sub(sent), true, nil

@@ -3,7 +3,6 @@ package udp
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -109,13 +108,9 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 	rd, wait, release := stack.Receiver(conn, cfg.Wait)
 	defer release()
 	// A Blocking sends too: the netpoller does not watch the socket meanwhile.
-	var send io.Writer = conn
-	if b, ok := rd.(*stack.Blocking); ok {
-		send = b
-	}
 	// A round trip is timed from its request's send call to its reply's
 	// receive (stack.Stamped), not over the framing around them.
-	st := stack.NewStamped(rd, send)
+	st := stack.NewStamped(rd, conn)
 
 	rt := func(seq uint64) (time.Duration, bool, error) {
 		req, _, err := reqs.Next(seq)
