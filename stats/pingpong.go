@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 )
@@ -11,6 +12,23 @@ import (
 // out (a lost round trip, never a latency), or an error that ends the test.
 type RoundTrip func(seq uint64) (rtt time.Duration, ok bool, err error)
 
+// BadReply marks a round trip's error as one that came after its request
+// went out, when a reply came back and was refused (corrupt, another
+// request's, of another size; the transport counts it Corrupt): Run then
+// counts the request sent, so that Sent still covers every reply counted.
+// Other errors leave the request out of Sent: it may not have gone out, or
+// the test ended while it was in flight.
+func BadReply(err error) error {
+	if err == nil {
+		return nil
+	}
+	return badReply{err}
+}
+
+type badReply struct{ error }
+
+func (e badReply) Unwrap() error { return e.error }
+
 // PingPongReport is the client's view of a request/response test.
 type PingPongReport struct {
 	Sent      uint64 // requests sent
@@ -18,7 +36,7 @@ type PingPongReport struct {
 	Lost      uint64 // requests whose reply did not come back in time
 	Late      uint64 // replies that came back after their request had timed out
 	Duplicate uint64 // replies seen twice
-	Corrupt   uint64 // replies that failed their CRC or body check
+	Corrupt   uint64 // replies that failed their CRC or body check (TCP: or were not the awaited reply)
 	BodyBytes uint64 // verified reply body bytes
 	Duration  time.Duration
 	FirstRTT  time.Duration // the first round trip, before any warm-up trimming
@@ -68,7 +86,9 @@ func (p *PingPong) Run(ctx context.Context, rt RoundTrip) error {
 		bodyBefore := p.Report.BodyBytes
 		d, ok, err := rt(seq)
 		if err != nil {
-			p.Report.Sent-- // the request may not have gone out; count only completed tries
+			if !errors.As(err, new(badReply)) {
+				p.Report.Sent-- // the request may not have gone out; count only completed tries
+			}
 			return err
 		}
 		var (

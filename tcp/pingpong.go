@@ -164,17 +164,20 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		rh, rb, err := rd.Next()
 		sent, now := st.Sent(), st.Received()
 		if err != nil {
-			if errors.Is(err, frame.ErrChecksum) {
+			var fe *frame.Error
+			if errors.As(err, &fe) { // a reply came, and is not a valid frame
 				pp.Report.Corrupt++
+				err = stats.BadReply(err)
 			}
 			return 0, false, fmt.Errorf("reading echo reply %d: %w", seq, err)
 		}
 		if rh.Type != frame.TypeEchoReply || rh.Cookie != cfg.Cookie || rh.Seq != seq {
-			return 0, false, fmt.Errorf("unexpected %s frame (seq %d) while waiting for echo reply %d", rh.Type, rh.Seq, seq)
+			pp.Report.Corrupt++
+			return 0, false, stats.BadReply(fmt.Errorf("unexpected %s frame (seq %d) while waiting for echo reply %d", rh.Type, rh.Seq, seq))
 		}
 		if len(rb) != len(req)-frame.HeaderLen || !frame.CheckBody(rb, seq) {
 			pp.Report.Corrupt++
-			return 0, false, fmt.Errorf("echo reply %d: body (%d bytes) does not match the request's (%d)", seq, len(rb), len(req)-frame.HeaderLen)
+			return 0, false, stats.BadReply(fmt.Errorf("echo reply %d: body (%d bytes) does not match the request's (%d)", seq, len(rb), len(req)-frame.HeaderLen))
 		}
 		if now.Before(sent) {
 			// Cannot happen while the reader reads no further than the
