@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -166,7 +167,7 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	if ctx.Err() != nil {
 		// Interrupted: the test is cut short, and the deadline set below
 		// must not undo the one that cancelling set.
-		if d.err == nil {
+		if d.err == nil || byCancel(ctx, d.err) {
 			d.err = errInterrupted
 		}
 		c.merge(&res, spec, w, d, ServerView{})
@@ -354,6 +355,14 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 	if v.Error != "" && d.err == nil {
 		res.Error = "server: " + cleanServerText(v.Error)
 	}
+}
+
+// byCancel reports whether err is how the data phase saw ctx end: the
+// context's own error, or the deadline or close with which cancelling
+// unblocked a read or write. Any other error is the test's own, kept even
+// when an interruption followed it.
+func byCancel(ctx context.Context, err error) bool {
+	return errors.Is(err, ctx.Err()) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed)
 }
 
 var (

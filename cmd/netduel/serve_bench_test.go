@@ -111,14 +111,14 @@ func checkSession(spec duel.TestSpec, r duel.Result, err error) error {
 // startServeChild runs 'netduel serve' as a child process (the test binary as
 // netduel) on a free loopback port, with limits for n sessions at once, all
 // from 127.0.0.1.
-func startServeChild(b *testing.B, n int) (addr string, pid int) {
+func startServeChild(b testing.TB, n int) (addr string, pid int) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	addr = ln.Addr().String()
 	ln.Close()
-	srv := netduelCmd("serve", "-q", "--listen", addr, "--max-clients", strconv.Itoa(n), "--max-clients-per-ip", strconv.Itoa(n),
+	srv := netduelCmd("serve", "-q", "--allow-busy-poll", "--listen", addr, "--max-clients", strconv.Itoa(n), "--max-clients-per-ip", strconv.Itoa(n),
 		"--max-bitrate", strconv.FormatFloat(serveMaxBitrate, 'f', -1, 64))
 	if err := srv.Start(); err != nil {
 		b.Fatal(err)

@@ -1,0 +1,58 @@
+package duel
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestInterruptedTestSaysSo: a test cut short by its context reports
+// errInterrupted, whichever way the transport noticed (a cancelled read, a
+// closed socket, a deadline set to stop it), never the context's own
+// "context canceled" or a socket error the cancelling caused.
+func TestInterruptedTestSaysSo(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, ServerConfig{AllowBusyPoll: true})
+	for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+		for _, test := range []Test{TestLatency, TestThroughput} {
+			for _, busy := range []bool{false, true} {
+				if busy && test != TestLatency {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%s/busy=%v", proto, test, busy), func(t *testing.T) {
+					for i := range 5 {
+						// Cut the test once its data flows, a little later
+						// each round, however long the connect took.
+						ctx, cancel := context.WithCancel(context.Background())
+						var live atomic.Uint64
+						go func() {
+							defer cancel()
+							for start := time.Now(); live.Load() == 0 && time.Since(start) < 4*time.Second; {
+								time.Sleep(time.Millisecond)
+							}
+							time.Sleep(time.Duration(1+23*i) * time.Millisecond)
+						}()
+						spec := TestSpec{Proto: proto, Test: test, Duration: 5 * time.Second, Size: 64}
+						if test == TestThroughput {
+							spec.Size = 1200
+							spec.Bitrate = 20e6
+						}
+						spec.BusyPoll = busy
+						c := newClient(srv)
+						c.Live = &live
+						r, err := c.RunTest(ctx, spec)
+						cancel()
+						if err != nil {
+							t.Fatalf("RunTest: %v", err)
+						}
+						if r.Error != errInterrupted.Error() {
+							t.Fatalf("round %d: error %q, want %q", i, r.Error, errInterrupted)
+						}
+					}
+				})
+			}
+		}
+	}
+}
