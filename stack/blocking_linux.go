@@ -216,14 +216,8 @@ func (b *Blocking) read(fn func(uintptr) bool, p, oob []byte) error {
 	if slot {
 		rawSlots.Add(-1)
 	}
-	if b.raw {
-		// See wakeMonitor: raw tries, counted, and an empty raw blocking
-		// try (PollInterval without a message) each tell the runtime.
-		b.rawTries += b.tries.Load() - before
-		if b.rawTries >= wakeEvery || (!b.spinning() && !idle && b.errn == unix.EAGAIN) {
-			b.rawTries = 0
-			wakeMonitor()
-		}
+	if b.raw && !idle { // the idle try parks in the netpoller, which tells the runtime
+		b.tellRuntime(b.tries.Load()-before, slot && b.errn == unix.EAGAIN)
 	}
 	b.p, b.oob, b.spun = nil, nil, nil
 	return err
@@ -403,23 +397,6 @@ func (b *Blocking) ReadFromUDP(p []byte) (n int, src netip.AddrPort, err error) 
 	}
 	return b.n, sockaddrPort(&b.from, &b.fromZone), nil
 }
-
-// wakeEvery is how many raw tries a Blocking makes between calls to
-// wakeMonitor: 0.5 ms of a spinning read's empty tries on the VM we measure
-// on, a few ms of round trips; a raw blocking read that waited PollInterval
-// in vain calls it at once.
-const wakeEvery = 1024
-
-// wakeMonitor makes one ordinary system call, whose entry wakes the
-// runtime's monitor thread (sysmon) if it sleeps. A goroutine that only
-// makes raw calls never tells the runtime anything: when it was the one
-// the netpoller woke and it keeps its P for good (spinning, or blocking raw),
-// no thread was left waiting in the netpoller and the monitor, asleep since
-// every P had been idle, slept on until its next timer: the process's other
-// sockets went unread for seconds (a server's new clients and its other
-// sessions' control connections; TestUDPLatencySessionLeavesServerResponsive).
-// Awake, the monitor polls the network every 10 ms while the P is held.
-func wakeMonitor() { syscall.Syscall(syscall.SYS_GETPID, 0, 0, 0) }
 
 // clockEvery is how many empty tries a spinning read makes between looks
 // at the clock for its deadline and at whether it should still spin
