@@ -162,18 +162,49 @@ func (c *comparison) portCheckSteps() [][]step {
 	for i, f := range report.Formats {
 		id := nMetrics + i
 		groups = append(groups, []step{{tool: "netduel", what: "port check " + portRange + " -o " + f, run: func(ctx context.Context) error {
-			r, err := c.execTimed(ctx, c.bin, "port", "check", portRange, "-o", f)
+			var out drain
+			r, err := c.execTimedTo(ctx, &out, c.bin, "port", "check", portRange, "-o", f)
 			// Exit 1: a port in the range is taken, which a busy host has.
 			var ee *exec.ExitError
 			if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
 				return err
 			}
-			if len(r.out) == 0 {
-				return errors.New("no output")
+			if err := out.complete(); err != nil {
+				return err
 			}
 			c.add(id, true, r.wall.Seconds())
 			return nil
 		}}})
 	}
 	return groups
+}
+
+// drain reads a command's whole stdout and keeps only its size and its last
+// byte, as 'cat > /dev/null' would: a full-range port check writes 100 MB of
+// JSON, and keeping it (a buffer doubling to 128 MB) took this process's CPU
+// from the check's two: medians of 4 full-range JSON checks, 2.0 s kept
+// against 1.5 s read and dropped (1.7 against 1.3 s with collections held).
+type drain struct {
+	n    int64
+	last byte
+}
+
+func (d *drain) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		d.n += int64(len(p))
+		d.last = p[len(p)-1]
+	}
+	return len(p), nil
+}
+
+// complete says why the output is no whole report: none, or cut short (every
+// format ends with a newline).
+func (d *drain) complete() error {
+	switch {
+	case d.n == 0:
+		return errors.New("no output")
+	case d.last != '\n':
+		return fmt.Errorf("the report was cut short (%d bytes, no final newline)", d.n)
+	}
+	return nil
 }

@@ -236,3 +236,32 @@ func sampleResult(t *testing.T, file, key string) *netduelResult {
 	}
 	return r
 }
+
+// TestDrain: the port check rows read the report through drain, which keeps
+// no output but must still tell a whole report from none and from one cut
+// short.
+func TestDrain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes []string
+		ok     bool
+	}{
+		{"none", nil, false},
+		{"empty writes", []string{"", ""}, false},
+		{"whole", []string{"{\n  \"ports\": [", "]\n}\n"}, true},
+		{"cut short", []string{"{\n  \"ports\": [", "\n    {\"port\": 1"}, false},
+		{"newline then empty write", []string{"a\n", ""}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d drain
+			for _, w := range tc.writes {
+				if n, err := d.Write([]byte(w)); n != len(w) || err != nil {
+					t.Fatalf("Write: %d, %v", n, err)
+				}
+			}
+			if err := d.complete(); (err == nil) != tc.ok {
+				t.Errorf("complete: %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}

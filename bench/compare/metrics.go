@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os/exec"
 	"slices"
@@ -507,6 +508,15 @@ type ran struct {
 
 // execTimed is exec with the client's CPU and wall time.
 func (c *comparison) execTimed(ctx context.Context, name string, args ...string) (ran, error) {
+	var stdout bytes.Buffer
+	r, err := c.execTimedTo(ctx, &stdout, name, args...)
+	r.out = stdout.Bytes()
+	return r, err
+}
+
+// execTimedTo is execTimed with the client's stdout written to stdout (ran's
+// out left empty).
+func (c *comparison) execTimedTo(ctx context.Context, stdout io.Writer, name string, args ...string) (ran, error) {
 	ctx, cancel := context.WithTimeout(ctx, 6*c.o.duration+60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -516,11 +526,11 @@ func (c *comparison) execTimed(ctx context.Context, name string, args ...string)
 		return nil
 	}
 	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	r := ran{out: stdout.Bytes(), wall: time.Since(start)}
+	r := ran{wall: time.Since(start)}
 	if ps := cmd.ProcessState; ps != nil {
 		r.cpu = ps.UserTime() + ps.SystemTime()
 	}

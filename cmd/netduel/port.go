@@ -135,6 +135,7 @@ func portCheckAction(c *cli.Context) error {
 	}
 	ctx, stop := portContext(c)
 	defer stop()
+	defer holdCollections()()
 	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs, As: as})
 	interrupted := errors.Is(err, context.Canceled)
 	if err != nil && !interrupted {
