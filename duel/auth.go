@@ -75,7 +75,7 @@ func (s *Server) authenticate(conn net.Conn, rd *frame.Reader, helloBody []byte,
 	}
 	var a authMsg
 	if _, err := readControl(rd, msgAuth, &a); err != nil {
-		return nil, &AuthError{Reason: fmt.Sprintf("no proof: %v", err)}
+		return nil, &AuthError{Reason: fmt.Sprintf("no proof: %v", fromClient(err))}
 	}
 	if !hmac.Equal(a.Proof, authProof(s.cfg.Token, labelClient, sn, hl.ClientNonce, helloBody, 0)) {
 		return nil, &AuthError{Reason: "wrong token"}

@@ -63,9 +63,15 @@ type Client struct {
 type UnreachableError struct {
 	Addr string
 	Err  error
+	// Answered: something answered there, but not as a netduel server does
+	// (no frame, or not the message due): another program on that port.
+	Answered bool
 }
 
 func (e *UnreachableError) Error() string {
+	if e.Answered {
+		return fmt.Sprintf("server %s answered, but not as 'netduel serve' does: %v", e.Addr, e.Err)
+	}
 	return fmt.Sprintf("server %s unreachable: %v", e.Addr, e.Err)
 }
 

@@ -133,6 +133,9 @@ type result struct {
 type errorMsg struct {
 	Type  string `json:"type"`
 	Error string `json:"error"`
+	// MaxBitrateBps, in a refusal of a UDP test over the server's
+	// --max-bitrate, is that limit, bits/s.
+	MaxBitrateBps float64 `json:"max_bitrate_bps,omitempty"`
 }
 
 // writeControl sends v as a control frame.
@@ -155,10 +158,27 @@ func writeControlBody(conn net.Conn, cookie uint64, body []byte) error {
 	return err
 }
 
-// remoteError is an error message from the peer.
-type remoteError struct{ msg string }
+// remoteError is an error message from the peer, its text cleaned of control
+// characters and cut short (cleanServerText): a hostile peer's text reaches a
+// terminal or a log otherwise, escape sequences, forged lines and all.
+type remoteError struct {
+	msg string
+	// maxBitrate is the server's --max-bitrate when it refused a test as
+	// over it, else 0.
+	maxBitrate float64
+}
 
 func (e *remoteError) Error() string { return "server refused: " + e.msg }
+
+// fromClient words an error message a client sent the server as the client's,
+// not as a refusal; other errors pass as they are.
+func fromClient(err error) error {
+	var re *remoteError
+	if errors.As(err, &re) {
+		return fmt.Errorf("the client sent an error: %s", re.msg)
+	}
+	return err
+}
 
 // readControl reads the next control frame into v, checking its type against want.
 // An error message from the peer becomes a *remoteError.
@@ -168,12 +188,32 @@ func readControl(rd *frame.Reader, want string, v any) (frame.Header, error) {
 		return h, err
 	}
 	if typ != want {
-		return h, fmt.Errorf("expected a %s message, got %q", want, typ)
+		return h, notNetduelf("expected a %s message, got %q", want, typ)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return h, fmt.Errorf("bad %s message: %w", want, err)
+		return h, notNetduelf("bad %s message: %w", want, err)
 	}
 	return h, nil
+}
+
+// notNetduelError is a peer's answer that no netduel peer gives: a control
+// frame of the wrong kind, or a body that is not the message it should be.
+type notNetduelError struct{ err error }
+
+func (e *notNetduelError) Error() string { return e.err.Error() }
+func (e *notNetduelError) Unwrap() error { return e.err }
+
+// notNetduelf is fmt.Errorf's error (wrapping its %w) as a notNetduelError.
+func notNetduelf(format string, a ...any) error {
+	return &notNetduelError{err: fmt.Errorf(format, a...)}
+}
+
+// answeredWrongly reports whether err is a peer's answer that is not
+// netduel's (not a frame, or not the message due), as opposed to no answer.
+func answeredWrongly(err error) bool {
+	var fe *frame.Error
+	var ne *notNetduelError
+	return errors.As(err, &fe) || errors.As(err, &ne)
 }
 
 // nextControl reads the next control frame and returns its message type and
@@ -184,19 +224,34 @@ func nextControl(rd *frame.Reader) (frame.Header, string, []byte, error) {
 		return h, "", nil, err
 	}
 	if h.Type != frame.TypeControl {
-		return h, "", nil, fmt.Errorf("expected a control frame, got %s", h.Type)
+		return h, "", nil, notNetduelf("expected a control frame, got %s", h.Type)
 	}
-	var probe struct {
-		Type  string `json:"type"`
-		Error string `json:"error"`
-	}
+	var probe errorMsg
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return h, "", nil, fmt.Errorf("bad control message: %w", err)
+		return h, "", nil, notNetduelf("bad control message: %w", err)
 	}
 	if probe.Type == msgError {
-		return h, "", nil, &remoteError{msg: probe.Error}
+		limit := probe.MaxBitrateBps
+		if !(limit > 0 && limit <= maxBitrate) { // NaN, negative or absurd: no limit stated
+			limit = 0
+		}
+		return h, "", nil, &remoteError{msg: cleanServerText(probe.Error), maxBitrate: limit}
 	}
 	return h, probe.Type, body, nil
+}
+
+// maxBitrate bounds a limit a server's refusal states: 1 Pbit/s, beyond any
+// link; more is a hostile server's, ignored.
+const maxBitrate = 1e15
+
+// refusedOverRate returns the server's --max-bitrate when err is its refusal
+// of a test as over it, else 0.
+func refusedOverRate(err error) float64 {
+	var re *remoteError
+	if errors.As(err, &re) {
+		return re.maxBitrate
+	}
+	return 0
 }
 
 // IsRefused reports whether err is the server refusing a test (as opposed to the

@@ -31,7 +31,7 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 		if IsRefused(err) {
 			return err
 		}
-		return &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err)}
+		return &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err), Answered: answeredWrongly(err)}
 	}
 	_, typ, msg, err := nextControl(rd)
 	if err != nil {
@@ -41,7 +41,7 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 	if typ == msgChallenge {
 		var ch challenge
 		if err := json.Unmarshal(msg, &ch); err != nil {
-			return w, unreachable(fmt.Errorf("bad challenge message: %w", err))
+			return w, unreachable(notNetduelf("bad challenge message: %w", err))
 		}
 		if err := clientAuth(ctl, c.Token, ch, body, hl.ClientNonce); err != nil {
 			return w, err
@@ -52,10 +52,10 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 		}
 	}
 	if typ != msgWelcome {
-		return w, unreachable(fmt.Errorf("expected a welcome message, got %q", typ))
+		return w, unreachable(notNetduelf("expected a welcome message, got %q", typ))
 	}
 	if err := json.Unmarshal(msg, &w); err != nil {
-		return w, unreachable(fmt.Errorf("bad welcome message: %w", err))
+		return w, unreachable(notNetduelf("bad welcome message: %w", err))
 	}
 	if c.Token != "" {
 		if err := checkServerProof(c.Token, w, serverNonce, hl.ClientNonce, body); err != nil {

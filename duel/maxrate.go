@@ -33,6 +33,10 @@ type RateSearch struct {
 	// frames passes only if it lost none.
 	MinFrames uint64        `json:"min_frames"`
 	Trials    []SearchTrial `json:"trials"`
+	// CapBps is the server's --max-bitrate, which bounded the search (it
+	// refused the unpaced trial, and any above it): trials then ask for
+	// that rate at most, and the answer is at most that. 0: no bound.
+	CapBps float64 `json:"cap_bps,omitempty"`
 	// Found says whether a final, full-length test passed. When it is
 	// false, no short trial passed, or no full-length test did (the result
 	// is the last test's), and the run exits 1.
@@ -91,6 +95,9 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 	search := &RateSearch{MaxLossPct: maxLossPct, MinFrames: minFrames(maxLossPct)}
 	var last Result
 	run := func(rate float64, d time.Duration, final bool) (SearchTrial, error) {
+		if search.CapBps > 0 && (rate == 0 || rate > search.CapBps) {
+			rate = search.CapBps
+		}
 		s := spec
 		s.Duration, s.Bitrate = d, rate
 		if !final {
@@ -103,6 +110,13 @@ func (c *Client) FindMaxRate(ctx context.Context, spec TestSpec, maxLossPct floa
 		// has drained (RunOnLink's drain, before the fin): an overrun's
 		// backlog never slows the next trial.
 		r, err := c.RunTest(ctx, s)
+		if limit := refusedOverRate(err); limit > 0 && search.CapBps == 0 && (rate == 0 || rate > limit) {
+			// The server's --max-bitrate: search below it, from it.
+			search.CapBps = limit
+			s.Bitrate = limit
+			rate = limit
+			r, err = c.RunTest(ctx, s)
+		}
 		if err != nil {
 			return SearchTrial{}, err
 		}

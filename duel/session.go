@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -80,7 +81,13 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 		}
 	}
 	if err := s.admit(hl.Test); err != nil {
-		refuse("%v", err)
+		s.cfg.Logf("%s: refused: %v", conn.RemoteAddr(), err)
+		m := errorMsg{Type: msgError, Error: err.Error()}
+		var over *overRateError
+		if errors.As(err, &over) {
+			m.MaxBitrateBps = over.limit
+		}
+		_ = writeControl(conn, 0, m)
 		return
 	}
 	sess := s.newSession(hl.Test, peer)
@@ -145,8 +152,16 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 // parseHello decodes and checks a hello's body.
 func parseHello(body []byte) (hello, error) {
 	var hl hello
-	if err := json.Unmarshal(body, &hl); err != nil || hl.Type != msgHello {
+	var probe struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil || probe.Type != msgHello {
 		return hl, errors.New("the first control message must be a hello")
+	}
+	if err := json.Unmarshal(body, &hl); err != nil {
+		// Which field is wrong, and how (the decoder's words, which name
+		// the field; cleaned, as they may quote the client's bytes).
+		return hl, fmt.Errorf("bad hello message: %s", cleanServerText(err.Error()))
 	}
 	if hl.Version != ProtocolVersion {
 		return hl, fmt.Errorf("protocol version %d is not supported (this server speaks %d)", hl.Version, ProtocolVersion)
@@ -154,12 +169,27 @@ func parseHello(body []byte) (hello, error) {
 	return hl, nil
 }
 
+// lifetime is how long a session of a test of duration d may last: d plus
+// idle time on both sides and the settling, saturating rather than wrapping
+// round to a negative timeout (which ended every session at once) for an
+// idle timeout near the largest duration.
+func lifetime(d, idle time.Duration) time.Duration {
+	total := d
+	for _, add := range []time.Duration{idle, idle, maxSettle} {
+		if total > math.MaxInt64-add {
+			return math.MaxInt64
+		}
+		total += add
+	}
+	return total
+}
+
 // newSession makes a session for an admitted test from peer.
 func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
 	sess := &session{srv: s, peer: peer, spec: t, kind: t.Kind(), dataDone: make(chan struct{})}
 	// A session lives at most its test's duration plus idle time on both sides.
 	base, end := context.WithCancelCause(s.ctx)
-	ctx, cancel := context.WithTimeoutCause(base, t.Duration+2*s.cfg.IdleTimeout+maxSettle,
+	ctx, cancel := context.WithTimeoutCause(base, lifetime(t.Duration, s.cfg.IdleTimeout),
 		fmt.Errorf("session ended: it outlasted its duration %v plus the server's timeouts", t.Duration))
 	sess.ctx = ctx
 	sess.end = func(cause error) { end(cause); cancel() }
@@ -177,7 +207,7 @@ func (sess *session) waitFin(rd *frame.Reader) (fin, error) {
 			if sess.ctx.Err() != nil {
 				return fin{}, context.Cause(sess.ctx)
 			}
-			return fin{}, err
+			return fin{}, fromClient(err)
 		}
 		sess.touch(time.Now())
 		switch typ {
@@ -210,10 +240,20 @@ func (s *Server) admit(t TestSpec) error {
 	}
 	if s.cfg.MaxBitrate > 0 && t.Kind().Has(FigPacing) &&
 		(t.Bitrate == 0 || t.Bitrate > s.cfg.MaxBitrate) {
-		return fmt.Errorf("UDP bit rate %s is over this server's --max-bitrate of %.0f bit/s: pace it at that or less (--bitrate)", rateText(t.Bitrate), s.cfg.MaxBitrate)
+		return &overRateError{limit: s.cfg.MaxBitrate, msg: fmt.Sprintf("UDP bit rate %s is over this server's --max-bitrate of %.0f bit/s: pace it at that or less (--bitrate)", rateText(t.Bitrate), s.cfg.MaxBitrate)}
 	}
 	return nil
 }
+
+// overRateError refuses a test over the server's --max-bitrate; its refusal
+// states the limit (errorMsg.MaxBitrateBps), so that a client's bit rate
+// search can keep under it.
+type overRateError struct {
+	limit float64
+	msg   string
+}
+
+func (e *overRateError) Error() string { return e.msg }
 
 func rateText(r float64) string {
 	if r == 0 {

@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,5 +140,39 @@ func TestPortCheckManyPorts(t *testing.T) {
 	s := out.String()
 	if strings.Count(s, "127.0.0.1") != 1 || !strings.Contains(s, "99 ports free; not free: 9050 (only those are listed above)") {
 		t.Errorf("got:\n%s", s)
+	}
+}
+
+// TestPortCheckIncomplete: a check that did not finish (interrupted) says so
+// in every format, as a failed run does: JSON and NDJSON had its error, but a
+// table, Markdown or CSV read as a whole check of the ports it reached.
+func TestPortCheckIncomplete(t *testing.T) {
+	const why = "interrupted after 3 of 9 ports"
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			doc := portFixture()
+			doc.Error = why
+			var out bytes.Buffer
+			if err := Render(&out, doc, Options{Format: format}); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+			last := lines[len(lines)-1]
+			switch format {
+			case "json", "ndjson":
+				if !strings.Contains(out.String(), why) {
+					t.Errorf("no error in %s", out.String())
+				}
+			case "csv":
+				row, err := csv.NewReader(strings.NewReader(last)).Read()
+				if err != nil || len(row) != len(portCheckHeader) || row[slices.Index(portCheckHeader, "error")] != why || row[0] != "" {
+					t.Errorf("last CSV row %q (%v): want every column empty but error", last, err)
+				}
+			default:
+				if !strings.Contains(last, "Check incomplete") || !strings.Contains(last, why) {
+					t.Errorf("last line %q: want the check's error", last)
+				}
+			}
+		})
 	}
 }

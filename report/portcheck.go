@@ -56,7 +56,43 @@ func (doc *PortCheckDoc) writeJSON(w io.Writer) error { doc.fill(); return portC
 
 func (doc *PortCheckDoc) writeNDJSON(w io.Writer) error { doc.fill(); return portCheckNDJSON(w, doc) }
 
-func (doc *PortCheckDoc) writeCSV(w, _ io.Writer) error { return portCheckCSV(w, doc.Ports) }
+func (doc *PortCheckDoc) writeCSV(w, _ io.Writer) error {
+	if err := portCheckCSV(w, doc.Ports); err != nil {
+		return err
+	}
+	return portCheckErrorCSV(w, doc.Error)
+}
+
+// portCheckErrorCSV writes why a check did not finish as a last CSV row:
+// every column empty but error, as a failed run's last row is.
+func portCheckErrorCSV(w io.Writer, msg string) error {
+	if msg == "" {
+		return nil
+	}
+	row := make([]string, len(portCheckHeader))
+	row[slices.Index(portCheckHeader, "error")] = msg
+	cw := csv.NewWriter(w)
+	if err := cw.Write(row); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// portCheckErrorLine writes why a check did not finish after its tables, as a
+// failed run's last line (the title names only the ports checked).
+func portCheckErrorLine(w io.Writer, msg string, st Style) error {
+	if msg == "" {
+		return nil
+	}
+	var err error
+	if st.Markdown {
+		_, err = fmt.Fprintf(w, "**Check incomplete:** %s\n", msg)
+	} else {
+		_, err = fmt.Fprintf(w, "%s: %s\n", st.paint(colorRed, "Check incomplete"), msg)
+	}
+	return err
+}
 
 func (doc *PortCheckDoc) writeTable(w io.Writer, st Style) error {
 	doc.fill()
@@ -197,7 +233,10 @@ func portCheckTable(w io.Writer, doc *PortCheckDoc, st Style) error {
 		}
 	}
 	fmt.Fprintln(w, verdict)
-	return portWarnings(w, doc.Warnings, st)
+	if err := portWarnings(w, doc.Warnings, st); err != nil {
+		return err
+	}
+	return portCheckErrorLine(w, doc.Error, st)
 }
 
 func sortedCopy(ps []int) []int {

@@ -142,8 +142,12 @@ func resultNotes(w io.Writer, r *duel.Result, where string, st Style) {
 	name := protoName(r.Proto)
 	if s := r.Search; s != nil {
 		if s.Found {
-			fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% that the receiver kept up with, in %d tests: %s\n",
-				name, where, searchFound(r), s.MaxLossPct, len(s.Trials), s.Tried(FormatRate))
+			capped := ""
+			if s.CapBps > 0 {
+				capped = " (searched up to the server's --max-bitrate, " + FormatRate(s.CapBps) + ")"
+			}
+			fmt.Fprintf(w, "%s%s --bitrate max: %s, the highest rate with loss <= %g%% that the receiver kept up with%s, in %d tests: %s\n",
+				name, where, searchFound(r), s.MaxLossPct, capped, len(s.Trials), s.Tried(FormatRate))
 		} else {
 			fmt.Fprintf(w, "%s%s --bitrate max: %s\n", name, where, st.bad(fmt.Sprintf(
 				"no rate kept loss <= %g%% with the receiver keeping up; tried %s",

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -114,7 +116,84 @@ func unknownSubcommand(c *cli.Context) error {
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	return usageErrorf("%v (see '%s --help')", err, commandPath(c))
+	return usageErrorf("%s (see '%s --help')", flagErrorText(c, err), commandPath(c))
+}
+
+// The flag package's words for a value it could not parse, and for a flag it
+// does not know.
+var (
+	badValueRE   = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): `)
+	badBoolRE    = regexp.MustCompile(`^invalid boolean value "(.*)" for -(\S+): `)
+	undefinedRE  = regexp.MustCompile(`^flag provided but not defined: -(\S+)$`)
+	numberArgRE  = regexp.MustCompile(`^-[0-9]`)
+	flagWantText = map[string]string{
+		"duration": "a duration such as 3s, 500ms or 1m30s",
+		"int":      "a whole number, e.g. 3",
+		"bool":     "true or false (or the flag alone for true)",
+	}
+)
+
+// flagErrorText rewords a parse error of the flag package ("invalid value \"\"
+// for flag -duration: parse error") as netduel's other input errors read:
+// the flag as it is written, the value, and what it wants.
+func flagErrorText(c *cli.Context, err error) string {
+	msg := err.Error()
+	if m := undefinedRE.FindStringSubmatch(msg); m != nil {
+		if numberArgRE.MatchString("-" + m[1]) {
+			return fmt.Sprintf("%q is read as a flag: negative numbers are not valid here", "-"+m[1])
+		}
+		return fmt.Sprintf("unknown flag %q", dashes(m[1]))
+	}
+	value, name := "", ""
+	if m := badValueRE.FindStringSubmatch(msg); m != nil {
+		value, name = m[1], m[2]
+	} else if m := badBoolRE.FindStringSubmatch(msg); m != nil {
+		value, name = m[1], m[2]
+	} else {
+		return msg
+	}
+	want := flagWantText[flagKind(c, name)]
+	if want == "" {
+		want = "another value"
+	}
+	if value == "" {
+		return fmt.Sprintf("%s is empty: give it %s, or leave the flag out for its default", dashes(name), want)
+	}
+	return fmt.Sprintf("%s %q: want %s", dashes(name), value, want)
+}
+
+// dashes writes a flag's name as it is used: --name, or -o for one letter.
+func dashes(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// flagKind is the kind of value c's command's flag name takes: duration, int,
+// bool, or "" when it is not one of those.
+func flagKind(c *cli.Context, name string) string {
+	var flags []cli.Flag
+	if c.Command != nil {
+		flags = c.Command.Flags
+	}
+	if c.App != nil {
+		flags = append(flags, c.App.Flags...)
+	}
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), name) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.DurationFlag:
+			return "duration"
+		case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag, *cli.Uint64Flag:
+			return "int"
+		case *cli.BoolFlag:
+			return "bool"
+		}
+	}
+	return ""
 }
 
 // commandPath names the command a context runs, from the top: "netduel port

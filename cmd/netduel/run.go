@@ -206,10 +206,11 @@ func runFailure(err error, interrupted, remote bool, results []duel.Result) erro
 		return runtimeErrorf("interrupted")
 	}
 	if err != nil {
+		var unreachable *duel.UnreachableError
 		switch {
 		case errors.Is(err, context.Canceled):
 			return runtimeErrorf("interrupted")
-		case remote && errors.As(err, new(*duel.UnreachableError)):
+		case remote && errors.As(err, &unreachable) && !unreachable.Answered:
 			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
 		default:
 			return runtimeErrorf("%s", engineErrorText(err))

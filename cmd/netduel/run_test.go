@@ -72,6 +72,19 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"serve", "--max-clients", "4", "--max-clients-per-ip", "5"}, "--max-clients-per-ip"},
 		{[]string{"serve", "--token", ""}, "--token"},
 		{[]string{"run", "--server", "127.0.0.1:9", "--token", ""}, "--token"},
+		// The flag package's own words ("invalid value \"\" for flag
+		// -duration: parse error") before: one dash, no fix.
+		{[]string{"run", "--duration", ""}, "--duration is empty: give it a duration"},
+		{[]string{"run", "--interval", "x"}, `--interval "x": want a duration`},
+		{[]string{"serve", "--max-clients", ""}, "--max-clients is empty: give it a whole number"},
+		{[]string{"port", "free", "--count", "1.5"}, `--count "1.5": want a whole number`},
+		{[]string{"run", "--busy-poll=maybe"}, `--busy-poll "maybe": want true or false`},
+		{[]string{"port", "check", "-1"}, "negative numbers"},
+		{[]string{"run", "--nope2"}, `unknown flag "--nope2"`},
+		// Accepted before, and every session ended at once (the lifetime overflowed).
+		{[]string{"serve", "--idle-timeout", "2562047h"}, "--idle-timeout 2562047h0m0s: want a duration from 100ms to 24h"},
+		{[]string{"serve", "--hello-timeout", "25h"}, "--hello-timeout"},
+		{[]string{"serve", "--max-duration", "25h"}, "--max-duration"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

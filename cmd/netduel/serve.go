@@ -40,6 +40,9 @@ func serveCommand() *cli.Command {
 	}
 }
 
+// maxServeTimeout bounds serve's durations (see serveAction).
+const maxServeTimeout = 24 * time.Hour
+
 func serveAction(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return usageErrorf("unexpected argument %q: serve takes only flags (see 'netduel serve --help')", c.Args().First())
@@ -65,14 +68,16 @@ func serveAction(c *cli.Context) error {
 	if n := c.Int("max-clients"); n < 1 {
 		return usageErrorf("--max-clients %d: want at least 1", n)
 	}
-	if d := c.Duration("max-duration"); d <= 0 {
-		return usageErrorf("--max-duration %v: want a positive duration, e.g. 10m", d)
+	// At most a day each, the longest test a client runs: a session lives
+	// its duration plus twice the idle timeout, which must not overflow.
+	if d := c.Duration("max-duration"); d <= 0 || d > maxServeTimeout {
+		return usageErrorf("--max-duration %v: want a positive duration up to 24h, e.g. 10m", d)
 	}
-	if d := c.Duration("idle-timeout"); d < 100*time.Millisecond {
-		return usageErrorf("--idle-timeout %v: want at least 100ms", d)
+	if d := c.Duration("idle-timeout"); d < 100*time.Millisecond || d > maxServeTimeout {
+		return usageErrorf("--idle-timeout %v: want a duration from 100ms to 24h, e.g. 10s", d)
 	}
-	if d := c.Duration("hello-timeout"); d < 100*time.Millisecond {
-		return usageErrorf("--hello-timeout %v: want at least 100ms", d)
+	if d := c.Duration("hello-timeout"); d < 100*time.Millisecond || d > maxServeTimeout {
+		return usageErrorf("--hello-timeout %v: want a duration from 100ms to 24h, e.g. 5s", d)
 	}
 	perIP := c.Int("max-clients-per-ip")
 	if c.IsSet("max-clients-per-ip") && (perIP < 1 || perIP > c.Int("max-clients")) {
