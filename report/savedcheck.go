@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -17,8 +18,15 @@ const maxSavedBps = 1e15
 // server's report the same way (duel's validate.go); a file is no more
 // trusted than a server.
 func checkSaved(rep *duel.Report) error {
+	if len(rep.Results) == 0 && rep.Error == "" {
+		return errors.New("no results and no error: not a report netduel wrote (a run that ran no test says why)")
+	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
+		if _, ok := duel.LookupKind(r.Proto, r.Test); !ok {
+			// A table would leave it out without a word.
+			return fmt.Errorf("result %d: proto %q, test %q is no netduel test: not a report netduel wrote", i+1, r.Proto, r.Test)
+		}
 		if err := checkSavedResult(r); err != nil {
 			return fmt.Errorf("result %d (%s): %w", i+1, duel.KindName(r.Proto, r.Test), err)
 		}

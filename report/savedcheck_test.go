@@ -29,6 +29,9 @@ func TestReadReportRefusesImpossibleFigures(t *testing.T) {
 		{"more lost than sent", "lost_frames 6 > sent_frames 5", func(r *duel.Result) { r.LostFrames = 6 }},
 		{"more received than a duplicating link makes", "received_frames 11", func(r *duel.Result) { r.ReceivedFrames = 11 }},
 		{"negative round trip", "rtt_us.p50 -1", func(r *duel.Result) { r.RTT = &stats.RTTSummary{P50: -1} }},
+		// Read before, and left out of the table without a word.
+		{"unknown protocol", "is no netduel test", func(r *duel.Result) { r.Proto = "\x1b[31mevil\nx" }},
+		{"unknown test", "is no netduel test", func(r *duel.Result) { r.Test = "speed" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -48,6 +51,35 @@ func TestReadReportRefusesImpossibleFigures(t *testing.T) {
 				t.Fatalf("refused: %v", err)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Fatalf("err %v, want it to name %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadReportRefusesEmpty: a report with no results and no error is none
+// netduel wrote (a run that ran nothing says why); it rendered a bare title.
+func TestReadReportRefusesEmpty(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		rep  duel.Report
+		ok   bool
+	}{
+		{"no results, no error", duel.Report{Schema: duel.Schema}, false},
+		{"no results, with the error", duel.Report{Schema: duel.Schema, Error: "server 127.0.0.1:9 unreachable"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(tc.rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "r.json")
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ReadReport(path); (err == nil) != tc.ok {
+				t.Errorf("ReadReport: %v, want ok %v", err, tc.ok)
 			}
 		})
 	}

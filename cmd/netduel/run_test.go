@@ -85,6 +85,8 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"serve", "--idle-timeout", "2562047h"}, "--idle-timeout 2562047h0m0s: want a duration from 100ms to 24h"},
 		{[]string{"serve", "--hello-timeout", "25h"}, "--hello-timeout"},
 		{[]string{"serve", "--max-duration", "25h"}, "--max-duration"},
+		{[]string{"serve", "--max-frame", "64M"}, "--max-frame 64M: want 1024 bytes to 16MiB"}, // cut to 16 MiB without a word before
+		{[]string{"serve", "--max-bitrate", "-1"}, "0 = no limit"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

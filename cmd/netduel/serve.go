@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/frame"
 	"github.com/netduel/netduel/internal/syncw"
 	"github.com/netduel/netduel/stack"
 )
@@ -62,8 +63,9 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if maxFrame < 1024 {
-		return usageErrorf("--max-frame %d: want at least 1024 bytes", maxFrame)
+	if maxFrame < 1024 || maxFrame > frame.MaxFrameSize {
+		// Above the wire format's limit it was cut to 16 MiB without a word.
+		return usageErrorf("--max-frame %s: want 1024 bytes to 16MiB (the wire format's largest frame)", c.String("max-frame"))
 	}
 	if n := c.Int("max-clients"); n < 1 {
 		return usageErrorf("--max-clients %d: want at least 1", n)

@@ -36,7 +36,11 @@ func parseRate(flag, s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v*mult > 1e13 {
-		return 0, usageErrorf("--%s %q: want a bit rate such as 100M, 1.5G or 500k (bits/s; 0 = unpaced)", flag, orig)
+		zero := "0 = unpaced"
+		if flag == "max-bitrate" {
+			zero = "0 = no limit"
+		}
+		return 0, usageErrorf("--%s %q: want a bit rate such as 100M, 1.5G or 500k (bits/s; %s)", flag, orig, zero)
 	}
 	return v * mult, nil
 }
