@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/netduel/netduel/duel"
 )
@@ -18,15 +19,26 @@ func runErrorLine(w io.Writer, rep *duel.Report, st Style) error {
 	if rep.Error == "" {
 		return nil
 	}
-	what := "Run failed"
+	what, msg := "Run failed", rep.Error
 	if rep.Interrupted {
 		what = "Run interrupted"
+		// "interrupted after 2 finished tests": not "Run interrupted: interrupted ...".
+		if rest, ok := strings.CutPrefix(msg, "interrupted "); ok {
+			what, msg = "Run interrupted", rest
+			var err error
+			if st.Markdown {
+				_, err = fmt.Fprintf(w, "**%s** %s\n", what, msg)
+			} else {
+				_, err = fmt.Fprintf(w, "%s %s\n", st.paint(colorRed, what), msg)
+			}
+			return err
+		}
 	}
 	var err error
 	if st.Markdown {
-		_, err = fmt.Fprintf(w, "**%s:** %s\n", what, rep.Error)
+		_, err = fmt.Fprintf(w, "**%s:** %s\n", what, msg)
 	} else {
-		_, err = fmt.Fprintf(w, "%s: %s\n", st.paint(colorRed, what), rep.Error)
+		_, err = fmt.Fprintf(w, "%s: %s\n", st.paint(colorRed, what), msg)
 	}
 	return err
 }

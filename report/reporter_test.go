@@ -3,7 +3,10 @@ package report
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/netduel/netduel/duel"
 )
 
 // TestFormats: the formats, in the order -o's help and docs/output.md list them.
@@ -53,5 +56,28 @@ func TestUnknownFormat(t *testing.T) {
 	err := Render(&out, RunDoc{Report: fixture()}, Options{Format: "yaml"})
 	if err == nil || !bytes.Contains([]byte(err.Error()), []byte(`"yaml"`)) || out.Len() > 0 {
 		t.Errorf("err = %v, %d bytes written; want an error naming \"yaml\" and nothing written", err, out.Len())
+	}
+}
+
+// TestInterruptedRunLine: an interrupted run's last line reads "Run
+// interrupted after 2 finished tests", not "Run interrupted: interrupted
+// ...", in a table and in Markdown; another failure keeps "Run failed: ...".
+func TestInterruptedRunLine(t *testing.T) {
+	for _, tc := range []struct {
+		rep        duel.Report
+		format     string
+		want, nope string
+	}{
+		{duel.Report{Interrupted: true, Error: "interrupted after 2 finished tests"}, "table", "Run interrupted after 2 finished tests", "interrupted: interrupted"},
+		{duel.Report{Interrupted: true, Error: "interrupted after 2 finished tests"}, "markdown", "**Run interrupted** after 2 finished tests", "interrupted:** interrupted"},
+		{duel.Report{Error: "server 127.0.0.1:9 unreachable"}, "table", "Run failed: server 127.0.0.1:9 unreachable", "Run interrupted"},
+	} {
+		var out bytes.Buffer
+		if err := runErrorLine(&out, &tc.rep, Style{Markdown: tc.format == "markdown"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); !strings.Contains(got, tc.want) || strings.Contains(got, tc.nope) {
+			t.Errorf("%s: %q, want %q", tc.format, got, tc.want)
+		}
 	}
 }

@@ -22,6 +22,7 @@ func TestEmulateBadInputExits2(t *testing.T) {
 		{[]string{"emulate"}, "needs a command"},
 		{[]string{"emulate", "--", "no-such-program-xyz"}, "not found"},
 		{[]string{"emulate", "--emulator", "netstack", "--", "true"}, "--emulator netstack"},
+		{[]string{"emulate", "--emulator", "foo", "--", "true"}, "unknown backend"}, // read as netstack's answer before
 		{[]string{"emulate", "--loss", "1,2", "--", "true"}, "one link"},
 		{[]string{"emulate", "--loss", "200", "--", "true"}, "--loss"},
 	} {

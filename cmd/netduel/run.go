@@ -199,17 +199,32 @@ func (o *runOptions) drawPlot(stderr io.Writer, rep *duel.Report, runErr error) 
 	return runErr
 }
 
+// interruptedError is a run's error when a signal stopped it: how many of
+// its tests had finished.
+func interruptedError(results []duel.Result) error {
+	done := 0
+	for _, r := range results {
+		if r.Error == "" {
+			done++
+		}
+	}
+	if done == 1 {
+		return runtimeErrorf("interrupted after 1 finished test")
+	}
+	return runtimeErrorf("interrupted after %d finished tests", done)
+}
+
 // runFailure turns the run's error, or its failed tests, into the exit-3
 // error; nil when every test ran and none failed.
 func runFailure(err error, interrupted, remote bool, results []duel.Result) error {
 	if interrupted {
-		return runtimeErrorf("interrupted")
+		return interruptedError(results)
 	}
 	if err != nil {
 		var unreachable *duel.UnreachableError
 		switch {
 		case errors.Is(err, context.Canceled):
-			return runtimeErrorf("interrupted")
+			return interruptedError(results)
 		case remote && errors.As(err, &unreachable) && !unreachable.Answered:
 			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
 		default:
