@@ -63,37 +63,35 @@ type session struct {
 
 // control runs a control connection from its hello to its result.
 func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer netip.Addr) {
-	refuse := func(format string, a ...any) {
-		msg := fmt.Sprintf(format, a...)
-		s.cfg.Logf("%s: refused: %s", conn.RemoteAddr(), msg)
-		_ = writeControl(conn, 0, errorMsg{Type: msgError, Error: msg})
+	refuse := func(err error) {
+		s.cfg.Logf("%s: refused: %v", conn.RemoteAddr(), err)
+		m := errorMsg{Type: msgError, Error: err.Error()}
+		var over *overRateError
+		if errors.As(err, &over) {
+			m.MaxBitrateBps = over.limit // a client's rate search keeps under it
+		}
+		_ = writeControl(conn, 0, m)
 	}
 	hl, err := parseHello(body)
 	if err != nil {
-		refuse("%v", err)
+		refuse(err)
 		return
 	}
 	var nonce []byte
 	if s.cfg.Token != "" {
 		if nonce, err = s.authenticate(conn, rd, body, hl); err != nil {
-			refuse("%v", err)
+			refuse(err)
 			return
 		}
 	}
 	if err := s.admit(hl.Test); err != nil {
-		s.cfg.Logf("%s: refused: %v", conn.RemoteAddr(), err)
-		m := errorMsg{Type: msgError, Error: err.Error()}
-		var over *overRateError
-		if errors.As(err, &over) {
-			m.MaxBitrateBps = over.limit
-		}
-		_ = writeControl(conn, 0, m)
+		refuse(err)
 		return
 	}
 	sess := s.newSession(hl.Test, peer)
 	defer sess.end(nil)
 	if err := s.addSession(sess); err != nil {
-		refuse("%v", err)
+		refuse(err)
 		return
 	}
 	defer s.removeSession(sess)

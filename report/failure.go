@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/netduel/netduel/duel"
@@ -16,29 +17,25 @@ import (
 
 // runErrorLine writes a failed run's error after its tables.
 func runErrorLine(w io.Writer, rep *duel.Report, st Style) error {
-	if rep.Error == "" {
+	switch rest, ok := strings.CutPrefix(rep.Error, "interrupted "); {
+	case rep.Error == "":
 		return nil
+	case !rep.Interrupted:
+		return errorLine(w, "Run failed:", rep.Error, st)
+	case ok: // "interrupted after 2 finished tests": not "Run interrupted: interrupted ..."
+		return errorLine(w, "Run interrupted", rest, st)
+	default:
+		return errorLine(w, "Run interrupted:", rep.Error, st)
 	}
-	what, msg := "Run failed", rep.Error
-	if rep.Interrupted {
-		what = "Run interrupted"
-		// "interrupted after 2 finished tests": not "Run interrupted: interrupted ...".
-		if rest, ok := strings.CutPrefix(msg, "interrupted "); ok {
-			what, msg = "Run interrupted", rest
-			var err error
-			if st.Markdown {
-				_, err = fmt.Fprintf(w, "**%s** %s\n", what, msg)
-			} else {
-				_, err = fmt.Fprintf(w, "%s %s\n", st.paint(colorRed, what), msg)
-			}
-			return err
-		}
-	}
+}
+
+// errorLine writes a document's last line: head (bold, or red) then msg.
+func errorLine(w io.Writer, head, msg string, st Style) error {
 	var err error
 	if st.Markdown {
-		_, err = fmt.Fprintf(w, "**%s:** %s\n", what, msg)
+		_, err = fmt.Fprintf(w, "**%s** %s\n", head, msg)
 	} else {
-		_, err = fmt.Fprintf(w, "%s: %s\n", st.paint(colorRed, what), msg)
+		_, err = fmt.Fprintf(w, "%s %s\n", st.paint(colorRed, head), msg)
 	}
 	return err
 }
@@ -49,12 +46,15 @@ func runErrorCSV(w io.Writer, rep *duel.Report) error {
 	if rep.Error == "" {
 		return nil
 	}
-	row := make([]string, len(csvColumns))
-	for i, c := range csvColumns {
-		if c.name == "error" {
-			row[i] = rep.Error
-		}
-	}
+	col := slices.IndexFunc(csvColumns, func(c csvColumn) bool { return c.name == "error" })
+	return errorRow(w, len(csvColumns), col, rep.Error)
+}
+
+// errorRow writes a last CSV row of n columns, all empty but column col,
+// which holds msg.
+func errorRow(w io.Writer, n, col int, msg string) error {
+	row := make([]string, n)
+	row[col] = msg
 	cw := csv.NewWriter(w)
 	if err := cw.Write(row); err != nil {
 		return err

@@ -69,14 +69,7 @@ func portCheckErrorCSV(w io.Writer, msg string) error {
 	if msg == "" {
 		return nil
 	}
-	row := make([]string, len(portCheckHeader))
-	row[slices.Index(portCheckHeader, "error")] = msg
-	cw := csv.NewWriter(w)
-	if err := cw.Write(row); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
+	return errorRow(w, len(portCheckHeader), slices.Index(portCheckHeader, "error"), msg)
 }
 
 // portCheckErrorLine writes why a check did not finish after its tables, as a
@@ -85,13 +78,7 @@ func portCheckErrorLine(w io.Writer, msg string, st Style) error {
 	if msg == "" {
 		return nil
 	}
-	var err error
-	if st.Markdown {
-		_, err = fmt.Fprintf(w, "**Check incomplete:** %s\n", msg)
-	} else {
-		_, err = fmt.Fprintf(w, "%s: %s\n", st.paint(colorRed, "Check incomplete"), msg)
-	}
-	return err
+	return errorLine(w, "Check incomplete:", msg, st)
 }
 
 func (doc *PortCheckDoc) writeTable(w io.Writer, st Style) error {
