@@ -151,7 +151,7 @@ func TestPortCheckIncomplete(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
 			doc := portFixture()
-			doc.Error = why
+			doc.Error, doc.Interrupted = why, true
 			var out bytes.Buffer
 			if err := Render(&out, doc, Options{Format: format}); err != nil {
 				t.Fatal(err)
@@ -159,9 +159,17 @@ func TestPortCheckIncomplete(t *testing.T) {
 			lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 			last := lines[len(lines)-1]
 			switch format {
-			case "json", "ndjson":
-				if !strings.Contains(out.String(), why) {
-					t.Errorf("no error in %s", out.String())
+			case "json":
+				var got struct {
+					Interrupted bool   `json:"interrupted"`
+					Error       string `json:"error"`
+				}
+				if err := json.Unmarshal(out.Bytes(), &got); err != nil || !got.Interrupted || got.Error != why {
+					t.Errorf("interrupted %v, error %q (%v): want true and %q, as a run's document", got.Interrupted, got.Error, err, why)
+				}
+			case "ndjson":
+				if !strings.Contains(last, `"interrupted":true`) || !strings.Contains(last, why) {
+					t.Errorf("end event %s: want interrupted and the error", last)
 				}
 			case "csv":
 				row, err := csv.NewReader(strings.NewReader(last)).Read()

@@ -28,6 +28,9 @@ type PortCheckDoc struct {
 	// protocol it applies to (PortWarnings); a result names its own by code.
 	Warnings []PortWarning `json:"warnings"`
 	Ports    []port.Result `json:"ports"`
+	// Interrupted: a signal (Ctrl-C, SIGTERM) stopped the check early, as a
+	// run's document says it.
+	Interrupted bool `json:"interrupted,omitempty"`
 	// Error says why the check did not finish (interrupted): Ports hold the
 	// ports checked until then.
 	Error string `json:"error,omitempty"`

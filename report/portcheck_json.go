@@ -28,6 +28,9 @@ func portCheckJSON(w io.Writer, doc *PortCheckDoc) error {
 	} else {
 		b = append(b, "false"...)
 	}
+	if doc.Interrupted {
+		b = append(b, ",\n  \"interrupted\": true"...)
+	}
 	if doc.Error != "" {
 		b = append(b, ",\n  \"error\": "...)
 		b = port.AppendJSONString(b, doc.Error)
@@ -94,11 +97,12 @@ func portCheckNDJSON(w io.Writer, doc *PortCheckDoc) error {
 		}
 	}
 	if err := nd.emit(struct {
-		Event   string `json:"event"`
-		Results int    `json:"results"`
-		AllFree bool   `json:"all_free"`
-		Error   string `json:"error,omitempty"`
-	}{"end", len(doc.Ports), doc.AllFree, doc.Error}); err != nil {
+		Event       string `json:"event"`
+		Results     int    `json:"results"`
+		AllFree     bool   `json:"all_free"`
+		Interrupted bool   `json:"interrupted,omitempty"`
+		Error       string `json:"error,omitempty"`
+	}{"end", len(doc.Ports), doc.AllFree, doc.Interrupted, doc.Error}); err != nil {
 		return err
 	}
 	return bw.Flush()

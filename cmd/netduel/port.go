@@ -145,6 +145,7 @@ func portCheckAction(c *cli.Context) error {
 		Warnings: report.PortWarnings(rs), Ports: rs}
 	if interrupted {
 		// The ports checked until then, and why the rest were not.
+		doc.Interrupted = true
 		doc.Error = fmt.Sprintf("interrupted after %d of %d ports", countPorts(rs), len(ports))
 	}
 	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {

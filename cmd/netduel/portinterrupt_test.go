@@ -28,15 +28,16 @@ func TestPortCheckInterruptedWritesItsDocument(t *testing.T) {
 		t.Skipf("the check ended (exit %d) before the interrupt reached it", code)
 	}
 	var doc struct {
-		Error string            `json:"error"`
-		Ports []json.RawMessage `json:"ports"`
-		Free  bool              `json:"all_free"`
+		Error       string            `json:"error"`
+		Interrupted bool              `json:"interrupted"`
+		Ports       []json.RawMessage `json:"ports"`
+		Free        bool              `json:"all_free"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
 		t.Fatalf("stdout is not one JSON document (%d bytes): %v", out.Len(), err)
 	}
-	if !strings.HasPrefix(doc.Error, "interrupted after ") || doc.Free || !strings.Contains(errb.String(), doc.Error) {
-		t.Fatalf("error %q, all_free %v, stderr %q", doc.Error, doc.Free, errb.String())
+	if !strings.HasPrefix(doc.Error, "interrupted after ") || !doc.Interrupted || doc.Free || !strings.Contains(errb.String(), doc.Error) {
+		t.Fatalf("error %q, interrupted %v, all_free %v, stderr %q", doc.Error, doc.Interrupted, doc.Free, errb.String())
 	}
 	t.Logf("%s: %d results", doc.Error, len(doc.Ports))
 }
