@@ -25,7 +25,7 @@ import (
 func emulateCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "peer", Usage: "shell `CMD` to run on the server side of the link (sh -c), e.g. 'iperf3 -s'; stopped when CMD ends"},
-		&cli.DurationFlag{Name: "peer-wait", Value: 200 * time.Millisecond, Usage: "how long to give the peer to start before CMD starts"},
+		&cli.DurationFlag{Name: "peer-wait", Value: 200 * time.Millisecond, Usage: "how long to give the peer to start before CMD starts (0 to 1m)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no link summary on stderr at the end"},
 	}, linkFlags()...)
 	return &cli.Command{
@@ -113,6 +113,9 @@ func parseEmulate(c *cli.Context) ([]string, impair.Config, error) {
 	}
 	if c.IsSet("peer") && strings.TrimSpace(c.String("peer")) == "" {
 		return nil, cfg, usageErrorf("--peer is empty: give it a shell command, e.g. --peer 'iperf3 -s -1', or leave it out")
+	}
+	if d := c.Duration("peer-wait"); d < 0 || d > time.Minute {
+		return nil, cfg, usageErrorf("--peer-wait %v: want a duration from 0 to 1m, e.g. 500ms", d)
 	}
 	if err := checkCongestion(link.Tun, c.String("cc")); err != nil {
 		return nil, cfg, err

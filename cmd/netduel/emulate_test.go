@@ -25,6 +25,8 @@ func TestEmulateBadInputExits2(t *testing.T) {
 		{[]string{"emulate", "--emulator", "foo", "--", "true"}, "unknown backend"}, // read as netstack's answer before
 		{[]string{"emulate", "--loss", "1,2", "--", "true"}, "one link"},
 		{[]string{"emulate", "--loss", "200", "--", "true"}, "--loss"},
+		{[]string{"emulate", "--peer-wait", "-1s", "--", "true"}, "--peer-wait -1s: want a duration from 0 to 1m"}, // ignored before
+		{[]string{"emulate", "--peer-wait", "9999h", "--", "true"}, "--peer-wait 9999h0m0s: want a duration from 0 to 1m"},
 	} {
 		code, _, errs := runCLI(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
