@@ -312,6 +312,47 @@ func TestAbuseSilentSession(t *testing.T) {
 	mustServe(t, srv)
 }
 
+// TestAbuseBadControlMessage: a client whose fin is malformed, or who sends
+// a message that has no place during a test, is told why before the server
+// closes the connection (the old server closed it without a word, a bare
+// EOF), its slot is freed, and the next honest client is served.
+func TestAbuseBadControlMessage(t *testing.T) {
+	srv := startServer(t, ServerConfig{})
+	addr := srv.Addr().String()
+	for _, tc := range []struct{ name, body, want string }{
+		{"fin not JSON", `{"type":"fin","sent_frames":`, "bad control message"},
+		{"fin of the wrong shape", `{"type":"fin","sent_frames":"many"}`, "bad fin message"},
+		{"fin with a negative count", `{"type":"fin","sent_frames":-1}`, "bad fin message"},
+		{"a hello during the test", `{"type":"hello","version":1}`, "unexpected \"hello\" message"},
+		{"a control frame that is not a message", `[1,2,3]`, "bad control message"},
+	} {
+		for _, proto := range []Proto{ProtoTCP, ProtoUDP} {
+			t.Run(string(proto)+"/"+tc.name, func(t *testing.T) {
+				spec := TestSpec{Proto: proto, Test: TestLatency, Duration: 10 * time.Second, Size: 64}
+				c, rd, _, err := openSession(t, "127.0.0.1", addr, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if err := writeRaw(c, tc.body); err != nil {
+					t.Fatal(err)
+				}
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, err = readControl(rd, msgResult, &result{})
+				if !IsRefused(err) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("the client was told %v, want %q", err, tc.want)
+				}
+				for start := time.Now(); srv.Sessions() != 0; time.Sleep(5 * time.Millisecond) {
+					if time.Since(start) > 5*time.Second {
+						t.Fatal("the session is still held")
+					}
+				}
+			})
+		}
+	}
+	mustServe(t, srv)
+}
+
 // sendSome sends a few frames of a session's data, then stops.
 func sendSome(t *testing.T, proto Proto, test Test, addr string, cookie uint64) {
 	t.Helper()

@@ -66,9 +66,17 @@ type UnreachableError struct {
 	// Answered: something answered there, but not as a netduel server does
 	// (no frame, or not the message due): another program on that port.
 	Answered bool
+	// Silent: something accepted the control connection, then sent nothing
+	// for this long (a netduel server answers a hello at once, even to
+	// refuse it): another program, or a stuck server.
+	Silent time.Duration
 }
 
 func (e *UnreachableError) Error() string {
+	if e.Silent > 0 {
+		return fmt.Sprintf("server %s accepted the connection but sent no welcome in %v (a netduel server answers at once, even to refuse: is another program listening there, or is the server stuck?)",
+			e.Addr, e.Silent.Round(time.Millisecond))
+	}
 	if e.Answered {
 		return fmt.Sprintf("server %s answered, but not as 'netduel serve' does: %v", e.Addr, e.Err)
 	}
@@ -106,7 +114,7 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
-			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error()}
+			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error(), Extent: NotRun}
 		}
 		if c.decorate != nil {
 			c.decorate(&r)
@@ -149,9 +157,14 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	stopCtl := context.AfterFunc(ctx, func() { ctl.SetDeadline(time.Unix(1, 0)) })
 	defer stopCtl()
 	rd := frame.NewReader(ctl, maxResult)
-	ctl.SetDeadline(time.Now().Add(controlTimeout(10*time.Second, connect)))
+	wait := controlTimeout(10*time.Second, connect)
+	ctl.SetDeadline(time.Now().Add(wait))
 	w, err := c.handshake(ctl, rd, spec)
 	if err != nil {
+		var ue *UnreachableError
+		if errors.As(err, &ue) && !ue.Answered && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+			ue.Silent = wait
+		}
 		return res, err
 	}
 	if err := checkWelcome(w, server); err != nil {
@@ -176,7 +189,7 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 		if d.err == nil || byCancel(ctx, d.err) {
 			d.err = errInterrupted
 		}
-		c.merge(&res, spec, w, d, ServerView{})
+		c.merge(&res, spec, w, d, ServerView{}, false)
 		res.Error = d.err.Error()
 		return res, nil
 	}
@@ -184,11 +197,12 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 	// Tell the server we are done and collect its view.
 	ctl.SetDeadline(time.Now().Add(controlTimeout(settle+maxSettle+15*time.Second, connect)))
 	var view ServerView
+	counted := false
 	err = writeControl(ctl, w.Cookie, fin{Type: msgFin, SentFrames: d.sentFrames, SettleNs: int64(settle), EndSent: d.endSent})
 	if err == nil {
 		var r result
 		_, err = readControl(rd, msgResult, &r)
-		view = r.View
+		view, counted = r.View, err == nil
 	}
 	if err != nil && d.err == nil {
 		d.err = fmt.Errorf("collecting the server's counters: %w", err)
@@ -199,13 +213,13 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 			win.from, win.to = began, time.Now()
 		}
 		if verr := validateView(view, win); verr != nil {
-			view = ServerView{}
+			view, counted = ServerView{}, false
 			if d.err == nil {
 				d.err = fmt.Errorf("the server's report is inconsistent, so none of its figures is kept: %w", verr)
 			}
 		}
 	}
-	c.merge(&res, spec, w, d, view)
+	c.merge(&res, spec, w, d, view, counted)
 	if d.err != nil {
 		res.Error = d.err.Error()
 		if view.Error != "" { // the server's reason (a cut, say) explains ours
@@ -346,14 +360,15 @@ func (l *Lifecycle) fromTrace(tr stack.Trace, isTCP bool) {
 	l.Handshake = isTCP
 }
 
-// merge builds the Result from both ends' views.
-func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v ServerView) {
+// merge builds the Result from both ends' views; counted says the server's
+// view is there (not lost, interrupted or refused as inconsistent).
+func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v ServerView, counted bool) {
 	kind := spec.Kind()
 	if kind == nil {
 		return
 	}
 	kind.half.transport.lifecycle(&res.Lifecycle, w, d, v, c.SameHost)
-	kind.half.merge(res, d, v, mergeInfo{spec: spec, sameHost: c.SameHost})
+	kind.half.merge(res, d, v, mergeInfo{spec: spec, sameHost: c.SameHost, counted: counted})
 	res.LostPct = pct(res.LostFrames, res.SentFrames)
 	if d.hasInfo {
 		res.TCP = tcpInfo(d.info)

@@ -331,6 +331,11 @@ func TestUnreachable(t *testing.T) {
 	if ue.Addr != addr {
 		t.Errorf("error names %q, want %q", ue.Addr, addr)
 	}
+	// Run keeps the test as a result that never ran: no figures, not zeros.
+	rs, err := c.Run(context.Background(), []TestSpec{{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 1200}})
+	if err == nil || len(rs) != 1 || rs[0].Extent != NotRun || rs[0].Ran() || rs[0].Error == "" {
+		t.Fatalf("Run: %v, results %+v: want one result that never ran, with its error", err, rs)
+	}
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -190,7 +190,7 @@ func FuzzClientHandshake(f *testing.F) {
 		var r result
 		if _, err := readControl(rd, msgResult, &r); err == nil {
 			var res Result
-			cl.merge(&res, spec, w, dataOutcome{}, r.View)
+			cl.merge(&res, spec, w, dataOutcome{}, r.View, true)
 		}
 	})
 }

@@ -50,6 +50,12 @@ func TestInterruptedTestSaysSo(t *testing.T) {
 						if r.Error != errInterrupted.Error() {
 							t.Fatalf("round %d: error %q, want %q", i, r.Error, errInterrupted)
 						}
+						// A throughput test's counts are the server's, which
+						// an interrupted test never collects; a latency
+						// test's are the client's own.
+						if want := map[Test]Extent{TestThroughput: ClientOnly, TestLatency: Measured}[test]; r.Extent != want {
+							t.Fatalf("round %d: extent %d, want %d", i, r.Extent, want)
+						}
 					}
 				})
 			}

@@ -45,4 +45,5 @@ type sendParams struct {
 type mergeInfo struct {
 	spec     TestSpec
 	sameHost bool // the server shares the client's clock
+	counted  bool // the server's view is there
 }

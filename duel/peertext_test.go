@@ -89,6 +89,36 @@ func TestWrongAnswerIsNotUnreachable(t *testing.T) {
 	}
 }
 
+// TestSilentAcceptIsNotUnreachable: a program that accepts the control
+// connection and never answers is reported as exactly that, with how long
+// the client waited, not as "unreachable" (the old text, which sent the user
+// to check whether the port was open: it was).
+func TestSilentAcceptIsNotUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	quit := make(chan struct{})
+	t.Cleanup(func() { close(quit); ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		<-quit
+	})
+	c := &Client{Server: ln.Addr().String()}
+	_, err = c.RunTest(context.Background(), TestSpec{Proto: ProtoUDP, Test: TestLatency, Duration: 100 * time.Millisecond, Size: 64})
+	ue := &UnreachableError{}
+	if !errorsAs(err, &ue) || ue.Silent != controlTimeout(10*time.Second, 0) || ue.Answered ||
+		!strings.Contains(err.Error(), "accepted the connection but sent no welcome in 12.6s") || strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("error %v (silent %v): want a silent server, with the wait", err, ue.Silent)
+	}
+}
+
 // TestClientErrorLoggedAsClients: an error message a client sends during its
 // test is logged as the client's, cleaned, on one line; it was logged raw as
 // "server refused", forged lines and all.

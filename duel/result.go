@@ -41,9 +41,30 @@ type PortConflicts struct {
 	Experiments []port.Experiment `json:"experiments"`
 }
 
+// Extent says how much of a test was measured: a figure that was not is
+// absent from the result's JSON (and its CSV cell empty), never a zero.
+type Extent uint8
+
+const (
+	// Measured: every figure the test has (it finished, or failed midway
+	// with both ends' counts until then).
+	Measured Extent = iota
+	// ClientOnly: the client's own figures only; the server's count of what
+	// arrived (received, lost, reordered, duplicate and corrupt frames,
+	// lost_pct, goodput, jitter, intervals) is unknown: the test was
+	// interrupted, the server's report was lost, or it was refused as
+	// inconsistent. Round-trip tests count on the client, so they keep theirs.
+	ClientOnly
+	// NotRun: the test never started (the server could not be reached or
+	// refused it): only its protocol, test, size and error, and in a sweep
+	// or across a link its cell and link.
+	NotRun
+)
+
 // Result is one test's outcome, with both ends' views merged. A failed test is
-// stored as data: Error says what happened, and the counters hold what was
-// measured until then. Counts are never negative and no number is NaN or Inf.
+// stored as data: Error says what happened, Extent how much was measured, and
+// the counters hold what was measured until then. Counts are never negative
+// and no number is NaN or Inf.
 type Result struct {
 	// Cell names the link configuration in a sweep, e.g. "loss 1%, delay 20ms"
 	// (empty for a single link).
@@ -95,6 +116,9 @@ type Result struct {
 	// Warnings are figures to take with care, one sentence each: a UDP sender
 	// that offered less than 95% of the rate asked for.
 	Warnings []string `json:"warnings,omitempty"`
+	// Extent is how much was measured; in JSON it is which fields are there
+	// (MarshalJSON leaves out what was not measured).
+	Extent Extent `json:"-"`
 
 	// deliveredBps (UDP throughput) is the frame bits per second the receiver
 	// took in over its own span, for a bit rate search.

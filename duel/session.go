@@ -127,10 +127,15 @@ func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer neti
 	f, err := sess.waitFin(rd)
 	if err != nil {
 		s.cfg.Logf("%s: session %016x ended without a fin: %v", conn.RemoteAddr(), sess.cookie, err)
+		var bad badMessage
+		why := err.Error()
 		if sess.ctx.Err() != nil {
+			why = context.Cause(sess.ctx).Error()
+		}
+		if sess.ctx.Err() != nil || errors.As(err, &bad) {
 			// Tell a client that is still there why (best effort).
 			conn.SetWriteDeadline(time.Now().Add(time.Second))
-			_ = writeControl(conn, sess.cookie, errorMsg{Type: msgError, Error: context.Cause(sess.ctx).Error()})
+			_ = writeControl(conn, sess.cookie, errorMsg{Type: msgError, Error: why})
 		}
 		return
 	}
@@ -196,6 +201,12 @@ func (s *Server) newSession(t TestSpec, peer netip.Addr) *session {
 	return sess
 }
 
+// badMessage is a client's control message the server cannot take: it says
+// so (an error message) before it closes the connection.
+type badMessage struct{ error }
+
+func (e badMessage) Unwrap() error { return e.error }
+
 // waitFin reads control messages until the fin: alive messages (and any
 // message) count as signs of life.
 func (sess *session) waitFin(rd *frame.Reader) (fin, error) {
@@ -205,6 +216,9 @@ func (sess *session) waitFin(rd *frame.Reader) (fin, error) {
 			if sess.ctx.Err() != nil {
 				return fin{}, context.Cause(sess.ctx)
 			}
+			if answeredWrongly(err) { // not a frame, or not a control message
+				return fin{}, badMessage{err}
+			}
 			return fin{}, fromClient(err)
 		}
 		sess.touch(time.Now())
@@ -213,11 +227,11 @@ func (sess *session) waitFin(rd *frame.Reader) (fin, error) {
 		case msgFin:
 			var f fin
 			if err := json.Unmarshal(body, &f); err != nil {
-				return f, fmt.Errorf("bad fin message: %w", err)
+				return f, badMessage{fmt.Errorf("bad fin message: %w", err)}
 			}
 			return f, nil
 		default:
-			return fin{}, fmt.Errorf("unexpected %q message during the test", typ)
+			return fin{}, badMessage{fmt.Errorf("unexpected %q message during the test", typ)}
 		}
 	}
 }

@@ -52,11 +52,15 @@ func serveTCPThroughput(sess *session, conn net.Conn, rd *frame.Reader, accepted
 }
 
 // mergeThroughput: frames as the server counted them, goodput over the
-// receiver's span.
+// receiver's span. Without the server's view, only what the sender knows.
 func mergeThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 	life := &res.Lifecycle
 	res.DurationS = d.send.Duration.Seconds()
 	res.SentFrames = d.send.Frames
+	if !m.counted {
+		res.Extent = ClientOnly
+		return
+	}
 	res.ReceivedFrames = v.Received
 	res.LostFrames, res.ReorderedFrames = v.Lost, v.Reordered
 	res.DuplicateFrames, res.CorruptFrames = v.Duplicate, v.Corrupt
@@ -77,15 +81,17 @@ func mergeThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 func mergePacedThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 	mergeThroughput(res, d, v, m)
 	res.OfferedBps = ptr(d.send.OfferedRate())
-	res.deliveredBps = deliveredRate(v.Unique, m.spec.Size, v.Span)
 	res.RequestedBps = ptr(m.spec.Bitrate)
 	if w := pacingWarning(m.spec.Bitrate, *res.OfferedBps); w != "" {
 		res.Warnings = append(res.Warnings, w)
 	}
 	refused := d.send.Refused
 	res.SenderRefused = &refused
-	j := Jitter(v.Jitter)
-	res.Jitter = &j
+	if m.counted {
+		res.deliveredBps = deliveredRate(v.Unique, m.spec.Size, v.Span)
+		j := Jitter(v.Jitter)
+		res.Jitter = &j
+	}
 }
 
 // checkThroughput: counts within what was sent. A link may duplicate a

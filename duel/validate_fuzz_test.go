@@ -44,7 +44,7 @@ func FuzzServerResult(f *testing.F) {
 		d.pp.Sent, d.pp.Duration = sent, time.Second
 		c := &Client{SameHost: true}
 		var res Result
-		c.merge(&res, spec, welcome{Cookie: 1}, d, r.View)
+		c.merge(&res, spec, welcome{Cookie: 1}, d, r.View, true)
 		checkSane(t, res)
 		if res.ReceivedFrames > 2*max(sent, 1) && sent < 1<<62 {
 			t.Errorf("received %d of %d sent", res.ReceivedFrames, sent)

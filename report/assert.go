@@ -138,6 +138,9 @@ type Check struct {
 	Actual    float64 `json:"actual"`
 	Present   bool    `json:"present"` // the result had the field
 	Pass      bool    `json:"pass"`
+	// Error is the result's error: its test failed (or never ran), which
+	// fails the assertion whatever the value.
+	Error string `json:"error,omitempty"`
 }
 
 // Evaluate checks the assertions against every result of their protocol and
@@ -162,7 +165,10 @@ func Evaluate(as []Assertion, results []duel.Result) []Check {
 			if r.Cell != "" {
 				name += " · " + r.Cell
 			}
-			c := Check{Assertion: a.Expr, Result: name, Actual: v, Present: ok}
+			if !ok {
+				v = 0
+			}
+			c := Check{Assertion: a.Expr, Result: name, Actual: v, Present: ok, Error: r.Error}
 			c.Pass = ok && r.Error == "" && compare(v, a.Op, a.Value)
 			out = append(out, c)
 		}
@@ -220,7 +226,10 @@ func assertTable(w io.Writer, cs []Check, st Style) error {
 			actual = strconv.FormatFloat(c.Actual, 'g', 6, 64)
 		}
 		verdict := st.better("pass")
-		if !c.Pass {
+		switch {
+		case !c.Pass && c.Error != "":
+			verdict = st.paint(colorRed, "FAIL: the test failed: "+c.Error)
+		case !c.Pass:
 			verdict = st.paint(colorRed, "FAIL")
 		}
 		if err := t.Append(c.Assertion, c.Result, actual, verdict); err != nil {

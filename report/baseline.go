@@ -63,7 +63,7 @@ func (b *Baseline) Regressions() int {
 // Compare compares every result of cur with the result of the same cell,
 // protocol and test in old. tolerancePct is the relative change allowed, in
 // percent. A result missing from either run, or measured across a different
-// link, is a Problem, not a comparison.
+// link, or that never ran in either, is a Problem, not a comparison.
 func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline {
 	b := &Baseline{File: file, TolerancePct: tolerancePct, Comparisons: []Comparison{}}
 	for i := range cur.Results {
@@ -71,6 +71,14 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 		or := findResult(old, nr)
 		if or == nil {
 			b.Problems = append(b.Problems, fmt.Sprintf("%s: not in the baseline", resultName(nr)))
+			continue
+		}
+		if !nr.Ran() || !or.Ran() {
+			which, failed := "this run", nr.Error
+			if nr.Ran() {
+				which, failed = "the baseline", or.Error
+			}
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: never ran in %s (%s), so it is not compared", resultName(nr), which, failed))
 			continue
 		}
 		if ol, nl := linkKey(or.Link), linkKey(nr.Link); ol != nl {

@@ -27,6 +27,26 @@ func csvOpt[T any](v *T, f func(T) string) string {
 	return f(*v)
 }
 
+// ran and countedCol leave a figure's cell empty where it was not measured:
+// the test never ran, or the receiver's count is missing (duel.Extent).
+func ran(f func(r *duel.Result) string) func(r *duel.Result) string {
+	return func(r *duel.Result) string {
+		if !r.Ran() {
+			return ""
+		}
+		return f(r)
+	}
+}
+
+func countedCol(f func(r *duel.Result) string) func(r *duel.Result) string {
+	return func(r *duel.Result) string {
+		if !r.Counted() {
+			return ""
+		}
+		return f(r)
+	}
+}
+
 // rttCol, jitterCol, tcpCol and linkCol make columns of a result's optional parts.
 func rttCol(name string, f func(*stats.RTTSummary) float64) csvColumn {
 	return csvColumn{name, func(r *duel.Result) string {
@@ -69,16 +89,16 @@ func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
 var csvColumns = []csvColumn{
 	{"proto", func(r *duel.Result) string { return string(r.Proto) }},
 	{"test", func(r *duel.Result) string { return string(r.Test) }},
-	{"duration_s", func(r *duel.Result) string { return csvFloat(r.DurationS) }},
+	{"duration_s", ran(func(r *duel.Result) string { return csvFloat(r.DurationS) })},
 	{"size", func(r *duel.Result) string { return strconv.Itoa(r.Size) }},
-	{"sent_frames", func(r *duel.Result) string { return csvUint(r.SentFrames) }},
-	{"received_frames", func(r *duel.Result) string { return csvUint(r.ReceivedFrames) }},
-	{"lost_frames", func(r *duel.Result) string { return csvUint(r.LostFrames) }},
-	{"reordered_frames", func(r *duel.Result) string { return csvUint(r.ReorderedFrames) }},
-	{"duplicate_frames", func(r *duel.Result) string { return csvUint(r.DuplicateFrames) }},
-	{"corrupt_frames", func(r *duel.Result) string { return csvUint(r.CorruptFrames) }},
-	{"lost_pct", func(r *duel.Result) string { return csvFloat(r.LostPct) }},
-	{"goodput_bps", func(r *duel.Result) string { return csvFloat(r.GoodputBps) }},
+	{"sent_frames", ran(func(r *duel.Result) string { return csvUint(r.SentFrames) })},
+	{"received_frames", countedCol(func(r *duel.Result) string { return csvUint(r.ReceivedFrames) })},
+	{"lost_frames", countedCol(func(r *duel.Result) string { return csvUint(r.LostFrames) })},
+	{"reordered_frames", countedCol(func(r *duel.Result) string { return csvUint(r.ReorderedFrames) })},
+	{"duplicate_frames", countedCol(func(r *duel.Result) string { return csvUint(r.DuplicateFrames) })},
+	{"corrupt_frames", countedCol(func(r *duel.Result) string { return csvUint(r.CorruptFrames) })},
+	{"lost_pct", countedCol(func(r *duel.Result) string { return csvFloat(r.LostPct) })},
+	{"goodput_bps", countedCol(func(r *duel.Result) string { return csvFloat(r.GoodputBps) })},
 	{"offered_bps", func(r *duel.Result) string { return csvOpt(r.OfferedBps, csvFloat) }},
 	{"requested_bps", func(r *duel.Result) string { return csvOpt(r.RequestedBps, csvFloat) }},
 	rttCol("rtt_min_us", func(s *stats.RTTSummary) float64 { return s.Min }),

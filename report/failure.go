@@ -32,8 +32,8 @@ func runErrorLine(w io.Writer, rep *duel.Report, st Style) error {
 // errorLine writes a document's last line: head (bold, or red) then msg.
 func errorLine(w io.Writer, head, msg string, st Style) error {
 	var err error
-	if st.Markdown {
-		_, err = fmt.Fprintf(w, "**%s** %s\n", head, msg)
+	if st.Markdown { // after a blank line, or Markdown takes it for a table's last row
+		_, err = fmt.Fprintf(w, "\n**%s** %s\n", head, msg)
 	} else {
 		_, err = fmt.Fprintf(w, "%s %s\n", st.paint(colorRed, head), msg)
 	}

@@ -27,6 +27,45 @@ func has(r *duel.Result, f duel.Figure) bool {
 // columns are the comparison tables' columns: the registry's protocols, in order.
 var columns = duel.Protos()
 
+// shown says which of columns rep has a result for: a run of one protocol
+// gets no column of dashes for the other. With no result at all, every one.
+func shown(rep *duel.Report) []bool {
+	out := make([]bool, len(columns))
+	found := false
+	for j, p := range columns {
+		for i := range rep.Results {
+			if rep.Results[i].Proto == p {
+				out[j], found = true, true
+				break
+			}
+		}
+	}
+	if !found {
+		return allShown()
+	}
+	return out
+}
+
+// allShown shows every column.
+func allShown() []bool {
+	out := make([]bool, len(columns))
+	for j := range out {
+		out[j] = true
+	}
+	return out
+}
+
+// keepShown returns the items of a row, one per column, whose column is shown.
+func keepShown[T any](items []T, show []bool) []T {
+	var out []T
+	for j, v := range items {
+		if j < len(show) && show[j] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // protoName is a protocol as headings show it: "TCP".
 func protoName(p duel.Proto) string { return strings.ToUpper(string(p)) }
 

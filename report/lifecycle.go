@@ -74,13 +74,16 @@ func peerSawClose(r *duel.Result, st Style) string {
 		return "yes (FIN) after " + Micros(*l.PeerSawCloseUS) + ": the FIN's trip"
 	case l.PeerSawClose:
 		return "yes (FIN); not timed"
+	case !r.Counted():
+		return "not known (no report from the server)"
 	}
 	return st.bad("no FIN seen")
 }
 
 // lifecycleResults returns, per protocol, the result whose lifecycle the table
 // shows: from the latency test where there is one (its data socket does the
-// least besides), else from the throughput test, on the first cell (link).
+// least besides), else from the throughput test, on the first cell (link); a
+// test that never ran has none.
 func lifecycleResults(rep *duel.Report) []*duel.Result {
 	first := ""
 	if cells := cellOrder(rep); len(cells) > 0 {
@@ -90,7 +93,7 @@ func lifecycleResults(rep *duel.Report) []*duel.Result {
 	for _, test := range duel.Tests() {
 		found, _ := perColumn(rep, first, test)
 		for j, r := range found {
-			if r != nil {
+			if r != nil && r.Ran() {
 				pair[j] = r
 			}
 		}
@@ -108,8 +111,11 @@ func lifecycleTable(w io.Writer, rep *duel.Report, st Style) error {
 	}
 	st.section(w, "Socket lifecycle")
 	header := []any{"step"}
+	show := shown(rep)
+	pair = keepShown(pair, show)
+	names := keepShown(columns, show)
 	for j, r := range pair {
-		head := protoName(columns[j])
+		head := protoName(names[j])
 		if r != nil {
 			head += " · " + string(r.Test) + " test"
 			if r.Cell != "" {

@@ -61,10 +61,13 @@ func (n *NDJSON) Result(r duel.Result) error {
 			return err
 		}
 	}
-	return n.emit(struct {
-		Event string `json:"event"`
-		duel.Result
-	}{"result", r})
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	// The result's own fields (duel.Result.MarshalJSON leaves out what was
+	// not measured) after the event's name.
+	return n.emit(json.RawMessage(append([]byte(`{"event":"result",`), b[1:]...)))
 }
 
 // Checks writes one assertion event per check.

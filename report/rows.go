@@ -78,27 +78,35 @@ func comparable(cs []cell) bool {
 func each(label string, dir better, pair []*duel.Result, f func(r *duel.Result) cell) row {
 	rw := row{label: label, dir: dir, cells: make([]cell, len(pair))}
 	for i, r := range pair {
-		if r == nil {
+		switch {
+		case r == nil:
 			rw.cells[i] = txt(na)
-			continue
+		case !r.Ran():
+			rw.cells[i] = txt(na + " (not run)")
+		default:
+			rw.cells[i] = f(r)
 		}
-		rw.cells[i] = f(r)
 	}
 	return rw
 }
 
 func countCell(n uint64) cell { return num(Count(n), float64(n)) }
 
-// uncounted says a failed throughput test sent frames but has no receiver's
-// count (interrupted, or the server's report was lost or refused): its
-// received and lost frames are not zeros but unknown.
-func uncounted(r *duel.Result) bool {
-	return r.Error != "" && r.SentFrames > 0 && r.ReceivedFrames == 0 && r.LostFrames == 0
+// counted shows a figure of the receiver's count, or that there is none (the
+// test was interrupted, or the server's report was lost or refused): not a
+// zero but unknown.
+func counted(f func(r *duel.Result) cell) func(r *duel.Result) cell {
+	return func(r *duel.Result) cell {
+		if !r.Counted() {
+			return txt(na + " (not counted)")
+		}
+		return f(r)
+	}
 }
 
 func throughputRows(p []*duel.Result) []row {
 	return []row{
-		each("goodput", higher, p, func(r *duel.Result) cell { return num(FormatRate(r.GoodputBps), r.GoodputBps) }),
+		each("goodput", higher, p, counted(func(r *duel.Result) cell { return num(FormatRate(r.GoodputBps), r.GoodputBps) })),
 		each("requested rate", noCompare, p, func(r *duel.Result) cell {
 			switch {
 			case r.OfferedBps == nil:
@@ -120,32 +128,27 @@ func throughputRows(p []*duel.Result) []row {
 			return num(FormatRate(*r.OfferedBps), *r.OfferedBps)
 		}),
 		each("frames sent", noCompare, p, func(r *duel.Result) cell { return countCell(r.SentFrames) }),
-		each("frames received", noCompare, p, func(r *duel.Result) cell {
-			if uncounted(r) {
-				return txt(na + " (not counted: the test failed)")
-			}
-			return countCell(r.ReceivedFrames)
-		}),
-		each("lost", lower, p, func(r *duel.Result) cell {
-			if uncounted(r) {
-				return txt(na + " (not counted)")
-			}
+		each("frames received", noCompare, p, counted(func(r *duel.Result) cell { return countCell(r.ReceivedFrames) })),
+		each("lost", lower, p, counted(func(r *duel.Result) cell {
 			return num(fmt.Sprintf("%s (%.3f%%)", Count(r.LostFrames), finite(r.LostPct)), r.LostPct)
-		}),
+		})),
 		each("of which refused by the sender's stack", noCompare, p, func(r *duel.Result) cell {
 			if r.SenderRefused == nil {
 				return txt(na)
 			}
 			return countCell(*r.SenderRefused)
 		}),
-		each("reordered", lower, p, func(r *duel.Result) cell { return countCell(r.ReorderedFrames) }),
-		each("duplicated", lower, p, func(r *duel.Result) cell { return countCell(r.DuplicateFrames) }),
-		each("corrupt", lower, p, func(r *duel.Result) cell { return countCell(r.CorruptFrames) }),
+		each("reordered", lower, p, counted(func(r *duel.Result) cell { return countCell(r.ReorderedFrames) })),
+		each("duplicated", lower, p, counted(func(r *duel.Result) cell { return countCell(r.DuplicateFrames) })),
+		each("corrupt", lower, p, counted(func(r *duel.Result) cell { return countCell(r.CorruptFrames) })),
 		each("jitter mean / max", noCompare, p, func(r *duel.Result) cell {
-			if r.Jitter == nil {
-				return txt(na)
+			switch {
+			case r.Jitter != nil:
+				return txt(fmt.Sprintf("%s / %s", Micros(r.Jitter.MeanMs*1000), Micros(r.Jitter.MaxMs*1000)))
+			case has(r, duel.FigJitter) && !r.Counted():
+				return txt(na + " (not counted)")
 			}
-			return txt(fmt.Sprintf("%s / %s", Micros(r.Jitter.MeanMs*1000), Micros(r.Jitter.MaxMs*1000)))
+			return txt(na)
 		}),
 		each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) })),
 		each("smoothed RTT (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Micros(t.RTTUS) })),
@@ -158,8 +161,11 @@ func throughputRows(p []*duel.Result) []row {
 func tcpCell(f func(t *duel.TCPInfo) string) func(r *duel.Result) cell {
 	return func(r *duel.Result) cell {
 		if r.TCP == nil {
-			if !has(r, duel.FigTCPInfo) {
+			switch {
+			case !has(r, duel.FigTCPInfo):
 				return txt(na + " (no connection state)")
+			case r.Error != "":
+				return txt("not measured")
 			}
 			return txt("n/a on this OS")
 		}

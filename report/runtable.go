@@ -24,7 +24,7 @@ func runTable(w io.Writer, rep *duel.Report, st Style) error {
 	case rep.Network == duel.NetworkLinks:
 		where = "embedded server across an emulated link; see the link lines below"
 	}
-	fmt.Fprintf(w, "%s  (%s)\n\n", st.heading("netduel: "+protoList(" vs ")), where)
+	fmt.Fprintf(w, "%s  (%s)\n\n", st.heading("netduel: "+protoList(" vs ", shown(rep))), where)
 	cells := cellOrder(rep)
 	if rep.Sweep {
 		if err := sweepTables(w, rep, st); err != nil {
@@ -64,11 +64,11 @@ func cellOrder(rep *duel.Report) []string {
 	return out
 }
 
-// protoList joins the columns' protocol names: "TCP vs UDP".
-func protoList(sep string) string {
-	names := make([]string, len(columns))
-	for i, p := range columns {
-		names[i] = protoName(p)
+// protoList joins the shown columns' protocol names: "TCP vs UDP".
+func protoList(sep string, show []bool) string {
+	var names []string
+	for _, p := range keepShown(columns, show) {
+		names = append(names, protoName(p))
 	}
 	return strings.Join(names, sep)
 }
@@ -87,9 +87,12 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test duel.Test, st
 		return nil
 	}
 	st.section(w, strings.ToUpper(string(test[:1]))+string(test[1:])+sizeNote(pairs[0]))
-	if err := metricsTable(w, rep, pairs, labels, st); err != nil {
-		return err
+	if anyRan(pairs) { // a table of tests that never ran would be all dashes: their errors say it
+		if err := metricsTable(w, rep, pairs, labels, st); err != nil {
+			return err
+		}
 	}
+	var notes strings.Builder
 	for i, pair := range pairs {
 		where := ""
 		if labels[i] != "" {
@@ -97,24 +100,40 @@ func testTable(w io.Writer, rep *duel.Report, cells []string, test duel.Test, st
 		}
 		for _, r := range pair {
 			if r != nil {
-				resultNotes(w, r, where, st)
+				resultNotes(&notes, r, where, st)
 			}
 		}
 	}
-	fmt.Fprintln(w)
+	if notes.Len() > 0 && st.Markdown && anyRan(pairs) {
+		fmt.Fprintln(w) // else Markdown takes the notes for the table's last rows
+	}
+	fmt.Fprintln(w, notes.String())
 	return nil
+}
+
+// anyRan reports whether any of the results started.
+func anyRan(pairs [][]*duel.Result) bool {
+	for _, pair := range pairs {
+		for _, r := range pair {
+			if r != nil && r.Ran() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // metricsTable writes the rows of a test's results, a column per protocol and cell.
 func metricsTable(w io.Writer, rep *duel.Report, pairs [][]*duel.Result, labels []string, st Style) error {
 	header := []any{"metric"}
+	show := shown(rep)
 	var perCell [][]row
 	for i, pair := range pairs {
 		suffix := ""
 		if len(pairs) > 1 && labels[i] != "" {
 			suffix = " · " + labels[i]
 		}
-		for _, p := range columns {
+		for _, p := range keepShown(columns, show) {
 			header = append(header, protoName(p)+suffix)
 		}
 		rows := rowsFor(pair)
@@ -127,7 +146,7 @@ func metricsTable(w io.Writer, rep *duel.Report, pairs [][]*duel.Result, labels 
 	for i := range perCell[0] {
 		line := []any{perCell[0][i].label}
 		for _, rows := range perCell {
-			line = append(line, rows[i].render(st)[1:]...)
+			line = append(line, keepShown(rows[i].render(st)[1:], show)...)
 		}
 		if err := t.Append(line...); err != nil {
 			return err

@@ -104,7 +104,7 @@ func (s sweep) table(w io.Writer, g sweepGrid, st Style) error {
 	if !present {
 		return nil
 	}
-	st.section(w, g.title+": "+protoList(" | ")+", rows loss per direction, columns delay per direction")
+	st.section(w, g.title+": "+protoList(" | ", allShown())+", rows loss per direction, columns delay per direction")
 	header := []any{"loss \\ delay"}
 	for _, d := range s.delays {
 		header = append(header, strconv.FormatFloat(d, 'g', -1, 64)+" ms")

@@ -2,28 +2,207 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netduel/netduel/duel"
 )
 
-// TestUncountedFramesAreNotZeros: an interrupted throughput test has no
-// receiver's count; the table says so instead of "received 0, lost 0
-// (0.000%)" beside 17,546 frames sent. A test that lost everything it sent
-// is counted, and shows it.
-func TestUncountedFramesAreNotZeros(t *testing.T) {
+// Results with figures nobody measured (duel.Extent): a test that never ran
+// and one whose server's count is missing, beside one that lost everything it
+// sent, which is counted and shows it.
+var (
+	neverRan = duel.Result{Proto: duel.ProtoTCP, Test: duel.TestThroughput, Size: 131072,
+		Error: "server 127.0.0.1:9 unreachable: connection refused", Extent: duel.NotRun}
+	notCounted = duel.Result{Proto: duel.ProtoTCP, Test: duel.TestThroughput, Size: 131072, DurationS: 1.5,
+		SentFrames: 17546, Error: "interrupted before the test's end", Extent: duel.ClientOnly}
+	allLost = duel.Result{Proto: duel.ProtoUDP, Test: duel.TestThroughput, Size: 1200, DurationS: 1,
+		SentFrames: 100, LostFrames: 100, LostPct: 100, Error: "server: cut", Jitter: &duel.Jitter{},
+		OfferedBps: ptr(1e6), RequestedBps: ptr(1e6)}
+)
+
+func ptr(v float64) *float64 { return &v }
+
+// TestUnmeasuredIsAbsentNotZero: what was not measured is absent in every
+// format (JSON and NDJSON leave the field out, CSV leaves its cell empty,
+// tables say so), never a zero; the old code wrote sent_frames 0, lost_pct 0
+// and goodput_bps 0 for a test that never ran.
+func TestUnmeasuredIsAbsentNotZero(t *testing.T) {
 	t.Parallel()
-	rep := &duel.Report{Schema: duel.Schema, Results: []duel.Result{
-		{Proto: duel.ProtoTCP, Test: duel.TestThroughput, SentFrames: 17546, Error: "interrupted before the test's end"},
-		{Proto: duel.ProtoUDP, Test: duel.TestThroughput, SentFrames: 100, LostFrames: 100, LostPct: 100, Error: "server: cut"},
-	}}
-	var b bytes.Buffer
-	if err := Render(&b, RunDoc{Report: rep}, Options{Format: "table"}); err != nil {
-		t.Fatal(err)
+	server := []string{"received_frames", "lost_frames", "reordered_frames", "duplicate_frames", "corrupt_frames", "lost_pct", "goodput_bps", "jitter_ms"}
+	cases := []struct {
+		name   string
+		r      duel.Result
+		absent []string
+		keys   []string // exactly these, when set
+	}{
+		{"never ran", neverRan, nil, []string{"proto", "test", "size", "error"}},
+		{"not counted", notCounted, server, nil},
+		{"all lost", allLost, nil, nil},
 	}
-	out := b.String()
-	if !strings.Contains(out, "not counted: the test failed") || strings.Contains(out, "0 (0.000%)") || !strings.Contains(out, "100 (100.000%)") {
-		t.Fatalf("table:\n%s", out)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(c.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			for _, k := range c.absent {
+				if _, ok := got[k]; ok {
+					t.Errorf("JSON has %s: %s", k, b)
+				}
+			}
+			if c.keys != nil {
+				var keys []string
+				for k := range got {
+					keys = append(keys, k)
+				}
+				slices.Sort(keys)
+				want := slices.Sorted(slices.Values(c.keys))
+				if !slices.Equal(keys, want) {
+					t.Errorf("JSON keys %v, want %v", keys, want)
+				}
+			}
+			if c.r.Extent == duel.Measured {
+				for _, k := range append(server, "sent_frames", "duration_s") {
+					if _, ok := got[k]; !ok {
+						t.Errorf("a counted result's JSON lacks %s: %s", k, b)
+					}
+				}
+			}
+			// Read back, the result knows what it lacks.
+			var back duel.Result
+			if err := json.Unmarshal(b, &back); err != nil || back.Extent != c.r.Extent || back.SentFrames != c.r.SentFrames {
+				t.Errorf("read back: %v, extent %d sent %d, want %d and %d", err, back.Extent, back.SentFrames, c.r.Extent, c.r.SentFrames)
+			}
+			rep := &duel.Report{Schema: duel.Schema, Results: []duel.Result{c.r}, Error: c.r.Error}
+			var nd bytes.Buffer
+			if err := NewNDJSON(&nd).Result(c.r); err != nil {
+				t.Fatal(err)
+			}
+			var ev map[string]any
+			if err := json.Unmarshal(nd.Bytes(), &ev); err != nil || ev["event"] != "result" || ev["proto"] != string(c.r.Proto) {
+				t.Fatalf("NDJSON line %s: %v", nd.String(), err)
+			}
+			for _, k := range c.absent {
+				if _, ok := ev[k]; ok {
+					t.Errorf("NDJSON has %s: %s", k, nd.String())
+				}
+			}
+			var cb bytes.Buffer
+			if err := Render(&cb, RunDoc{Report: rep}, Options{Format: "csv"}); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(&cb).ReadAll()
+			if err != nil || len(rows) < 2 {
+				t.Fatalf("CSV: %v\n%s", err, cb.String())
+			}
+			for i, name := range rows[0] {
+				if name == "jitter_ms" || !slices.Contains(append(server, "sent_frames", "duration_s"), name) {
+					continue
+				}
+				wantEmpty := slices.Contains(c.absent, name) || c.keys != nil && !slices.Contains(c.keys, name)
+				if (rows[1][i] == "") != wantEmpty {
+					t.Errorf("CSV %s = %q", name, rows[1][i])
+				}
+			}
+		})
+	}
+}
+
+// TestUnmeasuredInTables: the table says a figure was not counted and a test
+// did not run, where the old code printed "received 0, lost 0 (0.000%)"
+// beside 17,546 frames sent, a full table of zeros for a test that never
+// started, and "n/a on this OS" for its kernel TCP figures on Linux.
+func TestUnmeasuredInTables(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"table", "markdown"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			render := func(rs ...duel.Result) string {
+				var b bytes.Buffer
+				rep := &duel.Report{Schema: duel.Schema, Results: rs, Error: rs[0].Error}
+				if err := Render(&b, RunDoc{Report: rep}, Options{Format: format}); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			out := render(notCounted, allLost)
+			if !strings.Contains(out, "not counted") || strings.Contains(out, "0 (0.000%)") || !strings.Contains(out, "100 (100.000%)") {
+				t.Errorf("interrupted beside all lost:\n%s", out)
+			}
+			if strings.Contains(out, "no FIN seen") || !strings.Contains(out, "not known (no report from the server)") {
+				t.Errorf("an interrupted test cannot say whether the server saw its FIN:\n%s", out)
+			}
+			if strings.Contains(out, "n/a on this OS") || !strings.Contains(out, "not measured") {
+				t.Errorf("a failed TCP test's kernel figures should say not measured:\n%s", out)
+			}
+			out = render(neverRan)
+			if strings.Contains(out, "frames sent") || strings.Contains(out, "0.00 bit/s") || strings.Contains(out, "Socket lifecycle") ||
+				!strings.Contains(out, "error: "+neverRan.Error) {
+				t.Errorf("a test that never ran:\n%s", out)
+			}
+			out = render(neverRan, allLost)
+			if !strings.Contains(out, "not run") || !strings.Contains(out, "100 (100.000%)") {
+				t.Errorf("never ran beside all lost:\n%s", out)
+			}
+			if format == "markdown" {
+				// GitHub takes a line right after a table's row for one more row.
+				lines := strings.Split(out, "\n")
+				for i := 1; i < len(lines); i++ {
+					if strings.HasPrefix(lines[i-1], "|") && lines[i] != "" && !strings.HasPrefix(lines[i], "|") {
+						t.Errorf("line %d %q follows a table row without a blank line", i+1, lines[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAssertOnUnmeasured: an assertion on a figure that was not measured has
+// no value (present false) and names the test's error; the old code gave
+// present true, actual 0.
+func TestAssertOnUnmeasured(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		r     duel.Result
+		field string
+	}{{neverRan, "lost_pct"}, {neverRan, "sent_frames"}, {notCounted, "lost_pct"}, {notCounted, "goodput_bps"}} {
+		a, err := ParseAssertion("tcp.throughput." + c.field + " == 0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := Evaluate([]Assertion{a}, []duel.Result{c.r})
+		if len(cs) != 1 || cs[0].Present || cs[0].Pass || cs[0].Error != c.r.Error {
+			t.Errorf("%s on %q: %+v", c.field, c.r.Error, cs)
+		}
+	}
+	a, _ := ParseAssertion("tcp.throughput.sent_frames > 0")
+	if cs := Evaluate([]Assertion{a}, []duel.Result{notCounted}); !cs[0].Present || cs[0].Actual != 17546 || cs[0].Pass {
+		t.Errorf("the sender's own count is known: %+v", cs)
+	}
+}
+
+// TestOneProtocolOneColumn: a run of one protocol has no column of dashes
+// for the other (the old code drew an empty UDP column beside TCP's).
+func TestOneProtocolOneColumn(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"table", "markdown"} {
+		rep := &duel.Report{Schema: duel.Schema, Results: []duel.Result{allLost}}
+		var b bytes.Buffer
+		if err := Render(&b, RunDoc{Report: rep}, Options{Format: format}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.Contains(out, "TCP") || !strings.Contains(out, "netduel: UDP ") || !strings.Contains(out, "UDP · throughput test") {
+			t.Errorf("%s of a UDP-only run:\n%s", format, out)
+		}
 	}
 }

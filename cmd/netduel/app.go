@@ -122,11 +122,14 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // The flag package's words for a value it could not parse, and for a flag it
 // does not know.
 var (
-	badValueRE   = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): `)
-	badBoolRE    = regexp.MustCompile(`^invalid boolean value "(.*)" for -(\S+): `)
-	undefinedRE  = regexp.MustCompile(`^flag provided but not defined: -(\S+)$`)
-	numberArgRE  = regexp.MustCompile(`^-[0-9]`)
-	flagWantText = map[string]string{
+	badValueRE  = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): `)
+	badBoolRE   = regexp.MustCompile(`^invalid boolean value "(.*)" for -(\S+): `)
+	undefinedRE = regexp.MustCompile(`^flag provided but not defined: -(\S+)$`)
+	numberArgRE = regexp.MustCompile(`^-[0-9]`)
+	// durationSyntaxRE is a duration as time.ParseDuration writes it: a value
+	// of this form that does not parse is out of its range.
+	durationSyntaxRE = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$`)
+	flagWantText     = map[string]string{
 		"duration": "a duration such as 3s, 500ms or 1m30s",
 		"int":      "a whole number, e.g. 3",
 		"bool":     "true or false (or the flag alone for true)",
@@ -158,6 +161,10 @@ func flagErrorText(c *cli.Context, err error) string {
 	}
 	if value == "" {
 		return fmt.Sprintf("%s is empty: give it %s, or leave the flag out for its default", dashes(name), want)
+	}
+	if flagKind(c, name) == "duration" && durationSyntaxRE.MatchString(value) {
+		// Written as a duration, but beyond the 292 years one can hold.
+		return fmt.Sprintf("%s %q: far too long: want %s, within the range its help gives", dashes(name), value, want)
 	}
 	return fmt.Sprintf("%s %q: want %s", dashes(name), value, want)
 }

@@ -225,7 +225,7 @@ func runFailure(err error, interrupted, remote bool, results []duel.Result) erro
 		switch {
 		case errors.Is(err, context.Canceled):
 			return interruptedError(results)
-		case remote && errors.As(err, &unreachable) && !unreachable.Answered:
+		case remote && errors.As(err, &unreachable) && !unreachable.Answered && unreachable.Silent == 0:
 			return runtimeErrorf("%v (is 'netduel serve' running there, and is the port open?)", err)
 		default:
 			return runtimeErrorf("%s", engineErrorText(err))

@@ -49,6 +49,8 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--loss", "0", "--ecn"}, `--loss "0" sets none`}, // said "add --loss" though --loss was given
 		{[]string{"run", "--duration", "1ms"}, "--duration"},
 		{[]string{"run", "--duration", "banana"}, "duration"},
+		{[]string{"run", "--duration", "99999999999h"}, "far too long"}, // said only "want a duration such as 3s", as for "banana"
+		{[]string{"serve", "--idle-timeout", "99999999999h"}, "--idle-timeout \"99999999999h\": far too long"},
 		{[]string{"run", "--size", "10"}, "--size"},
 		{[]string{"run", "--size", "70000", "--proto", "udp"}, "--size"},
 		{[]string{"run", "--size", "-5"}, "--size"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,6 +72,16 @@ func TestRunOutputMatchesSchema(t *testing.T) {
 		"unknown proto":    func(d string) string { return strings.Replace(d, `"proto": "udp"`, `"proto": "sctp"`, 1) },
 		"histogram not base64": func(d string) string {
 			return strings.Replace(d, `"rtt_histogram": "`, `"rtt_histogram": "not base64: `, 1)
+		},
+		// A result without error has every figure; one that never ran none.
+		"counted result lacks goodput": func(d string) string {
+			return regexp.MustCompile(`"goodput_bps": [0-9.e+]+,`).ReplaceAllString(d, "")
+		},
+		"never-run result has a figure": func(d string) string {
+			// An error, no sent_frames (never ran), and still a duration.
+			re := regexp.MustCompile(`"sent_frames": [0-9]+,`)
+			loc := re.FindStringIndex(d)
+			return d[:loc[0]] + `"error": "x",` + d[loc[1]:]
 		},
 		"extra field": func(d string) string {
 			return strings.Replace(d, `"embedded": true`, `"embedded": true, "surprise": 1`, 1)
