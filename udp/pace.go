@@ -26,6 +26,7 @@ type pacer struct {
 
 	now   func() time.Time    // the clock; tests replace it
 	sleep func(time.Duration) // and the sleep
+	done  func() bool         // the sender was stopped (nil: never)
 }
 
 const (
@@ -38,6 +39,10 @@ const (
 	// A wait over sleepAbove sleeps until wakeEarly before it is over.
 	sleepAbove = 30 * time.Microsecond
 	wakeEarly  = 10 * time.Microsecond
+	// maxNap is the longest one sleep: a wait for the next datagram at a
+	// low rate (a second or more at --bitrate 1k) looks at the test's end
+	// and at whether the sender was stopped at least this often.
+	maxNap = 10 * time.Millisecond
 )
 
 func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
@@ -48,8 +53,8 @@ func newPacer(bitsPerSec float64, frameLen int, start time.Time) *pacer {
 	return p
 }
 
-// wait blocks until n more bytes may be sent, or until end. It reports whether
-// sending may go on.
+// wait blocks until n more bytes may be sent, or until end or done. It
+// reports whether sending may go on.
 func (p *pacer) wait(n int, end time.Time) bool {
 	if p.rate <= 0 {
 		return true
@@ -57,7 +62,7 @@ func (p *pacer) wait(n int, end time.Time) bool {
 	need := min(float64(n), p.maxBurst)
 	for {
 		now := p.now()
-		if !now.Before(end) {
+		if !now.Before(end) || p.done != nil && p.done() {
 			return false
 		}
 		// The bucket starts full: the first burst goes at once.
@@ -84,7 +89,7 @@ func (p *pacer) wait(n int, end time.Time) bool {
 			// up to a millisecond late) and spin the rest. A sleep that
 			// wakes late is made up by the budget, so the CPU a paced sender
 			// burns is its writes, not a spin through every gap.
-			p.sleep(d - wakeEarly)
+			p.sleep(min(d-wakeEarly, end.Sub(now), maxNap))
 		}
 		// Otherwise spin: a wait this short is over before a sleep would be.
 	}

@@ -34,6 +34,7 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (r
 	start := time.Now()
 	end := start.Add(cfg.Duration)
 	p := newPacer(cfg.Bitrate, size, start)
+	p.done = func() bool { return ctx.Err() != nil }
 	if cfg.Bitrate > 0 {
 		defer clock.Hold()() // the pacer's sleeps wake on time
 	}

@@ -92,6 +92,43 @@ func TestPacerLateWakeupDoesNotBurst(t *testing.T) {
 	}
 }
 
+// TestPacerLowRateKeepsToTheEnd: at a low rate the wait for the next
+// datagram is longer than the test (11.2 s at 1 kbit/s for 1400 bytes); the
+// pacer still stops at the test's end, and at once when the sender is
+// stopped. The old pacer slept the whole wait in one go: a 1 s test ran
+// 11.2 s, past the server's --max-duration, deaf to Ctrl-C.
+func TestPacerLowRateKeepsToTheEnd(t *testing.T) {
+	t.Parallel()
+	for _, stopAt := range []time.Duration{0, 300 * time.Millisecond} {
+		start := time.Unix(1000, 0)
+		c := &fakeClock{t: start, spin: time.Microsecond}
+		p := newPacer(1000, 1400, start)
+		p.now = c.now
+		longest := time.Duration(0)
+		p.sleep = func(d time.Duration) { longest = max(longest, d); c.sleep(d) }
+		if stopAt > 0 {
+			p.done = func() bool { return c.t.Sub(start) >= stopAt }
+		}
+		end := start.Add(time.Second)
+		if !p.wait(1400, end) {
+			t.Fatal("the first datagram was held back")
+		}
+		if p.wait(1400, end) {
+			t.Fatal("a second datagram at 1 kbit/s within 1 s")
+		}
+		want := end
+		if stopAt > 0 {
+			want = start.Add(stopAt)
+		}
+		if over := c.t.Sub(want); over < 0 || over > maxNap {
+			t.Errorf("stop at %v: the wait ended %v after %v, want within %v", stopAt, over, want.Sub(start), maxNap)
+		}
+		if longest > maxNap {
+			t.Errorf("one sleep of %v: longer than %v", longest, maxNap)
+		}
+	}
+}
+
 func TestPacerUnpaced(t *testing.T) {
 	t.Parallel()
 	p := newPacer(0, 1400, time.Now())
