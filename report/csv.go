@@ -27,20 +27,11 @@ func csvOpt[T any](v *T, f func(T) string) string {
 	return f(*v)
 }
 
-// ran and countedCol leave a figure's cell empty where it was not measured:
-// the test never ran, or the receiver's count is missing (duel.Extent).
-func ran(f func(r *duel.Result) string) func(r *duel.Result) string {
+// when leaves a figure's cell empty where it was not measured (duel.Extent):
+// measured is (*duel.Result).Ran, or Counted for the receiver's count.
+func when(measured func(*duel.Result) bool, f func(r *duel.Result) string) func(r *duel.Result) string {
 	return func(r *duel.Result) string {
-		if !r.Ran() {
-			return ""
-		}
-		return f(r)
-	}
-}
-
-func countedCol(f func(r *duel.Result) string) func(r *duel.Result) string {
-	return func(r *duel.Result) string {
-		if !r.Counted() {
+		if !measured(r) {
 			return ""
 		}
 		return f(r)
@@ -89,16 +80,16 @@ func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
 var csvColumns = []csvColumn{
 	{"proto", func(r *duel.Result) string { return string(r.Proto) }},
 	{"test", func(r *duel.Result) string { return string(r.Test) }},
-	{"duration_s", ran(func(r *duel.Result) string { return csvFloat(r.DurationS) })},
+	{"duration_s", when((*duel.Result).Ran, func(r *duel.Result) string { return csvFloat(r.DurationS) })},
 	{"size", func(r *duel.Result) string { return strconv.Itoa(r.Size) }},
-	{"sent_frames", ran(func(r *duel.Result) string { return csvUint(r.SentFrames) })},
-	{"received_frames", countedCol(func(r *duel.Result) string { return csvUint(r.ReceivedFrames) })},
-	{"lost_frames", countedCol(func(r *duel.Result) string { return csvUint(r.LostFrames) })},
-	{"reordered_frames", countedCol(func(r *duel.Result) string { return csvUint(r.ReorderedFrames) })},
-	{"duplicate_frames", countedCol(func(r *duel.Result) string { return csvUint(r.DuplicateFrames) })},
-	{"corrupt_frames", countedCol(func(r *duel.Result) string { return csvUint(r.CorruptFrames) })},
-	{"lost_pct", countedCol(func(r *duel.Result) string { return csvFloat(r.LostPct) })},
-	{"goodput_bps", countedCol(func(r *duel.Result) string { return csvFloat(r.GoodputBps) })},
+	{"sent_frames", when((*duel.Result).Ran, func(r *duel.Result) string { return csvUint(r.SentFrames) })},
+	{"received_frames", when((*duel.Result).Counted, func(r *duel.Result) string { return csvUint(r.ReceivedFrames) })},
+	{"lost_frames", when((*duel.Result).Counted, func(r *duel.Result) string { return csvUint(r.LostFrames) })},
+	{"reordered_frames", when((*duel.Result).Counted, func(r *duel.Result) string { return csvUint(r.ReorderedFrames) })},
+	{"duplicate_frames", when((*duel.Result).Counted, func(r *duel.Result) string { return csvUint(r.DuplicateFrames) })},
+	{"corrupt_frames", when((*duel.Result).Counted, func(r *duel.Result) string { return csvUint(r.CorruptFrames) })},
+	{"lost_pct", when((*duel.Result).Counted, func(r *duel.Result) string { return csvFloat(r.LostPct) })},
+	{"goodput_bps", when((*duel.Result).Counted, func(r *duel.Result) string { return csvFloat(r.GoodputBps) })},
 	{"offered_bps", func(r *duel.Result) string { return csvOpt(r.OfferedBps, csvFloat) }},
 	{"requested_bps", func(r *duel.Result) string { return csvOpt(r.RequestedBps, csvFloat) }},
 	rttCol("rtt_min_us", func(s *stats.RTTSummary) float64 { return s.Min }),

@@ -31,8 +31,8 @@ type field struct {
 // valid reports whether the field exists in a kind's results.
 func (f field) valid(k *duel.Kind) bool { return k != nil && k.Has(f.has) }
 
-// u64 and f64 read a figure every test that ran has; sc64 and scf64 one of
-// the receiver's count, which a result without it (duel.Extent) lacks.
+// u64 and f64 read a figure every test that ran has; serverCount narrows
+// one to the receiver's count, which a result without it (duel.Extent) lacks.
 func u64(f func(r *duel.Result) uint64) func(r *duel.Result) (float64, bool) {
 	return func(r *duel.Result) (float64, bool) { return float64(f(r)), r.Ran() }
 }
@@ -41,12 +41,8 @@ func f64(f func(r *duel.Result) float64) func(r *duel.Result) (float64, bool) {
 	return func(r *duel.Result) (float64, bool) { return finite(f(r)), r.Ran() }
 }
 
-func sc64(f func(r *duel.Result) uint64) func(r *duel.Result) (float64, bool) {
-	return func(r *duel.Result) (float64, bool) { return float64(f(r)), r.Counted() }
-}
-
-func scf64(f func(r *duel.Result) float64) func(r *duel.Result) (float64, bool) {
-	return func(r *duel.Result) (float64, bool) { return finite(f(r)), r.Counted() }
+func serverCount(get func(r *duel.Result) (float64, bool)) func(r *duel.Result) (float64, bool) {
+	return func(r *duel.Result) (float64, bool) { v, ok := get(r); return v, ok && r.Counted() }
 }
 
 func rttField(name string, pick func(*duel.Result) float64) field {
@@ -71,13 +67,13 @@ func lifeField(name string, pick func(l *duel.Lifecycle) *float64) field {
 var fields = []field{
 	{"duration_s", unitS, noCompare, f64(func(r *duel.Result) float64 { return r.DurationS }), duel.FigFrames},
 	{"sent_frames", unitCount, noCompare, u64(func(r *duel.Result) uint64 { return r.SentFrames }), duel.FigFrames},
-	{"received_frames", unitCount, higher, sc64(func(r *duel.Result) uint64 { return r.ReceivedFrames }), duel.FigFrames},
-	{"lost_frames", unitCount, lower, sc64(func(r *duel.Result) uint64 { return r.LostFrames }), duel.FigFrames},
-	{"reordered_frames", unitCount, lower, sc64(func(r *duel.Result) uint64 { return r.ReorderedFrames }), duel.FigFrames},
-	{"duplicate_frames", unitCount, lower, sc64(func(r *duel.Result) uint64 { return r.DuplicateFrames }), duel.FigFrames},
-	{"corrupt_frames", unitCount, lower, sc64(func(r *duel.Result) uint64 { return r.CorruptFrames }), duel.FigFrames},
-	{"lost_pct", unitPct, lower, scf64(func(r *duel.Result) float64 { return r.LostPct }), duel.FigFrames},
-	{"goodput_bps", unitBps, higher, scf64(func(r *duel.Result) float64 { return r.GoodputBps }), duel.FigFrames},
+	{"received_frames", unitCount, higher, serverCount(u64(func(r *duel.Result) uint64 { return r.ReceivedFrames })), duel.FigFrames},
+	{"lost_frames", unitCount, lower, serverCount(u64(func(r *duel.Result) uint64 { return r.LostFrames })), duel.FigFrames},
+	{"reordered_frames", unitCount, lower, serverCount(u64(func(r *duel.Result) uint64 { return r.ReorderedFrames })), duel.FigFrames},
+	{"duplicate_frames", unitCount, lower, serverCount(u64(func(r *duel.Result) uint64 { return r.DuplicateFrames })), duel.FigFrames},
+	{"corrupt_frames", unitCount, lower, serverCount(u64(func(r *duel.Result) uint64 { return r.CorruptFrames })), duel.FigFrames},
+	{"lost_pct", unitPct, lower, serverCount(f64(func(r *duel.Result) float64 { return r.LostPct })), duel.FigFrames},
+	{"goodput_bps", unitBps, higher, serverCount(f64(func(r *duel.Result) float64 { return r.GoodputBps })), duel.FigFrames},
 	{"offered_bps", unitBps, noCompare, func(r *duel.Result) (float64, bool) {
 		if r.OfferedBps == nil {
 			return 0, false
