@@ -112,7 +112,7 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		if err != nil {
 			// The test that could not start is a result too, with its error.
 			if ctx.Err() != nil {
-				err = ctx.Err()
+				err = startInterrupted{ctx.Err()}
 			}
 			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error(), Extent: NotRun}
 		}
@@ -385,6 +385,14 @@ func (c *Client) merge(res *Result, spec TestSpec, w welcome, d dataOutcome, v S
 func byCancel(ctx context.Context, err error) bool {
 	return errors.Is(err, ctx.Err()) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed)
 }
+
+// startInterrupted is a test's error when its context ended (Ctrl-C,
+// SIGTERM) before it started: during the connect or the hello. It is the
+// context's error underneath (errors.Is(err, context.Canceled)).
+type startInterrupted struct{ ctx error }
+
+func (e startInterrupted) Error() string { return "interrupted before the test started" }
+func (e startInterrupted) Unwrap() error { return e.ctx }
 
 var (
 	errLeftover    = errors.New("the server sent unexpected data after the test")

@@ -367,7 +367,10 @@ func checkSane(t *testing.T, r Result) {
 		fs = append(fs, r.Jitter.MeanMs, r.Jitter.MaxMs, r.Jitter.LastMs)
 	}
 	for _, iv := range r.Intervals {
-		fs = append(fs, iv.StartS, iv.EndS, iv.GoodputBps, iv.JitterMs, iv.RTTP50US, iv.RTTP99US)
+		fs = append(fs, iv.StartS, iv.EndS, iv.GoodputBps, iv.RTTP50US, iv.RTTP99US)
+		if iv.JitterMs != nil {
+			fs = append(fs, *iv.JitterMs)
+		}
 	}
 	l := r.Lifecycle
 	for _, p := range []*float64{l.SocketUS, l.BindUS, l.ListenUS, l.ConnectUS, l.AcceptUS, l.FirstByteUS, l.CloseUS, l.PeerSawCloseUS} {

@@ -2,6 +2,7 @@ package duel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -60,5 +61,23 @@ func TestInterruptedTestSaysSo(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestInterruptedBeforeStartSaysSo: a run interrupted while its test waits
+// for the server's welcome has a result saying it was interrupted before the
+// test started, not the context's own "context canceled", and its error is
+// still the context's underneath.
+func TestInterruptedBeforeStartSaysSo(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	c := &Client{Server: silentListener(t)} // accepts, and never welcomes
+	rs, err := c.Run(ctx, []TestSpec{{Proto: ProtoTCP, Test: TestLatency, Duration: time.Second, Size: 64}})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run: %v, want it to be context.Canceled underneath", err)
+	}
+	if len(rs) != 1 || rs[0].Error != "interrupted before the test started" || rs[0].Extent != NotRun {
+		t.Fatalf("results %+v, want one that never ran, interrupted before the test started", rs)
 	}
 }

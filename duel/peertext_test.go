@@ -95,23 +95,8 @@ func TestWrongAnswerIsNotUnreachable(t *testing.T) {
 // to check whether the port was open: it was).
 func TestSilentAcceptIsNotUnreachable(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	quit := make(chan struct{})
-	t.Cleanup(func() { close(quit); ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		<-quit
-	})
-	c := &Client{Server: ln.Addr().String()}
-	_, err = c.RunTest(context.Background(), TestSpec{Proto: ProtoUDP, Test: TestLatency, Duration: 100 * time.Millisecond, Size: 64})
+	c := &Client{Server: silentListener(t)}
+	_, err := c.RunTest(context.Background(), TestSpec{Proto: ProtoUDP, Test: TestLatency, Duration: 100 * time.Millisecond, Size: 64})
 	ue := &UnreachableError{}
 	if !errorsAs(err, &ue) || ue.Silent != controlTimeout(10*time.Second, 0) || ue.Answered ||
 		!strings.Contains(err.Error(), "accepted the connection but sent no welcome in 12.6s") || strings.Contains(err.Error(), "unreachable") {
@@ -226,4 +211,25 @@ func TestRateSearchUnderServerLimit(t *testing.T) {
 	if !s.Found || r.RequestedBps == nil || *r.RequestedBps > limit {
 		t.Errorf("found %v at %v: want a rate at most the limit", s.Found, r.RequestedBps)
 	}
+}
+
+// silentListener returns the address of a TCP listener that accepts one
+// connection and never says a word on it, until the test ends.
+func silentListener(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	quit := make(chan struct{})
+	t.Cleanup(func() { close(quit); ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		<-quit
+	})
+	return ln.Addr().String()
 }

@@ -87,10 +87,15 @@ func mergePacedThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo)
 	}
 	refused := d.send.Refused
 	res.SenderRefused = &refused
+	if n := d.send.Unreachable; n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d sends failed with an ICMP error for an earlier datagram (port or host unreachable): the server's port closed, or the way to it did; those frames count as lost", n))
+	}
 	if m.counted {
 		res.deliveredBps = deliveredRate(v.Unique, m.spec.Size, v.Span)
-		j := Jitter(v.Jitter)
-		res.Jitter = &j
+		if v.Jitter.Samples >= 2 { // RFC 3550 jitter compares two arrivals
+			j := Jitter(v.Jitter)
+			res.Jitter = &j
+		}
 	}
 }
 

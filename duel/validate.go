@@ -161,8 +161,10 @@ func checkIntervals(ivs []stats.Interval, v ServerView, win window, body uint64)
 			return fmt.Errorf("interval %d: %d frames, %d lost, beyond the run's %d received of %d sent", i, iv.Frames, iv.Lost, v.Received, win.sent)
 		case !inRange(iv.GoodputBps, 0, maxBits/(iv.EndS-iv.StartS)):
 			return fmt.Errorf("interval %d: goodput %g bit/s, more than the run's %d frames could carry", i, iv.GoodputBps, v.Received)
-		case !inRange(iv.JitterMs, 0, maxMs) || !inRange(iv.RTTP50US, 0, maxMs*1000) || !inRange(iv.RTTP99US, 0, maxMs*1000):
-			return fmt.Errorf("interval %d: jitter %g ms, rtt p50 %g, p99 %g µs", i, iv.JitterMs, iv.RTTP50US, iv.RTTP99US)
+		case iv.JitterMs != nil && spec.Proto == ProtoTCP:
+			return fmt.Errorf("interval %d: jitter %g ms of a stream (jitter is UDP's)", i, *iv.JitterMs)
+		case iv.JitterMs != nil && !inRange(*iv.JitterMs, 0, maxMs) || !inRange(iv.RTTP50US, 0, maxMs*1000) || !inRange(iv.RTTP99US, 0, maxMs*1000):
+			return fmt.Errorf("interval %d: jitter %s ms, rtt p50 %g, p99 %g µs", i, jitterText(iv.JitterMs), iv.RTTP50US, iv.RTTP99US)
 		}
 		frames += iv.Frames
 		bits += iv.GoodputBps * (iv.EndS - iv.StartS)
@@ -200,4 +202,12 @@ func cleanServerText(s string) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// jitterText is an interval's jitter for an error message: "none" when absent.
+func jitterText(j *float64) string {
+	if j == nil {
+		return "none"
+	}
+	return fmt.Sprint(*j)
 }

@@ -63,7 +63,9 @@ func (b *Baseline) Regressions() int {
 // Compare compares every result of cur with the result of the same cell,
 // protocol and test in old. tolerancePct is the relative change allowed, in
 // percent. A result missing from either run, or measured across a different
-// link, or that never ran in either, is a Problem, not a comparison.
+// link, or that never ran in either, is a Problem, not a comparison; so is a
+// result whose server's count is missing in either (duel.ClientOnly): its
+// server-counted figures cannot be compared.
 func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline {
 	b := &Baseline{File: file, TolerancePct: tolerancePct, Comparisons: []Comparison{}}
 	for i := range cur.Results {
@@ -85,6 +87,7 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 			b.Problems = append(b.Problems, fmt.Sprintf("%s: the link changed: baseline %s, now %s", resultName(nr), ol, nl))
 			continue
 		}
+		uncounted := 0 // figures left out because one side lacks its server's count
 		for _, m := range baselineMetrics {
 			f, _ := lookupField(m.field)
 			if !f.valid(nr.Kind()) {
@@ -93,6 +96,9 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 			ov, ok1 := f.get(or)
 			nv, ok2 := f.get(nr)
 			if !ok1 || !ok2 {
+				if !or.Counted() || !nr.Counted() {
+					uncounted++
+				}
 				continue
 			}
 			c := Comparison{Result: resultName(nr), Metric: m.field, Old: ov, New: nv}
@@ -106,6 +112,16 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 				c.Better = !c.Worse
 			}
 			b.Comparisons = append(b.Comparisons, c)
+		}
+		if uncounted > 0 {
+			which, why := "this run", nr.Error
+			if nr.Counted() {
+				which, why = "the baseline", or.Error
+			}
+			if why == "" {
+				why = "no report from the server"
+			}
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: not counted in %s (%s), so its %d server-counted figures are not compared", resultName(nr), which, why, uncounted))
 		}
 	}
 	for i := range old.Results {

@@ -8,8 +8,9 @@ import (
 )
 
 // TestBaselineMatchesCellAndLink: results are matched by (cell, proto, test),
-// and a result missing from either run, or measured across another link, fails
-// the comparison with a line naming it.
+// and a result missing from either run, measured across another link, never
+// run or without its server's count in either, fails the comparison with a
+// line naming it.
 func TestBaselineMatchesCellAndLink(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -45,6 +46,14 @@ func TestBaselineMatchesCellAndLink(t *testing.T) {
 				cur.Results[4+i].Link = &li
 			}
 		}, []string{"tcp throughput @ lossy (1% loss, 20ms each way): the link changed", "udp throughput @ lossy", "tcp latency @ lossy", "udp latency @ lossy"}, 4},
+		{"not counted in this run", func(old, cur *duel.Report) {
+			cur.Results[1].Extent, cur.Results[1].Error = duel.ClientOnly, "interrupted before the test's end"
+		}, []string{"udp throughput @ clean (loopback): not counted in this run (interrupted before the test's end), so its 3 server-counted figures are not compared"}, 7},
+		{"not counted in the baseline", func(old, cur *duel.Report) { old.Results[0].Extent = duel.ClientOnly },
+			[]string{"tcp throughput @ clean (loopback): not counted in the baseline (no report from the server)"}, 7},
+		{"never ran", func(old, cur *duel.Report) {
+			cur.Results[2].Extent, cur.Results[2].Error = duel.NotRun, "server 127.0.0.1:9 unreachable"
+		}, []string{"tcp latency @ clean (loopback): never ran in this run (server 127.0.0.1:9 unreachable), so it is not compared"}, 7},
 		{"seed alone is the same link", func(old, cur *duel.Report) {
 			for i := 4; i < 8; i++ {
 				li := *cur.Results[i].Link

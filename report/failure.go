@@ -33,7 +33,11 @@ func runErrorLine(w io.Writer, rep *duel.Report, st Style) error {
 func errorLine(w io.Writer, head, msg string, st Style) error {
 	var err error
 	if st.Markdown { // after a blank line, or Markdown takes it for a table's last row
-		_, err = fmt.Fprintf(w, "\n**%s** %s\n", head, msg)
+		blank := "\n"
+		if t, ok := w.(*tailWriter); ok && t.endsBlank() {
+			blank = ""
+		}
+		_, err = fmt.Fprintf(w, "%s**%s** %s\n", blank, head, msg)
 	} else {
 		_, err = fmt.Fprintf(w, "%s %s\n", st.paint(colorRed, head), msg)
 	}
@@ -61,4 +65,27 @@ func errorRow(w io.Writer, n, col int, msg string) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// tailWriter remembers the last two bytes written through it, so that a
+// document's last line follows one blank line, not two.
+type tailWriter struct {
+	w    io.Writer
+	last [2]byte
+	n    int // bytes written, up to 2
+}
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	for _, c := range p[:n] {
+		t.last[0], t.last[1] = t.last[1], c
+		t.n = min(t.n+1, 2)
+	}
+	return n, err
+}
+
+// endsBlank reports whether what was written ends with a blank line (or
+// nothing was written).
+func (t *tailWriter) endsBlank() bool {
+	return t.n == 0 || t.n == 2 && t.last == [2]byte{'\n', '\n'}
 }

@@ -29,8 +29,8 @@ func intervalTables(w io.Writer, rep *duel.Report, st Style) error {
 			}
 			if latency {
 				row = append(row, Micros(iv.RTTP50US), Micros(iv.RTTP99US))
-			} else if has(r, duel.FigJitter) {
-				row = append(row, Micros(iv.JitterMs*1000))
+			} else if iv.JitterMs != nil {
+				row = append(row, Micros(*iv.JitterMs*1000))
 			} else {
 				row = append(row, na)
 			}

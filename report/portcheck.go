@@ -86,7 +86,7 @@ func portCheckErrorLine(w io.Writer, msg string, st Style) error {
 
 func (doc *PortCheckDoc) writeTable(w io.Writer, st Style) error {
 	doc.fill()
-	return portCheckTable(w, doc, st)
+	return portCheckTable(&tailWriter{w: w}, doc, st)
 }
 
 var portCheckHeader = []string{"port", "proto", "family", "address", "state", "error", "inferred",

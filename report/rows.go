@@ -33,6 +33,23 @@ type row struct {
 	label string
 	dir   better
 	cells []cell
+	// needs is the figure the row shows (0: every kind's): a table
+	// whose results all lack it leaves the row out (see only).
+	needs duel.Figure
+}
+
+// only marks a row as showing figure f, which not every kind measures: a
+// table with no result of a kind that has it (a UDP-only run's kernel TCP
+// rows) leaves the row out.
+func only(f duel.Figure, r row) row {
+	r.needs = f
+	return r
+}
+
+// wanted reports whether a row belongs in a table of these results: it
+// shows a figure one of them measures.
+func (r row) wanted(results []*duel.Result) bool {
+	return r.needs == 0 || slices.ContainsFunc(results, func(x *duel.Result) bool { return x != nil && has(x, r.needs) })
 }
 
 // render formats a row, painting the better of comparable values: the best
@@ -107,7 +124,7 @@ func counted(f func(r *duel.Result) cell) func(r *duel.Result) cell {
 func throughputRows(p []*duel.Result) []row {
 	return []row{
 		each("goodput", higher, p, counted(func(r *duel.Result) cell { return num(FormatRate(r.GoodputBps), r.GoodputBps) })),
-		each("requested rate", noCompare, p, func(r *duel.Result) cell {
+		only(duel.FigPacing, each("requested rate", noCompare, p, func(r *duel.Result) cell {
 			switch {
 			case r.OfferedBps == nil:
 				return txt(na + " (paced by TCP)")
@@ -117,8 +134,8 @@ func throughputRows(p []*duel.Result) []row {
 				return txt("unpaced")
 			}
 			return num(FormatRate(*r.RequestedBps), *r.RequestedBps)
-		}),
-		each("offered rate", noCompare, p, func(r *duel.Result) cell {
+		})),
+		only(duel.FigPacing, each("offered rate", noCompare, p, func(r *duel.Result) cell {
 			if r.OfferedBps == nil {
 				return txt(na + " (paced by TCP)")
 			}
@@ -126,35 +143,37 @@ func throughputRows(p []*duel.Result) []row {
 				return num(fmt.Sprintf("%s (%.0f%% of requested)", FormatRate(*r.OfferedBps), 100**r.OfferedBps / *req), *r.OfferedBps)
 			}
 			return num(FormatRate(*r.OfferedBps), *r.OfferedBps)
-		}),
+		})),
 		each("frames sent", noCompare, p, func(r *duel.Result) cell { return countCell(r.SentFrames) }),
 		each("frames received", noCompare, p, counted(func(r *duel.Result) cell { return countCell(r.ReceivedFrames) })),
 		each("lost", lower, p, counted(func(r *duel.Result) cell {
 			return num(fmt.Sprintf("%s (%.3f%%)", Count(r.LostFrames), finite(r.LostPct)), r.LostPct)
 		})),
-		each("of which refused by the sender's stack", noCompare, p, func(r *duel.Result) cell {
+		only(duel.FigPacing, each("of which refused by the sender's stack", noCompare, p, func(r *duel.Result) cell {
 			if r.SenderRefused == nil {
 				return txt(na)
 			}
 			return countCell(*r.SenderRefused)
-		}),
+		})),
 		each("reordered", lower, p, counted(func(r *duel.Result) cell { return countCell(r.ReorderedFrames) })),
 		each("duplicated", lower, p, counted(func(r *duel.Result) cell { return countCell(r.DuplicateFrames) })),
 		each("corrupt", lower, p, counted(func(r *duel.Result) cell { return countCell(r.CorruptFrames) })),
-		each("jitter mean / max", noCompare, p, func(r *duel.Result) cell {
+		only(duel.FigJitter, each("jitter mean / max", noCompare, p, func(r *duel.Result) cell {
 			switch {
 			case r.Jitter != nil:
 				return txt(fmt.Sprintf("%s / %s", Micros(r.Jitter.MeanMs*1000), Micros(r.Jitter.MaxMs*1000)))
 			case has(r, duel.FigJitter) && !r.Counted():
 				return txt(na + " (not counted)")
+			case has(r, duel.FigJitter) && r.ReceivedFrames < 2:
+				return txt(na + " (needs two frames)")
 			}
 			return txt(na)
-		}),
-		each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) })),
-		each("smoothed RTT (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Micros(t.RTTUS) })),
-		each("cwnd / congestion", noCompare, p, tcpCell(func(t *duel.TCPInfo) string {
-			return fmt.Sprintf("%d segments / %s", t.Cwnd, t.Congestion)
 		})),
+		only(duel.FigTCPInfo, each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) }))),
+		only(duel.FigTCPInfo, each("smoothed RTT (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Micros(t.RTTUS) }))),
+		only(duel.FigTCPInfo, each("cwnd / congestion", noCompare, p, tcpCell(func(t *duel.TCPInfo) string {
+			return fmt.Sprintf("%d segments / %s", t.Cwnd, t.Congestion)
+		}))),
 	}
 }
 
@@ -196,7 +215,7 @@ func latencyRows(p []*duel.Result) []row {
 		rtt("RTT p99.9", func(s rttSummary) float64 { return s.p999 }),
 		rtt("RTT max", func(s rttSummary) float64 { return s.max }),
 		rtt("RTT mean", func(s rttSummary) float64 { return s.mean }),
-		each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) })),
+		only(duel.FigTCPInfo, each("retransmits (kernel)", noCompare, p, tcpCell(func(t *duel.TCPInfo) string { return Count(uint64(t.Retransmits)) }))),
 	}
 	if slices.ContainsFunc(p, func(r *duel.Result) bool { return r != nil && r.Wait != nil }) {
 		rows = append(rows, each("waits client / server", noCompare, p, waitCell))
@@ -212,7 +231,7 @@ func waitCell(r *duel.Result) cell {
 	}
 	name := func(s string) string {
 		if s == "" {
-			return "?"
+			return "not known"
 		}
 		return s
 	}

@@ -16,12 +16,12 @@ func TestRowRender(t *testing.T) {
 		r    row
 		want []any
 	}{
-		{"two, higher", row{"x", higher, []cell{num("1", 1), num("2", 2)}}, []any{"x", "1", "**2**"}},
-		{"two, lower", row{"x", lower, []cell{num("1", 1), num("2", 2)}}, []any{"x", "**1**", "2"}},
-		{"three, lower", row{"x", lower, []cell{num("3", 3), num("1", 1), num("2", 2)}}, []any{"x", "3", "**1**", "2"}},
-		{"equal", row{"x", higher, []cell{num("2", 2), num("2", 2)}}, []any{"x", "2", "2"}},
-		{"one text", row{"x", higher, []cell{num("2", 2), txt("—")}}, []any{"x", "2", "—"}},
-		{"no compare", row{"x", noCompare, []cell{num("1", 1), num("2", 2)}}, []any{"x", "1", "2"}},
+		{"two, higher", row{label: "x", dir: higher, cells: []cell{num("1", 1), num("2", 2)}}, []any{"x", "1", "**2**"}},
+		{"two, lower", row{label: "x", dir: lower, cells: []cell{num("1", 1), num("2", 2)}}, []any{"x", "**1**", "2"}},
+		{"three, lower", row{label: "x", dir: lower, cells: []cell{num("3", 3), num("1", 1), num("2", 2)}}, []any{"x", "3", "**1**", "2"}},
+		{"equal", row{label: "x", dir: higher, cells: []cell{num("2", 2), num("2", 2)}}, []any{"x", "2", "2"}},
+		{"one text", row{label: "x", dir: higher, cells: []cell{num("2", 2), txt("—")}}, []any{"x", "2", "—"}},
+		{"no compare", row{label: "x", dir: noCompare, cells: []cell{num("1", 1), num("2", 2)}}, []any{"x", "1", "2"}},
 	} {
 		if got := c.r.render(md); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)

@@ -59,7 +59,8 @@ func (d RunDoc) writeCSV(w, side io.Writer) error {
 	return d.extrasTables(side, Style{})
 }
 
-func (d RunDoc) writeTable(w io.Writer, st Style) error {
+func (d RunDoc) writeTable(out io.Writer, st Style) error {
+	w := &tailWriter{w: out}
 	if err := runTable(w, d.Report, st); err != nil {
 		return err
 	}

@@ -142,8 +142,15 @@ func metricsTable(w io.Writer, rep *duel.Report, pairs [][]*duel.Result, labels 
 		}
 		perCell = append(perCell, rows)
 	}
+	var all []*duel.Result
+	for _, pair := range pairs {
+		all = append(all, pair...)
+	}
 	t := st.newTable(w, header...)
 	for i := range perCell[0] {
+		if !perCell[0][i].wanted(all) {
+			continue
+		}
 		line := []any{perCell[0][i].label}
 		for _, rows := range perCell {
 			line = append(line, keepShown(rows[i].render(st)[1:], show)...)

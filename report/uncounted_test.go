@@ -161,6 +161,10 @@ func TestUnmeasuredInTables(t *testing.T) {
 						t.Errorf("line %d %q follows a table row without a blank line", i+1, lines[i])
 					}
 				}
+				// One blank line before the run's last, not two.
+				if out := render(neverRan); strings.Contains(out, "\n\n\n") || !strings.Contains(out, "\n\n**Run failed:**") {
+					t.Errorf("the run's last line should follow one blank line:\n%q", out)
+				}
 			}
 		})
 	}
@@ -203,6 +207,33 @@ func TestOneProtocolOneColumn(t *testing.T) {
 		out := b.String()
 		if strings.Contains(out, "TCP") || !strings.Contains(out, "netduel: UDP ") || !strings.Contains(out, "UDP · throughput test") {
 			t.Errorf("%s of a UDP-only run:\n%s", format, out)
+		}
+	}
+	// Nor rows of the other protocol's figures: no kernel TCP rows in a
+	// UDP-only table, no pacing or jitter in a TCP-only one.
+	for _, c := range []struct {
+		proto      duel.Proto
+		want, none []string
+	}{
+		{duel.ProtoUDP, []string{"jitter mean / max", "offered rate", "refused by the sender's stack"}, []string{"(kernel)", "cwnd", "no connection state"}},
+		{duel.ProtoTCP, []string{"retransmits (kernel)", "cwnd / congestion", "smoothed RTT (kernel)"}, []string{"jitter", "offered rate", "requested rate", "refused by the sender", "paced by TCP"}},
+	} {
+		rep := fixture()
+		rep.Results = slices.DeleteFunc(rep.Results, func(r duel.Result) bool { return r.Proto != c.proto })
+		var b bytes.Buffer
+		if err := Render(&b, RunDoc{Report: rep}, Options{Format: "table"}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s-only table lacks %q:\n%s", c.proto, w, out)
+			}
+		}
+		for _, n := range c.none {
+			if strings.Contains(out, n) {
+				t.Errorf("%s-only table has %q:\n%s", c.proto, n, out)
+			}
 		}
 	}
 }

@@ -350,7 +350,7 @@ func Interrupt(c any) {
 func (b *Blocking) receive(fn func(uintptr) bool, p, oob []byte) error {
 	for {
 		if err := b.read(fn, p, oob); err != nil {
-			return err
+			return b.pollError(err)
 		}
 		switch errn := b.errn; {
 		case errn == 0:
@@ -414,7 +414,7 @@ func (b *Blocking) late() bool {
 	return b.expired(time.Now()) // a spinning read's tries come clockEvery at a time (see read)
 }
 
-func (b *Blocking) opError(errn syscall.Errno) error {
+func (b *Blocking) opError(errn error) error {
 	proto := "udp"
 	if b.stream {
 		proto = "tcp"

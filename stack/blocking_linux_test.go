@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -502,6 +503,41 @@ func TestBlockingNetpollWhile(t *testing.T) {
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatal("close did not wake a read parked in the netpoller")
+			}
+		})
+	}
+}
+
+// TestBlockingPeerGone: a connected UDP socket whose peer's port has closed
+// gets an ICMP port unreachable for its next datagram; the runtime's
+// netpoller sees it as EPOLLERR, after which every read through the socket's
+// RawConn failed with "raw-read udp ...: not pollable", in every way of
+// waiting. The read says what happened instead.
+func TestBlockingPeerGone(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{WaitBlocking, WaitBusyPoll, "netpoller"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			c, peer := blockingPair(t, "udp")
+			b, ok := NewBlocking(c)
+			if !ok {
+				t.Fatal("no Blocking")
+			}
+			defer b.Release()
+			b.SetBusy(mode == WaitBusyPoll)
+			if mode == "netpoller" {
+				b.SetNetpollWhile(func() bool { return true })
+			}
+			peer.Close()
+			if _, err := b.Write([]byte("anyone?")); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond) // the runtime's netpoller sees the error
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			_, err := b.Read(make([]byte, 64))
+			if err == nil || strings.Contains(err.Error(), "not pollable") || errors.Is(err, os.ErrDeadlineExceeded) ||
+				!errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, errSocketError) {
+				t.Fatalf("read after the peer's port closed: %v, want connection refused", err)
 			}
 		})
 	}

@@ -15,9 +15,11 @@ type Interval struct {
 	Frames     uint64  `json:"frames"`      // intact frames (throughput) or round trips (latency)
 	Lost       uint64  `json:"lost_frames"` // throughput: sequence gap not filled in the interval; latency: timeouts
 	GoodputBps float64 `json:"goodput_bps"`
-	JitterMs   float64 `json:"jitter_ms,omitempty"`  // throughput: RFC 3550 jitter at the interval's end
-	RTTP50US   float64 `json:"rtt_p50_us,omitempty"` // latency
-	RTTP99US   float64 `json:"rtt_p99_us,omitempty"` // latency
+	// JitterMs is a datagram flow's RFC 3550 jitter at the interval's end
+	// (UDP throughput), once two frames have arrived; nil otherwise.
+	JitterMs *float64 `json:"jitter_ms,omitempty"`
+	RTTP50US float64  `json:"rtt_p50_us,omitempty"` // latency
+	RTTP99US float64  `json:"rtt_p99_us,omitempty"` // latency
 }
 
 // bucket accumulates one interval.
@@ -25,7 +27,8 @@ type bucket struct {
 	frames, unique, lost, body uint64
 	maxSeq                     uint64
 	hasSeq                     bool
-	jitter                     float64
+	jitter                     float64 // ns, with hasJitter
+	hasJitter                  bool
 	rtt                        *RTT    // latency: the interval's round trips, while it is the current one
 	rttP50, rttP99             float64 // latency: their percentiles, once it is over (rtt nil)
 }
@@ -132,7 +135,10 @@ func (iv *intervals) list() []Interval {
 			if !prevSeen || b.maxSeq > prevMax {
 				prevMax, prevSeen = b.maxSeq, true
 			}
-			it.JitterMs = b.jitter / float64(time.Millisecond)
+		}
+		if b.hasJitter {
+			j := b.jitter / float64(time.Millisecond)
+			it.JitterMs = &j
 		}
 		if b.rtt != nil && b.rtt.Count() > 0 {
 			s := b.rtt.Summary()

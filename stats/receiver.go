@@ -9,7 +9,10 @@ type SendReport struct {
 	BodyBytes uint64        // body bytes among them
 	Duration  time.Duration // first send to the end of the last send
 	Refused   uint64        // sends the local stack refused (for example ENOBUFS), not retried
-	Start     time.Time     // the first send began
+	// Unreachable are sends that failed with an ICMP error for an earlier
+	// datagram (port or host unreachable), not retried.
+	Unreachable uint64
+	Start       time.Time // the first send began
 }
 
 // OfferedRate returns the rate, in bits per second, at which frames were handed
@@ -93,7 +96,11 @@ func (r *Receiver) Frame(seq uint64, sentNs int64, now time.Time, wireLen, bodyL
 		if !b.hasSeq || seq > b.maxSeq {
 			b.maxSeq, b.hasSeq = seq, true
 		}
-		b.jitter = r.jitter.j
+		if !r.st.on && r.jitter.n > 1 {
+			// Jitter is a datagram flow's: a stream's frames are cut
+			// from a byte stream, and their spacing is the reader's.
+			b.jitter, b.hasJitter = r.jitter.j, true
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package stats
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -135,5 +137,52 @@ func TestStreamReceiverWindow(t *testing.T) {
 	c := r.Report(n).Counts
 	if c.Unique != n+1 || c.Duplicate != 1 || c.Late != 1 || c.Reordered != 1 || c.Lost != 0 {
 		t.Fatalf("counts %+v", c)
+	}
+}
+
+// TestIntervalJitterIsADatagramFlows: a datagram flow's intervals carry
+// the RFC 3550 jitter at their end, a real 0 included (frames sent and
+// received 9 ms apart), once two frames have arrived; a stream's carry none
+// (its frames' spacing is the reader's, not the network's), and neither does
+// an interval before the second frame.
+func TestIntervalJitterIsADatagramFlows(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	for _, stream := range []bool{false, true} {
+		r := NewReceiver()
+		if stream {
+			r = NewStreamReceiver()
+			r.StartStream(t0, 0)
+		}
+		r.SetIntervalFrom(100*time.Millisecond, 300*time.Millisecond, t0)
+		frame := func(seq uint64, ms int) {
+			at := t0.Add(time.Duration(ms) * time.Millisecond)
+			if stream {
+				r.Read(at, 140)
+			}
+			r.Frame(seq, int64(ms)*1e6, at, 140, 100, true)
+		}
+		frame(0, 50) // interval 0: one frame, no jitter yet
+		for i := range 10 {
+			frame(uint64(1+i), 105+9*i) // interval 1: evenly spaced, jitter 0
+		}
+		rep := r.Report(11)
+		if len(rep.Intervals) != 2 {
+			t.Fatalf("stream %v: %d intervals", stream, len(rep.Intervals))
+		}
+		if j := rep.Intervals[0].JitterMs; j != nil {
+			t.Errorf("stream %v: interval 0 (one frame) has jitter %v", stream, *j)
+		}
+		j := rep.Intervals[1].JitterMs
+		switch {
+		case stream && j != nil:
+			t.Errorf("a stream's interval has jitter %v ms", *j)
+		case !stream && (j == nil || *j != 0):
+			t.Errorf("a datagram interval of even arrivals has jitter %v, want a present 0", j)
+		}
+		b, _ := json.Marshal(rep.Intervals[1])
+		if has := strings.Contains(string(b), `"jitter_ms":0`); has == stream {
+			t.Errorf("stream %v: interval JSON %s", stream, b)
+		}
 	}
 }

@@ -58,7 +58,11 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (r
 			if !transient(werr) {
 				return werr
 			}
-			rep.Refused += uint64(n)
+			if unreachable(werr) {
+				rep.Unreachable += uint64(n)
+			} else {
+				rep.Refused += uint64(n)
+			}
 			return nil
 		}
 		rep.Bytes += uint64(n * size)

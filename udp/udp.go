@@ -28,6 +28,13 @@ func transient(err error) bool {
 		errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EHOSTUNREACH)
 }
 
+// unreachable reports whether a send error is an ICMP error for an earlier
+// datagram (port or host unreachable), reported on a connected socket: the
+// peer's doing, not the local stack's.
+func unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH)
+}
+
 // isTimeout reports whether err is a deadline expiry.
 func isTimeout(err error) bool {
 	var ne net.Error

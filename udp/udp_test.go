@@ -539,3 +539,29 @@ func TestPingPongRepliesOfAnotherSize(t *testing.T) {
 		})
 	}
 }
+
+// TestSendIntoClosedPort: datagrams to a port nobody listens on come back as
+// ICMP port unreachable, which the next send reports (ECONNREFUSED on a
+// connected socket). They are the peer's doing: counted apart from the sends
+// the local stack refused (a full queue), which the old code counted them as.
+func TestSendIntoClosedPort(t *testing.T) {
+	t.Parallel()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close() // nobody listens there now
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rep, err := SendThroughput(context.Background(), c, ThroughputConfig{Cookie: 1, Size: 1200, Duration: 200 * time.Millisecond, Bitrate: 10e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unreachable == 0 || rep.Refused != 0 || rep.Unreachable > rep.Frames {
+		t.Fatalf("sent %d frames: %d unreachable, %d refused by the local stack; want some unreachable, none refused", rep.Frames, rep.Unreachable, rep.Refused)
+	}
+}
