@@ -27,7 +27,7 @@ var lifeSteps = []lifeStep{
 		timing(func(l *duel.Lifecycle) *float64 { return l.ConnectUS }, " — no packet: only sets the default peer")},
 	{"accept() (server)", duel.FigConnection, func(r *duel.Result, _ Style) string {
 		if r.Lifecycle.AcceptUS == nil {
-			return "before any data (server remote: not timed)"
+			return "before any data (" + untimed(r) + ")"
 		}
 		return opt(r.Lifecycle.AcceptUS, " after connect began; before any data")
 	}, fixed(na + " none: the server learns of the client at its first datagram")},
@@ -61,10 +61,20 @@ func fixed(text string) func(*duel.Result, Style) string {
 func firstByte(note string) func(*duel.Result, Style) string {
 	return func(r *duel.Result, _ Style) string {
 		if r.Lifecycle.FirstByteUS == nil {
-			return "not measured (server remote: not timed)"
+			return "not measured (" + untimed(r) + ")"
 		}
 		return opt(r.Lifecycle.FirstByteUS, note)
 	}
+}
+
+// untimed says why a server-side step has no time: the server is remote
+// (its clock is not the client's), or the test failed before the server
+// timed it or before its report came back.
+func untimed(r *duel.Result) string {
+	if r.Error != "" {
+		return "the test failed: no time from the server"
+	}
+	return "server remote: not timed"
 }
 
 func peerSawClose(r *duel.Result, st Style) string {

@@ -144,6 +144,11 @@ func TestUnmeasuredInTables(t *testing.T) {
 			if strings.Contains(out, "n/a on this OS") || !strings.Contains(out, "not measured") {
 				t.Errorf("a failed TCP test's kernel figures should say not measured:\n%s", out)
 			}
+			// Its server-side lifecycle steps are untimed because it failed,
+			// not because the server is remote.
+			if strings.Contains(out, "server remote") || !strings.Contains(out, "the test failed: no time from the server") {
+				t.Errorf("a failed test's first byte blames a remote server:\n%s", out)
+			}
 			out = render(neverRan)
 			if strings.Contains(out, "frames sent") || strings.Contains(out, "0.00 bit/s") || strings.Contains(out, "Socket lifecycle") ||
 				!strings.Contains(out, "error: "+neverRan.Error) {
