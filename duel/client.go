@@ -103,7 +103,9 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		}
 		var r Result
 		var err error
+		searching := false
 		if k := spec.Kind(); spec.Search != nil && k != nil && k.Has(FigPacing) {
+			searching = true
 			r, err = c.FindMaxRate(ctx, spec, spec.Search.MaxLossPct)
 		} else {
 			spec.Search = nil
@@ -112,7 +114,7 @@ func (c *Client) Run(ctx context.Context, plan []TestSpec) ([]Result, error) {
 		if err != nil {
 			// The test that could not start is a result too, with its error.
 			if ctx.Err() != nil {
-				err = startInterrupted{ctx.Err()}
+				err = startInterrupted{ctx.Err(), searching}
 			}
 			r = Result{Proto: spec.Proto, Test: spec.Test, Size: spec.Size, Error: err.Error(), Extent: NotRun}
 		}
@@ -387,11 +389,20 @@ func byCancel(ctx context.Context, err error) bool {
 }
 
 // startInterrupted is a test's error when its context ended (Ctrl-C,
-// SIGTERM) before it started: during the connect or the hello. It is the
-// context's error underneath (errors.Is(err, context.Canceled)).
-type startInterrupted struct{ ctx error }
+// SIGTERM) before it had a result: during the connect or the hello, or
+// during a --bitrate max search's trials. It is the context's error
+// underneath (errors.Is(err, context.Canceled)).
+type startInterrupted struct {
+	ctx       error
+	searching bool // a bit rate search was under way
+}
 
-func (e startInterrupted) Error() string { return "interrupted before the test started" }
+func (e startInterrupted) Error() string {
+	if e.searching {
+		return "interrupted during the --bitrate max search, before its result"
+	}
+	return "interrupted before the test started"
+}
 func (e startInterrupted) Unwrap() error { return e.ctx }
 
 var (

@@ -80,4 +80,16 @@ func TestInterruptedBeforeStartSaysSo(t *testing.T) {
 	if len(rs) != 1 || rs[0].Error != "interrupted before the test started" || rs[0].Extent != NotRun {
 		t.Fatalf("results %+v, want one that never ran, interrupted before the test started", rs)
 	}
+
+	// A --bitrate max search cut during its trials (each at least 1 s)
+	// has run tests, but has no result: it says so.
+	srv := startServer(t, ServerConfig{})
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	rs, err = newClient(srv).Run(ctx, []TestSpec{{Proto: ProtoUDP, Test: TestThroughput, Duration: 4 * time.Second, Size: 1200,
+		Search: &SearchSpec{MaxLossPct: 0.5}}})
+	if !errors.Is(err, context.Canceled) || len(rs) != 1 || rs[0].Error != "interrupted during the --bitrate max search, before its result" {
+		t.Fatalf("an interrupted search: %v, %+v", err, rs)
+	}
 }
