@@ -66,8 +66,12 @@ func newNonce() []byte {
 // authenticate runs the server's half of the challenge-response after a hello
 // (helloBody, hl) and returns the server nonce it issued.
 func (s *Server) authenticate(conn net.Conn, rd *frame.Reader, helloBody []byte, hl hello) ([]byte, error) {
-	if len(hl.ClientNonce) != nonceLen {
+	switch n := len(hl.ClientNonce); {
+	case n == 0:
 		return nil, &AuthError{Reason: "this server requires a token (netduel run --token, or NETDUEL_TOKEN)"}
+	case n != nonceLen:
+		// A client that sent a nonce means to authenticate: its nonce is wrong.
+		return nil, &AuthError{Reason: fmt.Sprintf("the hello's client nonce has %d bytes, want %d", n, nonceLen)}
 	}
 	sn := newNonce()
 	if err := writeControl(conn, 0, challenge{Type: msgChallenge, Nonce: sn}); err != nil {

@@ -219,3 +219,29 @@ func BenchmarkAuthProof(b *testing.B) {
 		authProof("bench-token", labelClient, sn, cn, body, uint64(i))
 	}
 }
+
+// TestAuthShortNonce: a hello whose client nonce is of the wrong length is
+// refused for that, not told that the server requires a token (it sent one).
+func TestAuthShortNonce(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, ServerConfig{Token: "s3cret-token"})
+	for _, c := range []struct{ nonce, want string }{
+		{`,"client_nonce":"` + b64([]byte{1, 2, 3}) + `"`, "client nonce has 3 bytes, want 32"},
+		{"", "requires a token"},
+	} {
+		conn, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		body := []byte(`{"type":"hello","version":1,"test":{"proto":"udp","test":"latency","duration_ns":100000000,"size":64,"bitrate":0}` + c.nonce + `}`)
+		if err := writeControlBody(conn, 0, body); err != nil {
+			t.Fatal(err)
+		}
+		_, err = readControl(frame.NewReader(conn, maxResult), msgChallenge, &challenge{})
+		conn.Close()
+		if !IsRefused(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("nonce %q: %v, want refused: %s", c.nonce, err, c.want)
+		}
+	}
+}

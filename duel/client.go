@@ -193,6 +193,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 		}
 		c.merge(&res, spec, w, d, ServerView{}, false)
 		res.Error = d.err.Error()
+		if !d.opened {
+			res.Extent = NotRun
+		}
 		return res, nil
 	}
 
@@ -227,6 +230,9 @@ func (c *Client) RunTest(ctx context.Context, spec TestSpec) (Result, error) {
 		if view.Error != "" { // the server's reason (a cut, say) explains ours
 			res.Error += " (server: " + cleanServerText(view.Error) + ")"
 		}
+	}
+	if !d.opened && res.Error != "" {
+		res.Extent = NotRun // no data socket, no figures: nothing ran
 	}
 	return res, nil
 }
@@ -293,7 +299,10 @@ type dataOutcome struct {
 	idle       bool      // nothing is in flight once the kind's send returns (round trips)
 	endSent    bool      // UDP: the end datagrams went out
 	datagrams  uint64    // UDP: datagrams written, frames and end datagrams
-	err        error
+	// opened: the data socket was opened and attached; without it no data
+	// moved, and the test did not run (NotRun), whatever the server says.
+	opened bool
+	err    error
 }
 
 func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welcome, addr string) dataOutcome {
@@ -321,6 +330,7 @@ func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welco
 		d.err = fmt.Errorf("attaching the data connection: %w", err)
 		return d
 	}
+	d.opened = true
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
 	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup, wait: waitFor(spec, c.inProcess)}, &d)
 	tp.end(ctx, conn, w.Cookie, &d)

@@ -93,8 +93,8 @@ func TestTotalLossIsAMeasurement(t *testing.T) {
 			if r := res[1]; r.RTT != nil || r.RTTHistogram != "" {
 				t.Errorf("udp latency with no round trip: RTT %+v: want no figures (zeros would pass an assertion)", r.RTT)
 			}
-			if r := res[2]; !strings.Contains(r.Error, "never got through") || r.SentFrames != 0 {
-				t.Errorf("tcp throughput: error %q, sent %d: want its data connection never got through", r.Error, r.SentFrames)
+			if r := res[2]; !strings.Contains(r.Error, "never got through") || r.SentFrames != 0 || r.Extent != NotRun {
+				t.Errorf("tcp throughput: error %q, sent %d, extent %d: want its data connection never got through, so it never ran (no zeros in its JSON)", r.Error, r.SentFrames, r.Extent)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 package duel
 
 import (
+	"encoding/json"
+
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/impair/link"
 )
@@ -67,4 +69,32 @@ type AddedDelay struct {
 	MaxUS   float64 `json:"max_us"`
 	Over1ms uint64  `json:"over_1ms"` // packets more than 1 ms late
 	Over5ms uint64  `json:"over_5ms"` // more than 5 ms late: stalls
+}
+
+// linkInfoFields is LinkInfo without its methods, for encoding/json.
+type linkInfoFields LinkInfo
+
+// emulatedOnly are the fields only an emulated link has: with emulator
+// none there is no seed and no forwarder to count packets, and zeros would
+// say it forwarded and dropped nothing.
+var emulatedOnly = map[string]bool{"seed": true, "client_to_server": true, "server_to_client": true}
+
+// MarshalJSON writes the link's fields, leaving out for emulator none those
+// only an emulated link has (emulatedOnly).
+func (l LinkInfo) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(linkInfoFields(l))
+	if err != nil || l.Emulator != "none" {
+		return b, err
+	}
+	return filterObject(b, func(k string) bool { return !emulatedOnly[k] })
+}
+
+// UnmarshalJSON reads a link (its counters zero where left out).
+func (l *LinkInfo) UnmarshalJSON(b []byte) error {
+	var f linkInfoFields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*l = LinkInfo(f)
+	return nil
 }

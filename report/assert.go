@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -141,6 +142,20 @@ type Check struct {
 	// Error is the result's error: its test failed (or never ran), which
 	// fails the assertion whatever the value.
 	Error string `json:"error,omitempty"`
+	field string // the assertion's field, for the table's units
+}
+
+// MarshalJSON leaves actual out of a check whose result lacks the field
+// (Present false): a value nobody measured is absent, never a zero.
+func (c Check) MarshalJSON() ([]byte, error) {
+	type plain Check
+	if c.Present {
+		return json.Marshal(plain(c))
+	}
+	return json.Marshal(struct {
+		plain
+		Actual *float64 `json:"actual,omitempty"`
+	}{plain: plain(c)})
 }
 
 // Evaluate checks the assertions against every result of their protocol and
@@ -168,7 +183,7 @@ func Evaluate(as []Assertion, results []duel.Result) []Check {
 			if !ok {
 				v = 0
 			}
-			c := Check{Assertion: a.Expr, Result: name, Actual: v, Present: ok, Error: r.Error}
+			c := Check{Assertion: a.Expr, Result: name, Actual: v, Present: ok, Error: r.Error, field: a.Field}
 			c.Pass = ok && r.Error == "" && compare(v, a.Op, a.Value)
 			out = append(out, c)
 		}
@@ -217,13 +232,13 @@ func assertTable(w io.Writer, cs []Check, st Style) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w)
+	blankLine(w)
 	st.section(w, "Assertions")
 	t := st.newTable(w, "assertion", "result", "actual", "verdict")
 	for _, c := range cs {
 		actual := "no value"
 		if c.Present {
-			actual = strconv.FormatFloat(c.Actual, 'g', 6, 64)
+			actual = metricText(c.field, c.Actual) // in the field's unit: 16.4 Gbit/s
 		}
 		verdict := st.better("pass")
 		switch {

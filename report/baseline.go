@@ -63,9 +63,9 @@ func (b *Baseline) Regressions() int {
 // Compare compares every result of cur with the result of the same cell,
 // protocol and test in old. tolerancePct is the relative change allowed, in
 // percent. A result missing from either run, or measured across a different
-// link, or that never ran in either, is a Problem, not a comparison; so is a
-// result whose server's count is missing in either (duel.ClientOnly): its
-// server-counted figures cannot be compared.
+// link, or that never ran or failed in either, is a Problem, not a
+// comparison; so is a result whose server's count is missing in either
+// (duel.ClientOnly): its server-counted figures cannot be compared.
 func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline {
 	b := &Baseline{File: file, TolerancePct: tolerancePct, Comparisons: []Comparison{}}
 	for i := range cur.Results {
@@ -81,6 +81,16 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 				which, failed = "the baseline", or.Error
 			}
 			b.Problems = append(b.Problems, fmt.Sprintf("%s: never ran in %s (%s), so it is not compared", resultName(nr), which, failed))
+			continue
+		}
+		if nr.Error != "" || or.Error != "" {
+			// A test that failed midway has figures of a part of its
+			// run: no measure of the same thing as a whole run's.
+			which, failed := "this run", nr.Error
+			if nr.Error == "" {
+				which, failed = "the baseline", or.Error
+			}
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: failed in %s (%s), so it is not compared", resultName(nr), which, failed))
 			continue
 		}
 		if ol, nl := linkKey(or.Link), linkKey(nr.Link); ol != nl {
@@ -159,8 +169,14 @@ func linkKey(l *duel.LinkInfo) string {
 	if l == nil {
 		return "no emulated link"
 	}
-	key := fmt.Sprintf("%s emulator, %s TCP, %s (loss %g%% %s, delay %gms jitter %gms %s, reorder %g%% gap %d, duplicate %g%%, corrupt %g%%, rate %g bit/s, queue %d; netem %q",
-		l.Emulator, l.TCPStack, l.Congestion, l.Loss, l.LossModel, l.DelayMs, l.JitterMs, l.Distribution,
+	with := func(s string) string { // an optional word, after a space
+		if s == "" {
+			return ""
+		}
+		return " " + s
+	}
+	key := fmt.Sprintf("%s emulator, %s TCP, %s (loss %g%%%s, delay %gms jitter %gms%s, reorder %g%% gap %d, duplicate %g%%, corrupt %g%%, rate %g bit/s, queue %d; netem %q",
+		l.Emulator, l.TCPStack, l.Congestion, l.Loss, with(l.LossModel), l.DelayMs, l.JitterMs, with(l.Distribution),
 		l.Reorder, l.ReorderGap, l.Duplicate, l.Corrupt, l.RateBps, l.Queue, l.Netem)
 	// The netem arguments hold what the fields do not (rate overheads,
 	// slot, ecn); a delivery trace is netduel's own.
@@ -179,10 +195,17 @@ func baselineTable(w io.Writer, b *Baseline, st Style) error {
 	if b == nil {
 		return nil
 	}
-	fmt.Fprintln(w)
+	blankLine(w)
 	st.section(w, fmt.Sprintf("Against baseline %s (tolerance %s%%)", b.File, strconv.FormatFloat(b.TolerancePct, 'f', -1, 64)))
 	for _, p := range b.Problems {
-		fmt.Fprintln(w, st.paint(colorRed, "FAIL")+" "+p)
+		if st.Markdown { // a list: lines of their own, and none taken for the table's
+			fmt.Fprintln(w, "- **FAIL** "+p)
+		} else {
+			fmt.Fprintln(w, st.paint(colorRed, "FAIL")+" "+p)
+		}
+	}
+	if st.Markdown && len(b.Problems) > 0 {
+		fmt.Fprintln(w)
 	}
 	if len(b.Comparisons) == 0 {
 		fmt.Fprintln(w, "no result in common with the baseline")

@@ -48,12 +48,16 @@ func TestBaselineMatchesCellAndLink(t *testing.T) {
 		}, []string{"tcp throughput @ lossy (1% loss, 20ms each way): the link changed", "udp throughput @ lossy", "tcp latency @ lossy", "udp latency @ lossy"}, 4},
 		{"not counted in this run", func(old, cur *duel.Report) {
 			cur.Results[1].Extent, cur.Results[1].Error = duel.ClientOnly, "interrupted before the test's end"
-		}, []string{"udp throughput @ clean (loopback): not counted in this run (interrupted before the test's end), so its 3 server-counted figures are not compared"}, 7},
+		}, []string{"udp throughput @ clean (loopback): failed in this run (interrupted before the test's end), so it is not compared"}, 7},
 		{"not counted in the baseline", func(old, cur *duel.Report) { old.Results[0].Extent = duel.ClientOnly },
 			[]string{"tcp throughput @ clean (loopback): not counted in the baseline (no report from the server)"}, 7},
 		{"never ran", func(old, cur *duel.Report) {
 			cur.Results[2].Extent, cur.Results[2].Error = duel.NotRun, "server 127.0.0.1:9 unreachable"
 		}, []string{"tcp latency @ clean (loopback): never ran in this run (server 127.0.0.1:9 unreachable), so it is not compared"}, 7},
+		{"failed", func(old, cur *duel.Report) { cur.Results[3].Error = "example: the server went away" },
+			[]string{"udp latency @ clean (loopback): failed in this run (example: the server went away), so it is not compared"}, 7},
+		{"failed in the baseline", func(old, cur *duel.Report) { old.Results[3].Error = "example: the server went away" },
+			[]string{"udp latency @ clean (loopback): failed in the baseline (example: the server went away), so it is not compared"}, 7},
 		{"seed alone is the same link", func(old, cur *duel.Report) {
 			for i := 4; i < 8; i++ {
 				li := *cur.Results[i].Link
@@ -66,6 +70,13 @@ func TestBaselineMatchesCellAndLink(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			old, cur := linksFixture(), linksFixture()
+			for _, rep := range []*duel.Report{old, cur} { // the fixture's failed test: see "failed"
+				for i := range rep.Results {
+					if rep.Results[i].Extent == duel.Measured {
+						rep.Results[i].Error = ""
+					}
+				}
+			}
 			tt.edit(old, cur)
 			b := Compare(old, cur, "old.json", 10)
 			if len(b.Problems) != len(tt.problems) {

@@ -75,6 +75,17 @@ func linkCol(name string, f func(*duel.LinkInfo) string) csvColumn {
 	}}
 }
 
+// emulated leaves a link's cell empty where no emulator ran (emulator
+// none): it has no seed, and counted no packets.
+func emulated(f func(*duel.LinkInfo) string) func(*duel.LinkInfo) string {
+	return func(l *duel.LinkInfo) string {
+		if l.Emulator == "none" {
+			return ""
+		}
+		return f(l)
+	}
+}
+
 // csvColumns are runCSV's columns in order; docs/output.md lists each (a test
 // compares the two).
 var csvColumns = []csvColumn{
@@ -113,11 +124,11 @@ var csvColumns = []csvColumn{
 	linkCol("link_delay_ms", func(l *duel.LinkInfo) string { return csvFloat(l.DelayMs) }),
 	linkCol("link_jitter_ms", func(l *duel.LinkInfo) string { return csvFloat(l.JitterMs) }),
 	linkCol("link_rate_bps", func(l *duel.LinkInfo) string { return csvFloat(l.RateBps) }),
-	linkCol("link_seed", func(l *duel.LinkInfo) string { return csvUint(l.Seed) }),
-	linkCol("link_dropped", func(l *duel.LinkInfo) string {
+	linkCol("link_seed", emulated(func(l *duel.LinkInfo) string { return csvUint(l.Seed) })),
+	linkCol("link_dropped", emulated(func(l *duel.LinkInfo) string {
 		return csvUint(l.Up.Dropped + l.Down.Dropped + l.Up.QueueDrops + l.Down.QueueDrops)
-	}),
-	linkCol("link_forwarded", func(l *duel.LinkInfo) string { return csvUint(l.Up.Forwarded + l.Down.Forwarded) }),
+	})),
+	linkCol("link_forwarded", emulated(func(l *duel.LinkInfo) string { return csvUint(l.Up.Forwarded + l.Down.Forwarded) })),
 	linkCol("link_forwarder_mode", func(l *duel.LinkInfo) string { return l.Forwarder }),
 }
 

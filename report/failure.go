@@ -89,3 +89,12 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 func (t *tailWriter) endsBlank() bool {
 	return t.n == 0 || t.n == 2 && t.last == [2]byte{'\n', '\n'}
 }
+
+// blankLine ends what was written with one blank line: one newline, or none
+// when a tailWriter's output already ends with a blank line.
+func blankLine(w io.Writer) {
+	if t, ok := w.(*tailWriter); ok && t.endsBlank() {
+		return
+	}
+	fmt.Fprintln(w)
+}

@@ -35,7 +35,8 @@ type row struct {
 	cells []cell
 	// needs is the figure the row shows (0: every kind's): a table
 	// whose results all lack it leaves the row out (see only).
-	needs duel.Figure
+	needs    duel.Figure
+	datagram bool // see datagrams
 }
 
 // only marks a row as showing figure f, which not every kind measures: a
@@ -46,10 +47,19 @@ func only(f duel.Figure, r row) row {
 	return r
 }
 
+// datagrams marks a row as showing what only a datagram (connectionless)
+// test has: a table of connection-oriented results alone leaves it out.
+func datagrams(r row) row {
+	r.datagram = true
+	return r
+}
+
 // wanted reports whether a row belongs in a table of these results: it
 // shows a figure one of them measures.
 func (r row) wanted(results []*duel.Result) bool {
-	return r.needs == 0 || slices.ContainsFunc(results, func(x *duel.Result) bool { return x != nil && has(x, r.needs) })
+	return slices.ContainsFunc(results, func(x *duel.Result) bool {
+		return x != nil && (r.needs == 0 || has(x, r.needs)) && (!r.datagram || !has(x, duel.FigConnection))
+	})
 }
 
 // render formats a row, painting the better of comparable values: the best
@@ -264,8 +274,9 @@ func linkRows(p []*duel.Result) []row {
 			return Count(up.Dropped+up.QueueDrops) + " / " + Count(down.Dropped+down.QueueDrops)
 		})),
 		each("device drops client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.DeviceDrops }))),
-		each("socket drops client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPSocketDrops }))),
-		each("checksum discards client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPChecksumErrors }))),
+		// UDP's counters: a table of TCP results alone leaves them out.
+		datagrams(each("socket drops client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPSocketDrops })))),
+		datagrams(each("checksum discards client / server", noCompare, p, emulated(stacks(func(c *duel.StackCounters) uint64 { return c.UDPChecksumErrors })))),
 	}
 }
 

@@ -192,10 +192,18 @@ func TestAssertOnUnmeasured(t *testing.T) {
 		if len(cs) != 1 || cs[0].Present || cs[0].Pass || cs[0].Error != c.r.Error {
 			t.Errorf("%s on %q: %+v", c.field, c.r.Error, cs)
 		}
+		// Its JSON has no actual value (it wrote "actual": 0).
+		if b, _ := json.Marshal(cs[0]); strings.Contains(string(b), `"actual"`) {
+			t.Errorf("%s on %q: %s", c.field, c.r.Error, b)
+		}
 	}
 	a, _ := ParseAssertion("tcp.throughput.sent_frames > 0")
-	if cs := Evaluate([]Assertion{a}, []duel.Result{notCounted}); !cs[0].Present || cs[0].Actual != 17546 || cs[0].Pass {
+	cs := Evaluate([]Assertion{a}, []duel.Result{notCounted})
+	if !cs[0].Present || cs[0].Actual != 17546 || cs[0].Pass {
 		t.Errorf("the sender's own count is known: %+v", cs)
+	}
+	if b, _ := json.Marshal(cs[0]); !strings.Contains(string(b), `"actual":17546`) {
+		t.Errorf("a measured check's JSON: %s", b)
 	}
 }
 
@@ -239,6 +247,16 @@ func TestOneProtocolOneColumn(t *testing.T) {
 			if strings.Contains(out, n) {
 				t.Errorf("%s-only table has %q:\n%s", c.proto, n, out)
 			}
+		}
+		// Across links: UDP's socket drops and checksum discards are UDP's.
+		rep = linksFixture()
+		rep.Results = slices.DeleteFunc(rep.Results, func(r duel.Result) bool { return r.Proto != c.proto })
+		b.Reset()
+		if err := Render(&b, RunDoc{Report: rep}, Options{Format: "table"}); err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(b.String(), "socket drops") && strings.Contains(b.String(), "checksum discards"); has != (c.proto == duel.ProtoUDP) {
+			t.Errorf("%s-only links table, UDP's socket drops and checksum discards shown %v:\n%s", c.proto, has, b.String())
 		}
 	}
 }

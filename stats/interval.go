@@ -54,7 +54,8 @@ func (b *bucket) closeRTT() *RTT {
 // The zero value records nothing.
 type intervals struct {
 	every   time.Duration
-	n       int // intervals in the run: later arrivals (stragglers) join the last
+	n       int  // intervals in the run: later arrivals (stragglers) join the last
+	known   bool // n is the run's, from its length (see pad)
 	start   time.Time
 	last    time.Time // the latest time given to at
 	buckets []bucket
@@ -64,8 +65,19 @@ func newIntervals(every, total time.Duration, start time.Time) intervals {
 	iv := intervals{every: every, start: start, n: MaxIntervals}
 	if every > 0 && total > 0 {
 		iv.n = min(int((total+every-1)/every), MaxIntervals)
+		iv.known = true
 	}
 	return iv
+}
+
+// pad adds the run's empty intervals after the last one anything arrived
+// in, once the run is over: a stall at a test's end is intervals of 0
+// frames, not intervals left out. It needs the run's length (newIntervals'
+// total) and a start.
+func (iv *intervals) pad() {
+	if iv.known && !iv.start.IsZero() {
+		iv.bucket(iv.n - 1)
+	}
 }
 
 func (iv *intervals) enabled() bool { return iv.every > 0 }

@@ -147,6 +147,7 @@ func (r *Receiver) Report(sent uint64) RecvReport {
 		Jitter:    r.jitter.Summary(),
 	}
 	if r.iv.enabled() {
+		r.iv.pad() // a report is the run's end
 		rep.Intervals = r.iv.list()
 	}
 	rep.Last = r.last

@@ -149,26 +149,15 @@ func TestIntervalJitterIsADatagramFlows(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1000, 0)
 	for _, stream := range []bool{false, true} {
-		r := NewReceiver()
-		if stream {
-			r = NewStreamReceiver()
-			r.StartStream(t0, 0)
-		}
-		r.SetIntervalFrom(100*time.Millisecond, 300*time.Millisecond, t0)
-		frame := func(seq uint64, ms int) {
-			at := t0.Add(time.Duration(ms) * time.Millisecond)
-			if stream {
-				r.Read(at, 140)
-			}
-			r.Frame(seq, int64(ms)*1e6, at, 140, 100, true)
-		}
+		r := intervalReceiver(stream, t0, 100*time.Millisecond, 300*time.Millisecond)
+		frame := func(seq uint64, ms int) { arrive(r, stream, seq, t0, ms) }
 		frame(0, 50) // interval 0: one frame, no jitter yet
 		for i := range 10 {
 			frame(uint64(1+i), 105+9*i) // interval 1: evenly spaced, jitter 0
 		}
 		rep := r.Report(11)
-		if len(rep.Intervals) != 2 {
-			t.Fatalf("stream %v: %d intervals", stream, len(rep.Intervals))
+		if len(rep.Intervals) != 3 || rep.Intervals[2].Frames != 0 || rep.Intervals[2].JitterMs != nil {
+			t.Fatalf("stream %v: intervals %+v, want 3, the last empty (no jitter)", stream, rep.Intervals)
 		}
 		if j := rep.Intervals[0].JitterMs; j != nil {
 			t.Errorf("stream %v: interval 0 (one frame) has jitter %v", stream, *j)
@@ -185,4 +174,48 @@ func TestIntervalJitterIsADatagramFlows(t *testing.T) {
 			t.Errorf("stream %v: interval JSON %s", stream, b)
 		}
 	}
+}
+
+// TestIntervalsCoverTheRun: a flow whose frames stop early still has an
+// interval for every slice of its run, with 0 frames: the old code ended
+// the list at the last arrival, so a stall at a test's end did not show
+// (a 1 s run at 1 kbit/s had one 250 ms interval).
+func TestIntervalsCoverTheRun(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	for _, stream := range []bool{false, true} {
+		r := intervalReceiver(stream, t0, 250*time.Millisecond, time.Second)
+		arrive(r, stream, 0, t0, 10)
+		rep := r.Report(1)
+		if len(rep.Intervals) != 4 {
+			t.Fatalf("stream %v: %d intervals, want 4 (1 s in 250 ms)", stream, len(rep.Intervals))
+		}
+		for i, iv := range rep.Intervals[1:] {
+			if iv.Frames != 0 || iv.GoodputBps != 0 || iv.StartS != 0.25*float64(i+1) {
+				t.Errorf("stream %v: interval %d: %+v, want an empty one", stream, i+1, iv)
+			}
+		}
+	}
+}
+
+// intervalReceiver returns a datagram or (stream) a stream receiver whose
+// intervals of every run for total from t0.
+func intervalReceiver(stream bool, t0 time.Time, every, total time.Duration) *Receiver {
+	r := NewReceiver()
+	if stream {
+		r = NewStreamReceiver()
+		r.StartStream(t0, 0)
+	}
+	r.SetIntervalFrom(every, total, t0)
+	return r
+}
+
+// arrive gives r frame seq (140 bytes, 100 of body, sent ms after t0) as
+// arriving ms after t0: a stream's bytes are read first.
+func arrive(r *Receiver, stream bool, seq uint64, t0 time.Time, ms int) {
+	at := t0.Add(time.Duration(ms) * time.Millisecond)
+	if stream {
+		r.Read(at, 140)
+	}
+	r.Frame(seq, int64(ms)*1e6, at, 140, 100, true)
 }

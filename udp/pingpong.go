@@ -121,6 +121,9 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 		sent := st.Sent()
 		sentAt[seq%lateWindow] = sent
 		if err != nil {
+			if unreachable(err) {
+				return 0, false, refusedError(err)
+			}
 			if transient(err) {
 				return 0, false, nil
 			}
@@ -141,8 +144,11 @@ func PingPong(ctx context.Context, conn net.Conn, cfg LatencyConfig) (stats.Ping
 					t.expired()
 					return 0, false, nil
 				}
+				if unreachable(err) {
+					return 0, false, refusedError(err)
+				}
 				if transient(err) {
-					continue // an ICMP error for an earlier datagram
+					continue
 				}
 				return 0, false, err
 			}

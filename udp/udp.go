@@ -10,6 +10,7 @@ package udp
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"syscall"
 	"time"
@@ -33,6 +34,14 @@ func transient(err error) bool {
 // peer's doing, not the local stack's.
 func unreachable(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH)
+}
+
+// refusedError is a round trip's error when the server's port answered
+// with an ICMP error (reported on the next send or receive): in a test, the
+// server's UDP port is open from its hello to its report, so the server
+// has gone.
+func refusedError(err error) error {
+	return fmt.Errorf("the server's UDP port answered with an ICMP error (%w): has the server stopped?", err)
 }
 
 // isTimeout reports whether err is a deadline expiry.

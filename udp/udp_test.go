@@ -2,8 +2,11 @@ package udp
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -563,5 +566,12 @@ func TestSendIntoClosedPort(t *testing.T) {
 	}
 	if rep.Unreachable == 0 || rep.Refused != 0 || rep.Unreachable > rep.Frames {
 		t.Fatalf("sent %d frames: %d unreachable, %d refused by the local stack; want some unreachable, none refused", rep.Frames, rep.Unreachable, rep.Refused)
+	}
+	// A latency test there ends at once, saying why: the old code took the
+	// refusals for lost round trips and went on to the test's end.
+	start := time.Now()
+	_, _, err = PingPong(context.Background(), c, LatencyConfig{Cookie: 1, Size: 64, Duration: 3 * time.Second, MinTimeout: 2 * time.Millisecond, MaxTimeout: 20 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "ICMP") || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(start) > time.Second {
+		t.Fatalf("a latency test into a closed port: %v after %v, want connection refused at once", err, time.Since(start))
 	}
 }

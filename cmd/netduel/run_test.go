@@ -67,6 +67,8 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--token", "s3cret"}, "--server"},          // ignored before: an embedded run has no server to prove it to
 		{[]string{"serve", "--listen", "x"}, "--listen"},
 		{[]string{"serve", "--max-clients", "0"}, "--max-clients"},
+		{[]string{"serve", "--max-clients", "99999999999"}, "--max-clients 99999999999: want 1 to 65536"},
+		{[]string{"version", "extra"}, `unexpected argument "extra": version takes none`},
 		{[]string{"serve", "--max-bitrate", "lots"}, "--max-bitrate"},
 		{[]string{"serve", "--idle-timeout", "1ms"}, "--idle-timeout"},
 		{[]string{"serve", "--hello-timeout", "1ms"}, "--hello-timeout"},

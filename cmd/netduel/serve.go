@@ -44,6 +44,10 @@ func serveCommand() *cli.Command {
 // maxServeTimeout bounds serve's durations (see serveAction).
 const maxServeTimeout = 24 * time.Hour
 
+// maxClients bounds --max-clients: sessions at once, each with its control
+// and data sockets (beyond it, the descriptor limit refuses them anyway).
+const maxClients = 65536
+
 func serveAction(c *cli.Context) error {
 	if c.Args().Len() > 0 {
 		return usageErrorf("unexpected argument %q: serve takes only flags (see 'netduel serve --help')", c.Args().First())
@@ -67,8 +71,10 @@ func serveAction(c *cli.Context) error {
 		// Above the wire format's limit it was cut to 16 MiB without a word.
 		return usageErrorf("--max-frame %s: want 1024 bytes to 16MiB (the wire format's largest frame)", c.String("max-frame"))
 	}
-	if n := c.Int("max-clients"); n < 1 {
-		return usageErrorf("--max-clients %d: want at least 1", n)
+	if n := c.Int("max-clients"); n < 1 || n > maxClients {
+		// Each session holds two sockets and its receive buffers: a bound
+		// beyond any descriptor limit is no bound.
+		return usageErrorf("--max-clients %d: want 1 to %d", n, maxClients)
 	}
 	// At most a day each, the longest test a client runs: a session lives
 	// its duration plus twice the idle timeout, which must not overflow.

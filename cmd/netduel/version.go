@@ -77,6 +77,9 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: "print the version, commit and Go version of this build",
 		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageErrorf("unexpected argument %q: version takes none", c.Args().First())
+			}
 			fmt.Fprintln(c.App.Writer, versionText)
 			return nil
 		},
