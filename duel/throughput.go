@@ -82,14 +82,11 @@ func mergePacedThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo)
 	mergeThroughput(res, d, v, m)
 	res.OfferedBps = ptr(d.send.OfferedRate())
 	res.RequestedBps = ptr(m.spec.Bitrate)
-	if w := pacingWarning(m.spec.Bitrate, *res.OfferedBps); w != "" && d.send.Unreachable == 0 { // else the ICMP errors' warning says why
+	if w := pacingWarning(m.spec.Bitrate, *res.OfferedBps); w != "" && d.send.Unreachable == 0 { // else the test's ICMP error says why
 		res.Warnings = append(res.Warnings, w)
 	}
 	refused := d.send.Refused
 	res.SenderRefused = &refused
-	if n := d.send.Unreachable; n > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d frames met an ICMP error for an earlier datagram on sending (port or host unreachable): the server's port closed, or the way to it did; they count as lost", n))
-	}
 	if m.counted {
 		res.deliveredBps = deliveredRate(v.Unique, m.spec.Size, v.Span)
 		if v.Jitter.Samples >= 2 { // RFC 3550 jitter compares two arrivals

@@ -22,7 +22,8 @@ type ThroughputConfig struct {
 
 // SendThroughput sends data frames on conn (a connected UDP socket) for
 // cfg.Duration, paced to cfg.Bitrate, and returns what it sent. Sends refused by
-// the local stack are counted, not retried.
+// the local stack are counted, not retried; an ICMP error from the server's
+// port (it has gone) ends the test with that error.
 //
 // On Linux it hands the kernel batches of frames in one write with UDP GSO
 // (UDP_SEGMENT): the kernel cuts them into one datagram per frame, so the wire
@@ -59,10 +60,12 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (r
 				return werr
 			}
 			if unreachable(werr) {
+				// The server's port is open from its hello to its
+				// report: an ICMP error for it means the server has gone.
 				rep.Unreachable += uint64(n)
-			} else {
-				rep.Refused += uint64(n)
+				return refusedError(werr)
 			}
+			rep.Refused += uint64(n)
 			return nil
 		}
 		rep.Bytes += uint64(n * size)

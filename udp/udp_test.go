@@ -546,7 +546,8 @@ func TestPingPongRepliesOfAnotherSize(t *testing.T) {
 // TestSendIntoClosedPort: datagrams to a port nobody listens on come back as
 // ICMP port unreachable, which the next send reports (ECONNREFUSED on a
 // connected socket). They are the peer's doing: counted apart from the sends
-// the local stack refused (a full queue), which the old code counted them as.
+// the local stack refused (a full queue), which the old code counted them as,
+// sending on to the test's end; the test ends at once, saying so.
 func TestSendIntoClosedPort(t *testing.T) {
 	t.Parallel()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -560,16 +561,17 @@ func TestSendIntoClosedPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	rep, err := SendThroughput(context.Background(), c, ThroughputConfig{Cookie: 1, Size: 1200, Duration: 200 * time.Millisecond, Bitrate: 10e6})
-	if err != nil {
-		t.Fatal(err)
+	start := time.Now()
+	rep, err := SendThroughput(context.Background(), c, ThroughputConfig{Cookie: 1, Size: 1200, Duration: 3 * time.Second, Bitrate: 10e6})
+	if err == nil || !strings.Contains(err.Error(), "ICMP") || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(start) > time.Second {
+		t.Fatalf("a throughput test into a closed port: %v after %v, want connection refused at once", err, time.Since(start))
 	}
 	if rep.Unreachable == 0 || rep.Refused != 0 || rep.Unreachable > rep.Frames {
 		t.Fatalf("sent %d frames: %d unreachable, %d refused by the local stack; want some unreachable, none refused", rep.Frames, rep.Unreachable, rep.Refused)
 	}
+	start = time.Now()
 	// A latency test there ends at once, saying why: the old code took the
 	// refusals for lost round trips and went on to the test's end.
-	start := time.Now()
 	_, _, err = PingPong(context.Background(), c, LatencyConfig{Cookie: 1, Size: 64, Duration: 3 * time.Second, MinTimeout: 2 * time.Millisecond, MaxTimeout: 20 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "ICMP") || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(start) > time.Second {
 		t.Fatalf("a latency test into a closed port: %v after %v, want connection refused at once", err, time.Since(start))
