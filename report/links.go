@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/netduel/netduel/duel"
@@ -47,7 +48,11 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 			if l.Forwarder == "polling" {
 				emu += " (polling forwarder)"
 			}
-			fmt.Fprintf(w, "%s: %s, %s, %s; %s\n", name, emu, tcp, cc, netem)
+			stackText := ", " + tcp + ", " + cc
+			if !slices.ContainsFunc(rep.Results, func(r duel.Result) bool { return r.Proto == duel.ProtoTCP }) {
+				stackText = "" // no TCP test: its stack and congestion control say nothing
+			}
+			fmt.Fprintf(w, "%s: %s%s; %s\n", name, emu, stackText, netem)
 			if u, d := l.Up.AddedDelay, l.Down.AddedDelay; u != nil || d != nil {
 				fmt.Fprintf(w, "  delay the emulator itself added (p50 / p99 / max, beyond the model's): %s\n", addedDelayLine(u, d))
 			}

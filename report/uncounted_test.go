@@ -258,5 +258,9 @@ func TestOneProtocolOneColumn(t *testing.T) {
 		if has := strings.Contains(b.String(), "socket drops") && strings.Contains(b.String(), "checksum discards"); has != (c.proto == duel.ProtoUDP) {
 			t.Errorf("%s-only links table, UDP's socket drops and checksum discards shown %v:\n%s", c.proto, has, b.String())
 		}
+		// The link lines name the TCP stack only where a TCP test ran.
+		if has := strings.Contains(b.String(), "kernel TCP"); has != (c.proto == duel.ProtoTCP) {
+			t.Errorf("%s-only links table, the TCP stack named %v:\n%s", c.proto, has, b.String())
+		}
 	}
 }
