@@ -14,7 +14,7 @@ func intervalTables(w io.Writer, rep *duel.Report, st Style) error {
 		if len(r.Intervals) == 0 {
 			continue
 		}
-		fmt.Fprintln(w)
+		blankLine(w)
 		st.section(w, fmt.Sprintf("Intervals: %s %s", protoName(r.Proto), r.Test))
 		latency := has(r, duel.FigRoundTrips)
 		header := []any{"interval", "frames", "lost", "goodput", "jitter"}

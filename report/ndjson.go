@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -61,26 +62,37 @@ func (n *NDJSON) Result(r duel.Result) error {
 			return err
 		}
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
 	// The result's own fields (duel.Result.MarshalJSON leaves out what was
 	// not measured) after the event's name.
-	return n.emit(json.RawMessage(append([]byte(`{"event":"result",`), b[1:]...)))
+	return n.emitEvent("result", r)
 }
 
 // Checks writes one assertion event per check.
 func (n *NDJSON) Checks(cs []Check) error {
 	for _, c := range cs {
-		if err := n.emit(struct {
-			Event string `json:"event"`
-			Check
-		}{"assertion", c}); err != nil {
+		if err := n.emitEvent("assertion", c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// emitEvent writes v's JSON object, its own MarshalJSON's, with the event's
+// name first. (Embedding v in a struct beside an event field does not do:
+// the embedded type's MarshalJSON is promoted, and writes v alone.)
+func (n *NDJSON) emitEvent(event string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(b) < 2 || b[0] != '{' {
+		return fmt.Errorf("ndjson: a %s event is not a JSON object", event)
+	}
+	head := []byte(`{"event":"` + event + `"`)
+	if len(b) > 2 { // not {}
+		head = append(head, ',')
+	}
+	return n.emit(json.RawMessage(append(head, b[1:]...)))
 }
 
 // Finish writes the assertion events, the baseline event (if any) and the

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/netduel/netduel/duel"
+	"github.com/netduel/netduel/stats"
 )
 
 // Results with figures nobody measured (duel.Extent): a test that never ran
@@ -261,6 +262,66 @@ func TestOneProtocolOneColumn(t *testing.T) {
 		// The link lines name the TCP stack only where a TCP test ran.
 		if has := strings.Contains(b.String(), "kernel TCP"); has != (c.proto == duel.ProtoTCP) {
 			t.Errorf("%s-only links table, the TCP stack named %v:\n%s", c.proto, has, b.String())
+		}
+	}
+}
+
+// TestNDJSONEventsNamed: every NDJSON line names its event, assertion lines
+// included (a Check's own MarshalJSON, promoted from a struct that embedded
+// it, wrote the check without its "event").
+func TestNDJSONEventsNamed(t *testing.T) {
+	t.Parallel()
+	rep := fixture()
+	var as []Assertion
+	for _, e := range []string{"udp.throughput.lost_pct < 3", "tcp.throughput.goodput_bps > 1G"} {
+		a, err := ParseAssertion(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as = append(as, a)
+	}
+	checks := Evaluate(as, append(rep.Results, neverRan))
+	var b bytes.Buffer
+	doc := RunDoc{Report: rep, Extras: Extras{Checks: checks, Baseline: Compare(fixture(), rep, "old.json", 10)}}
+	if err := Render(&b, doc, Options{Format: "ndjson"}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for i, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		var ev struct {
+			Event string `json:"event"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Event == "" {
+			t.Errorf("line %d has no event (%v): %s", i+1, err, line)
+		}
+		seen[ev.Event]++
+	}
+	if seen["assertion"] != len(checks) || seen["result"] != len(rep.Results) || seen["end"] != 1 {
+		t.Errorf("events %v, want %d assertions, %d results, an end", seen, len(checks), len(rep.Results))
+	}
+}
+
+// TestOneBlankLineBeforeSections: a document's sections (intervals,
+// assertions, baseline) follow one blank line, never two, in tables and
+// Markdown (the intervals' sections followed two).
+func TestOneBlankLineBeforeSections(t *testing.T) {
+	t.Parallel()
+	rep := fixture()
+	rep.Results[0].Intervals = []stats.Interval{{StartS: 0, EndS: 1, Frames: 10, GoodputBps: 1e6}}
+	rep.PortConflicts = &duel.PortConflicts{Port: 41000, Experiments: conflictsFixture().Experiments[:1]}
+	a, _ := ParseAssertion("udp.throughput.lost_pct < 3")
+	doc := RunDoc{Report: rep, Extras: Extras{Checks: Evaluate([]Assertion{a}, rep.Results),
+		Baseline: Compare(fixture(), rep, "old.json", 10), ShowIntervals: true}}
+	for _, format := range []string{"table", "markdown"} {
+		var b bytes.Buffer
+		if err := Render(&b, doc, Options{Format: format}); err != nil {
+			t.Fatal(err)
+		}
+		if i := strings.Index(b.String(), "\n\n\n"); i >= 0 {
+			t.Errorf("%s: two blank lines at %d: %q", format, i, b.String()[max(0, i-80):min(len(b.String()), i+80)])
+		}
+		if !strings.Contains(b.String(), "Intervals: TCP throughput") {
+			t.Errorf("%s: no intervals section", format)
 		}
 	}
 }
