@@ -89,7 +89,14 @@ func TestInterruptedBeforeStartSaysSo(t *testing.T) {
 	time.AfterFunc(1500*time.Millisecond, cancel)
 	rs, err = newClient(srv).Run(ctx, []TestSpec{{Proto: ProtoUDP, Test: TestThroughput, Duration: 4 * time.Second, Size: 1200,
 		Search: &SearchSpec{MaxLossPct: 0.5}}})
-	if !errors.Is(err, context.Canceled) || len(rs) != 1 || rs[0].Error != "interrupted during the --bitrate max search, before its result" {
-		t.Fatalf("an interrupted search: %v, %+v", err, rs)
+	// Cut in a trial, the search stops and says so; cut as a trial ends
+	// (the race is the machine's), its result is that trial's, interrupted.
+	switch {
+	case len(rs) != 1:
+		t.Fatalf("an interrupted search: %v, %d results", err, len(rs))
+	case rs[0].Error == "interrupted during the --bitrate max search, before its result" && errors.Is(err, context.Canceled):
+	case rs[0].Error == errInterrupted.Error() && rs[0].Search != nil:
+	default:
+		t.Fatalf("an interrupted search: %v, %+v", err, rs[0])
 	}
 }
