@@ -22,8 +22,9 @@ import (
 const MaxDatagram = 65507
 
 // transient reports whether a send error only means "not now": a full socket
-// buffer, or an ICMP error from an earlier datagram reported on a connected socket.
-// Such sends are counted as refused and the test goes on.
+// buffer, or an ICMP error from an earlier datagram. The server's replies
+// count such sends as refused and go on; a client's test checks unreachable
+// first, since an ICMP error for the server's port means the server has gone.
 func transient(err error) bool {
 	return errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EHOSTUNREACH)
