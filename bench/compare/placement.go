@@ -22,13 +22,14 @@ import (
 // So a busy-poll pair is probed before, between and after its two steps (a
 // cache line bounced between the first two CPUs: cacheLineRTT), and measured
 // again, both steps, when the probes disagree by more than placeSpread, up to
-// placeAttempts times; the last attempt is kept whatever its probes say. A
-// pair whose probes agree is kept in either placement, near or far.
+// placeAttempts times; when no attempt's probes agree, the attempt whose
+// probes were closest is kept, and the pair is counted as unsettled. A pair
+// whose probes agree is kept in either placement, near or far.
 
 // placeAttempts bounds how often a pair is measured; placeSpread is how far
 // apart (a ratio) a pair's probes may be and still count as one placement.
 const (
-	placeAttempts = 3
+	placeAttempts = 5
 	placeSpread   = 2.0
 )
 
@@ -50,10 +51,13 @@ type placementStep struct {
 
 // placementLog is the probes of the comparison's busy-poll steps.
 type placementLog struct {
-	CPUs       [2]int          `json:"cpus"`
-	FastestNS  float64         `json:"fastest_ns"`
-	Remeasured int             `json:"remeasured"` // pair attempts rolled back
-	Steps      []placementStep `json:"steps"`
+	CPUs       [2]int  `json:"cpus"`
+	FastestNS  float64 `json:"fastest_ns"`
+	Remeasured int     `json:"remeasured"` // pair attempts rolled back
+	// Unsettled counts the pairs whose every attempt's probes disagreed
+	// (the closest attempt was kept).
+	Unsettled int             `json:"unsettled"`
+	Steps     []placementStep `json:"steps"`
 }
 
 // probeFunc measures the cache line's round trip between the CPUs, in ns.
@@ -114,8 +118,8 @@ func (l *placementLog) summary() string {
 		c := count[t]
 		parts = append(parts, fmt.Sprintf("%s %d near, %d far, %d moved", t, c["near"], c["far"], c["moved"]))
 	}
-	return fmt.Sprintf("CPU placement (a cache line's round trip between CPUs %d and %d, fastest %.0f ns; far: over %gx that): busy-poll steps kept: %s; %d pair attempt(s) measured again after the placement changed mid-pair",
-		l.CPUs[0], l.CPUs[1], l.FastestNS, placeSpread, strings.Join(parts, "; "), l.Remeasured)
+	return fmt.Sprintf("CPU placement (a cache line's round trip between CPUs %d and %d, fastest %.0f ns; far: over %gx that): busy-poll steps kept: %s; %d pair attempt(s) measured again after the placement changed mid-pair; %d pair(s) kept though it changed in each of their %d attempts (the closest kept)",
+		l.CPUs[0], l.CPUs[1], l.FastestNS, placeSpread, strings.Join(parts, "; "), l.Remeasured, l.Unsettled, placeAttempts)
 }
 
 // sampleMark is how many samples and notes every metric had, to roll a
@@ -130,27 +134,49 @@ func (c *comparison) markSamples() sampleMark {
 	return m
 }
 
-// rollback drops the samples taken since m (notes stay: they say how a step
-// ran, and the next attempt runs the same way).
-func (c *comparison) rollback(m sampleMark) {
+// keepSince keeps, of the samples taken since from, those between lo and hi
+// (marks taken since from, in order): one attempt's. Notes stay: they say how
+// a step ran, and every attempt runs the same way.
+func (c *comparison) keepSince(from, lo, hi sampleMark) {
 	for i, x := range c.metrics {
-		n := m[i]
-		x.Netduel, x.Competitor = x.Netduel[:n[0]], x.Competitor[:n[1]]
-		x.NetduelLossPct, x.CompetitorLossPct = x.NetduelLossPct[:n[2]], x.CompetitorLossPct[:n[3]]
-		x.NetduelCPU, x.CompetitorCPU = x.NetduelCPU[:n[4]], x.CompetitorCPU[:n[5]]
+		f, l, h := from[i], lo[i], hi[i]
+		x.Netduel, x.Competitor = keepRange(x.Netduel, f[0], l[0], h[0]), keepRange(x.Competitor, f[1], l[1], h[1])
+		x.NetduelLossPct, x.CompetitorLossPct = keepRange(x.NetduelLossPct, f[2], l[2], h[2]), keepRange(x.CompetitorLossPct, f[3], l[3], h[3])
+		x.NetduelCPU, x.CompetitorCPU = keepRange(x.NetduelCPU, f[4], l[4], h[4]), keepRange(x.CompetitorCPU, f[5], l[5], h[5])
 	}
+}
+
+// keepRange is s[:from] followed by s[lo:hi] (from <= lo <= hi).
+func keepRange[T any](s []T, from, lo, hi int) []T { return append(s[:from], s[lo:hi]...) }
+
+// spread is how far apart an attempt's probes are (the largest over the
+// smallest), +Inf when one failed.
+func spread(probes []float64, ok bool) float64 {
+	if !ok || len(probes) == 0 || slices.Min(probes) <= 0 {
+		return math.Inf(1)
+	}
+	return slices.Max(probes) / slices.Min(probes)
 }
 
 // runPlaced runs a pair's steps (in this round's order) with run, probing the
 // placement before, between and after them, and again from the start while
-// the probes disagree (see placeAttempts); false stops the rounds.
+// the probes disagree, up to placeAttempts times (see placeAttempts); false
+// stops the rounds. The first attempt whose probes agree is kept; when none
+// did, the one whose probes were closest (the later of equals), and the
+// pair counts as unsettled.
 func (c *comparison) runPlaced(group []step, run func(step) bool, logf func(string, ...any)) bool {
 	steps := inOrder(group, c.round)
-	for attempt := 1; ; attempt++ {
-		mark := c.markSamples()
+	var (
+		marks   []sampleMark // where each attempt's samples begin
+		spreads []float64
+		recs    [][]placementStep
+		settled bool
+	)
+	for attempt := 1; attempt <= placeAttempts && !settled; attempt++ {
+		marks = append(marks, c.markSamples())
 		probes := make([]float64, 0, len(steps)+1)
 		p, ok := c.probe()
-		recs := make([]placementStep, 0, len(steps))
+		rec := make([]placementStep, 0, len(steps))
 		for _, s := range steps {
 			before := p
 			probes = append(probes, p)
@@ -160,22 +186,38 @@ func (c *comparison) runPlaced(group []step, run func(step) bool, logf func(stri
 			var ok2 bool
 			p, ok2 = c.probe()
 			ok = ok && ok2
-			recs = append(recs, placementStep{Round: c.round, Attempt: attempt, Tool: s.tool, What: s.what, BeforeNS: before, AfterNS: p})
+			rec = append(rec, placementStep{Round: c.round, Attempt: attempt, Tool: s.tool, What: s.what, BeforeNS: before, AfterNS: p})
 		}
 		probes = append(probes, p)
-		same := ok && agree(probes)
-		keep := same || attempt >= placeAttempts
-		for i := range recs {
-			recs[i].Kept = keep
+		settled = ok && agree(probes)
+		spreads, recs = append(spreads, spread(probes, ok)), append(recs, rec)
+		if !settled && attempt < placeAttempts {
+			logf("round %d: the CPUs' placement changed during %s (a cache line's round trip: %s ns): measuring the pair again", c.round, steps[0].what, probeText(probes))
 		}
-		c.placement.Steps = append(c.placement.Steps, recs...)
-		if keep {
-			return true
-		}
-		c.placement.Remeasured++
-		c.rollback(mark)
-		logf("round %d: the CPUs' placement changed during %s (a cache line's round trip: %s ns): measuring the pair again", c.round, steps[0].what, probeText(probes))
 	}
+	best := len(recs) - 1
+	if !settled {
+		for i, sp := range spreads {
+			if sp <= spreads[best] {
+				best = i
+			}
+		}
+		c.placement.Unsettled++
+		logf("round %d: %s: the placement changed during each of %d attempts; kept attempt %d, whose probes were closest", c.round, steps[0].what, len(recs), best+1)
+	}
+	hi := c.markSamples()
+	if best+1 < len(marks) {
+		hi = marks[best+1]
+	}
+	c.keepSince(marks[0], marks[best], hi)
+	for i, rec := range recs {
+		for j := range rec {
+			rec[j].Kept = i == best
+		}
+		c.placement.Steps = append(c.placement.Steps, rec...)
+	}
+	c.placement.Remeasured += len(recs) - 1
+	return true
 }
 
 func probeText(ps []float64) string {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,22 +70,30 @@ func scriptedProbe(vs ...float64) probeFunc {
 func TestRunPlaced(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name     string
-		probes   []float64
-		attempts int // how many times each step ran
-		remeas   int
+		name      string
+		probes    []float64
+		attempts  int // how many times each step ran
+		kept      int // the attempt whose samples are left
+		remeas    int
+		unsettled int
 	}{
-		{"steady", []float64{60, 65, 70}, 1, 0},
-		{"far throughout", []float64{340, 360, 350}, 1, 0},
-		{"moved once", []float64{60, 340, 350, 60, 62, 61}, 2, 1},
-		{"moved every time: the last kept", []float64{60, 340, 60, 60, 340, 60, 60, 340, 60}, placeAttempts, placeAttempts - 1},
-		{"probe failed", []float64{60, 0, 60, 60, 61, 62}, 2, 1},
+		{"steady", []float64{60, 65, 70}, 1, 1, 0, 0},
+		{"far throughout", []float64{340, 360, 350}, 1, 1, 0, 0},
+		{"moved once", []float64{60, 340, 350, 60, 62, 61}, 2, 2, 1, 0},
+		{"settles in the last attempt", []float64{60, 340, 60, 60, 340, 60, 60, 340, 60, 60, 340, 60, 60, 61, 62}, placeAttempts, placeAttempts, placeAttempts - 1, 0},
+		// Spreads 5.7, 2.5, 8, 3, 2.5: the closest, the later of equals.
+		{"moved every time: the closest kept", []float64{60, 340, 60, 100, 250, 100, 40, 320, 40, 100, 300, 100, 100, 250, 100}, placeAttempts, placeAttempts, placeAttempts - 1, 1},
+		{"moved every time: an early one closest", []float64{60, 340, 60, 100, 210, 100, 40, 320, 40, 100, 300, 100, 100, 250, 100}, placeAttempts, 2, placeAttempts - 1, 1},
+		{"failed probes are the farthest", []float64{60, 0, 60, 60, 340, 60, 60, 0, 60, 60, 0, 60, 60, 0, 60}, placeAttempts, 2, placeAttempts - 1, 1},
+		{"probe failed", []float64{60, 0, 60, 60, 61, 62}, 2, 2, 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
 			c.round = 1
 			c.probe, c.placement = scriptedProbe(tc.probes...), &placementLog{}
+			c.add(mUDPBusyp50, true, -1) // an earlier round's samples stay
+			c.add(mUDPBusyp50, false, -2)
 			ran := map[string]int{}
 			// Each run of a step records a sample that says which attempt it was.
 			group := placed(
@@ -102,15 +111,16 @@ func TestRunPlaced(t *testing.T) {
 			if ran["netduel"] != tc.attempts || ran["sockperf"] != tc.attempts {
 				t.Errorf("ran %v, want %d each", ran, tc.attempts)
 			}
-			// Only the last attempt's samples are left.
-			if len(m.Netduel) != 1 || m.Netduel[0] != float64(tc.attempts) || len(m.Competitor) != 1 || m.Competitor[0] != float64(tc.attempts) {
-				t.Errorf("samples %v / %v, want one each from attempt %d", m.Netduel, m.Competitor, tc.attempts)
+			// Only the kept attempt's samples are left, after the earlier
+			// ones.
+			if len(m.Netduel) != 2 || m.Netduel[1] != float64(tc.kept) || len(m.Competitor) != 2 || m.Competitor[1] != float64(tc.kept) || m.Netduel[0] != -1 || m.Competitor[0] != -2 {
+				t.Errorf("samples %v / %v, want the earlier one and one each from attempt %d", m.Netduel, m.Competitor, tc.kept)
 			}
-			if c.placement.Remeasured != tc.remeas || len(c.placement.Steps) != 2*tc.attempts {
-				t.Errorf("remeasured %d, %d steps; want %d, %d", c.placement.Remeasured, len(c.placement.Steps), tc.remeas, 2*tc.attempts)
+			if c.placement.Remeasured != tc.remeas || c.placement.Unsettled != tc.unsettled || len(c.placement.Steps) != 2*tc.attempts {
+				t.Errorf("remeasured %d, unsettled %d, %d steps; want %d, %d, %d", c.placement.Remeasured, c.placement.Unsettled, len(c.placement.Steps), tc.remeas, tc.unsettled, 2*tc.attempts)
 			}
 			for i, s := range c.placement.Steps {
-				if want := i >= 2*(tc.attempts-1); s.Kept != want || s.Attempt != i/2+1 {
+				if want := i/2+1 == tc.kept; s.Kept != want || s.Attempt != i/2+1 {
 					t.Errorf("step %d: kept %v attempt %d", i, s.Kept, s.Attempt)
 				}
 			}
@@ -133,21 +143,30 @@ func TestRunPlacedStops(t *testing.T) {
 	}
 }
 
-func TestRollback(t *testing.T) {
+func TestKeepSince(t *testing.T) {
 	t.Parallel()
 	c := newComparison(&options{rounds: 1, duration: time.Second}, "netduel", ports{})
 	c.add(mUDPGoodput, true, 1)
 	c.metrics[mUDPGoodput].NetduelLossPct = []float64{0.1}
-	mark := c.markSamples()
-	c.add(mUDPGoodput, true, 2)
+	from := c.markSamples()
+	c.add(mUDPGoodput, true, 2) // attempt 1
 	c.add(mUDPGoodput, false, 3)
 	c.metrics[mUDPGoodput].NetduelLossPct = append(c.metrics[mUDPGoodput].NetduelLossPct, 0.2)
 	c.metrics[mTCPCPU].NetduelCPU = append(c.metrics[mTCPCPU].NetduelCPU, cpuSample{})
+	lo := c.markSamples()
+	c.add(mUDPGoodput, true, 4) // attempt 2, kept
+	c.add(mUDPGoodput, false, 5)
+	hi := c.markSamples()
+	c.add(mUDPGoodput, true, 6) // attempt 3
 	c.note(mUDPGoodput, "kept")
-	c.rollback(mark)
+	c.keepSince(from, lo, hi)
 	m := c.metrics[mUDPGoodput]
-	if len(m.Netduel) != 1 || len(m.Competitor) != 0 || len(m.NetduelLossPct) != 1 || len(c.metrics[mTCPCPU].NetduelCPU) != 0 || len(m.Notes) != 1 {
-		t.Errorf("after rollback: %+v, cpu %v", m, c.metrics[mTCPCPU].NetduelCPU)
+	if !slices.Equal(m.Netduel, []float64{1, 4}) || !slices.Equal(m.Competitor, []float64{5}) || !slices.Equal(m.NetduelLossPct, []float64{0.1}) || len(c.metrics[mTCPCPU].NetduelCPU) != 0 || len(m.Notes) != 1 {
+		t.Errorf("after keepSince: %+v, cpu %v", m, c.metrics[mTCPCPU].NetduelCPU)
+	}
+	c.keepSince(from, from, from) // none
+	if !slices.Equal(c.metrics[mUDPGoodput].Netduel, []float64{1}) || len(c.metrics[mUDPGoodput].Competitor) != 0 {
+		t.Errorf("after keeping none: %+v", c.metrics[mUDPGoodput])
 	}
 }
 
