@@ -64,7 +64,7 @@ func mergeLatency(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 	if m.sameHost && v.FirstUnixNs > 0 {
 		life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 	}
-	res.Intervals = d.pp.Intervals
+	res.Intervals = stats.EndAt(d.pp.Intervals, m.spec.Duration)
 	if d.pp.Wait != "" || v.Wait != "" {
 		res.Wait = &Waits{Client: d.pp.Wait, Server: v.Wait}
 	}

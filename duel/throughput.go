@@ -73,7 +73,7 @@ func mergeThroughput(res *Result, d dataOutcome, v ServerView, m mergeInfo) {
 	if m.sameHost && v.FirstUnixNs > 0 {
 		life.FirstByteUS = ptr(max(0, us(time.Duration(v.FirstUnixNs-d.connectAt.UnixNano()))))
 	}
-	res.Intervals = v.Intervals
+	res.Intervals = stats.EndAt(v.Intervals, m.spec.Duration)
 }
 
 // mergePacedThroughput adds a paced sender's figures (rates asked for,

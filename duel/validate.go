@@ -161,6 +161,8 @@ func checkIntervals(ivs []stats.Interval, v ServerView, win window, body uint64)
 			return fmt.Errorf("interval %d: %d frames, %d lost, beyond the run's %d received of %d sent", i, iv.Frames, iv.Lost, v.Received, win.sent)
 		case !inRange(iv.GoodputBps, 0, maxBits/(iv.EndS-iv.StartS)):
 			return fmt.Errorf("interval %d: goodput %g bit/s, more than the run's %d frames could carry", i, iv.GoodputBps, v.Received)
+		case iv.LastS != nil && (i != len(ivs)-1 || !inRange(*iv.LastS, 0, iv.EndS+eps)):
+			return fmt.Errorf("interval %d: last arrival at %g s, outside the run's last interval (%g..%g s)", i, *iv.LastS, iv.StartS, iv.EndS)
 		case iv.JitterMs != nil && spec.Proto == ProtoTCP:
 			return fmt.Errorf("interval %d: jitter %g ms of a stream (jitter is UDP's)", i, *iv.JitterMs)
 		case iv.JitterMs != nil && !inRange(*iv.JitterMs, 0, maxMs) || !inRange(iv.RTTP50US, 0, maxMs*1000) || !inRange(iv.RTTP99US, 0, maxMs*1000):

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"slices"
 	"time"
 )
 
@@ -20,6 +21,37 @@ type Interval struct {
 	JitterMs *float64 `json:"jitter_ms,omitempty"`
 	RTTP50US float64  `json:"rtt_p50_us,omitempty"` // latency
 	RTTP99US float64  `json:"rtt_p99_us,omitempty"` // latency
+	// LastS is the run's last arrival, seconds from the flow's start, on
+	// the last interval alone: what a client needs to end that interval at
+	// the test's end (EndAt). A field of the exchange between the ends,
+	// cleared by EndAt before any output.
+	LastS *float64 `json:"last_arrival_s,omitempty"`
+}
+
+// EndAt ends a run's last interval at the test's end (total, --duration)
+// when its slice runs past it, as it does when --interval does not divide
+// --duration: at the later of the test's end and the run's last arrival
+// (LastS), so that bytes a link's queue delivered after the sender stopped
+// count over the time they took, never over less. Its goodput is over that
+// span; its other figures are counts and stay. An interval without LastS
+// (from a server before it was sent) is left as it came. It returns a copy,
+// LastS cleared in every interval.
+func EndAt(ivs []Interval, total time.Duration) []Interval {
+	if len(ivs) == 0 {
+		return ivs
+	}
+	out := slices.Clone(ivs)
+	last := &out[len(out)-1]
+	if l := last.LastS; l != nil && total > 0 {
+		if end := max(total.Seconds(), *l); end > last.StartS && end < last.EndS {
+			last.GoodputBps *= (last.EndS - last.StartS) / (end - last.StartS)
+			last.EndS = end
+		}
+	}
+	for i := range out {
+		out[i].LastS = nil
+	}
+	return out
 }
 
 // bucket accumulates one interval.
@@ -132,6 +164,10 @@ func (iv *intervals) list() []Interval {
 			// Stragglers after the run's last interval join it: it ends at
 			// the last of them, and its rate is over that length.
 			it.EndS = max(it.EndS, iv.last.Sub(iv.start).Seconds())
+			if !iv.last.IsZero() {
+				l := max(0, iv.last.Sub(iv.start).Seconds())
+				it.LastS = &l
+			}
 		}
 		it.GoodputBps = Rate(b.body, time.Duration((it.EndS-it.StartS)*float64(time.Second)))
 		if b.hasSeq {
