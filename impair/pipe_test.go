@@ -247,12 +247,21 @@ func TestDrivenPipe(t *testing.T) {
 	}
 	// A packet held: Deliver says how long until it is due, within its delay
 	// and jitter.
+	// A machine that stalls the test for over the packet's delay (at least
+	// delay - jitter) makes it due by the time Deliver runs: then it must
+	// have been handed on, and only then.
+	sent := time.Now()
 	p.Send(packet(n, 64))
-	if wait, held := p.Deliver(); !held || wait <= 0 || wait > delay+time.Millisecond {
-		t.Errorf("one packet held for %v ± 1ms: Deliver says held %v, wait %v", delay, held, wait)
-	}
-	if c.len() != n {
+	wait, held := p.Deliver()
+	switch due := time.Since(sent) >= delay-time.Millisecond; {
+	case held && (wait <= 0 || wait > delay+time.Millisecond):
+		t.Errorf("one packet held for %v ± 1ms: Deliver says wait %v", delay, wait)
+	case held && c.len() != n:
 		t.Error("Deliver handed on a packet not due")
+	case !held && !due:
+		t.Errorf("one packet held for %v ± 1ms, Deliver after %v: says nothing held", delay, time.Since(sent))
+	case !held && c.len() != n+1:
+		t.Errorf("a packet due after a stall of %v: Deliver handed on %d, want %d", time.Since(sent), c.len(), n+1)
 	}
 	p.Close()
 	if _, held := p.Deliver(); held {
