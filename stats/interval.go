@@ -162,11 +162,11 @@ func (iv *intervals) list() []Interval {
 		}
 		if i == len(iv.buckets)-1 {
 			// Stragglers after the run's last interval join it: it ends at
-			// the last of them, and its rate is over that length.
-			it.EndS = max(it.EndS, iv.last.Sub(iv.start).Seconds())
+			// the last of them, and its rate is over that length. The last
+			// arrival goes with it (see EndAt).
 			if !iv.last.IsZero() {
 				l := max(0, iv.last.Sub(iv.start).Seconds())
-				it.LastS = &l
+				it.EndS, it.LastS = max(it.EndS, l), &l
 			}
 		}
 		it.GoodputBps = Rate(b.body, time.Duration((it.EndS-it.StartS)*float64(time.Second)))
