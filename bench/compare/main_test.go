@@ -203,16 +203,26 @@ func TestMetricPass(t *testing.T) {
 	if _, ok := g.pass(); ok {
 		t.Error("pass without samples")
 	}
-	g.Netduel, g.Competitor = []float64{10e9, 12e9, 11e9}, []float64{10e9, 11e9, 12e9}
-	if r, _ := g.ratio(); r != 1 {
-		t.Errorf("ratio %v, want 1", r)
+	g.Netduel, g.Competitor = []float64{20e9, 24e9, 22e9}, []float64{10e9, 11e9, 12e9}
+	if r, _ := g.ratio(); r != 2 {
+		t.Errorf("ratio %v, want 2", r)
 	}
 	if p, ok := g.pass(); !ok || !p {
-		t.Error("1.0x of iperf3 should pass >= 1.0x")
+		t.Error("2.0x of iperf3 should pass >= 2.0x (DESIGN §9)")
 	}
-	g.Netduel = []float64{9e9}
+	g.Netduel = []float64{20.9e9}
 	if p, _ := g.pass(); p {
-		t.Error("0.8x passed >= 1.0x")
+		t.Error("1.9x passed >= 2.0x (DESIGN §9)")
+	}
+	ug := ms[mUDPGoodput]
+	ug.Netduel, ug.Competitor = []float64{2.4e9}, []float64{1e9}
+	ug.NetduelLossPct = []float64{0}
+	if p, ok := ug.pass(); !ok || p {
+		t.Errorf("UDP goodput 2.4x of iperf3's: pass %v (ok %v), want a miss of >= 2.5x (DESIGN §9)", p, ok)
+	}
+	ug.Netduel = []float64{2.5e9}
+	if p, ok := ug.pass(); !ok || !p {
+		t.Errorf("UDP goodput 2.5x of iperf3's: pass %v (ok %v), want a pass", p, ok)
 	}
 
 	rtt := ms[mUDPp50]

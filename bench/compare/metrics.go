@@ -61,10 +61,12 @@ type Metric struct {
 	CompetitorCPU []cpuSample `json:"competitor_cpu_samples,omitempty"`
 }
 
+// newMetrics lists the rows with DESIGN §9's targets (the goodputs' were
+// 1.0x and 2.0x of iperf3's until 2026-12-04, looser than §9's 2.0x and 2.5x).
 func newMetrics() []*Metric {
 	ms := []*Metric{
-		mTCPGoodput: {Name: "TCP goodput, 1 stream", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 1.0},
-		mUDPGoodput: {Name: "UDP goodput, 1472 B, <= 0.1% loss", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 2.0, LossLimitPct: maxLossPct},
+		mTCPGoodput: {Name: "TCP goodput, 1 stream", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 2.0},
+		mUDPGoodput: {Name: "UDP goodput, 1472 B, <= 0.1% loss", Unit: "bits/s", HigherIsBetter: true, CompetitorName: "iperf3", TargetOp: ">=", Target: 2.5, LossLimitPct: maxLossPct},
 		mTCPp50:     {Name: "TCP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
 		mTCPp99:     {Name: "TCP RTT p99, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.5},
 		mUDPp50:     {Name: "UDP RTT p50, 64 B", Unit: "us", CompetitorName: "sockperf", TargetOp: "<=", Target: 1.1},
