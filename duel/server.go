@@ -421,6 +421,9 @@ func (s *Server) removeSession(sess *session) {
 		return
 	}
 	delete(s.sessions, sess.cookie)
+	if sess.flow != nil {
+		sess.flow.Retire() // the UDP loop may hold it from an earlier lookup
+	}
 	if s.perIP[sess.peer]--; s.perIP[sess.peer] <= 0 {
 		delete(s.perIP, sess.peer)
 	}

@@ -3,6 +3,7 @@ package udp
 import (
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,12 +74,41 @@ func (discardPacketConn) WriteTo(p []byte, _ net.Addr) (int, error) { return len
 // every round trip's critical path. (The replier here writes through a
 // net.PacketConn, whose address costs the two allocations; the server's
 // own, through a stack.Blocking, makes none.)
+//
+// "duel lookup" gives it a Lookup shaped like duel's (a server lock and map
+// read, then the session's lock), which Serve asks only when the cookie or
+// source changes: on 2026-12-04, 201.7 ns a request against 221.9 when
+// every request asked it (medians of 6).
 func BenchmarkEchoPath(b *testing.B) {
+	flow := NewFlow(ModeEcho)
+	var mu, sessMu sync.Mutex
+	sessions := map[uint64]*Flow{1: flow}
+	for _, bc := range []struct {
+		name   string
+		lookup Lookup
+	}{
+		{"trivial lookup", func(uint64, netip.AddrPort) *Flow { return flow }},
+		{"duel lookup", func(cookie uint64, src netip.AddrPort) *Flow {
+			mu.Lock()
+			f := sessions[cookie]
+			mu.Unlock()
+			if f == nil {
+				return nil
+			}
+			sessMu.Lock()
+			defer sessMu.Unlock()
+			return f
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchEchoPath(b, flow, bc.lookup) })
+	}
+}
+
+func benchEchoPath(b *testing.B, flow *Flow, lookup Lookup) {
 	const size = 64
 	reqs := frame.NewEchoRequests(1, size)
 	buf := make([]byte, size)
-	flow := NewFlow(ModeEcho)
-	s := &Server{Lookup: func(uint64, netip.AddrPort) *Flow { return flow }}
+	s := &Server{Lookup: lookup}
 	src := netip.MustParseAddrPort("127.0.0.1:9")
 	w := replier{pc: discardPacketConn{}}
 	// Requests made beforehand, copied in each time (the reply is sealed
@@ -88,6 +118,7 @@ func BenchmarkEchoPath(b *testing.B) {
 		req, _, _ := reqs.Next(uint64(i))
 		copy(ring[i][:], req)
 	}
+	before := flow.Report(0).Echoed
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -95,7 +126,7 @@ func BenchmarkEchoPath(b *testing.B) {
 		s.handleRead(buf, size, src, MaxDatagram, w)
 	}
 	b.StopTimer()
-	if r := flow.Report(0); r.Echoed != uint64(b.N) {
-		b.Fatalf("echoed %d of %d", r.Echoed, b.N)
+	if r := flow.Report(0); r.Echoed-before != uint64(b.N) {
+		b.Fatalf("echoed %d of %d", r.Echoed-before, b.N)
 	}
 }
