@@ -247,11 +247,11 @@ func TestMetricPass(t *testing.T) {
 	}
 }
 
-// sampleComparison has TCP goodput 1.2x iperf3's, UDP goodput above its
+// sampleComparison has TCP goodput 2.4x iperf3's, UDP goodput above its
 // loss limit, and no round-trip samples.
 func sampleComparison() *comparison {
 	c := newComparison(&options{rounds: 1, duration: 2 * time.Second}, "netduel", ports{})
-	c.metrics[mTCPGoodput].Netduel = []float64{12e9}
+	c.metrics[mTCPGoodput].Netduel = []float64{24e9}
 	c.metrics[mTCPGoodput].Competitor = []float64{10e9}
 	c.metrics[mUDPGoodput].Netduel = []float64{8e9}
 	c.metrics[mUDPGoodput].NetduelLossPct = []float64{1}
@@ -263,7 +263,7 @@ func sampleComparison() *comparison {
 func TestRows(t *testing.T) {
 	c := sampleComparison()
 	rows := c.rows()
-	if got := rows[mTCPGoodput]; got[1] != "12.00 Gbit/s" || got[3] != "10.00 Gbit/s" || got[4] != "1.20x" || got[6] != "pass" {
+	if got := rows[mTCPGoodput]; got[1] != "24.00 Gbit/s" || got[3] != "10.00 Gbit/s" || got[4] != "2.40x" || got[6] != "pass" {
 		t.Errorf("tcp row %q", got)
 	}
 	if got := rows[mUDPGoodput]; got[1] != "8.00 Gbit/s, 1% loss" || got[3] != "1.00 Gbit/s, 40% loss" || !strings.HasPrefix(got[6], "miss") {
@@ -299,7 +299,7 @@ func TestDocumentJSON(t *testing.T) {
 	if doc.Schema != Schema || len(doc.Metrics) != len(newMetrics()) {
 		t.Fatalf("document %s", b)
 	}
-	if m := doc.Metrics[mTCPGoodput]; m.Ratio == nil || !near(*m.Ratio, 1.2) || m.Pass == nil || !*m.Pass {
+	if m := doc.Metrics[mTCPGoodput]; m.Ratio == nil || !near(*m.Ratio, 2.4) || m.Pass == nil || !*m.Pass {
 		t.Errorf("tcp goodput in JSON: %s", b)
 	}
 	if m := doc.Metrics[mUDPGoodput]; m.Pass == nil || *m.Pass {
