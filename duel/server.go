@@ -420,10 +420,12 @@ func (s *Server) removeSession(sess *session) {
 	if s.sessions[sess.cookie] != sess {
 		return
 	}
-	delete(s.sessions, sess.cookie)
 	if sess.flow != nil {
-		sess.flow.Retire() // the UDP loop may hold it from an earlier lookup
+		// Before the delete: the UDP loop may hold the flow from an
+		// earlier lookup, and one made meanwhile sees it retired.
+		sess.flow.Retire()
 	}
+	delete(s.sessions, sess.cookie)
 	if s.perIP[sess.peer]--; s.perIP[sess.peer] <= 0 {
 		delete(s.perIP, sess.peer)
 	}

@@ -125,8 +125,8 @@ func (f *Flow) Ended() bool {
 // dropped without an answer. Its answer for a cookie and source must hold
 // until the flow is retired (Flow.Retire): Serve keeps its last answer and
 // asks again only for another cookie or source, or once that flow is retired
-// (a lookup took two locks and a map read, 60-100 ns, on every echo request's
-// way to its reply).
+// (duel's lookup, two locks and a map read, took 20-40 ns of a busy-poll echo
+// request's 310-330 ns way to its reply on 2026-12-04).
 type Lookup func(cookie uint64, src netip.AddrPort) *Flow
 
 // Server is the server's datagram loop on one UDP socket shared by every session.
