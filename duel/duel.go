@@ -37,7 +37,7 @@ const (
 )
 
 // Defaults for a TestSpec's Size, per protocol and test: the UDP payload of one
-// datagram, the TCP write unit for throughput, the request size for latency.
+// datagram, one frame of the TCP throughput stream, the request size for latency.
 const (
 	DefaultUDPSize     = 1400
 	DefaultTCPSize     = 128 << 10

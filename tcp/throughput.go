@@ -16,14 +16,16 @@ import (
 // ThroughputConfig configures a TCP throughput sender.
 type ThroughputConfig struct {
 	Cookie   uint64
-	Size     int            // frame bytes per write (header + body): the write unit
+	Size     int            // frame bytes (header + body); a write carries one or more whole frames
 	Duration time.Duration  // how long to send
 	Sent     *atomic.Uint64 // if set, counts frame bytes as they are written
 }
 
-// SendThroughput writes data frames on conn for cfg.Duration. A write in progress
-// when the time is up completes, so the receiver never sees a partial frame. The
-// caller ends the stream with CloseWrite.
+// SendThroughput writes data frames on conn for cfg.Duration, as many whole
+// frames per system call as the stream carries in writeSpan (see
+// framesPerWrite). A write in progress when the time is up completes, so the
+// receiver never sees a partial frame. The caller ends the stream with
+// CloseWrite.
 func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (stats.SendReport, error) {
 	var rep stats.SendReport
 	stop := unblockOnCancel(ctx, conn)
@@ -33,40 +35,87 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 	// touches no body byte, so the measurement is the network's, not ours.
 	bodyLen := cfg.Size - frame.HeaderLen
 	strip := frame.NewPatternStrip(bodyLen)
-	hdr := make([]byte, frame.HeaderLen)
-	var iov [2][]byte
+	most := maxFramesPerWrite(cfg.Size)
+	hdrs := make([]byte, most*frame.HeaderLen)
+	iov := make([][]byte, 2*most)
 	bufs := new(net.Buffers)
 	h := frame.Header{Type: frame.TypeData, Cookie: cfg.Cookie, BodyLen: uint32(bodyLen)}
 	start := time.Now()
 	rep.Start = start
 	end := start.Add(cfg.Duration)
-	for seq := uint64(0); ; seq++ {
+	count := func(frames int) {
+		rep.Frames += uint64(frames)
+		if cfg.Sent != nil {
+			cfg.Sent.Add(uint64(frames * cfg.Size))
+		}
+		rep.Bytes += uint64(frames * cfg.Size)
+		rep.BodyBytes += uint64(frames * bodyLen)
+	}
+	n := 1 // frames in the next write
+	for seq := uint64(0); ; {
 		now := time.Now()
 		if !now.Before(end) {
 			break
 		}
-		h.Seq, h.Timestamp = seq, now.UnixNano()
-		if err := frame.SealHeader(hdr, h, frame.PatternCRC(bodyLen, seq)); err != nil {
-			return rep, err
+		h.Timestamp = now.UnixNano()
+		for i := range n {
+			hdr := hdrs[i*frame.HeaderLen : (i+1)*frame.HeaderLen]
+			h.Seq = seq + uint64(i)
+			if err := frame.SealHeader(hdr, h, frame.PatternCRC(bodyLen, h.Seq)); err != nil {
+				return rep, err
+			}
+			iov[2*i], iov[2*i+1] = hdr, strip.Body(h.Seq)
 		}
-		iov[0], iov[1] = hdr, strip.Body(seq)
-		*bufs = iov[:]
-		if _, err := bufs.WriteTo(conn); err != nil {
+		*bufs = iov[:2*n]
+		wrote, err := bufs.WriteTo(conn)
+		if err != nil {
+			count(int(wrote) / cfg.Size) // the frames that went whole
 			rep.Duration = time.Since(start)
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
 			}
 			return rep, err
 		}
-		rep.Frames++
-		if cfg.Sent != nil {
-			cfg.Sent.Add(uint64(cfg.Size))
-		}
-		rep.Bytes += uint64(cfg.Size)
-		rep.BodyBytes += uint64(bodyLen)
+		count(n)
+		seq += uint64(n)
+		n = framesPerWrite(n, time.Since(now), end.Sub(time.Now()), most)
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// How much the sender hands the kernel per system call. Per byte, a 1 MiB
+// writev costs the kernel less than eight of 128 KiB (fewer pushes and
+// socket lock rounds): on loopback, interleaved runs, client CPU per GB
+// 0.14-0.20 s against 0.26-0.31 and goodput 19-24 Gbit/s against 14-17. A
+// write blocks until the kernel has taken all of it, so on a slow stream a
+// large one would hold the sender past the test's end by its size over the
+// rate: a write carries at most what the last one's rate moves in writeSpan
+// (or in the time left, if less), at most twice the last one's frames, and
+// always one frame.
+const (
+	writeSpan      = 2 * time.Millisecond
+	writeMost      = 1 << 20 // bytes
+	maxWriteFrames = 512     // two iovecs a frame: Linux's IOV_MAX is 1024
+)
+
+// maxFramesPerWrite is the most frames of size bytes one write carries.
+func maxFramesPerWrite(size int) int {
+	return min(max(writeMost/size, 1), maxWriteFrames)
+}
+
+// framesPerWrite is how many frames the next write carries, after a write of
+// n frames took took with left of the test to go: what that rate moves in
+// writeSpan or left, whichever is shorter, whole frames, from 1 to
+// min(2n, most).
+func framesPerWrite(n int, took, left time.Duration, most int) int {
+	took = max(took, time.Microsecond)
+	span := min(writeSpan, max(left, 0))
+	next := float64(n) * float64(span) / float64(took)
+	if lim := float64(min(2*n, most)); next >= lim {
+		return int(lim)
+	}
+	return max(int(next), 1)
 }
 
 // ReceiveBuffer is how much Receive asks of each read, and the largest batch
