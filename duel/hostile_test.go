@@ -25,14 +25,15 @@ type fakeServer struct {
 	ln   net.Listener
 	pc   net.PacketConn
 	port int
-	// welcome returns the welcome's JSON for a hello; result the result's for a fin.
+	// welcome returns the welcome's JSON for a hello; result the result's for
+	// a fin, given the body length of the hello's frames.
 	welcome func(port int) string
-	result  func(f fin) string
+	result  func(f fin, body int) string
 	data    atomic.Uint64 // data bytes received, TCP and UDP
 	wg      sync.WaitGroup
 }
 
-func startFake(t *testing.T, welcome func(port int) string, result func(f fin) string) *fakeServer {
+func startFake(t *testing.T, welcome func(port int) string, result func(f fin, body int) string) *fakeServer {
 	t.Helper()
 	fs := &fakeServer{welcome: welcome, result: result}
 	fs.ln, fs.pc = listenBoth(t)
@@ -91,10 +92,12 @@ func (fs *fakeServer) addr() string { return "127.0.0.1:" + strconv.Itoa(fs.port
 func (fs *fakeServer) serve(conn net.Conn) {
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	rd := frame.NewReader(conn, frame.MaxFrameSize)
-	h, _, err := rd.Next()
+	h, body, err := rd.Next()
 	if err != nil {
 		return
 	}
+	var hl hello
+	_ = json.Unmarshal(body, &hl)
 	if h.Cookie != 0 { // a data connection: swallow it
 		n, _ := io.Copy(io.Discard, conn)
 		fs.data.Add(uint64(n))
@@ -107,7 +110,7 @@ func (fs *fakeServer) serve(conn net.Conn) {
 	if _, err := readControl(rd, msgFin, &f); err != nil {
 		return
 	}
-	_ = writeRaw(conn, fs.result(f))
+	_ = writeRaw(conn, fs.result(f, max(hl.Test.Size-frame.HeaderLen, 0)))
 }
 
 // writeRaw sends a control frame whose body is the JSON text given.
@@ -124,9 +127,10 @@ func welcomeJSON(port int) string {
 	return fmt.Sprintf(`{"type":"welcome","cookie":7,"port":%d,"max_frame":4194304,"setup":{}}`, port)
 }
 
-// honestResult is what a real server answers when every frame arrived.
-func honestResult(f fin) string {
-	return fmt.Sprintf(`{"type":"result","view":{"received":%d,"unique":%d,"requests":%d,"echoed":%d}}`, f.SentFrames, f.SentFrames, f.SentFrames, f.SentFrames)
+// honestResult is what a real server answers when every frame (of body
+// bytes each) arrived.
+func honestResult(f fin, body int) string {
+	return fmt.Sprintf(`{"type":"result","view":{"received":%d,"unique":%d,"requests":%d,"echoed":%d,"body_bytes":%d}}`, f.SentFrames, f.SentFrames, f.SentFrames, f.SentFrames, f.SentFrames*uint64(body))
 }
 
 // byteCounter is a third party on loopback: TCP and UDP on one port, counting
@@ -234,23 +238,25 @@ var hostileViews = []struct {
 }{
 	{"counts 2^64-1", `{"received":` + maxU64 + `,"unique":` + maxU64 + `,"lost":` + maxU64 + `}`},
 	{"received over sent", `{"received":%[2]d,"unique":%[2]d}`},
-	{"lost inconsistent", `{"received":%[1]d,"unique":%[1]d,"lost":5}`},
-	{"duplicates not in received", `{"received":%[1]d,"unique":%[1]d,"duplicate":3}`},
-	{"corrupt 2^64-1", `{"received":%[1]d,"unique":%[1]d,"corrupt":` + maxU64 + `}`},
-	{"reordered over unique", `{"received":%[1]d,"unique":%[1]d,"reordered":%[2]d}`},
-	{"jitter max -1e308", `{"received":%[1]d,"unique":%[1]d,"jitter":{"samples":3,"mean_ms":0,"max_ms":-1e308,"last_ms":0}}`},
-	{"jitter mean over max", `{"received":%[1]d,"unique":%[1]d,"jitter":{"mean_ms":5,"max_ms":1}}`},
-	{"jitter of a year", `{"received":%[1]d,"unique":%[1]d,"jitter":{"mean_ms":1,"max_ms":3.1e10}}`},
-	{"span negative", `{"received":%[1]d,"unique":%[1]d,"span_ns":-5}`},
-	{"span of a year", `{"received":%[1]d,"unique":%[1]d,"span_ns":31536000000000000}`},
+	{"lost inconsistent", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"lost":5}`},
+	{"duplicates not in received", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"duplicate":3}`},
+	{"corrupt 2^64-1", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"corrupt":` + maxU64 + `}`},
+	{"reordered over unique", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"reordered":%[2]d}`},
+	{"jitter max -1e308", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"jitter":{"samples":3,"mean_ms":0,"max_ms":-1e308,"last_ms":0}}`},
+	{"jitter mean over max", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"jitter":{"mean_ms":5,"max_ms":1}}`},
+	{"jitter of a year", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"jitter":{"mean_ms":1,"max_ms":3.1e10}}`},
+	{"span negative", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"span_ns":-5}`},
+	{"span of a year", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"span_ns":31536000000000000}`},
 	{"body bytes 2^64-1", `{"received":%[1]d,"unique":%[1]d,"body_bytes":` + maxU64 + `}`},
-	{"accept in 2100", `{"received":%[1]d,"unique":%[1]d,"accept_unix_ns":4102444800000000000}`},
-	{"first before 1970", `{"received":%[1]d,"unique":%[1]d,"first_unix_ns":-1}`},
-	{"intervals not asked for", `{"received":%[1]d,"unique":%[1]d,"intervals":[{"start_s":0,"end_s":0.1,"frames":1}]}`},
-	{"interval at 1e308", `{"received":%[1]d,"unique":%[1]d,"intervals":[{"start_s":1e308,"end_s":1e308,"frames":1}]}`},
-	{"interval goodput -1e308", `{"received":%[1]d,"unique":%[1]d,"intervals":[{"start_s":0,"end_s":0.1,"frames":1,"goodput_bps":-1e308}]}`},
-	{"wait unknown", `{"received":%[1]d,"unique":%[1]d,"wait":"\u001b[31mteleport"}`},
-	{"too many intervals", `{"received":%[1]d,"unique":%[1]d,"intervals":[` + strings.Repeat(`{"start_s":0,"end_s":0.1},`, 40) + `{}]}`},
+	{"body bytes zero", `{"received":%[1]d,"unique":%[1]d,"body_bytes":0}`},
+	{"body bytes one short", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[4]d}`},
+	{"accept in 2100", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"accept_unix_ns":4102444800000000000}`},
+	{"first before 1970", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"first_unix_ns":-1}`},
+	{"intervals not asked for", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"intervals":[{"start_s":0,"end_s":0.1,"frames":1}]}`},
+	{"interval at 1e308", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"intervals":[{"start_s":1e308,"end_s":1e308,"frames":1}]}`},
+	{"interval goodput -1e308", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"intervals":[{"start_s":0,"end_s":0.1,"frames":1,"goodput_bps":-1e308}]}`},
+	{"wait unknown", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"wait":"\u001b[31mteleport"}`},
+	{"too many intervals", `{"received":%[1]d,"unique":%[1]d,"body_bytes":%[3]d,"intervals":[` + strings.Repeat(`{"start_s":0,"end_s":0.1},`, 40) + `{}]}`},
 }
 
 // TestHostileServerReports: a server's impossible figures mark the result as
@@ -265,10 +271,11 @@ func TestHostileServerReports(t *testing.T) {
 			}
 			t.Run(string(proto)+"/"+hv.name, func(t *testing.T) {
 				t.Parallel()
-				fs := startFake(t, welcomeJSON, func(f fin) string {
+				fs := startFake(t, welcomeJSON, func(f fin, body int) string {
 					v := hv.view
 					if strings.Contains(v, "%") {
-						v = fmt.Sprintf(v, f.SentFrames, f.SentFrames+1)
+						all := f.SentFrames * uint64(body)
+						v = fmt.Sprintf(v, f.SentFrames, f.SentFrames+1, all, all-1)
 					}
 					return `{"type":"result","view":` + v + `}`
 				})
@@ -340,8 +347,8 @@ func TestHonestFakeAccepted(t *testing.T) {
 func TestServerErrorTextCleaned(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 5000)
-	fs := startFake(t, welcomeJSON, func(f fin) string {
-		return fmt.Sprintf(`{"type":"result","view":{"received":%d,"unique":%d,"error":"\u001b[2J\nboom\r%s"}}`, f.SentFrames, f.SentFrames, long)
+	fs := startFake(t, welcomeJSON, func(f fin, body int) string {
+		return fmt.Sprintf(`{"type":"result","view":{"received":%d,"unique":%d,"body_bytes":%d,"error":"\u001b[2J\nboom\r%s"}}`, f.SentFrames, f.SentFrames, f.SentFrames*uint64(body), long)
 	})
 	c := &Client{Server: fs.addr(), Settle: 10 * time.Millisecond}
 	r, err := c.RunTest(context.Background(), TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 100 * time.Millisecond, Size: 200, Bitrate: 1e6})

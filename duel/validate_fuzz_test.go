@@ -15,11 +15,11 @@ func FuzzServerResult(f *testing.F) {
 	for _, hv := range hostileViews {
 		v := hv.view
 		if len(v) > 0 && containsVerb(v) {
-			v = fmt.Sprintf(v, 100, 101)
+			v = fmt.Sprintf(v, 100, 101, 136000, 135999)
 		}
 		f.Add([]byte(`{"type":"result","view":`+v+`}`), uint64(100), false, true)
 	}
-	f.Add([]byte(honestResult(fin{SentFrames: 100})), uint64(100), true, true)
+	f.Add([]byte(honestResult(fin{SentFrames: 100}, 1360)), uint64(100), true, true)
 	f.Add([]byte(`{"type":"result","view":{"received":10,"unique":10,"lost":90,"body_bytes":13600,"span_ns":1000000,"jitter":{"samples":9,"mean_ms":0.1,"max_ms":0.5,"last_ms":0.2},"intervals":[{"start_s":0,"end_s":0.1,"frames":10,"goodput_bps":1000}]}}`), uint64(100), false, true)
 	f.Fuzz(func(t *testing.T, msg []byte, sent uint64, tcp, throughput bool) {
 		sent %= 1 << 32 // the client's own count: at most billions
