@@ -284,6 +284,30 @@ func controlTimeout(base, connect time.Duration) time.Duration {
 // for its idle timeout (10 s by default), is still there when it gives up.
 const dataConnectTimeout = 8 * time.Second
 
+// dataGrace is how long after a test's end the client's data phase may
+// go on (its last write, the end of the stream): twice the server's idle
+// timeout (10 s when the welcome gives none), after which the server has
+// ended the session too.
+func dataGrace(w welcome) time.Duration {
+	idle := time.Duration(w.IdleNs)
+	if idle <= 0 {
+		idle = 10 * time.Second
+	}
+	return 2 * min(idle, time.Hour)
+}
+
+// StalledError ends a test whose data phase outlasted its duration by After:
+// the server stopped taking data (or answering requests) and the client's
+// write never completed.
+type StalledError struct {
+	Proto Proto
+	After time.Duration
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("the server stopped taking data: the %s data connection was still blocked %v after the test's end (is the server reading?)", e.Proto, e.After)
+}
+
 // dataOutcome is what the client measured on its data socket.
 type dataOutcome struct {
 	send       stats.SendReport
@@ -332,8 +356,18 @@ func (c *Client) runData(ctx context.Context, kind *Kind, spec TestSpec, w welco
 	}
 	d.opened = true
 	warmup := min(spec.Duration/20, 250*time.Millisecond)
-	kind.half.send(ctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup, wait: waitFor(spec, c.inProcess)}, &d)
-	tp.end(ctx, conn, w.Cookie, &d)
+	// A server that stops reading holds a TCP write (or a request's) for
+	// ever: the data phase ends when the server itself would have ended the
+	// session, the test's duration and twice its idle timeout on.
+	grace := dataGrace(w)
+	stalled := &StalledError{Proto: spec.Proto, After: grace}
+	sctx, cancelSend := context.WithTimeoutCause(ctx, spec.Duration+grace, stalled)
+	defer cancelSend()
+	kind.half.send(sctx, conn, sendParams{spec: spec, cookie: w.Cookie, live: c.Live, warmup: warmup, wait: waitFor(spec, c.inProcess)}, &d)
+	tp.end(sctx, conn, w.Cookie, &d)
+	if ctx.Err() == nil && errors.Is(context.Cause(sctx), stalled) {
+		d.err = stalled
+	}
 	if c.drain != nil {
 		// The path's queue, end datagrams included, reaches the server
 		// before the fin does (and counts in this test's link counters).

@@ -30,12 +30,14 @@ type fakeServer struct {
 	welcome func(port int) string
 	result  func(f fin, body int) string
 	data    atomic.Uint64 // data bytes received, TCP and UDP
+	noRead  bool          // TCP data connections are never read (set before the client starts)
+	quit    chan struct{} // closed when the test ends
 	wg      sync.WaitGroup
 }
 
 func startFake(t *testing.T, welcome func(port int) string, result func(f fin, body int) string) *fakeServer {
 	t.Helper()
-	fs := &fakeServer{welcome: welcome, result: result}
+	fs := &fakeServer{welcome: welcome, result: result, quit: make(chan struct{})}
 	fs.ln, fs.pc = listenBoth(t)
 	fs.port = fs.ln.Addr().(*net.TCPAddr).Port
 	fs.wg.Add(2)
@@ -65,7 +67,7 @@ func startFake(t *testing.T, welcome func(port int) string, result func(f fin, b
 			}()
 		}
 	}()
-	t.Cleanup(func() { fs.ln.Close(); fs.pc.Close(); fs.wg.Wait() })
+	t.Cleanup(func() { close(fs.quit); fs.ln.Close(); fs.pc.Close(); fs.wg.Wait() })
 	return fs
 }
 
@@ -99,6 +101,10 @@ func (fs *fakeServer) serve(conn net.Conn) {
 	var hl hello
 	_ = json.Unmarshal(body, &hl)
 	if h.Cookie != 0 { // a data connection: swallow it
+		if fs.noRead {
+			<-fs.quit // holds the connection, unread, until the test ends
+			return
+		}
 		n, _ := io.Copy(io.Discard, conn)
 		fs.data.Add(uint64(n))
 		return
@@ -412,5 +418,45 @@ func TestControlTimeoutAdapts(t *testing.T) {
 		if got := controlTimeout(tc.base, tc.connect); got != tc.want {
 			t.Errorf("controlTimeout(%v, %v) = %v, want %v", tc.base, tc.connect, got, tc.want)
 		}
+	}
+}
+
+// TestServerThatStopsReading: a server that never reads the TCP data
+// connection ends the test in bounded time (its duration and twice the
+// server's idle timeout) with the reason, for a throughput stream and for a
+// latency request too large for the socket buffers (the client waited for
+// ever in its write).
+func TestServerThatStopsReading(t *testing.T) {
+	t.Parallel()
+	for _, test := range []Test{TestThroughput, TestLatency} {
+		t.Run(string(test), func(t *testing.T) {
+			t.Parallel()
+			fs := startFake(t, func(p int) string {
+				return fmt.Sprintf(`{"type":"welcome","cookie":7,"port":%d,"max_frame":4194304,"setup":{},"idle_ns":100000000}`, p)
+			}, honestResult)
+			fs.noRead = true
+			c := &Client{Server: fs.addr(), Settle: 10 * time.Millisecond}
+			spec := TestSpec{Proto: ProtoTCP, Test: test, Duration: 200 * time.Millisecond, Size: DefaultSize(ProtoTCP, test)}
+			if test == TestLatency {
+				spec.Size = 4 << 20
+			}
+			// Without the bound the write waited for ever: the context ends
+			// it here, so the old code fails instead of hanging.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			began := time.Now()
+			r, err := c.RunTest(ctx, spec)
+			took := time.Since(began)
+			if err != nil {
+				t.Fatalf("RunTest: %v", err)
+			}
+			if !strings.Contains(r.Error, "stopped taking data") {
+				t.Fatalf("result error %q, want the server's stall named", r.Error)
+			}
+			if took > 5*time.Second {
+				t.Fatalf("the test took %v: want its 200ms and the 200ms grace, and the fin's wait", took)
+			}
+			t.Logf("ended after %v: %s", took, r.Error)
+		})
 	}
 }
