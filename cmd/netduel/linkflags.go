@@ -278,27 +278,7 @@ func parseNetemRate(s string) (float64, error) {
 	if strings.HasSuffix(s, "%") {
 		return 0, usageErrorf("--rate %q: netem's percent of the device's speed has no meaning on netduel's link (it has no device speed): give a rate, e.g. 100M or 100mbit", s)
 	}
-	for _, u := range []struct{ unit, prefix string }{{"kbps", "kilo"}, {"mbps", "mega"}, {"gbps", "giga"}, {"tbps", "tera"}} {
-		if n, ok := strings.CutSuffix(s, u.unit); ok { // lower case: tc's bytes, not netduel's bits
-			up := strings.ToUpper(u.unit[:1])
-			return 0, usageErrorf("--rate %q: tc reads %s as %sbytes/s, netduel's %sbps as %sbits/s: write %s%sbit for bits/s or %s%sBps for bytes/s",
-				s, u.unit, u.prefix, up, u.prefix, n, u.unit[:1], n, up)
-		}
-	}
-	bps, ok, err := impair.ParseTCRate(s)
-	switch {
-	case !ok:
-		v, err := parseRate("rate", s)
-		if err != nil {
-			return 0, usageErrorf("--rate %q: want a link rate in bits/s such as 100M, 1.5G or 500k, or in tc's units such as 100mbit or 2MBps", s)
-		}
-		return v, nil
-	case err != nil:
-		return 0, usageErrorf("--rate: %v", err)
-	case bps > 1e13:
-		return 0, usageErrorf("--rate %q: at most 10tbit", s)
-	}
-	return bps, nil
+	return parseRate("rate", s)
 }
 
 // parseQueue reads --queue, netem's limit.

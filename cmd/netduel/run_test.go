@@ -55,6 +55,8 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--size", "70000", "--proto", "udp"}, "--size"},
 		{[]string{"run", "--size", "-5"}, "--size"},
 		{[]string{"run", "--bitrate", "fast"}, "--bitrate"},
+		{[]string{"run", "--bitrate", "1mbps"}, "--bitrate \"1mbps\": tc reads mbps as megabytes/s"}, // read as 1 Mbit/s, while --rate refused it
+		{[]string{"serve", "--max-bitrate", "1mbps"}, "--max-bitrate \"1mbps\": tc reads mbps"},
 		{[]string{"run", "--bitrate", "-1M"}, "--bitrate"},
 		{[]string{"run", "-o", "xml"}, "-o"},
 		{[]string{"run", "--server", "nohost"}, "--server"},

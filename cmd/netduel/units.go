@@ -12,14 +12,44 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/report"
 )
 
-// parseRate parses a bit rate: a number of bits per second with an optional k, M
-// or G suffix (powers of 1000), and an optional "bit/s", "bps" or "b" after it.
+// parseRate parses a bit rate, the same way for every rate flag: a number of
+// bits per second with an optional k, M or G suffix (powers of 1000) and an
+// optional "bit/s", "bps" or "b" after it, or tc's units (10mbit, 512kibit,
+// 2MBps = 2 megabytes/s). tc's lower-case kbps, mbps, gbps and tbps, bytes to
+// tc but bits to this syntax, are refused as ambiguous.
 func parseRate(flag, s string) (float64, error) {
 	orig := s
 	s = strings.TrimSpace(s)
+	for _, u := range []struct{ unit, prefix string }{{"kbps", "kilo"}, {"mbps", "mega"}, {"gbps", "giga"}, {"tbps", "tera"}} {
+		if n, ok := strings.CutSuffix(s, u.unit); ok { // lower case: tc's bytes, not netduel's bits
+			up := strings.ToUpper(u.unit[:1])
+			return 0, usageErrorf("--%s %q: tc reads %s as %sbytes/s, netduel's %sbps as %sbits/s: write %s%sbit for bits/s or %s%sBps for bytes/s",
+				flag, orig, u.unit, u.prefix, up, u.prefix, n, u.unit[:1], n, up)
+		}
+	}
+	bad := func() error {
+		zero := "0 = unpaced"
+		switch flag {
+		case "max-bitrate":
+			zero = "0 = no limit"
+		case "rate":
+			return usageErrorf("--rate %q: want a link rate in bits/s such as 100M, 1.5G or 500k, or in tc's units such as 100mbit or 2MBps", orig)
+		}
+		return usageErrorf("--%s %q: want a bit rate such as 100M, 1.5G or 500k, or in tc's units such as 100mbit or 2MBps (bits/s; %s)", flag, orig, zero)
+	}
+	if bps, ok, err := impair.ParseTCRate(s); ok {
+		switch {
+		case err != nil:
+			return 0, usageErrorf("--%s: %v", flag, err)
+		case bps > 1e13:
+			return 0, usageErrorf("--%s %q: at most 10tbit", flag, orig)
+		}
+		return bps, nil
+	}
 	for _, suf := range []string{"bit/s", "bps", "b"} {
 		s = strings.TrimSuffix(s, suf)
 	}
@@ -36,11 +66,7 @@ func parseRate(flag, s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v*mult > 1e13 {
-		zero := "0 = unpaced"
-		if flag == "max-bitrate" {
-			zero = "0 = no limit"
-		}
-		return 0, usageErrorf("--%s %q: want a bit rate such as 100M, 1.5G or 500k (bits/s; %s)", flag, orig, zero)
+		return 0, bad()
 	}
 	return v * mult, nil
 }
