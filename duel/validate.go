@@ -131,6 +131,8 @@ func checkIntervals(ivs []stats.Interval, v ServerView, win window, body uint64)
 	if spec.Interval <= 0 {
 		return fmt.Errorf("%d intervals reported, none asked for", len(ivs))
 	}
+	// At most the ceiling: servers before stats.IntervalCount added a
+	// sliver interval where the duration was a few ns over a multiple.
 	n := min(int((spec.Duration+spec.Interval-1)/spec.Interval), stats.MaxIntervals)
 	if len(ivs) > n {
 		return fmt.Errorf("%d intervals reported, at most %d asked for", len(ivs), n)

@@ -219,3 +219,30 @@ func arrive(r *Receiver, stream bool, seq uint64, t0 time.Time, ms int) {
 	}
 	r.Frame(seq, int64(ms)*1e6, at, 140, 100, true)
 }
+
+// TestIntervalsNoSliver: an interval that does not divide the run exactly
+// by a few nanoseconds (--plot's duration/30: 1 s in 33,333,333 ns slices)
+// gives 30 intervals, not a 31st of 10 ns whose goodput is one frame over
+// nothing (a spike at the plot's end).
+func TestIntervalsNoSliver(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	for _, c := range []struct {
+		every, total time.Duration
+		want         int
+	}{
+		{time.Second / 30, time.Second, 30},
+		{2500 * time.Millisecond / 30, 2500 * time.Millisecond, 30},
+		{100 * time.Millisecond, 3 * time.Second, 30},
+		{100 * time.Millisecond, 250 * time.Millisecond, 3},
+		{time.Second, 1500 * time.Millisecond, 2},
+	} {
+		for _, stream := range []bool{false, true} {
+			r := intervalReceiver(stream, t0, c.every, c.total)
+			arrive(r, stream, 0, t0, 10)
+			if n := len(r.Report(1).Intervals); n != c.want {
+				t.Errorf("stream %v: %v in %v intervals: %d, want %d", stream, c.total, c.every, n, c.want)
+			}
+		}
+	}
+}
