@@ -4,21 +4,33 @@ import (
 	"container/list"
 	"net"
 	"net/netip"
+
+	"github.com/netduel/netduel/stack"
 )
 
 // Connections that have not yet proved what they are (a control connection
 // before its welcome, a data connection before its first frame) are "pending".
 // They are capped in total and per source IP; when a new connection would go
-// over a cap, the oldest pending connection (of that IP, or overall) is closed
-// to make room. Honest clients send their first frame at once, so the oldest
-// are the idle ones: a flood of idle connections cannot exhaust the server's
-// descriptors, and cannot lock out a client that connects during it. Each
-// pending connection is also closed after ServerConfig.HelloTimeout.
+// over a cap, a pending connection (of that IP, or overall) is closed to make
+// room: the oldest that has sent nothing, among the evictScan oldest; failing
+// that the oldest that has not sent its whole first frame; failing that the
+// oldest. Honest clients send their first frame at once, so a flood of idle
+// connections cannot exhaust the server's descriptors, and cannot lock out a
+// client that connects during it: at thousands of silent connections a second
+// the oldest pending connection was minutes old in scheduling terms but
+// milliseconds in age, and evicting it by age alone closed honest hellos and
+// data connections not yet read. Each pending connection is also closed after
+// ServerConfig.HelloTimeout.
+
+// evictScan bounds how many pending connections an eviction looks at (one
+// SIOCINQ each, at most, under the server's lock).
+const evictScan = 16
 
 // pendingConn is one pending connection, in arrival order in Server.pending.
 type pendingConn struct {
-	conn net.Conn
-	ip   netip.Addr
+	conn   net.Conn
+	ip     netip.Addr
+	framed bool // its first frame was read whole (a hello waiting for its welcome)
 }
 
 // addPending registers a new connection from ip as pending and returns the
@@ -27,14 +39,39 @@ type pendingConn struct {
 func (s *Server) addPending(c net.Conn, ip netip.Addr) []net.Conn {
 	var evicted []net.Conn
 	evict := func(match func(*pendingConn) bool) {
-		for e := s.pending.Front(); e != nil; e = e.Next() {
-			if p := e.Value.(*pendingConn); match(p) {
-				evicted = append(evicted, p.conn)
-				s.dropPending(e)
-				delete(s.conns, p.conn) // closed by the caller: its descriptor is free
-				return
+		var oldest, unframed *list.Element
+		seen := 0
+		for e := s.pending.Front(); e != nil && seen < evictScan; e = e.Next() {
+			p := e.Value.(*pendingConn)
+			if !match(p) {
+				continue
+			}
+			seen++
+			if oldest == nil {
+				oldest = e
+			}
+			if p.framed {
+				continue
+			}
+			if unframed == nil {
+				unframed = e
+			}
+			if !stack.HasUnread(p.conn) {
+				unframed = e // silent: the one to go
+				break
 			}
 		}
+		victim := oldest
+		if unframed != nil {
+			victim = unframed
+		}
+		if victim == nil {
+			return
+		}
+		p := victim.Value.(*pendingConn)
+		evicted = append(evicted, p.conn)
+		s.dropPending(victim)
+		delete(s.conns, p.conn) // closed by the caller: its descriptor is free
 	}
 	if s.pendingByIP[ip] >= s.cfg.MaxPendingPerIP {
 		evict(func(p *pendingConn) bool { return p.ip == ip })
@@ -45,6 +82,16 @@ func (s *Server) addPending(c net.Conn, ip netip.Addr) []net.Conn {
 	s.pendingEl[c] = s.pending.PushBack(&pendingConn{conn: c, ip: ip})
 	s.pendingByIP[ip]++
 	return evicted
+}
+
+// framedPending says c's first frame was read whole: it goes after the
+// connections that sent less when one must be evicted.
+func (s *Server) framedPending(c net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.pendingEl[c]; e != nil {
+		e.Value.(*pendingConn).framed = true
+	}
 }
 
 // donePending says c is no longer pending (it proved what it is, or it is

@@ -351,6 +351,7 @@ func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 		return
 	}
 	if h.Cookie == 0 {
+		s.framedPending(conn)
 		s.control(conn, rd, body, peer)
 		return
 	}

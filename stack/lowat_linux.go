@@ -28,3 +28,19 @@ func SetRecvLowat(c any, n int) bool {
 	}
 	return serr == nil
 }
+
+// HasUnread reports whether an OS TCP socket has bytes received and not yet
+// read (SIOCINQ); false for other connections (netstack's, other systems).
+func HasUnread(c any) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+	return n > 0
+}
