@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,5 +110,45 @@ func waitUnread(t *testing.T, cs []net.Conn, kinds []string) {
 			}
 			time.Sleep(time.Millisecond)
 		}
+	}
+}
+
+// TestLargeEchoRequestsBudget: sessions holding large TCP echo requests
+// whole are admitted up to maxHeldFrames in all (64 of 4 MiB pinned 372 MB
+// of a server before), a slot freed is usable again, and small requests and
+// other tests are not counted.
+func TestLargeEchoRequestsBudget(t *testing.T) {
+	t.Parallel()
+	s := &Server{cfg: ServerConfig{MaxClients: 1000, MaxClientsPerIP: 1000}, sessions: map[uint64]*session{}, perIP: map[netip.Addr]int{}}
+	peer := netip.MustParseAddr("127.0.0.10")
+	big := TestSpec{Proto: ProtoTCP, Test: TestLatency, Size: 4 << 20}
+	var held []*session
+	for i := range maxHeldFrames / big.Size {
+		sess := &session{peer: peer, spec: big}
+		if err := s.addSession(sess); err != nil {
+			t.Fatalf("session %d of 4 MiB requests refused: %v", i, err)
+		}
+		held = append(held, sess)
+	}
+	if err := s.addSession(&session{peer: peer, spec: big}); err == nil || !strings.Contains(err.Error(), "large echo requests") {
+		t.Fatalf("one 4 MiB session over the budget: %v, want refused", err)
+	}
+	for _, spec := range []TestSpec{
+		{Proto: ProtoTCP, Test: TestLatency, Size: 64},
+		{Proto: ProtoTCP, Test: TestLatency, Size: 64 << 10},
+		{Proto: ProtoTCP, Test: TestThroughput, Size: 4 << 20},
+		{Proto: ProtoUDP, Test: TestLatency, Size: 65000},
+	} {
+		if err := s.addSession(&session{peer: peer, spec: spec}); err != nil {
+			t.Errorf("%v over a full budget: %v, want admitted (not counted)", spec, err)
+		}
+	}
+	s.removeSession(held[0])
+	s.removeSession(held[0]) // idempotent: frees it once
+	if err := s.addSession(&session{peer: peer, spec: big}); err != nil {
+		t.Fatalf("after one ended: %v, want admitted", err)
+	}
+	if err := s.addSession(&session{peer: peer, spec: big}); err == nil {
+		t.Fatal("a second after one ended: admitted, want refused")
 	}
 }

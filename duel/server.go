@@ -131,6 +131,7 @@ type Server struct {
 	mu          sync.Mutex
 	sessions    map[uint64]*session
 	perIP       map[netip.Addr]int // sessions per control peer IP
+	held        int                // bytes of the frames sessions hold whole (see heldFrame)
 	conns       map[net.Conn]struct{}
 	pending     *list.List // of *pendingConn, oldest first
 	pendingEl   map[net.Conn]*list.Element
@@ -400,6 +401,11 @@ func (s *Server) addSession(sess *session) error {
 	if n := s.perIP[sess.peer]; n >= s.cfg.MaxClientsPerIP {
 		return fmt.Errorf("server busy: %d sessions in progress from %s (its per-address limit, --max-clients-per-ip); try again later", n, sess.peer)
 	}
+	need := heldFrame(sess.spec)
+	if need > 0 && s.held+need > maxHeldFrames {
+		return fmt.Errorf("server busy: its %d MiB for large echo requests is held by the sessions in progress (this one's requests are %d KiB); try again later, or with a smaller --size", maxHeldFrames>>20, need>>10)
+	}
+	s.held += need
 	for {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -412,6 +418,24 @@ func (s *Server) addSession(sess *session) error {
 	s.sessions[sess.cookie] = sess
 	s.perIP[sess.peer]++
 	return nil
+}
+
+// maxHeldFrames bounds the bytes of large frames the server's sessions hold
+// whole at once: a TCP echo keeps each request until its reply is written,
+// so 64 sessions from four addresses, each with a 4 MiB request all but its
+// last byte sent, pinned 372 MB of the server's memory. 64 MiB is 16 such
+// sessions (DESIGN: 256 sessions in under 200 MB).
+const maxHeldFrames = 64 << 20
+
+// heldFrame is how many bytes of a frame a session of t holds whole at a
+// time, counted against maxHeldFrames: a TCP echo's request over the
+// reader's own 64 KiB; 0 for the rest (a throughput stream's bodies pass
+// through a bounded buffer, a datagram is at most 64 KiB).
+func heldFrame(t TestSpec) int {
+	if t.Proto != ProtoTCP || t.Test != TestLatency || t.Size <= 64<<10 {
+		return 0
+	}
+	return t.Size
 }
 
 // removeSession frees the session's slot. It is idempotent.
@@ -427,6 +451,7 @@ func (s *Server) removeSession(sess *session) {
 		sess.flow.Retire()
 	}
 	delete(s.sessions, sess.cookie)
+	s.held -= heldFrame(sess.spec)
 	if s.perIP[sess.peer]--; s.perIP[sess.peer] <= 0 {
 		delete(s.perIP, sess.peer)
 	}
