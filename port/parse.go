@@ -153,6 +153,10 @@ func ParseAddrs(args ...string) ([]netip.Addr, error) {
 			if a.Zone() != "" {
 				return nil, fmt.Errorf("address %q has a zone: give an address without %%zone", item)
 			}
+			if a.Is6() && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()) {
+				// A bind needs the interface, which only a zone names (EINVAL).
+				return nil, fmt.Errorf("address %q is link-local, which is bound only with its interface (a zone, not taken here): check a global or loopback address, or :: for every address", item)
+			}
 			a = a.Unmap()
 			if !slices.Contains(out, a) {
 				out = append(out, a)

@@ -138,20 +138,22 @@ func portCheckAction(c *cli.Context) error {
 	defer holdCollections()()
 	rs, err := port.Check(ctx, ports, port.CheckOptions{Protos: protos, Addrs: addrs, As: as})
 	interrupted := errors.Is(err, context.Canceled)
-	if err != nil && !interrupted {
-		return runtimeErrorf("port check: %v", err)
-	}
-	doc := &report.PortCheckDoc{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: port.AllFree(rs) && !interrupted,
+	doc := &report.PortCheckDoc{Schema: port.Schema, Command: "check", Version: version, As: string(as), AllFree: err == nil && port.AllFree(rs),
 		Warnings: report.PortWarnings(rs), Ports: rs}
-	if interrupted {
+	switch {
+	case interrupted:
 		// The ports checked until then, and why the rest were not.
 		doc.Interrupted = true
 		doc.Error = fmt.Sprintf("interrupted after %d of %d ports", countPorts(rs), len(ports))
+	case err != nil:
+		// A bind the check could not read (not a conflict): the document
+		// still comes, with the ports done and the reason.
+		doc.Error = "port check: " + err.Error()
 	}
 	if err := report.Render(c.App.Writer, doc, report.Options{Format: format, Style: portStyle(c, format)}); err != nil {
 		return runtimeErrorf("writing the report: %v", err)
 	}
-	if interrupted {
+	if doc.Error != "" {
 		return runtimeErrorf("%s", doc.Error)
 	}
 	if !doc.AllFree {

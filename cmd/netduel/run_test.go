@@ -66,6 +66,7 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "extra"}, "extra"},
 		{[]string{"bogus"}, "bogus"},
 		{[]string{"port", "bogus"}, "check, free, hold, conflicts"}, // urfave's "No help topic for 'bogus'" before
+		{[]string{"port", "check", "8080", "--addr", "fe80::1"}, "link-local"}, // exit 3 "EINVAL" with an empty stdout before
 		{[]string{"run", "--token", "s3cret"}, "--server"},          // ignored before: an embedded run has no server to prove it to
 		{[]string{"serve", "--listen", "x"}, "--listen"},
 		{[]string{"serve", "--max-clients", "0"}, "--max-clients"},
