@@ -53,6 +53,11 @@ func ParseAssertion(expr string) (Assertion, error) {
 	if opAt < 0 {
 		return a, fmt.Errorf("--assert %q: no operator; want PROTO.TEST.FIELD OP NUMBER, with OP one of < <= > >= == !=, e.g. 'udp.throughput.lost_pct < 1'", expr)
 	}
+	for _, bad := range []struct{ got, want string }{{"=<", "<="}, {"=>", ">="}, {"=!", "!="}} {
+		if strings.Contains(s, bad.got) {
+			return a, fmt.Errorf("--assert %q: %q is not an operator: write %q (OP is one of < <= > >= == !=)", expr, bad.got, bad.want)
+		}
+	}
 	a.Op = op
 	lhs, rhs := strings.TrimSpace(s[:opAt]), strings.TrimSpace(s[opAt+len(op):])
 	parts := strings.SplitN(lhs, ".", 3)

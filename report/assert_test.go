@@ -17,6 +17,8 @@ func TestParseAssertion(t *testing.T) {
 		wantErr string // substring of the error; "" = valid
 	}{
 		{"udp.throughput.lost_pct < 1", "lost_pct", "<", 1, ""},
+		{"udp.latency.lost_pct =< 1", "", "", 0, `"=<" is not an operator: write "<="`}, // said: unknown field "lost_pct ="
+		{"udp.latency.lost_pct => 1", "", "", 0, `write ">="`},
 		{"udp.throughput.lost_pct<1%", "lost_pct", "<", 1, ""},
 		{"tcp.latency.rtt_us.p99 <= 500", "rtt_us.p99", "<=", 500, ""},
 		{"tcp.latency.rtt_us.p99 <= 0.5ms", "rtt_us.p99", "<=", 500, ""},
@@ -39,7 +41,7 @@ func TestParseAssertion(t *testing.T) {
 		{"tcp.latency.lost_frames < 5s", "", "", 0, `unit "s"`},
 		// Bad operators and shapes.
 		{"tcp.latency.rtt_us.p99 ~ 5", "", "", 0, "no operator"},
-		{"tcp.latency.rtt_us.p99 =< 5", "", "", 0, "unknown field"},
+		{"tcp.latency.rtt_us.p99 =< 5", "", "", 0, `write "<="`},
 		{"tcp.latency <= 5", "", "", 0, "PROTO.TEST.FIELD"},
 		{"sctp.latency.lost_pct < 1", "", "", 0, "not tcp or udp"},
 		{"tcp.speed.lost_pct < 1", "", "", 0, "not throughput or latency"},
