@@ -312,8 +312,15 @@ func PortWarnings(rs []port.Result) []PortWarning {
 		lastPr port.Proto
 		lastGs []*group // ... and its groups
 	)
+	taken := map[port.Proto]*port.PortSet{} // per protocol, ports with a result that is not free
 	for i := range rs {
 		r := &rs[i]
+		if r.State != port.StateFree {
+			if taken[r.Proto] == nil {
+				taken[r.Proto] = new(port.PortSet)
+			}
+			taken[r.Proto].Add(r.Port)
+		}
 		if len(r.Warnings) == 0 {
 			continue
 		}
@@ -337,6 +344,17 @@ func PortWarnings(rs []port.Result) []PortWarning {
 	}
 	out := make([]PortWarning, 0, len(order))
 	for _, g := range order {
+		if t := taken[g.proto]; t != nil && g.wn.Code == port.WarnRace {
+			// "Free now" is said of a port whose every result (of the
+			// protocol) is free: a port taken on one address (127.0.0.1,
+			// say) and free on another (:: with IPV6_V6ONLY) is not.
+			for i := range g.ports {
+				g.ports[i] &^= t[i]
+			}
+			if g.ports == (port.PortSet{}) {
+				continue
+			}
+		}
 		pw := PortWarning{Warning: g.wn, Proto: g.proto}
 		for _, r := range g.ports.Ranges() {
 			pw.Ports = append(pw.Ports, PortRange{Lo: r[0], Hi: r[1]})

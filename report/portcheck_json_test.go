@@ -37,6 +37,31 @@ func TestPortWarnings(t *testing.T) {
 	}
 }
 
+// TestRaceWarningOnlyForFreePorts: "free now" is grouped for ports whose
+// every result of the protocol is free, not for one taken on 127.0.0.1 and
+// free on :: (it listed 18080 as free now beside its in-use row).
+func TestRaceWarningOnlyForFreePorts(t *testing.T) {
+	race := []port.Warning{{Code: port.WarnRace}}
+	rs := []port.Result{
+		{Port: 18080, Proto: port.TCP, Address: "127.0.0.1", State: port.StateInUse},
+		{Port: 18080, Proto: port.TCP, Address: "::", State: port.StateFree, Warnings: race},
+		{Port: 18080, Proto: port.UDP, Address: "127.0.0.1", State: port.StateFree, Warnings: race},
+		{Port: 18080, Proto: port.UDP, Address: "::", State: port.StateFree, Warnings: race},
+		{Port: 18081, Proto: port.TCP, Address: "127.0.0.1", State: port.StateFree, Warnings: race},
+		{Port: 18081, Proto: port.TCP, Address: "::", State: port.StateFree, Warnings: race},
+	}
+	got := map[port.Proto][]PortRange{}
+	for _, pw := range PortWarnings(rs) {
+		if pw.Code == port.WarnRace {
+			got[pw.Proto] = pw.Ports
+		}
+	}
+	want := map[port.Proto][]PortRange{port.TCP: {{18081, 18081}}, port.UDP: {{18080, 18080}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("race warnings for %v, want %v", got, want)
+	}
+}
+
 // TestPortCheckJSONRoundTrip: the streamed JSON and NDJSON are valid, read back
 // into the same results (warnings by code), and carry the grouped warnings.
 func TestPortCheckJSONRoundTrip(t *testing.T) {
