@@ -195,6 +195,9 @@ func ParseLossModel(s string) (LossModel, error) {
 	kind := f[0]
 	args := f[1:]
 	if kind != "random" && kind != "state" && kind != "gemodel" {
+		if _, err := ParsePercent(kind); err != nil { // netem's "loss 1%" is random loss; a word is not
+			return nil, fmt.Errorf("loss model %q is not random, state or gemodel (nor a percentage, which is random loss)", kind)
+		}
 		kind, args = "random", f
 	}
 	vals := make([]float64, len(args))

@@ -74,7 +74,7 @@ func TestParseLossModel(t *testing.T) {
 		{"state 60 50 60", "", 0, "at most 100%"},
 		{"gemodel 1 2 3 4 5", "", 0, "1 to 4"},
 		{"gemodel 101", "", 0, "outside 0-100%"},
-		{"bogus 1", "", 0, "not a percentage"},
+		{"bogus 1", "", 0, `loss model "bogus" is not random, state or gemodel`}, // said: loss random: "bogus" is not a percentage
 	} {
 		m, err := ParseLossModel(tc.in)
 		if tc.errHas != "" {

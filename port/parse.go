@@ -57,6 +57,9 @@ func parseItem(item, whole string) (lo, hi int, err error) {
 		return 0, 0, fmt.Errorf("empty port in %q: separate ports with single commas, e.g. 8080,8443", whole)
 	}
 	a, b, isRange := strings.Cut(item, "-")
+	if strings.Contains(b, "-") {
+		return 0, 0, fmt.Errorf("range %q has more than one '-': write a range as LO-HI, e.g. 8000-8010", item)
+	}
 	if lo, err = parseNumber(a, item); err != nil {
 		return 0, 0, err
 	}

@@ -23,10 +23,10 @@ func TestParsePorts(t *testing.T) {
 		{[]string{"65536"}, nil, "port 65536 is out of range"},
 		{[]string{"99999999999999999999"}, nil, "out of range"},
 		{[]string{"10-5"}, nil, "range 10-5 is reversed: write 5-10"},
+		{[]string{"1-2-3"}, nil, "more than one '-'"}, // said: port "2-3" is not a number
 		{[]string{"http"}, nil, `port "http" is not a number`},
 		{[]string{"-5"}, nil, "missing a number"},
 		{[]string{"80,"}, nil, "empty port"},
-		{[]string{"1-2-3"}, nil, "not a number"},
 		{[]string{"+80"}, nil, "not a number"},
 		{[]string{}, nil, "no port given"},
 	}

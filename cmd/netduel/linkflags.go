@@ -341,7 +341,7 @@ func parseDelays(c *cli.Context) ([]time.Duration, error) {
 		item = strings.TrimSpace(item)
 		d, err := parseDelay(item)
 		if err != nil {
-			return nil, usageErrorf("--delay %q: want a duration such as 20ms, 500us or 0", item)
+			return nil, usageErrorf("--delay %q: want a duration from 0 to %v, such as 20ms, 500us or 0", item, maxDelay)
 		}
 		out = append(out, d)
 	}

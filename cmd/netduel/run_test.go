@@ -46,6 +46,9 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--size", "10M", "--proto", "tcp"}, "--size"}, // over the embedded server's 4 MiB: refused at run time before
 		{[]string{"run", "--rate", "10mbps"}, "megabytes/s"},           // tc's bytes or netduel's bits: read as 10 Mbit/s before
 		{[]string{"run", "--rate", "abc"}, "link rate"},
+		{[]string{"run", "--delay", "1h"}, "from 0 to 1m0s"},                                                // the limit was not said
+		{[]string{"run", "--proto", "tcp", "--udp-checksum", "off"}, "--udp-checksum applies to UDP tests"}, // accepted silently before
+		{[]string{"run", "--proto", "tcp", "--settle", "1s"}, "--settle applies to UDP tests"},
 		{[]string{"run", "--loss", "0", "--ecn"}, `--loss "0" sets none`}, // said "add --loss" though --loss was given
 		{[]string{"run", "--duration", "1ms"}, "--duration"},
 		{[]string{"run", "--duration", "banana"}, "duration"},
@@ -65,9 +68,9 @@ func TestBadInputExits2(t *testing.T) {
 		{[]string{"run", "--nope"}, "nope"},
 		{[]string{"run", "extra"}, "extra"},
 		{[]string{"bogus"}, "bogus"},
-		{[]string{"port", "bogus"}, "check, free, hold, conflicts"}, // urfave's "No help topic for 'bogus'" before
+		{[]string{"port", "bogus"}, "check, free, hold, conflicts"},            // urfave's "No help topic for 'bogus'" before
 		{[]string{"port", "check", "8080", "--addr", "fe80::1"}, "link-local"}, // exit 3 "EINVAL" with an empty stdout before
-		{[]string{"run", "--token", "s3cret"}, "--server"},          // ignored before: an embedded run has no server to prove it to
+		{[]string{"run", "--token", "s3cret"}, "--server"},                     // ignored before: an embedded run has no server to prove it to
 		{[]string{"serve", "--listen", "x"}, "--listen"},
 		{[]string{"serve", "--max-clients", "0"}, "--max-clients"},
 		{[]string{"serve", "--max-clients", "99999999999"}, "--max-clients 99999999999: want 1 to 65536"},

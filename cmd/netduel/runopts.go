@@ -221,6 +221,13 @@ func checkPacingFlags(c *cli.Context, plan []duel.TestSpec, search bool) error {
 	if c.Bool("busy-poll") && !slices.ContainsFunc(plan, func(s duel.TestSpec) bool { return s.BusyPoll }) {
 		return usageErrorf("--busy-poll spins while a latency test waits for its replies, and this run has none: add latency to --test, or drop --busy-poll")
 	}
+	if !slices.ContainsFunc(plan, func(s duel.TestSpec) bool { return s.Proto == duel.ProtoUDP }) {
+		for _, f := range []string{"udp-checksum", "settle"} {
+			if c.IsSet(f) {
+				return usageErrorf("--%s applies to UDP tests, and this run has none: add udp to --proto, or drop --%s", f, f)
+			}
+		}
+	}
 	return nil
 }
 

@@ -23,11 +23,11 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "serve tests to 'netduel run --server' clients (TCP and UDP on the same port)",
-		UsageText: "netduel serve [--listen HOST:PORT] [--max-clients N] [--max-clients-per-ip N] [--max-duration D] [--max-bitrate RATE] [--idle-timeout D] [--hello-timeout D] [--token T]",
+		UsageText: "netduel serve [--listen HOST:PORT] [--max-clients N] [--max-clients-per-ip N] [--max-duration D] [--max-bitrate RATE] [--max-frame BYTES] [--idle-timeout D] [--hello-timeout D] [--token T] [--allow-busy-poll] [-q]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: defaultListen, Usage: "`HOST:PORT` for TCP and UDP alike (port 0: the kernel picks)"},
 			&cli.IntFlag{Name: "max-clients", Value: 64, Usage: "sessions served at once; more are refused with 'server busy'"},
-			&cli.IntFlag{Name: "max-clients-per-ip", Usage: "sessions of one source address at once (default: max-clients/4, at least 1; loopback is not exempt)"},
+			&cli.IntFlag{Name: "max-clients-per-ip", DefaultText: "max-clients/4, at least 1", Usage: "sessions of one source address at once (loopback is not exempt)"},
 			&cli.DurationFlag{Name: "max-duration", Value: 10 * time.Minute, Usage: "longest test accepted"},
 			&cli.StringFlag{Name: "max-bitrate", Value: "0", Usage: "highest data rate of a session, measured (k/M/G suffixes): UDP sessions over it are cut, TCP is read no faster; 0 = no limit"},
 			&cli.StringFlag{Name: "max-frame", Value: "4MiB", Usage: "largest frame accepted, `BYTES`"},
