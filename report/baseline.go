@@ -42,7 +42,8 @@ type Baseline struct {
 	Comparisons  []Comparison `json:"comparisons"`
 	// Problems are the results that could not be compared: one in either run
 	// without its (cell, proto, test) in the other, or measured across a
-	// different link. Each is one line, and each fails the comparison.
+	// different link or with another frame size. Each is one line, and each
+	// fails the comparison.
 	Problems []string `json:"problems,omitempty"`
 }
 
@@ -95,6 +96,11 @@ func Compare(old, cur *duel.Report, file string, tolerancePct float64) *Baseline
 		}
 		if ol, nl := linkKey(or.Link), linkKey(nr.Link); ol != nl {
 			b.Problems = append(b.Problems, fmt.Sprintf("%s: the link changed: baseline %s, now %s", resultName(nr), ol, nl))
+			continue
+		}
+		if or.Size != nr.Size {
+			// 200-byte frames against 128 KiB ones read as a 99% regression.
+			b.Problems = append(b.Problems, fmt.Sprintf("%s: the frame size changed: baseline %d bytes, now %d (--size)", resultName(nr), or.Size, nr.Size))
 			continue
 		}
 		uncounted := 0 // figures left out because one side lacks its server's count

@@ -58,6 +58,8 @@ func TestBaselineMatchesCellAndLink(t *testing.T) {
 			[]string{"udp latency @ clean (loopback): failed in this run (example: the server went away), so it is not compared"}, 7},
 		{"failed in the baseline", func(old, cur *duel.Report) { old.Results[3].Error = "example: the server went away" },
 			[]string{"udp latency @ clean (loopback): failed in the baseline (example: the server went away), so it is not compared"}, 7},
+		{"frame size changed", func(old, cur *duel.Report) { cur.Results[0].Size = 200 }, // read as goodput -99% before
+			[]string{"tcp throughput @ clean (loopback): the frame size changed: baseline 131072 bytes, now 200 (--size)"}, 7},
 		{"seed alone is the same link", func(old, cur *duel.Report) {
 			for i := 4; i < 8; i++ {
 				li := *cur.Results[i].Link
