@@ -149,7 +149,10 @@ func throughputRows(p []*duel.Result) []row {
 			if r.OfferedBps == nil {
 				return txt(na + " (paced by TCP)")
 			}
-			if req := r.RequestedBps; req != nil && *req > 0 && *r.OfferedBps < 0.95**req {
+			if req := r.RequestedBps; req != nil && *req > 0 && (*r.OfferedBps < 0.95**req || *r.OfferedBps > 1.05**req) {
+				// Over it: a rate so low that the first frame, sent at
+				// once, is more than the test's share (1k with 1400-byte
+				// frames: one frame is 11.2 kbit).
 				return num(fmt.Sprintf("%s (%.0f%% of requested)", FormatRate(*r.OfferedBps), 100**r.OfferedBps / *req), *r.OfferedBps)
 			}
 			return num(FormatRate(*r.OfferedBps), *r.OfferedBps)

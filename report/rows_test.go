@@ -2,7 +2,10 @@ package report
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/netduel/netduel/duel"
 )
 
 // TestRowRender: of comparable values the best is marked better (bold in
@@ -25,6 +28,32 @@ func TestRowRender(t *testing.T) {
 	} {
 		if got := c.r.render(md); !slices.Equal(got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestOfferedRateAgainstRequested: the offered rate says how far it is from
+// the rate asked for when it is under 95% of it or over 105% (a 1 kbit/s
+// request whose first 1400-byte frame alone is 11.2 kbit was shown bare).
+func TestOfferedRateAgainstRequested(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		req, offered float64
+		want         string
+	}{
+		{1e3, 11.2e3, "(1120% of requested)"},
+		{100e6, 90e6, "(90% of requested)"},
+		{100e6, 100.4e6, ""},
+	} {
+		r := &duel.Result{Proto: duel.ProtoUDP, Test: duel.TestThroughput, RequestedBps: &c.req, OfferedBps: &c.offered}
+		var got string
+		for _, rw := range throughputRows([]*duel.Result{r}) {
+			if rw.label == "offered rate" {
+				got = rw.cells[0].text
+			}
+		}
+		if c.want == "" && strings.Contains(got, "of requested") || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("requested %g, offered %g: %q, want %q", c.req, c.offered, got, c.want)
 		}
 	}
 }
