@@ -250,10 +250,18 @@ func verdict(x report.Extras) error {
 		why = append(why, fmt.Sprintf("%d of %d assertion checks failed", n, len(x.Checks)))
 	}
 	if n := x.Baseline.Regressions(); n > 0 {
-		why = append(why, fmt.Sprintf("%d metrics worse than baseline %s by more than %g%%", n, x.Baseline.File, x.Baseline.TolerancePct))
+		metrics := "metrics"
+		if n == 1 {
+			metrics = "metric"
+		}
+		why = append(why, fmt.Sprintf("%d %s worse than baseline %s by more than %g%%", n, metrics, x.Baseline.File, x.Baseline.TolerancePct))
 	}
 	if x.Baseline != nil && len(x.Baseline.Problems) > 0 {
-		why = append(why, fmt.Sprintf("%d results not comparable with baseline %s: %s", len(x.Baseline.Problems), x.Baseline.File, strings.Join(x.Baseline.Problems, "; ")))
+		results := "results"
+		if len(x.Baseline.Problems) == 1 {
+			results = "result"
+		}
+		why = append(why, fmt.Sprintf("%d %s not comparable with baseline %s: %s", len(x.Baseline.Problems), results, x.Baseline.File, strings.Join(x.Baseline.Problems, "; ")))
 	}
 	if len(why) > 0 {
 		return failedError(strings.Join(why, "; "))
