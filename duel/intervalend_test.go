@@ -17,7 +17,8 @@ import (
 // the test's end (or the last arrival after it), and its goodput be the
 // others' (before, 0.9-1.2 s: a third of it).
 func TestLastIntervalEndsWithTheTest(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its slices' goodput is compared, which the package's
+	// other tests, sharing the CPUs, skewed (see below).
 	srv := startServer(t, ServerConfig{})
 	for _, tt := range []struct {
 		proto   Proto
@@ -29,8 +30,10 @@ func TestLastIntervalEndsWithTheTest(t *testing.T) {
 		{ProtoUDP, TestLatency, 0},
 		{ProtoTCP, TestLatency, 0},
 	} {
+		// One at a time: in parallel under -race on two CPUs, the TCP
+		// stream's sender starved the others (a UDP slice's stragglers
+		// came 130 ms late, and its goodput read 0.44x).
 		t.Run(fmt.Sprintf("%s/%s", tt.proto, tt.test), func(t *testing.T) {
-			t.Parallel()
 			spec := TestSpec{Proto: tt.proto, Test: tt.test, Duration: time.Second, Size: 1400,
 				Bitrate: tt.bitrate, Interval: 300 * time.Millisecond}
 			r, err := newClient(srv).RunTest(context.Background(), spec)
@@ -44,7 +47,15 @@ func TestLastIntervalEndsWithTheTest(t *testing.T) {
 			if false {
 				t.Errorf("the last arrival is the exchange's, not the output's")
 			}
-			if last.StartS != 0.9 || last.EndS < 1.0 || last.EndS >= 1.2 {
+			// The old slice ended at 1.2 s whatever arrived. A TCP stream's
+			// last bytes arrive once the socket buffers drain after the
+			// sender's end (MBs, where a receiver under -race is slower
+			// than a sender writing 1 MiB at a time: 357 ms once).
+			limit := 1.2
+			if tt.proto == ProtoTCP && tt.test == TestThroughput {
+				limit = 1.6
+			}
+			if last.StartS != 0.9 || last.EndS < 1.0 || last.EndS >= limit || last.EndS == 1.2 {
 				t.Errorf("last interval %g..%g s, want from 0.9 s to the test's end (1 s, or its last arrival)", last.StartS, last.EndS)
 			}
 			switch {
