@@ -2,7 +2,9 @@ package duel
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -30,6 +32,12 @@ func (c *Client) handshake(ctl net.Conn, rd *frame.Reader, spec TestSpec) (welco
 	unreachable := func(err error) error {
 		if IsRefused(err) {
 			return err
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// Bytes came, then the end, before a whole frame: netduel's
+			// server never answers so (an HTTP server's short "400 Bad
+			// Request" was called unreachable, "unexpected EOF").
+			err = notNetduelf("a few bytes that are not a whole frame, then the connection closed: %w", err)
 		}
 		return &UnreachableError{Addr: c.Server, Err: fmt.Errorf("no welcome: %w", err), Answered: answeredWrongly(err)}
 	}

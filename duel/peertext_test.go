@@ -52,6 +52,7 @@ func TestWrongAnswerIsNotUnreachable(t *testing.T) {
 		answer func(net.Conn)
 	}{
 		{"not a frame", func(c net.Conn) { c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")) }},
+		{"under a header, then closed", func(c net.Conn) { c.Write([]byte("HTTP/1.1 400 Bad Request\r\n")); c.Close() }}, // said: unreachable, unexpected EOF
 		{"welcome of the wrong shape", func(c net.Conn) { writeRaw(c, `{"type":"welcome","cookie":"seven"}`) }},
 		{"a data frame", func(c net.Conn) {
 			buf := make([]byte, frame.HeaderLen)

@@ -137,6 +137,7 @@ type Server struct {
 	pendingEl   map[net.Conn]*list.Element
 	pendingByIP map[netip.Addr]int
 	closed      bool
+	noise       noiseLog // bounds the log about connections that are not sessions
 
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -232,7 +233,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 			var ne net.Error
 			if errors.As(aerr, &ne) && ne.Timeout() || errors.Is(aerr, syscall.EMFILE) || errors.Is(aerr, syscall.ENFILE) || errors.Is(aerr, syscall.ECONNABORTED) {
-				s.cfg.Logf("accept: %v", aerr)
+				s.noisef("accept: %v", aerr)
 				time.Sleep(10 * time.Millisecond)
 				continue
 			}
@@ -343,12 +344,12 @@ func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 	h, body, err := rd.Next()
 	if err != nil {
 		if !errors.Is(err, net.ErrClosed) { // closed by us: evicted by a newer connection
-			s.cfg.Logf("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
+			s.noisef("%s: closed before a valid first frame: %v", conn.RemoteAddr(), err)
 		}
 		return
 	}
 	if h.Type != frame.TypeControl {
-		s.cfg.Logf("%s: first frame is %s, not control: closed", conn.RemoteAddr(), h.Type)
+		s.noisef("%s: first frame is %s, not control: closed", conn.RemoteAddr(), h.Type)
 		return
 	}
 	if h.Cookie == 0 {
@@ -359,7 +360,7 @@ func (s *Server) handleConn(conn net.Conn, accepted time.Time) {
 	s.donePending(conn)
 	sess := s.find(h.Cookie, peer)
 	if sess == nil {
-		s.cfg.Logf("%s: unknown session cookie: closed", conn.RemoteAddr())
+		s.noisef("%s: unknown session cookie: closed", conn.RemoteAddr())
 		return
 	}
 	mc.attach(sess, s.cfg.MaxBitrate)

@@ -64,7 +64,7 @@ type session struct {
 // control runs a control connection from its hello to its result.
 func (s *Server) control(conn net.Conn, rd *frame.Reader, body []byte, peer netip.Addr) {
 	refuse := func(err error) {
-		s.cfg.Logf("%s: refused: %v", conn.RemoteAddr(), err)
+		s.noisef("%s: refused: %v", conn.RemoteAddr(), err)
 		m := errorMsg{Type: msgError, Error: err.Error()}
 		var over *overRateError
 		if errors.As(err, &over) {
