@@ -37,9 +37,12 @@ type rateRun struct {
 	n, bytes uint64
 }
 
+// kept says whether the run is long enough to judge the rate over.
+func (r rateRun) kept() bool { return r.n > 0 && r.to-r.from >= minRateRun }
+
 // endRun counts the run under way, if long enough, and starts none.
 func (c *pipeCheck) endRun() {
-	if r := c.run; r.n > 0 && r.to-r.from >= minRateRun {
+	if r := c.run; r.kept() {
 		c.rateN += r.n
 		c.bytes += r.bytes
 		c.gaps += r.to - r.from
@@ -96,7 +99,7 @@ func (p *Pipe) Tally() Tally {
 		t.DelayP99 = time.Duration(p.check.delay.ValueAtQuantile(99))
 	}
 	t.RateN, t.RateBytes, t.RateActual = p.check.rateN, p.check.bytes, p.check.gaps
-	if r := p.check.run; r.n > 0 && r.to-r.from >= minRateRun { // the run under way
+	if r := p.check.run; r.kept() { // the run under way
 		t.RateN, t.RateBytes, t.RateActual = t.RateN+r.n, t.RateBytes+r.bytes, t.RateActual+r.to-r.from
 	}
 	return t

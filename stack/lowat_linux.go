@@ -12,18 +12,11 @@ import (
 // many already are. It reports false, changing nothing, for other
 // connections (netstack's, other systems).
 func SetRecvLowat(c any, n int) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok || n < 1 {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	if n < 1 {
 		return false
 	}
 	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVLOWAT, n)
-	}); err != nil {
+	if !withFD(c, func(fd int) { serr = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVLOWAT, n) }) {
 		return false
 	}
 	return serr == nil
@@ -32,6 +25,14 @@ func SetRecvLowat(c any, n int) bool {
 // HasUnread reports whether an OS TCP socket has bytes received and not yet
 // read (SIOCINQ); false for other connections (netstack's, other systems).
 func HasUnread(c any) bool {
+	n := 0
+	withFD(c, func(fd int) { n, _ = unix.IoctlGetInt(fd, unix.SIOCINQ) })
+	return n > 0
+}
+
+// withFD runs fn on an OS socket's descriptor, and reports false (fn not
+// run) for connections without one.
+func withFD(c any, fn func(fd int)) bool {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return false
@@ -40,7 +41,5 @@ func HasUnread(c any) bool {
 	if err != nil {
 		return false
 	}
-	n := 0
-	_ = rc.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
-	return n > 0
+	return rc.Control(func(fd uintptr) { fn(int(fd)) }) == nil
 }

@@ -78,7 +78,8 @@ func SendThroughput(ctx context.Context, conn net.Conn, cfg ThroughputConfig) (s
 		}
 		count(n)
 		seq += uint64(n)
-		n = framesPerWrite(n, time.Since(now), end.Sub(time.Now()), most)
+		done := time.Now()
+		n = framesPerWrite(n, done.Sub(now), end.Sub(done), most)
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
