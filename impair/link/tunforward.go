@@ -3,6 +3,7 @@ package link
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/netduel/netduel/impair"
 	"github.com/netduel/netduel/stack"
@@ -21,6 +22,10 @@ type tunForwarder struct {
 	// spin); stopping ends it.
 	polling  bool
 	stopping atomic.Bool
+	// merging: the impaired directions join TCP segments due together
+	// (see merger); mergers[i] is device i's.
+	merging bool
+	mergers [2]*merger
 
 	// Packet buffers are recycled once written to the other device (the pipe
 	// holds a delayed packet's buffer until then), through a free list: a
@@ -57,20 +62,40 @@ func (f *tunForwarder) alloc(n int) []byte {
 	return make([]byte, n)
 }
 
-// write hands a packet to device i and recycles its buffer: from a delay
-// line, through the device's own reader, whose system calls are raw (see
-// stack.TUNReader); else through the runtime's poller.
+// write hands a packet to device i and recycles its buffer: through the
+// device's merger (see merger) where it has one, else at once (see writeDev).
 func (f *tunForwarder) write(i int, p []byte) {
-	dev, hdr := f.devs[i], f.plainHdr
-	if !dev.Offload {
+	if m := f.mergers[i]; m != nil {
+		m.add(p)
+		return
+	}
+	hdr := f.plainHdr
+	if !f.devs[i].Offload {
 		hdr = nil
 	}
-	if r := f.readers[i]; r != nil {
-		_ = r.WritePacket(hdr, p)
-	} else {
-		_ = dev.WritePacket(hdr, p)
-	}
+	_ = f.writeDev(i, hdr, p)
 	f.put(p)
+}
+
+// writeDev writes a packet to device i: from a delay line, through the
+// device's own reader, whose system calls are raw (see stack.TUNReader); else
+// through the runtime's poller.
+func (f *tunForwarder) writeDev(i int, hdr, p []byte) error {
+	if r := f.readers[i]; r != nil {
+		return r.WritePacket(hdr, p)
+	}
+	return f.devs[i].WritePacket(hdr, p)
+}
+
+// merge gives device i a merger when the direction into it is impaired (so
+// delivered by a delay line or the spinner, which flush it), the device
+// takes super-packets, and the link corrupts nothing (see merger).
+func (f *tunForwarder) merge(i int, into *impair.Pipe) *merger {
+	if !f.merging || into.PassThrough() || !f.devs[i].Offload {
+		return nil
+	}
+	f.mergers[i] = newMerger(func(hdr, p []byte) error { return f.writeDev(i, hdr, p) }, f.put)
+	return f.mergers[i]
 }
 
 // start starts a reader per device, device i feeding pipes[i]. It closes both
@@ -108,14 +133,14 @@ func (f *tunForwarder) start(pipes [2]*impair.Pipe) error {
 	if f.polling {
 		var ds [2]*direction
 		for i := range f.readers {
-			ds[i] = f.direction(f.devs[i], f.devs[1-i], pipes[i])
+			ds[i] = f.direction(i, pipes[i])
 		}
 		f.rt.Add(1)
 		go f.spin(ds)
 		return nil
 	}
 	for i, r := range f.readers {
-		d := f.direction(f.devs[i], f.devs[1-i], pipes[i])
+		d := f.direction(i, pipes[i])
 		if r != nil {
 			f.rt.Add(1)
 			go f.line(r, d)
@@ -171,11 +196,24 @@ type direction struct {
 	// them as they are and nothing is impaired.
 	offload, whole bool
 	big            []byte
-	buf            []byte // a complete packet's buffer, until the pipe takes it
+	buf            []byte  // a complete packet's buffer, until the pipe takes it
+	merge          *merger // the other device's, if it has one
 }
 
-func (f *tunForwarder) direction(dev, to *stack.TUN, into *impair.Pipe) *direction {
-	d := &direction{f: f, to: to, into: into, offload: dev.Offload, whole: dev.Offload && to.Offload && into.PassThrough()}
+// deliver delivers the pipe's packets due and writes what the merger holds:
+// the line's and the spinner's step before they wait or read again.
+func (d *direction) deliver() (wait time.Duration, held bool) {
+	wait, held = d.into.Deliver()
+	if d.merge != nil {
+		d.merge.flush()
+	}
+	return wait, held
+}
+
+func (f *tunForwarder) direction(i int, into *impair.Pipe) *direction {
+	dev, to := f.devs[i], f.devs[1-i]
+	d := &direction{f: f, to: to, into: into, offload: dev.Offload, whole: dev.Offload && to.Offload && into.PassThrough(),
+		merge: f.merge(1-i, into)}
 	if d.offload {
 		d.big = make([]byte, stack.VnetHdrLen+1<<16)
 	}
@@ -193,25 +231,32 @@ func (d *direction) buffer() []byte {
 	return d.buf
 }
 
-// got forwards what a read of n bytes into buffer() brought. A complete
-// packet goes into the pipe. A super-packet crosses whole, header and all,
-// when nothing is impaired (counted as the packets it stands for), else it
-// is cut into the packets a wire would carry, each impaired on its own.
-func (d *direction) got(n int) {
+// got forwards what a read of n bytes into buffer() brought, and returns how
+// many wire packets that was. A complete packet goes into the pipe. A
+// super-packet crosses whole, header and all, when nothing is impaired
+// (counted as the packets it stands for), else it is cut into the packets a
+// wire would carry, each impaired on its own.
+func (d *direction) got(n int) int {
 	if !d.offload {
 		d.into.Send(d.buf[:n])
 		d.buf = nil // the pipe's now
-		return
+		return 1
 	}
 	if n <= stack.VnetHdrLen {
-		return
+		return 0
 	}
 	h, pkt := parseVnetHdr(d.big), d.big[stack.VnetHdrLen:n]
 	if d.whole {
+		segs := h.segments(pkt)
 		if d.to.WritePacket(d.big[:stack.VnetHdrLen], pkt) == nil {
-			d.into.CountPassed(uint64(h.segments(pkt)))
+			d.into.CountPassed(uint64(segs))
 		}
-		return
+		return segs
 	}
-	_ = cut(h, pkt, d.f.alloc, d.into.Send) // a malformed packet is dropped, as a NIC would
+	segs := 0
+	_ = cut(h, pkt, d.f.alloc, func(p []byte) { // a malformed packet is dropped, as a NIC would
+		d.into.Send(p)
+		segs++
+	})
+	return segs
 }
