@@ -161,7 +161,8 @@ func TunAvailable() error {
 type Option func(*options)
 
 type options struct {
-	poll bool
+	poll    bool
+	noMerge bool // the tun forwarder joins nothing (see merger): benchmarks' comparison
 }
 
 // Polling makes the tun backend's forwarder a polling one: one thread that

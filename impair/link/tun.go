@@ -45,7 +45,7 @@ func openTun(cfg impair.Config, congestion string, o options) (_ *Link, err erro
 	}
 	f := newTunForwarder(tc, ts)
 	f.polling = o.poll
-	f.merging = cfg.Corrupt == 0
+	f.merging = cfg.Corrupt == 0 && !o.noMerge
 	// Closers run in reverse: the readers stop (devices closed) before the
 	// pipes. Each direction's delay line delivers its pipe (see line).
 	l.pipes(impair.NewDrivenPipe, func(p []byte) { f.write(1, p) }, func(p []byte) { f.write(0, p) })
