@@ -75,11 +75,31 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		li.ClientStack, li.ServerStack = cs1.Sub(cs0), ss1.Sub(ss0)
 		li.Check = CheckLink(l)
 		r.Link = &li
+		r.LostBeforeLink = lostBeforeLink(r, li.Up.Packets)
 		r.Cell = cell
 	}
 	rs, err := c.Run(ctx, plan)
 	return rs, c.Server, err
 }
+
+// lostBeforeLink is how many of a UDP throughput test's frames the client's
+// stack took (sent, less those it refused) but the link never counted, given
+// the packets it counted toward the server during the test: nil for another
+// test, or frames that cross as more than one packet (IP fragments).
+func lostBeforeLink(r *Result, packets uint64) *uint64 {
+	if r.Proto != ProtoUDP || r.Test != TestThroughput || r.Size <= 0 || r.Size+udpIPv4Overhead > link.MTU {
+		return nil
+	}
+	took := r.SentFrames
+	if r.SenderRefused != nil {
+		took -= min(took, *r.SenderRefused)
+	}
+	n := took - min(took, packets)
+	return &n
+}
+
+// udpIPv4Overhead is the IPv4 and UDP headers around a frame.
+const udpIPv4Overhead = 28
 
 // drainLink waits until the link holds no packet toward the server, for at
 // most limit: an embedded run's fin goes off the link, and would otherwise

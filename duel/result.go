@@ -89,8 +89,14 @@ type Result struct {
 	OfferedBps *float64 `json:"offered_bps,omitempty"` // UDP throughput: bits/s handed to the stack
 	// SenderRefused (UDP throughput): frames the client's own stack refused
 	// (ENOBUFS, a full queue): counted lost, never on the wire.
-	SenderRefused *uint64  `json:"sender_refused,omitempty"`
-	RequestedBps  *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+	SenderRefused *uint64 `json:"sender_refused,omitempty"`
+	// LostBeforeLink (UDP throughput across an emulated link, frames of one
+	// packet each): frames the client's stack took that never reached the
+	// link: its device dropped them (tun: the forwarder lagged; the kernel's
+	// device_drops count a super-packet of up to 64 frames once). Counted
+	// lost.
+	LostBeforeLink *uint64  `json:"lost_before_link,omitempty"`
+	RequestedBps   *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
 	// UDPChecksumOff (UDP): the client sent its datagrams without a UDP
 	// checksum, so corruption on the way is caught by the frame CRC32C
 	// (corrupt_frames), not discarded by the server's kernel.

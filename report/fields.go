@@ -86,6 +86,12 @@ var fields = []field{
 		}
 		return float64(*r.SenderRefused), true
 	}, duel.FigPacing},
+	{"lost_before_link", unitCount, lower, func(r *duel.Result) (float64, bool) {
+		if r.LostBeforeLink == nil {
+			return 0, false
+		}
+		return float64(*r.LostBeforeLink), true
+	}, duel.FigPacing},
 	rttField("min", func(r *duel.Result) float64 { return r.RTT.Min }),
 	rttField("mean", func(r *duel.Result) float64 { return r.RTT.Mean }),
 	rttField("p50", func(r *duel.Result) float64 { return r.RTT.P50 }),

@@ -36,7 +36,8 @@ type row struct {
 	// needs is the figure the row shows (0: every kind's): a table
 	// whose results all lack it leaves the row out (see only).
 	needs    duel.Figure
-	datagram bool // see datagrams
+	datagram bool                    // see datagrams
+	when     func(*duel.Result) bool // see onlyWhen
 }
 
 // only marks a row as showing figure f, which not every kind measures: a
@@ -54,11 +55,18 @@ func datagrams(r row) row {
 	return r
 }
 
+// onlyWhen marks a row as shown only where one of the results has what it
+// shows (when).
+func onlyWhen(when func(*duel.Result) bool, r row) row {
+	r.when = when
+	return r
+}
+
 // wanted reports whether a row belongs in a table of these results: it
 // shows a figure one of them measures.
 func (r row) wanted(results []*duel.Result) bool {
 	return slices.ContainsFunc(results, func(x *duel.Result) bool {
-		return x != nil && (r.needs == 0 || has(x, r.needs)) && (!r.datagram || !has(x, duel.FigConnection))
+		return x != nil && (r.needs == 0 || has(x, r.needs)) && (!r.datagram || !has(x, duel.FigConnection)) && (r.when == nil || r.when(x))
 	})
 }
 
@@ -168,6 +176,13 @@ func throughputRows(p []*duel.Result) []row {
 			}
 			return countCell(*r.SenderRefused)
 		})),
+		onlyWhen(func(r *duel.Result) bool { return r.LostBeforeLink != nil },
+			each("of which never reached the link", noCompare, p, func(r *duel.Result) cell {
+				if r.LostBeforeLink == nil {
+					return txt(na)
+				}
+				return countCell(*r.LostBeforeLink)
+			})),
 		each("reordered", lower, p, counted(func(r *duel.Result) cell { return countCell(r.ReorderedFrames) })),
 		each("duplicated", lower, p, counted(func(r *duel.Result) cell { return countCell(r.DuplicateFrames) })),
 		each("corrupt", lower, p, counted(func(r *duel.Result) cell { return countCell(r.CorruptFrames) })),

@@ -325,3 +325,41 @@ func TestOneBlankLineBeforeSections(t *testing.T) {
 		}
 	}
 }
+
+// TestLostBeforeLinkRow: the frames that never reached the link have their
+// row under "lost" where a result counted them (UDP throughput across an
+// emulated link), and none elsewhere.
+func TestLostBeforeLinkRow(t *testing.T) {
+	t.Parallel()
+	render := func(rep *duel.Report) string {
+		var b bytes.Buffer
+		if err := Render(&b, RunDoc{Report: rep}, Options{Format: "table"}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if out := render(fixture()); strings.Contains(out, "never reached the link") {
+		t.Errorf("a run without a link has the row:\n%s", out)
+	}
+	rep := linksFixture()
+	n := 0
+	for i, r := range rep.Results {
+		if r.Proto == duel.ProtoUDP && r.Test == duel.TestThroughput && r.Link.Emulator == "tun" {
+			v := uint64(12345)
+			rep.Results[i].LostBeforeLink = &v
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the links fixture has no UDP throughput result across tun")
+	}
+	out := render(rep)
+	i := strings.Index(out, "of which never reached the link")
+	if i < 0 || !strings.Contains(out[i:i+strings.IndexByte(out[i:], '\n')], "12,345") {
+		t.Errorf("no row with the count:\n%s", out)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, RunDoc{Report: rep}, Options{Format: "json"}); err != nil || !strings.Contains(b.String(), `"lost_before_link": 12345`) {
+		t.Errorf("JSON lacks lost_before_link (%v)", err)
+	}
+}
