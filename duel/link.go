@@ -16,7 +16,7 @@ func linkInfo(l *link.Link) LinkInfo {
 		Emulator: l.Backend, TCPStack: l.TCPStack, Congestion: l.Congestion,
 		DelayMs: float64(c.Delay.Microseconds()) / 1000, JitterMs: float64(c.Jitter.Microseconds()) / 1000,
 		Reorder: c.Reorder * 100, ReorderGap: c.ReorderGap, Duplicate: c.Duplicate * 100, Corrupt: c.Corrupt * 100,
-		RateBps: c.Rate, Queue: c.QueueLimit, Seed: c.Seed, Netem: c.Netem(), Note: l.Note,
+		RateBps: c.Rate, Queue: queueInEffect(c.QueueLimit), Seed: c.Seed, Netem: c.Netem(), Note: l.Note,
 	}
 	if l.Backend == link.Tun {
 		li.Forwarder = "blocking"
@@ -64,7 +64,9 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		up0, down0 = l.Counters()
 		cs0, ss0 = l.Stats()
 	}
-	c.drain = func(ctx context.Context, datagrams uint64) { drainLink(ctx, l, up0.Packets+datagrams, maxSettle) }
+	c.drain = func(ctx context.Context, datagrams uint64) {
+		drainLink(ctx, l, up0.Packets+datagrams, datagrams > 0, maxSettle)
+	}
 	c.decorate = func(r *Result) {
 		up1, down1 := l.Counters()
 		cs1, ss1 := l.Stats()
@@ -75,11 +77,25 @@ func RunOnLink(ctx context.Context, l *link.Link, c Client, plan []TestSpec, cel
 		li.ClientStack, li.ServerStack = cs1.Sub(cs0), ss1.Sub(ss0)
 		li.Check = CheckLink(l)
 		r.Link = &li
-		r.LostBeforeLink = lostBeforeLink(r, li.Up.Packets)
+		if l.Backend != link.None { // none has no link to count
+			r.LostBeforeLink = lostBeforeLink(r, li.Up.Packets)
+			if r.LostBeforeLink != nil { // a UDP throughput test's: its frames
+				held := li.Up.Held
+				r.LostInLink = &held
+			}
+		}
 		r.Cell = cell
 	}
 	rs, err := c.Run(ctx, plan)
 	return rs, c.Server, err
+}
+
+// queueInEffect is the link's queue limit: the one set, else netem's default.
+func queueInEffect(set int) int {
+	if set <= 0 {
+		return impair.DefaultQueueLimit
+	}
+	return set
 }
 
 // lostBeforeLink is how many of a UDP throughput test's frames the client's
@@ -101,20 +117,23 @@ func lostBeforeLink(r *Result, packets uint64) *uint64 {
 // udpIPv4Overhead is the IPv4 and UDP headers around a frame.
 const udpIPv4Overhead = 28
 
-// drainLink waits until the link holds no packet toward the server, for at
-// most limit: an embedded run's fin goes off the link, and would otherwise
-// reach the server before the frames a slow link still queues. It also waits
-// (briefly: the sender's device may have dropped some) until the link has
-// counted packets, the test's datagrams written last: the few microseconds
-// between a write and the forwarder's read.
-func drainLink(ctx context.Context, l *link.Link, packets uint64, limit time.Duration) {
+// drainLink waits until the link holds no packet toward the server (with
+// held false, none it has yet to decide on: a TCP stream's own buffers keep
+// it busy), for at most limit: an embedded run's fin goes off the link, and
+// would otherwise reach the server before the frames a slow link still
+// queues. It also waits (briefly: the sender's device may have dropped some)
+// until the link has counted packets, the test's datagrams written last: the
+// few microseconds between a write and the forwarder's read.
+func drainLink(ctx context.Context, l *link.Link, packets uint64, held bool, limit time.Duration) {
 	const arrival = 50 * time.Millisecond
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
 	start := time.Now()
 	deadline := time.After(limit)
 	for {
-		if up, _ := l.Counters(); up.InFlight() == 0 && (up.Packets >= packets || time.Since(start) > arrival) {
+		up, _ := l.Counters()
+		undecided := up.InFlight() - min(up.InFlight(), up.Held)
+		if (undecided == 0 && (!held || up.Held == 0)) && (up.Packets >= packets || time.Since(start) > arrival) {
 			return
 		}
 		select {

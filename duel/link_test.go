@@ -113,42 +113,65 @@ func TestLossAccounting(t *testing.T) {
 	if link.TunAvailable() == nil {
 		backends = append(backends, link.Tun)
 	}
+	cases := []struct {
+		name string
+		cfg  impair.Config
+		spec TestSpec
+		held bool // frames must be left in the link at the end
+	}{
+		{"flood", impair.Config{Loss: impair.RandomLoss(0.02), Seed: 3},
+			TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 500 * time.Millisecond, Size: 1400}, false},
+		// 5 Mbit/s into 200 kbit/s: the queue takes 13 s to drain, more
+		// than the 5 s the client waits for it (maxSettle).
+		{"queue left", impair.Config{Rate: 200e3, Seed: 3},
+			TestSpec{Proto: ProtoUDP, Test: TestThroughput, Duration: 500 * time.Millisecond, Size: 1400, Bitrate: 5e6}, true},
+	}
 	for _, backend := range backends {
-		t.Run(backend, func(t *testing.T) {
-			l, err := link.Open(backend, impair.Config{Loss: impair.RandomLoss(0.02), Seed: 3}, "cubic")
-			if err != nil {
-				t.Fatal(err)
+		for _, tc := range cases {
+			if tc.held && backend != backends[len(backends)-1] {
+				continue // one backend is enough for a 5 s wait
 			}
-			defer l.Close()
-			plan := []TestSpec{{Proto: ProtoUDP, Test: TestThroughput, Duration: 500 * time.Millisecond, Size: 1400}}
-			res, _, err := RunOnLink(context.Background(), l, Client{Settle: 200 * time.Millisecond}, plan, "")
-			if err != nil || len(res) != 1 || res[0].Link.ClientStack == nil {
-				t.Fatalf("%v %+v", err, res)
-			}
-			r := res[0]
-			li := r.Link
-			if r.LostBeforeLink == nil {
-				t.Fatal("no lost_before_link for a UDP throughput test across a link")
-			}
-			before := *r.LostBeforeLink
-			accounted := li.Up.DroppedUDP + before + li.ServerStack.DeviceDrops + li.ServerStack.UDPSocketDrops
-			if r.SenderRefused != nil {
-				accounted += *r.SenderRefused
-			}
-			diff := int64(r.LostFrames) - int64(accounted)
-			if diff < 0 {
-				diff = -diff
-			}
-			// The client's two end datagrams may be lost too, and a few
-			// datagrams of the namespace's own (none expected) counted.
-			if r.LostFrames == 0 || diff > 5 || before > 0 && li.ClientStack.DeviceDrops == 0 {
-				t.Errorf("lost %d of %d; accounted %d (link %d, before the link %d, client device %d, server device %d, socket %d, refused %v)",
-					r.LostFrames, r.SentFrames, accounted, li.Up.DroppedUDP, before, li.ClientStack.DeviceDrops,
-					li.ServerStack.DeviceDrops, li.ServerStack.UDPSocketDrops, r.SenderRefused)
-			}
-			t.Logf("lost %d of %d: link %d, before the link %d (client device drops %d), socket %d",
-				r.LostFrames, r.SentFrames, li.Up.DroppedUDP, before, li.ClientStack.DeviceDrops, li.ServerStack.UDPSocketDrops)
-		})
+			t.Run(backend+"/"+tc.name, func(t *testing.T) {
+				if tc.held {
+					t.Parallel() // 10 s of waiting: the client's drain and the server's settle, 5 s each at most
+				}
+				l, err := link.Open(backend, tc.cfg, "cubic")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+				res, _, err := RunOnLink(context.Background(), l, Client{Settle: 200 * time.Millisecond}, []TestSpec{tc.spec}, "")
+				if err != nil || len(res) != 1 || res[0].Link.ClientStack == nil {
+					t.Fatalf("%v %+v", err, res)
+				}
+				r := res[0]
+				li := r.Link
+				if r.LostBeforeLink == nil || r.LostInLink == nil {
+					t.Fatal("no lost_before_link or lost_in_link for a UDP throughput test across a link")
+				}
+				before, held := *r.LostBeforeLink, *r.LostInLink
+				accounted := li.Up.DroppedUDP + before + held + li.ServerStack.DeviceDrops + li.ServerStack.UDPSocketDrops
+				if r.SenderRefused != nil {
+					accounted += *r.SenderRefused
+				}
+				diff := int64(r.LostFrames) - int64(accounted)
+				if diff < 0 {
+					diff = -diff
+				}
+				// The client's two end datagrams may be lost too, and a few
+				// datagrams of the namespace's own (none expected) counted.
+				if r.LostFrames == 0 || diff > 5 || before > 0 && li.ClientStack.DeviceDrops == 0 || tc.held != (held > 0) {
+					t.Errorf("lost %d of %d; accounted %d (link %d, before the link %d, held by it %d, client device %d, server device %d, socket %d, refused %v)",
+						r.LostFrames, r.SentFrames, accounted, li.Up.DroppedUDP, before, held, li.ClientStack.DeviceDrops,
+						li.ServerStack.DeviceDrops, li.ServerStack.UDPSocketDrops, r.SenderRefused)
+				}
+				if li.Up.Held != held || li.Up.Forwarded+li.Up.Held+li.Up.Dropped+li.Up.QueueDrops != li.Up.Packets+li.Up.Duplicated {
+					t.Errorf("the link's counters do not add up: %+v", li.Up.Counters)
+				}
+				t.Logf("lost %d of %d: link %d, before the link %d (client device drops %d), held %d, socket %d",
+					r.LostFrames, r.SentFrames, li.Up.DroppedUDP, before, li.ClientStack.DeviceDrops, held, li.ServerStack.UDPSocketDrops)
+			})
+		}
 	}
 }
 
@@ -179,5 +202,24 @@ func TestLostBeforeLinkCases(t *testing.T) {
 		case tc.want >= 0 && (got == nil || *got != uint64(tc.want)):
 			t.Errorf("%s: %v, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestNoLostBeforeLinkWithoutLink: emulator none counts no packets, so it
+// claims no frame lost before a link (it claimed every frame sent).
+func TestNoLostBeforeLinkWithoutLink(t *testing.T) {
+	t.Parallel()
+	l, err := link.Open(link.None, impair.Config{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	plan := []TestSpec{{Proto: ProtoUDP, Test: TestThroughput, Duration: 200 * time.Millisecond, Size: 1400}}
+	res, _, err := RunOnLink(context.Background(), l, Client{Settle: 100 * time.Millisecond}, plan, "")
+	if err != nil || len(res) != 1 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if res[0].LostBeforeLink != nil {
+		t.Errorf("lost_before_link %d of %d sent, across no link", *res[0].LostBeforeLink, res[0].SentFrames)
 	}
 }

@@ -95,8 +95,12 @@ type Result struct {
 	// link: its device dropped them (tun: the forwarder lagged; the kernel's
 	// device_drops count a super-packet of up to 64 frames once). Counted
 	// lost.
-	LostBeforeLink *uint64  `json:"lost_before_link,omitempty"`
-	RequestedBps   *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
+	LostBeforeLink *uint64 `json:"lost_before_link,omitempty"`
+	// LostInLink (likewise): frames the link still held when the test's
+	// count closed, a queue the settle time could not drain (a rate far below
+	// the offered load). Counted lost.
+	LostInLink   *uint64  `json:"lost_in_link,omitempty"`
+	RequestedBps *float64 `json:"requested_bps,omitempty"` // UDP throughput: the --bitrate asked for (0 = unpaced)
 	// UDPChecksumOff (UDP): the client sent its datagrams without a UDP
 	// checksum, so corruption on the way is caught by the frame CRC32C
 	// (corrupt_frames), not discarded by the server's kernel.

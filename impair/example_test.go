@@ -54,5 +54,5 @@ func ExampleModel_Process() {
 	// packet 2 sent at 2ms leaves at 12ms
 	// packet 3 sent at 3ms leaves at 13ms
 	// packet 3 sent at 3ms leaves at 13ms
-	// {Packets:4 Forwarded:6 Dropped:0 Duplicated:2 Corrupted:0 Reordered:0 QueueDrops:0 DroppedUDP:0 ECNMarked:0}
+	// {Packets:4 Forwarded:6 Dropped:0 Duplicated:2 Corrupted:0 Reordered:0 QueueDrops:0 DroppedUDP:0 ECNMarked:0 Held:0}
 }

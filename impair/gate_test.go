@@ -272,7 +272,7 @@ func TestPipeSlotQueueLimit(t *testing.T) {
 	}
 	c := p.Counters()
 	p.Close()
-	if want := (Counters{Packets: 20, Forwarded: 5, QueueDrops: 15, DroppedUDP: 15}); c != want {
+	if want := (Counters{Packets: 20, Held: 5, QueueDrops: 15, DroppedUDP: 15}); c != want {
 		t.Errorf("counters %+v, want %+v", c, want)
 	}
 }

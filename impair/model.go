@@ -33,6 +33,9 @@ type Counters struct {
 	// ECNMarked counts the loss model's decisions that marked an
 	// ECN-capable packet CE instead of dropping it (Config.ECN).
 	ECNMarked uint64 `json:"ecn_marked,omitempty"`
+	// Held is a level, not a count: the copies the link held at the
+	// reading, delayed or queued (neither in Forwarded nor dropped yet).
+	Held uint64 `json:"held,omitempty"`
 }
 
 // Sub returns the counts since an earlier reading (never below zero).
@@ -44,6 +47,7 @@ func (c Counters) Sub(before Counters) Counters {
 		Corrupted: d(c.Corrupted, before.Corrupted), Reordered: d(c.Reordered, before.Reordered),
 		QueueDrops: d(c.QueueDrops, before.QueueDrops), DroppedUDP: d(c.DroppedUDP, before.DroppedUDP),
 		ECNMarked: d(c.ECNMarked, before.ECNMarked),
+		Held:      c.Held, // at the later reading
 	}
 }
 

@@ -37,9 +37,10 @@ type Pipe struct {
 	over5   int64                   // packets over 5 ms late
 	check   pipeCheck               // the self-check's delay and rate
 
-	passed atomic.Uint64 // pass-through packets
-	w      *waiter       // run's wait (nil: driven)
-	wg     sync.WaitGroup
+	passed     atomic.Uint64 // pass-through packets
+	closedHeld uint64        // copies held when the pipe closed (see Counters)
+	w          *waiter       // run's wait (nil: driven)
+	wg         sync.WaitGroup
 }
 
 // NewPipe starts a pipe applying cfg with randomness from r, delivering to
@@ -167,7 +168,13 @@ func (p *Pipe) Counters() Counters {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.model.Counters()
+	c := p.model.Counters()
+	// The model counts a copy forwarded once it has scheduled it; it has
+	// left when the pipe hands it on. Copies still held when the pipe
+	// closed never leave.
+	c.Held = uint64(len(p.pending)) + p.closedHeld
+	c.Forwarded -= min(c.Forwarded, c.Held)
+	return c
 }
 
 // Lateness returns how late the pipe handed packets on so far.
@@ -202,6 +209,7 @@ func (p *Pipe) Close() {
 		return
 	}
 	p.closed = true
+	p.closedHeld = uint64(len(p.pending))
 	p.pending = nil
 	p.mu.Unlock()
 	if p.pass || p.driven {

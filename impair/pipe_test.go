@@ -78,10 +78,15 @@ func TestPipeDelivers(t *testing.T) {
 		p.Send(packet(i, 100))
 	}
 	cnt := p.Counters()
-	waitFor(t, &c, int(cnt.Forwarded), 30*time.Second)
-	p.Close() // returns once the delivering goroutine is done: c is final
-	if cnt.Packets != n || cnt.Forwarded != n-cnt.Dropped+cnt.Duplicated-cnt.QueueDrops {
+	// Forwarded counts what has left, Held what is still delayed.
+	if cnt.Packets != n || cnt.Forwarded+cnt.Held != n-cnt.Dropped+cnt.Duplicated-cnt.QueueDrops || cnt.Held == 0 {
 		t.Fatalf("counters do not add up: %+v", cnt)
+	}
+	waitFor(t, &c, int(cnt.Forwarded+cnt.Held), 30*time.Second)
+	cnt = p.Counters()
+	p.Close() // returns once the delivering goroutine is done: c is final
+	if cnt.Held != 0 || cnt.InFlight() != 0 {
+		t.Fatalf("all delivered, yet the counters hold some: %+v", cnt)
 	}
 	if c.len() != int(cnt.Forwarded) {
 		t.Fatalf("delivered %d, link forwarded %d", c.len(), cnt.Forwarded)

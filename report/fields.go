@@ -92,6 +92,12 @@ var fields = []field{
 		}
 		return float64(*r.LostBeforeLink), true
 	}, duel.FigPacing},
+	{"lost_in_link", unitCount, lower, func(r *duel.Result) (float64, bool) {
+		if r.LostInLink == nil {
+			return 0, false
+		}
+		return float64(*r.LostInLink), true
+	}, duel.FigPacing},
 	rttField("min", func(r *duel.Result) float64 { return r.RTT.Min }),
 	rttField("mean", func(r *duel.Result) float64 { return r.RTT.Mean }),
 	rttField("p50", func(r *duel.Result) float64 { return r.RTT.P50 }),

@@ -53,11 +53,14 @@ func linkLines(w io.Writer, rep *duel.Report, cells []string, st Style) {
 				stackText = "" // no TCP test: its stack and congestion control say nothing
 			}
 			fmt.Fprintf(w, "%s: %s%s; %s\n", name, emu, stackText, netem)
-			if u, d := l.Up.AddedDelay, l.Down.AddedDelay; u != nil || d != nil {
-				fmt.Fprintf(w, "  delay the emulator itself added (p50 / p99 / max, beyond the model's): %s\n", addedDelayLine(u, d))
-			}
+			// Each test's own: the emulator's lateness under a UDP flood
+			// is not a latency test's.
 			for j := range rep.Results {
 				if o := &rep.Results[j]; o.Cell == c && o.Link != nil {
+					if u, d := o.Link.Up.AddedDelay, o.Link.Down.AddedDelay; u != nil || d != nil {
+						fmt.Fprintf(w, "  delay the emulator itself added, %s %s (p50 / p99 / max, beyond the model's): %s\n",
+							protoName(o.Proto), o.Test, addedDelayLine(u, d))
+					}
 					for _, line := range linkCheckLines(o, st) {
 						fmt.Fprintf(w, "  %s\n", line)
 					}

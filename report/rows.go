@@ -183,6 +183,13 @@ func throughputRows(p []*duel.Result) []row {
 				}
 				return countCell(*r.LostBeforeLink)
 			})),
+		onlyWhen(func(r *duel.Result) bool { return r.LostInLink != nil && *r.LostInLink > 0 },
+			each("of which still held by the link", noCompare, p, func(r *duel.Result) cell {
+				if r.LostInLink == nil {
+					return txt(na)
+				}
+				return countCell(*r.LostInLink)
+			})),
 		each("reordered", lower, p, counted(func(r *duel.Result) cell { return countCell(r.ReorderedFrames) })),
 		each("duplicated", lower, p, counted(func(r *duel.Result) cell { return countCell(r.DuplicateFrames) })),
 		each("corrupt", lower, p, counted(func(r *duel.Result) cell { return countCell(r.CorruptFrames) })),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -361,5 +362,38 @@ func TestLostBeforeLinkRow(t *testing.T) {
 	var b bytes.Buffer
 	if err := Render(&b, RunDoc{Report: rep}, Options{Format: "json"}); err != nil || !strings.Contains(b.String(), `"lost_before_link": 12345`) {
 		t.Errorf("JSON lacks lost_before_link (%v)", err)
+	}
+}
+
+// TestAddedDelayPerTest: each test across a link has its own line of the
+// emulator's lateness (the old table showed the cell's first test's alone,
+// under a UDP flood's self-check that failed on the lateness it hid).
+func TestAddedDelayPerTest(t *testing.T) {
+	t.Parallel()
+	rep := linksFixture()
+	n := 0
+	for i, r := range rep.Results {
+		if r.Link != nil && r.Link.Emulator == "tun" {
+			n++
+			li := *r.Link
+			li.Up.AddedDelay = &duel.AddedDelay{Packets: 100, P50US: float64(1000 * n), P99US: float64(2000 * n), MaxUS: float64(3000 * n)}
+			rep.Results[i].Link = &li
+		}
+	}
+	if n < 2 {
+		t.Fatalf("the fixture's lossy cell has %d results", n)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, RunDoc{Report: rep}, Options{Format: "table"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for i := 1; i <= n; i++ {
+		if !strings.Contains(out, fmt.Sprintf("client→server %d / %d / %d µs", 1000*i, 2000*i, 3000*i)) {
+			t.Errorf("test %d's added delay is not shown:\n%s", i, out)
+		}
+	}
+	if !strings.Contains(out, "delay the emulator itself added, UDP throughput") {
+		t.Errorf("the lines do not name their test:\n%s", out)
 	}
 }

@@ -18,8 +18,8 @@ import (
 // due together (CUBIC's, as ACKs come back) cost the line a thousand writes
 // of about 5 µs each, and the last left 5 ms late.
 //
-// A segment joins the one before it when it continues its sequence exactly
-// and everything else matches: addresses, ports, TOS (so a CE mark), TTL,
+// A segment joins the one before it when its checksums hold, it continues
+// its sequence exactly and everything else matches: addresses, ports, TOS (so a CE mark), TTL,
 // the acknowledgement, window, header length and options (timestamps
 // included), flags only ACK (and PSH, which ends the super-packet), and a
 // payload no longer than the first's (a shorter one ends it too), up to
@@ -69,6 +69,12 @@ func mergeable(p []byte) (hl, payload int, ok bool) {
 		return 0, 0, false
 	}
 	if f := p[33]; f != 0x10 && f != 0x18 || p[38] != 0 || p[39] != 0 { // ACK, ACK|PSH; no urgent data
+		return 0, 0, false
+	}
+	// Both checksums must hold, as GRO checks them: the super-packet's is
+	// partial, which the receiver trusts, so a bad segment joined would be
+	// taken (a program inside the link can write any packet).
+	if fold(sum(p[:20], 0)) != 0xffff || fold(sum(p[20:], sum(p[12:20], 0)+protoTCP+uint64(len(p)-20))) != 0xffff {
 		return 0, 0, false
 	}
 	return hl, len(p) - hl, true

@@ -91,8 +91,8 @@ func (l *Link) pinInsideCongestion(namespaces ...*stack.Namespace) error {
 		got, err := stack.SetDefaultCongestion(ns, cc)
 		switch {
 		case errors.Is(err, syscall.EPERM):
-			l.InsideNote = fmt.Sprintf("programs started inside get %s, the namespaces' default: Linux lets a namespace default only to an algorithm in net.ipv4.tcp_allowed_congestion_control (%s here); add %s there, or choose it in the program (iperf3 -C %s)",
-				got, stack.AllowedCongestion(), cc, cc)
+			l.InsideNote = fmt.Sprintf("programs started inside get %s, the namespaces' default: Linux lets a namespace default only to an algorithm in net.ipv4.tcp_allowed_congestion_control (%s here); add %s there, or choose it in the program before it connects (a socket connected under %s keeps its pacing after switching: iperf3 -C %s ran paced)",
+				got, stack.AllowedCongestion(), cc, got, cc)
 		case err != nil:
 			return err
 		}

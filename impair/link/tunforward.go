@@ -39,9 +39,11 @@ func newTunForwarder(tc, ts *stack.TUN) *tunForwarder {
 		plainHdr: make([]byte, stack.VnetHdrLen)}
 }
 
-// put recycles a packet buffer.
+// put recycles a packet buffer: one of alloc's MTU-sized ones (a larger one,
+// for a packet over the MTU, is left to the collector: recycled, 8192 of
+// 64 KiB held half a GiB for ever).
 func (f *tunForwarder) put(p []byte) {
-	if cap(p) >= MTU+64 {
+	if cap(p) == MTU+64 {
 		select {
 		case f.free <- p[:cap(p)]:
 		default: // full: let the collector have it
