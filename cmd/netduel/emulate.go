@@ -101,15 +101,15 @@ func parseEmulate(c *cli.Context) ([]string, impair.Config, error) {
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, cfg, usageErrorf("emulate: command %q not found: give a program on PATH or a path to one", argv[0])
 	}
+	if err := emptyLinkFlag(c); err != nil {
+		return nil, cfg, err
+	}
 	switch e := c.String("emulator"); e {
 	case link.Auto, link.Tun:
 	case link.Netstack, link.None:
 		return nil, cfg, usageErrorf("--emulator %s: emulate runs programs in network namespaces, which only the tun backend has; drop --emulator", e)
 	default:
 		return nil, cfg, usageErrorf("--emulator %q: unknown backend: emulate takes auto or tun", e)
-	}
-	if err := emptyLinkFlag(c); err != nil {
-		return nil, cfg, err
 	}
 	if c.IsSet("peer") && strings.TrimSpace(c.String("peer")) == "" {
 		return nil, cfg, usageErrorf("--peer is empty: give it a shell command, e.g. --peer 'iperf3 -s -1', or leave it out")

@@ -22,7 +22,8 @@ func TestEmulateBadInputExits2(t *testing.T) {
 		{[]string{"emulate"}, "needs a command"},
 		{[]string{"emulate", "--", "no-such-program-xyz"}, "not found"},
 		{[]string{"emulate", "--emulator", "netstack", "--", "true"}, "--emulator netstack"},
-		{[]string{"emulate", "--emulator", "foo", "--", "true"}, "unknown backend"}, // read as netstack's answer before
+		{[]string{"emulate", "--emulator", "foo", "--", "true"}, "unknown backend"},  // read as netstack's answer before
+		{[]string{"emulate", "--emulator", "", "--", "true"}, "--emulator is empty"}, // "unknown backend" before
 		{[]string{"emulate", "--loss", "1,2", "--", "true"}, "one link"},
 		{[]string{"emulate", "--loss", "200", "--", "true"}, "--loss"},
 		{[]string{"emulate", "--peer-wait", "-1s", "--", "true"}, "--peer-wait -1s: want a duration from 0 to 1m"}, // ignored before

@@ -318,8 +318,12 @@ func parseLosses(c *cli.Context) ([]duel.SweepLoss, error) {
 	if c.IsSet("loss-model") {
 		return nil, usageErrorf("--loss and --loss-model both set: use one")
 	}
+	items, err := listItems("loss", s, "0,1%,5%")
+	if err != nil {
+		return nil, err
+	}
 	var out []duel.SweepLoss
-	for _, item := range strings.Split(s, ",") {
+	for _, item := range items {
 		p, corr, err := percentCorr("loss", item)
 		if err != nil {
 			return nil, err
@@ -329,6 +333,18 @@ func parseLosses(c *cli.Context) ([]duel.SweepLoss, error) {
 	return out, nil
 }
 
+// listItems splits a sweep flag's comma list, refusing an empty item ("1ms,"
+// is a slip, not a default).
+func listItems(flag, s, example string) ([]string, error) {
+	items := strings.Split(s, ",")
+	for i, item := range items {
+		if items[i] = strings.TrimSpace(item); items[i] == "" {
+			return nil, usageErrorf("--%s %q: an empty item in the list: give a value between each comma, such as %s", flag, s, example)
+		}
+	}
+	return items, nil
+}
+
 // parseDelays reads --delay, a comma list of durations: the sweep's delay
 // axis (none without --delay).
 func parseDelays(c *cli.Context) ([]time.Duration, error) {
@@ -336,9 +352,12 @@ func parseDelays(c *cli.Context) ([]time.Duration, error) {
 	if s == "" {
 		return nil, nil
 	}
+	items, err := listItems("delay", s, "0,20ms")
+	if err != nil {
+		return nil, err
+	}
 	var out []time.Duration
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
+	for _, item := range items {
 		d, err := parseDelay(item)
 		if err != nil {
 			return nil, usageErrorf("--delay %q: want a duration from 0 to %v, such as 20ms, 500us or 0", item, maxDelay)

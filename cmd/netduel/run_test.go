@@ -42,6 +42,8 @@ func TestBadInputExits2(t *testing.T) {
 		want string // the message names this
 	}{
 		{[]string{"run", "--proto", "sctp"}, "--proto"},
+		{[]string{"run", "--delay", "1ms,"}, `--delay "1ms,": an empty item`}, // named the item "" before
+		{[]string{"run", "--loss", "1%,,5%"}, `--loss "1%,,5%": an empty item`},
 		{[]string{"run", "--test", "speed"}, "--test"},
 		{[]string{"run", "--size", "10M", "--proto", "tcp"}, "--size"}, // over the embedded server's 4 MiB: refused at run time before
 		{[]string{"run", "--rate", "10mbps"}, "megabytes/s"},           // tc's bytes or netduel's bits: read as 10 Mbit/s before
