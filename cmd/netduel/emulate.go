@@ -224,6 +224,9 @@ func countersLine(c impair.Counters) string {
 	if c.ECNMarked > 0 {
 		s += fmt.Sprintf(", %d ECN-marked (CE instead of dropped)", c.ECNMarked)
 	}
+	if c.Held > 0 {
+		s += fmt.Sprintf(", %d still held when the command ended (dropped as the link closed)", c.Held)
+	}
 	return s
 }
 

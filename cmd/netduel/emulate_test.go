@@ -5,6 +5,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,6 +91,13 @@ func TestEmulate(t *testing.T) {
 	code, _, errs = runCLI(t, "emulate", "--delay", "1ms", "--link-poll", "--", "true")
 	if code != 0 || !strings.Contains(errs, "polling forwarder") {
 		t.Errorf("emulate --link-poll: exit %d, stderr %q; want 0 and a summary naming the polling forwarder", code, errs)
+	}
+	// A packet the link still holds when the command ends is counted as
+	// held, not forwarded (the summary said "1 forwarded" of a packet that
+	// never left).
+	code, _, errs = runCLI(t, "emulate", "--delay", "1s", "--", "bash", "-c", "echo x > /dev/udp/198.18.0.2/9")
+	if code != 0 || !regexp.MustCompile(`client→server: \d+ packets, \d+ forwarded, .*\b[1-9]\d* still held when the command ended`).MatchString(errs) {
+		t.Errorf("emulate, a packet held at the end: exit %d, stderr %q", code, errs)
 	}
 }
 
