@@ -19,15 +19,16 @@ import (
 // of about 5 µs each, and the last left 5 ms late.
 //
 // A segment joins the one before it when its checksums hold, it continues
-// its sequence exactly and everything else matches: addresses, ports, TOS (so a CE mark), TTL,
-// the acknowledgement, window, header length and options (timestamps
-// included), flags only ACK (and PSH, which ends the super-packet), and a
-// payload no longer than the first's (a shorter one ends it too), up to
-// 64 KiB in all, as Linux's tcp_gro_receive decides. Anything else is written
-// as it came. The super-packet leaves behind a virtio header (TCPv4 GSO,
-// gso_size the first segment's payload) with a partial checksum, the way an
-// offloading device's reads arrive; the receiver trusts that checksum, so a
-// link that corrupts packets merges nothing (see newMerger).
+// its sequence exactly and everything else matches: addresses, ports, TOS
+// (so a CE mark), TTL, the acknowledgement, window, header length and
+// options (timestamps included), flags only ACK (and PSH, which ends the
+// super-packet), and a payload no longer than the first's (a shorter one
+// ends it too), up to 64 KiB in all, as Linux's tcp_gro_receive decides.
+// Anything else is written as it came. The super-packet leaves behind a
+// virtio header (TCPv4 GSO, gso_size the first segment's payload) with a
+// partial checksum, the way an offloading device's reads arrive; the
+// receiver trusts that checksum, so a link that corrupts packets merges
+// nothing (see tunForwarder.merge).
 //
 // One goroutine uses a merger: the delay line that delivers its direction,
 // which calls flush before it waits.
