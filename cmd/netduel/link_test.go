@@ -209,7 +209,7 @@ func TestRunLinkPoll(t *testing.T) {
 		var doc struct {
 			Results []struct {
 				RTT struct {
-					P50 float64 `json:"p50"`
+					Min float64 `json:"min"`
 				} `json:"rtt_us"`
 				Link *struct {
 					Emulator  string `json:"emulator"`
@@ -224,8 +224,12 @@ func TestRunLinkPoll(t *testing.T) {
 		if r.Link == nil || r.Link.Emulator != link.Tun || r.Link.Forwarder != tc.want {
 			t.Errorf("%v: link %+v, want the tun emulator with a %s forwarder", tc.flags, r.Link, tc.want)
 		}
-		if r.RTT.P50 < 2000 || r.RTT.P50 >= 4000 {
-			t.Errorf("%v: round trip p50 %.0f µs across 1 ms each way", tc.flags, r.RTT.P50)
+		// The fastest round trip: at least the 2 ms of delay, and short of a
+		// delay applied twice. (The median is the machine's: on two CPUs
+		// busy with other packages' tests the spinner, an ordinary thread,
+		// waited for a CPU, and a p50 read 5.4 ms in CI.)
+		if r.RTT.Min < 2000 || r.RTT.Min >= 4000 {
+			t.Errorf("%v: round trip min %.0f µs across 1 ms each way", tc.flags, r.RTT.Min)
 		}
 	}
 }
