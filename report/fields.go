@@ -41,6 +41,16 @@ func f64(f func(r *duel.Result) float64) func(r *duel.Result) (float64, bool) {
 	return func(r *duel.Result) (float64, bool) { return finite(f(r)), r.Ran() }
 }
 
+// optCount reads a count only some results have (nil: absent).
+func optCount(f func(r *duel.Result) *uint64) func(r *duel.Result) (float64, bool) {
+	return func(r *duel.Result) (float64, bool) {
+		if v := f(r); v != nil {
+			return float64(*v), true
+		}
+		return 0, false
+	}
+}
+
 func serverCount(get func(r *duel.Result) (float64, bool)) func(r *duel.Result) (float64, bool) {
 	return func(r *duel.Result) (float64, bool) { v, ok := get(r); return v, ok && r.Counted() }
 }
@@ -80,24 +90,9 @@ var fields = []field{
 		}
 		return finite(*r.OfferedBps), true
 	}, duel.FigPacing},
-	{"sender_refused", unitCount, lower, func(r *duel.Result) (float64, bool) {
-		if r.SenderRefused == nil {
-			return 0, false
-		}
-		return float64(*r.SenderRefused), true
-	}, duel.FigPacing},
-	{"lost_before_link", unitCount, lower, func(r *duel.Result) (float64, bool) {
-		if r.LostBeforeLink == nil {
-			return 0, false
-		}
-		return float64(*r.LostBeforeLink), true
-	}, duel.FigPacing},
-	{"lost_in_link", unitCount, lower, func(r *duel.Result) (float64, bool) {
-		if r.LostInLink == nil {
-			return 0, false
-		}
-		return float64(*r.LostInLink), true
-	}, duel.FigPacing},
+	{"sender_refused", unitCount, lower, optCount(func(r *duel.Result) *uint64 { return r.SenderRefused }), duel.FigPacing},
+	{"lost_before_link", unitCount, lower, optCount(func(r *duel.Result) *uint64 { return r.LostBeforeLink }), duel.FigPacing},
+	{"lost_in_link", unitCount, lower, optCount(func(r *duel.Result) *uint64 { return r.LostInLink }), duel.FigPacing},
 	rttField("min", func(r *duel.Result) float64 { return r.RTT.Min }),
 	rttField("mean", func(r *duel.Result) float64 { return r.RTT.Mean }),
 	rttField("p50", func(r *duel.Result) float64 { return r.RTT.P50 }),

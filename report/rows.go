@@ -55,6 +55,16 @@ func datagrams(r row) row {
 	return r
 }
 
+// optCountCell shows a count only some results have ("—" where absent).
+func optCountCell(f func(r *duel.Result) *uint64) func(r *duel.Result) cell {
+	return func(r *duel.Result) cell {
+		if v := f(r); v != nil {
+			return countCell(*v)
+		}
+		return txt(na)
+	}
+}
+
 // onlyWhen marks a row as shown only where one of the results has what it
 // shows (when).
 func onlyWhen(when func(*duel.Result) bool, r row) row {
@@ -170,26 +180,14 @@ func throughputRows(p []*duel.Result) []row {
 		each("lost", lower, p, counted(func(r *duel.Result) cell {
 			return num(fmt.Sprintf("%s (%.3f%%)", Count(r.LostFrames), finite(r.LostPct)), r.LostPct)
 		})),
-		only(duel.FigPacing, each("of which refused by the sender's stack", noCompare, p, func(r *duel.Result) cell {
-			if r.SenderRefused == nil {
-				return txt(na)
-			}
-			return countCell(*r.SenderRefused)
-		})),
+		only(duel.FigPacing, each("of which refused by the sender's stack", noCompare, p,
+			optCountCell(func(r *duel.Result) *uint64 { return r.SenderRefused }))),
 		onlyWhen(func(r *duel.Result) bool { return r.LostBeforeLink != nil },
-			each("of which never reached the link", noCompare, p, func(r *duel.Result) cell {
-				if r.LostBeforeLink == nil {
-					return txt(na)
-				}
-				return countCell(*r.LostBeforeLink)
-			})),
+			each("of which never reached the link", noCompare, p,
+				optCountCell(func(r *duel.Result) *uint64 { return r.LostBeforeLink }))),
 		onlyWhen(func(r *duel.Result) bool { return r.LostInLink != nil && *r.LostInLink > 0 },
-			each("of which still held by the link", noCompare, p, func(r *duel.Result) cell {
-				if r.LostInLink == nil {
-					return txt(na)
-				}
-				return countCell(*r.LostInLink)
-			})),
+			each("of which still held by the link", noCompare, p,
+				optCountCell(func(r *duel.Result) *uint64 { return r.LostInLink }))),
 		each("reordered", lower, p, counted(func(r *duel.Result) cell { return countCell(r.ReorderedFrames) })),
 		each("duplicated", lower, p, counted(func(r *duel.Result) cell { return countCell(r.DuplicateFrames) })),
 		each("corrupt", lower, p, counted(func(r *duel.Result) cell { return countCell(r.CorruptFrames) })),
